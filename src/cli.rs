@@ -1,0 +1,101 @@
+//! Command-line definitions only (clap derive). The names are a contract.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::FlashAttn;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "edgebench",
+    version,
+    about = "Benchmark local LLMs (GGUF, llama.cpp) to choose the right model for your hardware"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a sweep: every candidate x configuration through the suites.
+    Run(RunArgs),
+    /// Read GGUF headers (no weights loaded): architecture, size, quantization...
+    Models(ModelsArgs),
+    /// List the suites in suites/.
+    Suites,
+    /// Internal: measure one work unit in an isolated child process.
+    #[command(name = "__child", hide = true)]
+    Child,
+    /// Internal: report llama.cpp's build and devices as JSON.
+    #[command(name = "__probe", hide = true)]
+    Probe,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Sweep file (TOML); see docs/config.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Candidate model (repeatable); replaces the config's candidates.
+    #[arg(long = "model", value_name = "PATH")]
+    pub models: Vec<PathBuf>,
+    /// Suite name (suites/NAME.toml) or file (repeatable).
+    #[arg(long = "suite", value_name = "NAME|FILE")]
+    pub suites: Vec<String>,
+    /// Measured repetitions per test.
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Unmeasured warm-up runs per test.
+    #[arg(long)]
+    pub warmup: Option<u32>,
+    /// Directory that receives the run directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Thread counts (a list expands to several configurations).
+    #[arg(long, value_delimiter = ',', value_name = "N[,N..]")]
+    pub threads: Vec<u32>,
+    /// Layers offloaded to the GPU (999 = all).
+    #[arg(long = "n-gpu-layers", value_delimiter = ',', value_name = "N[,N..]")]
+    pub n_gpu_layers: Vec<u32>,
+    /// Logical batch sizes for prompt processing.
+    #[arg(long = "batch", value_delimiter = ',', value_name = "N[,N..]")]
+    pub n_batch: Vec<u32>,
+    /// Flash attention: auto, on, off.
+    #[arg(long = "flash-attn", value_delimiter = ',', value_name = "auto|on|off")]
+    pub flash_attn: Vec<FlashAttn>,
+    /// Context size for the user-path tests.
+    #[arg(long, value_name = "N")]
+    pub ctx: Option<u32>,
+    /// Prompt-processing tests, tokens (ppN).
+    #[arg(long, value_delimiter = ',', value_name = "N[,N..]")]
+    pub pp: Vec<u32>,
+    /// Generation tests, tokens (tgN).
+    #[arg(long, value_delimiter = ',', value_name = "N[,N..]")]
+    pub tg: Vec<u32>,
+    /// Tokens generated per user-path prompt (at least 50).
+    #[arg(long = "e2e-tokens", value_name = "N")]
+    pub e2e_tokens: Option<u32>,
+    /// Time limit per candidate configuration, seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Continue a killed sweep in RUN_DIR: finished candidates are kept.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Show llama.cpp's own log lines.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// GGUF files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also compute each file's sha256 (slow on big files).
+    #[arg(long)]
+    pub sha256: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,175 @@
+//! The sweep file as written by users (TOML), with errors that name the file,
+//! the line and the key.
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::FlashAttn;
+use crate::error::UsageError;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    pub reps: Option<u32>,
+    pub warmup: Option<u32>,
+    pub suites: Option<Vec<String>>,
+    pub out: Option<PathBuf>,
+    pub timeout_secs: Option<u64>,
+    /// Template for candidates whose GGUF has none: a llama.cpp template name
+    /// ("chatml", "gemma", "llama3", ...) or "raw" for the bare prompt.
+    pub fallback_chat_template: Option<String>,
+    #[serde(default)]
+    pub params: ParamsFile,
+    #[serde(default, rename = "candidate")]
+    pub candidates: Vec<CandidateFile>,
+}
+
+/// Parameter lists; every combination of the configuration axes is run
+/// (threads = [1, 2] gives two configurations), as llama-bench does.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamsFile {
+    pub threads: Option<Vec<u32>>,
+    pub n_gpu_layers: Option<Vec<u32>>,
+    pub n_batch: Option<Vec<u32>>,
+    pub flash_attn: Option<Vec<FlashAttn>>,
+    pub pp: Option<Vec<u32>>,
+    pub tg: Option<Vec<u32>>,
+    pub n_ctx: Option<u32>,
+    pub e2e_tokens: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateFile {
+    pub name: Option<String>,
+    pub path: PathBuf,
+    pub n_gpu_layers: Option<u32>,
+    pub n_ctx: Option<u32>,
+    pub n_threads: Option<u32>,
+    pub n_batch: Option<u32>,
+    pub flash_attn: Option<FlashAttn>,
+    pub chat_template: Option<String>,
+}
+
+pub fn read_sweep_file(path: &Path) -> Result<SweepFile, UsageError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("cannot read config {}: {e}", path.display())))?;
+    let mut sweep = parse_sweep_toml(&text, path)?;
+    // Relative model paths are relative to the config file, so a config works from any directory.
+    let base = path.parent().unwrap_or(Path::new("."));
+    for c in &mut sweep.candidates {
+        if c.path.is_relative() && !c.path.exists() {
+            c.path = base.join(&c.path);
+        }
+    }
+    Ok(sweep)
+}
+
+pub fn parse_sweep_toml(text: &str, path: &Path) -> Result<SweepFile, UsageError> {
+    toml::from_str(text).map_err(|e| toml_error(&e, text, path))
+}
+
+/// One line: `file:line: message (key `a.b`)`. toml's own Display is multi-line.
+pub fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> UsageError {
+    let line = e
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let message = e.message().trim().replace('\n', " ");
+    let key = e
+        .span()
+        .and_then(|span| text.get(span.clone()))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s.len() < 60 && !s.contains('\n'));
+    let location = match line {
+        Some(l) => format!("{}:{l}", path.display()),
+        None => path.display().to_string(),
+    };
+    match key {
+        Some(k) => UsageError::new(format!("{location}: {message} (at `{k}`)")),
+        None => UsageError::new(format!("{location}: {message}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SweepFile, String> {
+        parse_sweep_toml(text, Path::new("sweep.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let s = parse(
+            r#"
+reps = 3
+warmup = 2
+suites = ["speed"]
+timeout_secs = 600
+fallback_chat_template = "chatml"
+[params]
+threads = [1, 2]
+n_gpu_layers = [0, 99]
+n_batch = [512]
+flash_attn = ["auto", "on"]
+pp = [64, 512]
+tg = [32]
+n_ctx = 2048
+e2e_tokens = 60
+[[candidate]]
+name = "gemma"
+path = "models/g.gguf"
+n_threads = 4
+n_ctx = 1024
+n_batch = 256
+n_gpu_layers = 0
+flash_attn = "off"
+chat_template = "gemma"
+[[candidate]]
+path = "models/s.gguf"
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.reps, Some(3));
+        assert_eq!(s.params.threads, Some(vec![1, 2]));
+        assert_eq!(
+            s.params.flash_attn,
+            Some(vec![FlashAttn::Auto, FlashAttn::On])
+        );
+        assert_eq!(s.candidates.len(), 2);
+        assert_eq!(s.candidates[0].flash_attn, Some(FlashAttn::Off));
+        assert_eq!(s.candidates[0].chat_template.as_deref(), Some("gemma"));
+        assert_eq!(s.candidates[1].name, None);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let e = parse("reps = 2\n[params]\nthredas = [2]\n").unwrap_err();
+        assert!(e.starts_with("sweep.toml:3: "), "{e}");
+        assert!(e.contains("thredas"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let e = parse("reps = \"five\"\n").unwrap_err();
+        assert!(e.starts_with("sweep.toml:1: "), "{e}");
+        assert!(e.contains("reps") || e.contains("five"), "{e}");
+        let e = parse("[params]\nthreads = 2\n").unwrap_err();
+        assert!(e.starts_with("sweep.toml:2: "), "{e}");
+        let e = parse("[[candidate]]\nname = \"x\"\n").unwrap_err();
+        assert!(e.contains("path"), "missing path must be named: {e}");
+        let e = parse("[params]\nflash_attn = [\"maybe\"]\n").unwrap_err();
+        assert!(
+            e.starts_with("sweep.toml:2: ") && e.contains("maybe"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_candidate_is_an_error() {
+        let e = parse("[[candidate]]\npath = \"a.gguf\"\nngl = 3\n").unwrap_err();
+        assert!(e.starts_with("sweep.toml:3: ") && e.contains("ngl"), "{e}");
+    }
+}

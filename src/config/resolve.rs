@@ -1,0 +1,150 @@
+//! Merging command line, sweep file, suite and defaults into one Sweep.
+//! Precedence: command line > sweep file > suite file > built-in defaults.
+use std::path::{Path, PathBuf};
+
+use super::{
+    default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_E2E_TOKENS,
+    DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP,
+};
+use crate::cli::RunArgs;
+use crate::error::UsageError;
+use crate::suite::SpeedSuite;
+
+pub fn resolve(args: &RunArgs, file: &SweepFile, suite: &SpeedSuite) -> Result<Sweep, UsageError> {
+    let list = |cli: &[u32], file: &Option<Vec<u32>>, default: Vec<u32>| {
+        if !cli.is_empty() {
+            cli.to_vec()
+        } else {
+            file.clone().unwrap_or(default)
+        }
+    };
+    let params = &file.params;
+    let flash_attn = if !args.flash_attn.is_empty() {
+        args.flash_attn.clone()
+    } else {
+        params.flash_attn.clone().unwrap_or(vec![FlashAttn::Auto])
+    };
+    let sweep = Sweep {
+        candidates: candidates(args, file)?,
+        suites: if args.suites.is_empty() {
+            file.suites.clone().unwrap_or_else(|| vec!["speed".into()])
+        } else {
+            args.suites.clone()
+        },
+        reps: args.reps.or(file.reps).unwrap_or(DEFAULT_REPS),
+        warmup: args.warmup.or(file.warmup).unwrap_or(DEFAULT_WARMUP),
+        timeout_secs: args
+            .timeout
+            .or(file.timeout_secs)
+            .unwrap_or(DEFAULT_TIMEOUT_SECS),
+        threads: list(&args.threads, &params.threads, vec![default_threads()]),
+        n_gpu_layers: list(&args.n_gpu_layers, &params.n_gpu_layers, vec![ALL_LAYERS]),
+        n_batch: list(&args.n_batch, &params.n_batch, vec![2048]),
+        flash_attn,
+        pp: list(
+            &args.pp,
+            &params.pp,
+            suite.file.pp.clone().unwrap_or(vec![512]),
+        ),
+        tg: list(
+            &args.tg,
+            &params.tg,
+            suite.file.tg.clone().unwrap_or(vec![128]),
+        ),
+        n_ctx: args.ctx.or(params.n_ctx).unwrap_or(DEFAULT_N_CTX),
+        e2e_tokens: args
+            .e2e_tokens
+            .or(params.e2e_tokens)
+            .or(suite.file.e2e_tokens)
+            .unwrap_or(DEFAULT_E2E_TOKENS),
+        fallback_chat_template: file.fallback_chat_template.clone(),
+    };
+    validate(&sweep)?;
+    Ok(sweep)
+}
+
+fn candidates(args: &RunArgs, file: &SweepFile) -> Result<Vec<Candidate>, UsageError> {
+    if !args.models.is_empty() {
+        return Ok(args.models.iter().map(|p| candidate_from_path(p)).collect());
+    }
+    if !file.candidates.is_empty() {
+        return Ok(file
+            .candidates
+            .iter()
+            .map(|c| Candidate {
+                name: c.name.clone().unwrap_or_else(|| name_from_path(&c.path)),
+                path: c.path.clone(),
+                n_gpu_layers: c.n_gpu_layers,
+                n_ctx: c.n_ctx,
+                n_threads: c.n_threads,
+                n_batch: c.n_batch,
+                flash_attn: c.flash_attn,
+                chat_template: c.chat_template.clone(),
+            })
+            .collect());
+    }
+    // The default sweep: the two models scripts/setup.sh fetches.
+    let mut defaults = Vec::new();
+    for (name, path) in DEFAULT_MODELS {
+        let path = PathBuf::from(path);
+        if !path.exists() {
+            return Err(UsageError::new(format!(
+                "default model {} not found: run scripts/setup.sh first, or name models with --model",
+                path.display()
+            )));
+        }
+        defaults.push(Candidate {
+            name: name.to_string(),
+            ..candidate_from_path(&path)
+        });
+    }
+    Ok(defaults)
+}
+
+fn candidate_from_path(path: &Path) -> Candidate {
+    Candidate {
+        name: name_from_path(path),
+        path: path.to_path_buf(),
+        n_gpu_layers: None,
+        n_ctx: None,
+        n_threads: None,
+        n_batch: None,
+        flash_attn: None,
+        chat_template: None,
+    }
+}
+
+fn name_from_path(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn validate(sweep: &Sweep) -> Result<(), UsageError> {
+    let positive = |name: &str, values: &[u32]| {
+        if values.contains(&0) {
+            Err(UsageError::new(format!("{name} must be at least 1")))
+        } else {
+            Ok(())
+        }
+    };
+    positive("--reps", &[sweep.reps])?;
+    positive("--threads", &sweep.threads)?;
+    positive("--batch", &sweep.n_batch)?;
+    positive("--pp", &sweep.pp)?;
+    positive("--tg", &sweep.tg)?;
+    positive("--ctx", &[sweep.n_ctx])?;
+    positive("--e2e-tokens", &[sweep.e2e_tokens])?;
+    if sweep.timeout_secs == 0 {
+        return Err(UsageError::new("--timeout must be at least 1 second"));
+    }
+    let mut names: Vec<&str> = sweep.candidates.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(UsageError::new(format!(
+            "two candidates are named `{}`: give each a distinct name in the config",
+            w[0]
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! edgebench: benchmark and evaluate local LLMs (GGUF, llama.cpp) to choose
+//! the right model for a device.
+//!
+//! Data flow: a sweep config is expanded into work units (`config`); the runner
+//! drives the engine through the suites in child processes (`runner`, `engine`,
+//! `suite`); rows go to the results store (`results`); reports read only the
+//! stored results (`report`).
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod gguf;
+pub mod models;
+pub mod progress;
+pub mod report;
+pub mod results;
+pub mod runner;
+pub mod stats;
+pub mod suite;

@@ -1,0 +1,31 @@
+use clap::Parser;
+
+use edgebench::cli::{Cli, Command};
+use edgebench::error::{exit, UsageError};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => edgebench::runner::run_sweep(&args),
+        Command::Models(args) => edgebench::models::run(&args),
+        Command::Suites => edgebench::suite::print_suites(),
+        Command::Child => edgebench::runner::run_child(),
+        Command::Probe => edgebench::engine::probe().map(|p| {
+            println!("{}", serde_json::to_string(&p).unwrap_or_default());
+            exit::OK
+        }),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            // One line, no backtrace: the user's mistakes are status 2, everything else 1.
+            eprintln!("error: {e:#}");
+            let code = if e.downcast_ref::<UsageError>().is_some() {
+                exit::USAGE
+            } else {
+                exit::SOME_FAILED
+            };
+            std::process::exit(code);
+        }
+    }
+}

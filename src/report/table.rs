@@ -1,0 +1,173 @@
+//! The comparison table printed at the end of a run, and summary.md.
+use crate::results::SummaryRow;
+use crate::stats::Spread;
+
+/// One line per candidate x configuration: the numbers people choose models by.
+pub fn comparison_table(summary: &[SummaryRow]) -> String {
+    let header = [
+        "candidate",
+        "arch",
+        "quant",
+        "size MiB",
+        "params M",
+        "config",
+        "pp t/s",
+        "tg t/s",
+        "TTFT ms",
+        "50-tok ms",
+        "load ms",
+        "status",
+    ];
+    let mut units: Vec<&str> = Vec::new();
+    for row in summary {
+        if !units.contains(&row.first.unit_id.as_str()) {
+            units.push(&row.first.unit_id);
+        }
+    }
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    for unit in units {
+        let rows: Vec<&SummaryRow> = summary.iter().filter(|r| r.first.unit_id == unit).collect();
+        let first = &rows[0].first;
+        // The first engine test of each kind, and the median over the user-path prompts.
+        let engine = |prefix: &str, metric: &str| {
+            rows.iter()
+                .find(|r| r.first.mode == "engine" && r.first.test.starts_with(prefix))
+                .and_then(|r| r.spread(metric))
+        };
+        let user_path = |metric: &str| {
+            let means: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.first.mode == "user_path")
+                .filter_map(|r| r.spread(metric).map(|s| s.median))
+                .collect();
+            Spread::of(&means).map(|s| s.median)
+        };
+        let failure = rows.iter().find(|r| r.status != "ok");
+        lines.push(vec![
+            first.candidate.clone(),
+            first.arch.clone(),
+            first.quant.clone(),
+            format!("{:.0}", first.size_bytes as f64 / 1048576.0),
+            format!("{:.0}", first.params as f64 / 1e6),
+            format!("t={} ngl={}", first.n_threads, first.n_gpu_layers),
+            rate(engine("pp", "pp_tps")),
+            rate(engine("tg", "tg_tps")),
+            opt(user_path("ttft_ms")),
+            opt(user_path("latency_50_ms")),
+            opt(first.load_ms),
+            failure.map_or("ok".into(), |r| r.status.clone()),
+        ]);
+    }
+    render(&header, &lines)
+}
+
+/// summary.md: every summary row, mean ± stddev of the test's headline metric.
+pub fn markdown_summary(summary: &[SummaryRow]) -> String {
+    let header = [
+        "candidate",
+        "config",
+        "test",
+        "n",
+        "pp t/s",
+        "tg t/s",
+        "TTFT ms",
+        "50-tok ms",
+        "ITL p50 ms",
+        "ITL p95 ms",
+        "status",
+    ];
+    let lines: Vec<Vec<String>> = summary
+        .iter()
+        .map(|r| {
+            vec![
+                escape_md(&r.first.candidate),
+                format!(
+                    "t={} ngl={} b={}",
+                    r.first.n_threads, r.first.n_gpu_layers, r.first.n_batch
+                ),
+                escape_md(&r.first.test),
+                r.n.to_string(),
+                rate(r.spread("pp_tps")),
+                rate(r.spread("tg_tps")),
+                rate(r.spread("ttft_ms")),
+                rate(r.spread("latency_50_ms")),
+                rate(r.spread("itl_p50_ms")),
+                rate(r.spread("itl_p95_ms")),
+                match &r.error {
+                    Some(e) => format!("{}: {}", r.status, escape_md(e)),
+                    None => r.status.clone(),
+                },
+            ]
+        })
+        .collect();
+    let mut out = String::from("| ");
+    out.push_str(&header.join(" | "));
+    out.push_str(" |\n|");
+    out.push_str(&header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    out.push_str("|\n");
+    for line in lines {
+        out.push_str("| ");
+        out.push_str(&line.join(" | "));
+        out.push_str(" |\n");
+    }
+    out
+}
+
+fn rate(s: Option<Spread>) -> String {
+    match s {
+        Some(s) if s.n > 1 => format!("{:.1} ± {:.1}", s.mean, s.stddev),
+        Some(s) => format!("{:.1}", s.mean),
+        None => "-".into(),
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.0}"))
+}
+
+/// Text from models, files or configs must not break (or inject into) a table.
+pub fn escape_md(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+fn render(header: &[&str], lines: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for line in lines {
+        for (w, cell) in widths.iter_mut().zip(line) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let fmt_line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = fmt_line(header.iter().map(|h| h.to_string()).collect());
+    out.push('\n');
+    out.push_str(&fmt_line(widths.iter().map(|w| "-".repeat(*w)).collect()));
+    out.push('\n');
+    for line in lines {
+        out.push_str(&fmt_line(line.clone()));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes_pipes_and_markup() {
+        assert_eq!(escape_md("a|b<script>\nx"), "a\\|b&lt;script&gt; x");
+    }
+}

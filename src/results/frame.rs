@@ -1,0 +1,133 @@
+//! Rows to polars DataFrames, and DataFrames to Parquet and CSV.
+use std::path::Path;
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use super::{write_atomic, SpeedRow, SummaryRow, SUMMARY_METRICS};
+
+macro_rules! column {
+    ($rows:expr, $name:literal, $get:expr) => {
+        Column::new($name.into(), $rows.iter().map($get).collect::<Vec<_>>())
+    };
+}
+
+pub fn speed_frame(rows: &[SpeedRow]) -> Result<DataFrame> {
+    let columns = vec![
+        column!(rows, "run_id", |r: &SpeedRow| r.run_id.clone()),
+        column!(rows, "unit_id", |r: &SpeedRow| r.unit_id.clone()),
+        column!(rows, "candidate", |r: &SpeedRow| r.candidate.clone()),
+        column!(rows, "model_file", |r: &SpeedRow| r.model_file.clone()),
+        column!(rows, "model_sha256", |r: &SpeedRow| r.model_sha256.clone()),
+        column!(rows, "arch", |r: &SpeedRow| r.arch.clone()),
+        column!(rows, "quant", |r: &SpeedRow| r.quant.clone()),
+        column!(rows, "params", |r: &SpeedRow| r.params),
+        column!(rows, "size_bytes", |r: &SpeedRow| r.size_bytes),
+        column!(rows, "backend", |r: &SpeedRow| r.backend.clone()),
+        column!(rows, "n_threads", |r: &SpeedRow| r.n_threads),
+        column!(rows, "n_gpu_layers", |r: &SpeedRow| r.n_gpu_layers),
+        column!(rows, "n_ctx", |r: &SpeedRow| r.n_ctx),
+        column!(rows, "n_batch", |r: &SpeedRow| r.n_batch),
+        column!(rows, "n_ubatch", |r: &SpeedRow| r.n_ubatch),
+        column!(rows, "flash_attn", |r: &SpeedRow| r.flash_attn.clone()),
+        column!(rows, "test", |r: &SpeedRow| r.test.clone()),
+        column!(rows, "mode", |r: &SpeedRow| r.mode.clone()),
+        column!(rows, "rep", |r: &SpeedRow| r.rep),
+        column!(rows, "n_prompt", |r: &SpeedRow| r.n_prompt),
+        column!(rows, "n_gen", |r: &SpeedRow| r.n_gen),
+        column!(rows, "t_prompt_ms", |r: &SpeedRow| r.t_prompt_ms),
+        column!(rows, "t_gen_ms", |r: &SpeedRow| r.t_gen_ms),
+        column!(rows, "pp_tps", |r: &SpeedRow| r.pp_tps),
+        column!(rows, "tg_tps", |r: &SpeedRow| r.tg_tps),
+        column!(rows, "ttft_ms", |r: &SpeedRow| r.ttft_ms),
+        column!(rows, "latency_50_ms", |r: &SpeedRow| r.latency_50_ms),
+        column!(rows, "itl_p50_ms", |r: &SpeedRow| r.itl_p50_ms),
+        column!(rows, "itl_p95_ms", |r: &SpeedRow| r.itl_p95_ms),
+        column!(rows, "load_ms", |r: &SpeedRow| r.load_ms),
+        column!(rows, "chat_template", |r: &SpeedRow| r
+            .chat_template
+            .clone()),
+        column!(rows, "eos_at", |r: &SpeedRow| r.eos_at),
+        column!(rows, "output_text", |r: &SpeedRow| r.output_text.clone()),
+        column!(rows, "status", |r: &SpeedRow| r.status.clone()),
+        column!(rows, "error", |r: &SpeedRow| r.error.clone()),
+    ];
+    Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+pub fn summary_frame(rows: &[SummaryRow]) -> Result<DataFrame> {
+    let mut columns = vec![
+        column!(rows, "run_id", |r: &SummaryRow| r.first.run_id.clone()),
+        column!(rows, "unit_id", |r: &SummaryRow| r.first.unit_id.clone()),
+        column!(rows, "candidate", |r: &SummaryRow| r
+            .first
+            .candidate
+            .clone()),
+        column!(rows, "model_file", |r: &SummaryRow| r
+            .first
+            .model_file
+            .clone()),
+        column!(rows, "model_sha256", |r: &SummaryRow| r
+            .first
+            .model_sha256
+            .clone()),
+        column!(rows, "arch", |r: &SummaryRow| r.first.arch.clone()),
+        column!(rows, "quant", |r: &SummaryRow| r.first.quant.clone()),
+        column!(rows, "params", |r: &SummaryRow| r.first.params),
+        column!(rows, "size_bytes", |r: &SummaryRow| r.first.size_bytes),
+        column!(rows, "backend", |r: &SummaryRow| r.first.backend.clone()),
+        column!(rows, "n_threads", |r: &SummaryRow| r.first.n_threads),
+        column!(rows, "n_gpu_layers", |r: &SummaryRow| r.first.n_gpu_layers),
+        column!(rows, "n_ctx", |r: &SummaryRow| r.first.n_ctx),
+        column!(rows, "n_batch", |r: &SummaryRow| r.first.n_batch),
+        column!(rows, "flash_attn", |r: &SummaryRow| r
+            .first
+            .flash_attn
+            .clone()),
+        column!(rows, "test", |r: &SummaryRow| r.first.test.clone()),
+        column!(rows, "mode", |r: &SummaryRow| r.first.mode.clone()),
+        column!(rows, "chat_template", |r: &SummaryRow| r
+            .first
+            .chat_template
+            .clone()),
+        column!(rows, "n", |r: &SummaryRow| r.n as u32),
+    ];
+    for name in SUMMARY_METRICS {
+        let spreads: Vec<_> = rows.iter().map(|r| r.spread(name)).collect();
+        let stat = |suffix: &str, get: fn(&crate::stats::Spread) -> f64| {
+            Column::new(
+                format!("{name}_{suffix}").into(),
+                spreads
+                    .iter()
+                    .map(|s| s.as_ref().map(get))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        columns.push(stat("mean", |s| s.mean));
+        columns.push(stat("median", |s| s.median));
+        columns.push(stat("stddev", |s| s.stddev));
+        columns.push(stat("min", |s| s.min));
+        columns.push(stat("max", |s| s.max));
+    }
+    columns.push(column!(rows, "load_ms", |r: &SummaryRow| r.first.load_ms));
+    columns.push(column!(rows, "status", |r: &SummaryRow| r.status.clone()));
+    columns.push(column!(rows, "error", |r: &SummaryRow| r.error.clone()));
+    Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+/// Writes `<stem>.parquet` and `<stem>.csv` in `dir`, each atomically.
+pub fn write_frame(dir: &Path, stem: &str, frame: &mut DataFrame) -> Result<()> {
+    write_atomic(&dir.join(format!("{stem}.parquet")), |file| {
+        ParquetWriter::new(file)
+            .finish(frame)
+            .map_err(|e| anyhow::anyhow!("parquet: {e}"))?;
+        Ok(())
+    })?;
+    write_atomic(&dir.join(format!("{stem}.csv")), |file| {
+        CsvWriter::new(file)
+            .include_header(true)
+            .finish(frame)
+            .map_err(|e| anyhow::anyhow!("csv: {e}"))?;
+        Ok(())
+    })
+}

@@ -1,0 +1,115 @@
+//! manifest.json: the conditions a run was measured under, so a number can be
+//! reproduced or explained later (build flags, llama.cpp build, host, config).
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{write_atomic, ModelMeta};
+use crate::config::{Sweep, WorkUnit};
+use crate::engine::EngineProbe;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub run_id: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// "running" until the sweep ends; a killed run stays "running" until resumed.
+    pub state: String,
+    pub resumed_at: Vec<String>,
+    pub edgebench: BuildInfo,
+    pub llama_cpp: EngineProbe,
+    pub host: HostInfo,
+    pub sweep: Sweep,
+    pub units: Vec<WorkUnit>,
+    pub models: Vec<ModelMeta>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub version: String,
+    pub git_commit: String,
+    pub profile: String,
+    pub target: String,
+    /// RUSTFLAGS the binary (and llama.cpp, through llama-cpp-sys-2) was built with.
+    pub rustflags: String,
+    pub features: String,
+    /// Whether llama.cpp was compiled for this CPU (GGML_NATIVE), which llama-cpp-sys-2
+    /// only does when RUSTFLAGS carry target-cpu=native.
+    pub ggml_native: bool,
+}
+
+impl BuildInfo {
+    pub fn current() -> Self {
+        let rustflags = env!("EDGEBENCH_RUSTFLAGS").to_string();
+        BuildInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: env!("EDGEBENCH_GIT_COMMIT").to_string(),
+            profile: env!("EDGEBENCH_PROFILE").to_string(),
+            target: env!("EDGEBENCH_TARGET").to_string(),
+            ggml_native: rustflags.contains("target-cpu=native"),
+            rustflags,
+            features: env!("EDGEBENCH_FEATURES").to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub hostname: Option<String>,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub arch: String,
+    pub cpu_model: String,
+    pub physical_cores: Option<usize>,
+    pub logical_cpus: usize,
+    pub ram_total_bytes: u64,
+    pub ram_available_bytes: u64,
+    /// CPU frequency governor (performance/powersave...), which moves numbers by itself.
+    pub cpu_governor: Option<String>,
+}
+
+impl HostInfo {
+    pub fn read() -> Self {
+        let mut system = sysinfo::System::new();
+        system.refresh_memory();
+        system.refresh_cpu_all();
+        let cpu_model = system
+            .cpus()
+            .first()
+            .map(|c| c.brand().trim().to_string())
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        HostInfo {
+            hostname: sysinfo::System::host_name(),
+            os: sysinfo::System::long_os_version(),
+            kernel: sysinfo::System::kernel_version(),
+            arch: std::env::consts::ARCH.to_string(),
+            cpu_model,
+            physical_cores: sysinfo::System::physical_core_count(),
+            logical_cpus: system.cpus().len(),
+            ram_total_bytes: system.total_memory(),
+            ram_available_bytes: system.available_memory(),
+            cpu_governor: std::fs::read_to_string(
+                "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor",
+            )
+            .ok()
+            .map(|s| s.trim().to_string()),
+        }
+    }
+}
+
+pub fn write_manifest(run_dir: &Path, manifest: &Manifest) -> Result<()> {
+    write_atomic(&run_dir.join("manifest.json"), |f| {
+        serde_json::to_writer_pretty(&mut *f, manifest)?;
+        Ok(())
+    })
+}
+
+pub fn read_manifest(run_dir: &Path) -> Result<Manifest> {
+    let path = run_dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an edgebench manifest", path.display()))
+}

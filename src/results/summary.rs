@@ -1,0 +1,125 @@
+//! summary.*: one row per candidate x configuration x test, with the spread of
+//! every rate and latency over the repetitions.
+use super::SpeedRow;
+use crate::stats::Spread;
+
+/// The metrics summarised, in column order.
+pub const SUMMARY_METRICS: [&str; 6] = [
+    "pp_tps",
+    "tg_tps",
+    "ttft_ms",
+    "latency_50_ms",
+    "itl_p50_ms",
+    "itl_p95_ms",
+];
+
+fn metric(row: &SpeedRow, name: &str) -> Option<f64> {
+    match name {
+        "pp_tps" => row.pp_tps,
+        "tg_tps" => row.tg_tps,
+        "ttft_ms" => row.ttft_ms,
+        "latency_50_ms" => row.latency_50_ms,
+        "itl_p50_ms" => row.itl_p50_ms,
+        "itl_p95_ms" => row.itl_p95_ms,
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSpread {
+    pub name: &'static str,
+    pub spread: Option<Spread>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SummaryRow {
+    /// The first row of the group carries the candidate and configuration columns.
+    pub first: SpeedRow,
+    /// Repetitions that succeeded.
+    pub n: usize,
+    pub metrics: Vec<MetricSpread>,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+impl SummaryRow {
+    pub fn spread(&self, name: &str) -> Option<Spread> {
+        self.metrics
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.spread)
+    }
+}
+
+/// Groups rows by (unit, test) in first-seen order and summarises each group.
+pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    for row in rows {
+        let key = (row.unit_id.as_str(), row.test.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .map(|(unit, test)| {
+            let group: Vec<&SpeedRow> = rows
+                .iter()
+                .filter(|r| r.unit_id == unit && r.test == test)
+                .collect();
+            let ok: Vec<&SpeedRow> = group.iter().copied().filter(|r| r.status == "ok").collect();
+            let failure = group.iter().find(|r| r.status != "ok");
+            SummaryRow {
+                first: group[0].clone(),
+                n: ok.len(),
+                metrics: SUMMARY_METRICS
+                    .iter()
+                    .map(|&name| MetricSpread {
+                        name,
+                        spread: Spread::of(
+                            &ok.iter()
+                                .filter_map(|r| metric(r, name))
+                                .collect::<Vec<_>>(),
+                        ),
+                    })
+                    .collect(),
+                status: failure.map_or("ok".to_string(), |r| r.status.clone()),
+                error: failure.and_then(|r| r.error.clone()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(unit: &str, test: &str, tg: Option<f64>, status: &str) -> SpeedRow {
+        SpeedRow {
+            unit_id: unit.into(),
+            test: test.into(),
+            tg_tps: tg,
+            status: status.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn groups_by_unit_and_test_and_summarises_ok_reps() {
+        let rows = vec![
+            row("c0-k0", "tg8", Some(10.0), "ok"),
+            row("c0-k0", "tg8", Some(12.0), "ok"),
+            row("c1-k0", "tg8", Some(30.0), "ok"),
+            row("c0-k0", "tg8", None, "failed"),
+        ];
+        let summary = summarize(&rows);
+        assert_eq!(summary.len(), 2);
+        assert_eq!(summary[0].first.unit_id, "c0-k0");
+        assert_eq!(summary[0].n, 2);
+        let tg = summary[0].spread("tg_tps").unwrap();
+        assert_eq!((tg.mean, tg.min, tg.max), (11.0, 10.0, 12.0));
+        assert_eq!(summary[0].status, "failed");
+        assert!(summary[0].spread("pp_tps").is_none());
+        assert_eq!(summary[1].status, "ok");
+        assert_eq!(summary[1].spread("tg_tps").unwrap().n, 1);
+    }
+}

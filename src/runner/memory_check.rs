@@ -1,0 +1,36 @@
+//! Refuse a context that cannot fit before llama.cpp tries: with Linux memory
+//! overcommit a huge KV cache is "allocated" fine and the process is killed
+//! later, far from the cause. One clear line beats an OOM kill.
+use std::path::Path;
+
+use crate::config::Configuration;
+use crate::gguf::read_gguf_info;
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
+    let info = read_gguf_info(path).map_err(|e| e.to_string())?;
+    // With layers on a discrete GPU, the KV cache lives there: llama.cpp reports that itself.
+    if cfg!(feature = "cuda") && config.n_gpu_layers > 0 {
+        return Ok(());
+    }
+    let Some(kv_bytes) = info.kv_cache_bytes(config.n_ctx as u64) else {
+        return Ok(());
+    };
+    let mut system = sysinfo::System::new();
+    system.refresh_memory();
+    let available = system.available_memory();
+    let needed = kv_bytes.saturating_add(info.tensor_bytes);
+    if available > 0 && needed > available {
+        return Err(format!(
+            "{}: a context of {} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller --ctx",
+            path.display(),
+            config.n_ctx,
+            needed as f64 / GIB,
+            info.tensor_bytes as f64 / GIB,
+            kv_bytes as f64 / GIB,
+            available as f64 / GIB
+        ));
+    }
+    Ok(())
+}

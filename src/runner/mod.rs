@@ -1,0 +1,438 @@
+//! The sweep: resolve the plan, check every candidate before running any, then
+//! run each work unit in its own child process, saving its record the moment it
+//! ends, and rebuild the result files from those records.
+mod child;
+pub mod memory_check;
+mod protocol;
+mod supervise;
+
+pub use child::run_child;
+pub use protocol::{ChildJob, ChildMessage, Measurement, TimingMode};
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use rand::SeedableRng;
+use sha2::{Digest, Sha256};
+
+use crate::cli::RunArgs;
+use crate::config::{self, Sweep, SweepFile, WorkUnit};
+use crate::engine::EngineProbe;
+use crate::error::{exit, UsageError};
+use crate::gguf::read_gguf_info;
+use crate::progress::Progress;
+use crate::report::{comparison_table, markdown_summary};
+use crate::results::manifest::{read_manifest, write_manifest, BuildInfo, HostInfo, Manifest};
+use crate::results::{
+    speed_frame, summarize, summary_frame, write_atomic, write_frame, ModelMeta, SpeedRow,
+    UnitRecord,
+};
+use crate::suite::{load_speed_suite, SpeedSuite};
+use supervise::{run_unit, UnitObserver, UnitStatus};
+
+pub fn run_sweep(args: &RunArgs) -> Result<i32> {
+    let (run_dir, mut manifest, suite) = match &args.resume {
+        Some(dir) => resume_plan(dir, args)?,
+        None => new_plan(args)?,
+    };
+    println!("run directory: {}", run_dir.display());
+    let units = manifest.units.clone();
+    let sweep = manifest.sweep.clone();
+    let tests_per_unit = (sweep.pp.len() + sweep.tg.len() + suite.prompts.len()) as u64;
+    let progress = Progress::new(units.len() as u64 * tests_per_unit * sweep.reps as u64);
+
+    let mut records = Vec::new();
+    for (i, unit) in units.iter().enumerate() {
+        let label = format!(
+            "[{}/{}] {} {}",
+            i + 1,
+            units.len(),
+            unit.candidate.name,
+            unit.config.label()
+        );
+        if let Some(record) = read_record(&run_dir, &unit.id)? {
+            progress.line(&format!(
+                "{label}: already measured ({}), kept",
+                record.status
+            ));
+            progress.skip(tests_per_unit * sweep.reps as u64);
+            records.push(record);
+            continue;
+        }
+        progress.status(&format!("{label}: loading"));
+        let meta = &manifest.models[unit.candidate_index];
+        let record = measure_unit(
+            unit,
+            meta,
+            &manifest,
+            &suite,
+            args.verbose,
+            &progress,
+            &label,
+        )?;
+        write_record(&run_dir, &record)?;
+        progress.line(&unit_line(&label, &record));
+        records.push(record);
+        write_results(&run_dir, &records)?;
+    }
+    progress.finish();
+
+    let rows: Vec<SpeedRow> = records.iter().flat_map(|r| r.rows.clone()).collect();
+    write_results(&run_dir, &records)?;
+    manifest.ended_at = Some(now());
+    manifest.state = "finished".into();
+    write_manifest(&run_dir, &manifest)?;
+
+    println!();
+    print!("{}", comparison_table(&summarize(&rows)));
+    println!("\nresults: {}", run_dir.display());
+    let failed = records.iter().filter(|r| r.status != "ok").count();
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} candidate configurations failed; see the status and error columns",
+            records.len()
+        );
+        return Ok(exit::SOME_FAILED);
+    }
+    Ok(exit::OK)
+}
+
+fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
+    let file = match &args.config {
+        Some(path) => config::read_sweep_file(path)?,
+        None => SweepFile::default(),
+    };
+    let suite_names = if !args.suites.is_empty() {
+        args.suites.clone()
+    } else {
+        file.suites.clone().unwrap_or_else(|| vec!["speed".into()])
+    };
+    let suite = load_suites(&suite_names)?;
+    let sweep = config::resolve(args, &file, &suite)?;
+    let models = check_candidates(&sweep)?;
+    let run_id = new_run_id();
+    let out = args
+        .out
+        .clone()
+        .or(file.out.clone())
+        .unwrap_or_else(|| PathBuf::from("results"));
+    let run_dir = out.join(&run_id);
+    std::fs::create_dir_all(run_dir.join("parts"))
+        .with_context(|| format!("cannot create the run directory {}", run_dir.display()))?;
+    let manifest = Manifest {
+        run_id,
+        started_at: now(),
+        ended_at: None,
+        state: "running".into(),
+        resumed_at: Vec::new(),
+        edgebench: BuildInfo::current(),
+        llama_cpp: probe_engine(),
+        host: HostInfo::read(),
+        units: config::expand(&sweep),
+        sweep,
+        models,
+    };
+    write_manifest(&run_dir, &manifest)?;
+    Ok((run_dir, manifest, suite))
+}
+
+/// Continues a killed sweep with the plan it was started with.
+fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
+    if !run_dir.join("manifest.json").is_file() {
+        return Err(UsageError::new(format!(
+            "--resume {}: not a run directory (no manifest.json)",
+            run_dir.display()
+        ))
+        .into());
+    }
+    if args.config.is_some() || !args.models.is_empty() {
+        eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored");
+    }
+    let mut manifest = read_manifest(run_dir)?;
+    let suite = load_suites(&manifest.sweep.suites)?;
+    check_candidates(&manifest.sweep)?;
+    manifest.resumed_at.push(now());
+    manifest.state = "running".into();
+    write_manifest(run_dir, &manifest)?;
+    Ok((run_dir.to_path_buf(), manifest, suite))
+}
+
+fn load_suites(names: &[String]) -> Result<SpeedSuite, UsageError> {
+    let mut speed = None;
+    for name in names {
+        speed = Some(load_speed_suite(name)?);
+    }
+    speed.ok_or_else(|| UsageError::new("no suite to run (use --suite speed)"))
+}
+
+/// Every candidate file is checked before anything runs: a typo found at 3 am
+/// after six hours of measuring is no use to anyone.
+fn check_candidates(sweep: &Sweep) -> Result<Vec<ModelMeta>, UsageError> {
+    sweep
+        .candidates
+        .iter()
+        .map(|c| {
+            let info = read_gguf_info(&c.path).map_err(|e| UsageError::new(e.to_string()))?;
+            Ok(ModelMeta {
+                candidate: c.name.clone(),
+                model_file: c.path.display().to_string(),
+                model_sha256: sha256_file(&c.path).map_err(|e| {
+                    UsageError::new(format!("{}: cannot read: {e}", c.path.display()))
+                })?,
+                arch: info
+                    .architecture
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
+                quant: info.quant.clone(),
+                params: info.n_params,
+                size_bytes: info.file_size,
+                n_ctx_train: info.context_length,
+                has_chat_template: info.has_chat_template,
+            })
+        })
+        .collect()
+}
+
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// llama.cpp's build and devices, asked of a child so no GPU context lives in the parent.
+fn probe_engine() -> EngineProbe {
+    let output = std::env::current_exe()
+        .and_then(|exe| std::process::Command::new(exe).arg("__probe").output());
+    match output {
+        Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap_or_default(),
+        _ => EngineProbe::default(),
+    }
+}
+
+struct ProgressObserver<'a> {
+    progress: &'a Progress,
+    label: &'a str,
+    test: String,
+}
+
+impl UnitObserver for ProgressObserver<'_> {
+    fn message(&mut self, message: &ChildMessage) {
+        match message {
+            ChildMessage::Started { test } => {
+                self.test = test.clone();
+                self.progress.status(&format!("{}: {test}", self.label));
+            }
+            ChildMessage::Measured(m) if m.rep.is_some() => self.progress.step(),
+            _ => {}
+        }
+    }
+}
+
+fn measure_unit(
+    unit: &WorkUnit,
+    meta: &ModelMeta,
+    manifest: &Manifest,
+    suite: &SpeedSuite,
+    verbose: bool,
+    progress: &Progress,
+    label: &str,
+) -> Result<UnitRecord> {
+    let sweep = &manifest.sweep;
+    let job = ChildJob {
+        unit: unit.clone(),
+        reps: sweep.reps,
+        warmup: sweep.warmup,
+        pp: sweep.pp.clone(),
+        tg: sweep.tg.clone(),
+        prompts: suite.prompts.clone(),
+        e2e_tokens: sweep.e2e_tokens,
+        fallback_chat_template: sweep.fallback_chat_template.clone(),
+    };
+    let mut observer = ProgressObserver {
+        progress,
+        label,
+        test: String::new(),
+    };
+    let outcome = run_unit(
+        &job,
+        Duration::from_secs(sweep.timeout_secs),
+        verbose,
+        &mut observer,
+    )?;
+    let base = base_row(unit, meta, manifest, outcome.load_ms);
+    let mut rows: Vec<SpeedRow> = outcome
+        .measurements
+        .iter()
+        .map(|m| row_from(&base, unit, m))
+        .collect();
+    if outcome.status != UnitStatus::Ok {
+        // The failure is a row too, so tables and CI see it next to the numbers.
+        rows.push(SpeedRow {
+            test: outcome
+                .test_in_progress
+                .clone()
+                .unwrap_or_else(|| "load".into()),
+            status: outcome.status.name().into(),
+            error: outcome.status.error().map(str::to_string),
+            ..base.clone()
+        });
+    }
+    let failed_test = rows.iter().find(|r| r.status != "ok");
+    let status = match (&outcome.status, failed_test) {
+        (UnitStatus::Ok, Some(r)) => r.status.clone(),
+        (s, _) => s.name().to_string(),
+    };
+    Ok(UnitRecord {
+        unit_id: unit.id.clone(),
+        candidate: unit.candidate.name.clone(),
+        error: outcome
+            .status
+            .error()
+            .map(str::to_string)
+            .or_else(|| failed_test.and_then(|r| r.error.clone())),
+        status,
+        rows,
+    })
+}
+
+fn base_row(
+    unit: &WorkUnit,
+    meta: &ModelMeta,
+    manifest: &Manifest,
+    load_ms: Option<f64>,
+) -> SpeedRow {
+    let gpu = manifest.llama_cpp.devices.iter().find(|d| d.kind != "Cpu");
+    let backend = match gpu {
+        Some(d) if unit.config.n_gpu_layers > 0 => d.backend.clone(),
+        _ => "CPU".to_string(),
+    };
+    let settings = crate::engine::EngineSettings::from(&unit.config);
+    SpeedRow {
+        run_id: manifest.run_id.clone(),
+        unit_id: unit.id.clone(),
+        candidate: meta.candidate.clone(),
+        model_file: meta.model_file.clone(),
+        model_sha256: meta.model_sha256.clone(),
+        arch: meta.arch.clone(),
+        quant: meta.quant.clone(),
+        params: meta.params,
+        size_bytes: meta.size_bytes,
+        backend,
+        n_threads: unit.config.n_threads,
+        n_gpu_layers: unit.config.n_gpu_layers,
+        n_ctx: unit.config.n_ctx,
+        n_batch: settings.n_batch,
+        n_ubatch: settings.n_ubatch,
+        flash_attn: unit.config.flash_attn.to_string(),
+        load_ms,
+        ..Default::default()
+    }
+}
+
+fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
+    let mode = m.mode.unwrap_or(TimingMode::Engine);
+    SpeedRow {
+        test: m.test.clone(),
+        mode: mode.as_str().into(),
+        rep: m.rep,
+        // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
+        n_ctx: match mode {
+            TimingMode::Engine => m.n_prompt + m.n_gen,
+            TimingMode::UserPath => unit.config.n_ctx,
+        },
+        n_prompt: m.n_prompt,
+        n_gen: m.n_gen,
+        t_prompt_ms: m.t_prompt_ms,
+        t_gen_ms: m.t_gen_ms,
+        pp_tps: m.pp_tps,
+        tg_tps: m.tg_tps,
+        ttft_ms: m.ttft_ms,
+        latency_50_ms: m.latency_50_ms,
+        itl_p50_ms: m.itl_p50_ms,
+        itl_p95_ms: m.itl_p95_ms,
+        chat_template: m.chat_template.clone(),
+        eos_at: m.eos_at,
+        output_text: m.output_text.clone(),
+        status: m.status.clone(),
+        error: m.error.clone(),
+        ..base.clone()
+    }
+}
+
+fn unit_line(label: &str, record: &UnitRecord) -> String {
+    let summary = summarize(&record.rows);
+    let mut parts = Vec::new();
+    for row in &summary {
+        let metric = if row.first.test.starts_with("pp") {
+            "pp_tps"
+        } else {
+            "tg_tps"
+        };
+        if row.first.mode == "engine" {
+            if let Some(s) = row.spread(metric) {
+                parts.push(format!(
+                    "{} {:.1}±{:.1} t/s",
+                    row.first.test, s.mean, s.stddev
+                ));
+            }
+        }
+    }
+    match &record.error {
+        Some(e) => format!("{label}: {} ({e})", record.status),
+        None => format!("{label}: ok  {}", parts.join("  ")),
+    }
+}
+
+fn record_path(run_dir: &Path, unit_id: &str) -> PathBuf {
+    run_dir.join("parts").join(format!("{unit_id}.json"))
+}
+
+fn read_record(run_dir: &Path, unit_id: &str) -> Result<Option<UnitRecord>> {
+    let path = record_path(run_dir, unit_id);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)?;
+    Ok(Some(serde_json::from_str(&text).with_context(|| {
+        format!("{} is damaged", path.display())
+    })?))
+}
+
+fn write_record(run_dir: &Path, record: &UnitRecord) -> Result<()> {
+    write_atomic(&record_path(run_dir, &record.unit_id), |f| {
+        serde_json::to_writer(&mut *f, record)?;
+        Ok(())
+    })
+}
+
+/// speed.*, summary.* are always rebuilt from the unit records: a resumed run
+/// gets every row exactly once.
+fn write_results(run_dir: &Path, records: &[UnitRecord]) -> Result<()> {
+    let rows: Vec<SpeedRow> = records
+        .iter()
+        .flat_map(|r| r.rows.iter().cloned())
+        .collect();
+    write_frame(run_dir, "speed", &mut speed_frame(&rows)?)?;
+    let summary = summarize(&rows);
+    write_frame(run_dir, "summary", &mut summary_frame(&summary)?)?;
+    write_atomic(&run_dir.join("summary.md"), |f| {
+        use std::io::Write;
+        f.write_all(markdown_summary(&summary).as_bytes())?;
+        Ok(())
+    })
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Sortable and unique enough for one machine: UTC time plus a random suffix.
+fn new_run_id() -> String {
+    let suffix: u16 = rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng());
+    format!(
+        "{}-{suffix:04x}",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+    )
+}

@@ -1,0 +1,177 @@
+//! Suite files (TOML in suites/) and the prompts they use (files in prompts/).
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::file_error_line;
+use crate::error::UsageError;
+
+/// A realistic prompt for the user-path tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// File stem, e.g. "voice-question"; the test is named `e2e:<name>`.
+    pub name: String,
+    pub text: String,
+}
+
+/// The speed suite: engine-only ppN/tgN and user-path prompts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeedSuiteFile {
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    pub pp: Option<Vec<u32>>,
+    pub tg: Option<Vec<u32>>,
+    pub e2e_tokens: Option<u32>,
+    /// Files under prompts/.
+    #[serde(default)]
+    pub prompts: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpeedSuite {
+    pub file: SpeedSuiteFile,
+    pub path: PathBuf,
+    pub prompts: Vec<Prompt>,
+}
+
+/// Where suites/ and prompts/ live: the current directory when it has them,
+/// else the source tree this binary was built from.
+pub fn project_dir(sub: &str) -> PathBuf {
+    let here = PathBuf::from(sub);
+    if here.is_dir() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(sub)
+}
+
+/// `--suite NAME` finds suites/NAME.toml; anything with a slash or .toml is a path.
+pub fn resolve_suite_path(name_or_path: &str) -> Result<PathBuf, UsageError> {
+    let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".toml");
+    let path = if looks_like_path {
+        PathBuf::from(name_or_path)
+    } else {
+        project_dir("suites").join(format!("{name_or_path}.toml"))
+    };
+    if path.is_file() {
+        return Ok(path);
+    }
+    let available = list_suites()
+        .map(|s| s.into_iter().map(|(n, _)| n).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    Err(UsageError::new(format!(
+        "suite `{name_or_path}` not found ({} does not exist; available: {available})",
+        path.display()
+    )))
+}
+
+pub fn load_speed_suite(name_or_path: &str) -> Result<SpeedSuite, UsageError> {
+    let path = resolve_suite_path(name_or_path)?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| UsageError::new(format!("cannot read suite {}: {e}", path.display())))?;
+    let file: SpeedSuiteFile =
+        toml::from_str(&text).map_err(|e| file_error_line(&e, &text, &path))?;
+    if file.kind != "speed" {
+        return Err(UsageError::new(format!(
+            "{}: suite kind `{}` is not supported by this version (supported: speed)",
+            path.display(),
+            file.kind
+        )));
+    }
+    let prompts_dir = project_dir("prompts");
+    let prompts = file
+        .prompts
+        .iter()
+        .map(|p| load_prompt(&prompts_dir, p, &path))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SpeedSuite {
+        file,
+        path,
+        prompts,
+    })
+}
+
+fn load_prompt(dir: &Path, file: &str, suite: &Path) -> Result<Prompt, UsageError> {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        UsageError::new(format!(
+            "{}: prompt file {} cannot be read: {e}",
+            suite.display(),
+            path.display()
+        ))
+    })?;
+    let name = Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.to_string());
+    Ok(Prompt {
+        name,
+        text: text.trim().to_string(),
+    })
+}
+
+/// (name, path) of every suite in suites/.
+pub fn list_suites() -> std::io::Result<Vec<(String, PathBuf)>> {
+    let mut suites: Vec<(String, PathBuf)> = std::fs::read_dir(project_dir("suites"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter_map(|p| Some((p.file_stem()?.to_string_lossy().into_owned(), p)))
+        .collect();
+    suites.sort();
+    Ok(suites)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_speed_suite_loads_with_its_prompts() {
+        let suite = load_speed_suite("speed").unwrap();
+        assert_eq!(suite.file.kind, "speed");
+        assert!(suite.prompts.len() >= 3);
+        let names: Vec<_> = suite.prompts.iter().map(|p| p.name.as_str()).collect();
+        assert!(names.contains(&"voice-question") && names.contains(&"long-summary"));
+        assert!(suite.prompts.iter().all(|p| !p.text.is_empty()));
+    }
+
+    #[test]
+    fn unknown_suite_names_what_exists() {
+        let e = load_speed_suite("no-such-suite").unwrap_err().to_string();
+        assert!(e.contains("no-such-suite") && e.contains("speed"), "{e}");
+    }
+
+    #[test]
+    fn bad_suite_file_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "name = \"x\"\nkind = \"speed\"\nppp = [1]\n").unwrap();
+        let e = load_speed_suite(path.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad.toml:3:") && e.contains("ppp"), "{e}");
+    }
+}
+
+/// `edgebench suites`: every suite file with its kind and case count.
+pub fn print_suites() -> anyhow::Result<i32> {
+    println!("{:<24} {:<8} {:>6}  description", "suite", "kind", "cases");
+    for (name, _) in list_suites()? {
+        match load_speed_suite(&name) {
+            Ok(s) => {
+                let cases = s.file.pp.as_ref().map_or(1, Vec::len)
+                    + s.file.tg.as_ref().map_or(1, Vec::len)
+                    + s.prompts.len();
+                println!(
+                    "{:<24} {:<8} {:>6}  {}",
+                    name, s.file.kind, cases, s.file.description
+                );
+            }
+            Err(e) => println!("{name:<24} {:<8} {:>6}  {e}", "?", "-"),
+        }
+    }
+    Ok(crate::error::exit::OK)
+}
