@@ -70,23 +70,24 @@ pub fn parse_sweep_toml(text: &str, path: &Path) -> Result<SweepFile, UsageError
     toml::from_str(text).map_err(|e| toml_error(&e, text, path))
 }
 
-/// One line: `file:line: message (key `a.b`)`. toml's own Display is multi-line.
+/// One line: `file:line: key `k`: message`. toml's own Display spans several lines.
 pub fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> UsageError {
     let line = e
         .span()
         .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
     let message = e.message().trim().replace('\n', " ");
-    let key = e
-        .span()
-        .and_then(|span| text.get(span.clone()))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty() && s.len() < 60 && !s.contains('\n'));
+    // The key is what stands before `=` on the offending line (or the table header).
+    let key = line
+        .and_then(|l| text.lines().nth(l - 1))
+        .map(|l| l.split('=').next().unwrap_or("").trim().to_string())
+        .filter(|k| !k.is_empty() && !message.contains(k.as_str()));
     let location = match line {
         Some(l) => format!("{}:{l}", path.display()),
         None => path.display().to_string(),
     };
     match key {
-        Some(k) => UsageError::new(format!("{location}: {message} (at `{k}`)")),
+        Some(k) if k.starts_with('[') => UsageError::new(format!("{location}: in `{k}`: {message}")),
+        Some(k) => UsageError::new(format!("{location}: key `{k}`: {message}")),
         None => UsageError::new(format!("{location}: {message}")),
     }
 }
@@ -155,9 +156,9 @@ path = "models/s.gguf"
     fn wrong_type_names_line_and_key() {
         let e = parse("reps = \"five\"\n").unwrap_err();
         assert!(e.starts_with("sweep.toml:1: "), "{e}");
-        assert!(e.contains("reps") || e.contains("five"), "{e}");
+        assert!(e.contains("key `reps`"), "{e}");
         let e = parse("[params]\nthreads = 2\n").unwrap_err();
-        assert!(e.starts_with("sweep.toml:2: "), "{e}");
+        assert!(e.starts_with("sweep.toml:2: key `threads`"), "{e}");
         let e = parse("[[candidate]]\nname = \"x\"\n").unwrap_err();
         assert!(e.contains("path"), "missing path must be named: {e}");
         let e = parse("[params]\nflash_attn = [\"maybe\"]\n").unwrap_err();
@@ -171,5 +172,20 @@ path = "models/s.gguf"
     fn unknown_key_in_candidate_is_an_error() {
         let e = parse("[[candidate]]\npath = \"a.gguf\"\nngl = 3\n").unwrap_err();
         assert!(e.starts_with("sweep.toml:3: ") && e.contains("ngl"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_example_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sweep.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let sweep = parse_sweep_toml(&text, &path).unwrap();
+        assert_eq!(sweep.candidates.len(), 2);
+        assert_eq!(sweep.params.threads, Some(vec![1, 2]));
+        assert_eq!(sweep.candidates[0].chat_template.as_deref(), Some("gemma"));
     }
 }

@@ -1,0 +1,129 @@
+//! Bad input: one clear line naming the file, exit status 2 (nothing run) or a
+//! recorded candidate failure (exit status 1); never a panic or a backtrace.
+mod common;
+use std::path::Path;
+
+use common::*;
+
+fn run_model(model: &Path, out: &Path) -> std::process::Output {
+    quick_run(&[model], out, &[])
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run_model(Path::new("/nonexistent/model.gguf"), out.path());
+    assert_clean_error(&o, 2, &["/nonexistent/model.gguf"]);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "nothing run, nothing written");
+}
+
+#[test]
+fn directory_is_a_usage_error() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run_model(out.path(), out.path());
+    assert_clean_error(&o, 2, &[out.path().to_str().unwrap(), "directory"]);
+}
+
+#[test]
+fn zero_byte_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.gguf");
+    std::fs::write(&path, b"").unwrap();
+    assert_clean_error(&run_model(&path, dir.path()), 2, &["empty.gguf", "empty"]);
+}
+
+#[test]
+fn text_file_named_gguf_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.gguf");
+    std::fs::write(&path, "these are my notes, not a model\n").unwrap();
+    assert_clean_error(&run_model(&path, dir.path()), 2, &["notes.gguf", "not a GGUF"]);
+}
+
+#[test]
+fn truncated_gguf_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("truncated.gguf");
+    let bytes = std::fs::read(smollm()).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    assert_clean_error(&run_model(&path, dir.path()), 2, &["truncated.gguf", "truncated"]);
+}
+
+#[test]
+fn models_command_reports_bad_files_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.gguf");
+    std::fs::write(&path, "hello").unwrap();
+    let o = edgebench().arg("models").arg(&path).output().unwrap();
+    assert_clean_error(&o, 2, &["notes.gguf"]);
+}
+
+/// A well-formed GGUF whose architecture llama.cpp does not know.
+fn write_unknown_arch_gguf(path: &Path) {
+    fn string(buf: &mut Vec<u8>, s: &str) {
+        buf.extend((s.len() as u64).to_le_bytes());
+        buf.extend(s.as_bytes());
+    }
+    let mut b = Vec::new();
+    b.extend(b"GGUF");
+    b.extend(3u32.to_le_bytes());
+    b.extend(1u64.to_le_bytes()); // tensors
+    b.extend(1u64.to_le_bytes()); // metadata pairs
+    string(&mut b, "general.architecture");
+    b.extend(8u32.to_le_bytes()); // string
+    string(&mut b, "nosucharch");
+    string(&mut b, "token_embd.weight");
+    b.extend(1u32.to_le_bytes()); // dims
+    b.extend(32u64.to_le_bytes());
+    b.extend(0u32.to_le_bytes()); // F32
+    b.extend(0u64.to_le_bytes()); // offset
+    while b.len() % 32 != 0 {
+        b.push(0);
+    }
+    b.extend([0u8; 128]);
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn unsupported_architecture_is_a_recorded_load_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weird.gguf");
+    write_unknown_arch_gguf(&path);
+    let o = run_model(&path, dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    assert_eq!(strings(&speed, "status"), vec![Some("load_failed".to_string())]);
+    let error = strings(&speed, "error")[0].clone().unwrap();
+    assert!(error.contains("weird.gguf") && error.contains("nosucharch"), "{error}");
+}
+
+#[test]
+fn context_too_large_for_memory_is_a_recorded_load_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = quick_run(&[&smollm()], dir.path(), &["--ctx", "50000000"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    assert_eq!(strings(&speed, "status"), vec![Some("load_failed".to_string())]);
+    let error = strings(&speed, "error")[0].clone().unwrap();
+    assert!(error.contains("50000000 tokens") && error.contains("GiB"), "{error}");
+}
+
+#[test]
+fn bad_config_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.toml");
+    std::fs::write(&cfg, "reps = 2\n[params]\nthread = [2]\n").unwrap();
+    let o = edgebench().args(["run", "--config"]).arg(&cfg).output().unwrap();
+    assert_clean_error(&o, 2, &["sweep.toml:3", "thread"]);
+}
+
+#[test]
+fn unknown_suite_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = quick_run(&[&smollm()], dir.path(), &["--suite", "nope"]);
+    assert_clean_error(&o, 2, &["nope"]);
+}
