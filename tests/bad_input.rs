@@ -11,14 +11,20 @@ fn run_model(model: &Path, out: &Path) -> std::process::Output {
 
 #[test]
 fn missing_path_is_a_usage_error() {
+    let _serial = one_at_a_time();
     let out = tempfile::tempdir().unwrap();
     let o = run_model(Path::new("/nonexistent/model.gguf"), out.path());
     assert_clean_error(&o, 2, &["/nonexistent/model.gguf"]);
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "nothing run, nothing written");
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "nothing run, nothing written"
+    );
 }
 
 #[test]
 fn directory_is_a_usage_error() {
+    let _serial = one_at_a_time();
     let out = tempfile::tempdir().unwrap();
     let o = run_model(out.path(), out.path());
     assert_clean_error(&o, 2, &[out.path().to_str().unwrap(), "directory"]);
@@ -26,6 +32,7 @@ fn directory_is_a_usage_error() {
 
 #[test]
 fn zero_byte_file_is_a_usage_error() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.gguf");
     std::fs::write(&path, b"").unwrap();
@@ -34,23 +41,34 @@ fn zero_byte_file_is_a_usage_error() {
 
 #[test]
 fn text_file_named_gguf_is_a_usage_error() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.gguf");
     std::fs::write(&path, "these are my notes, not a model\n").unwrap();
-    assert_clean_error(&run_model(&path, dir.path()), 2, &["notes.gguf", "not a GGUF"]);
+    assert_clean_error(
+        &run_model(&path, dir.path()),
+        2,
+        &["notes.gguf", "not a GGUF"],
+    );
 }
 
 #[test]
 fn truncated_gguf_is_a_usage_error() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("truncated.gguf");
     let bytes = std::fs::read(smollm()).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
-    assert_clean_error(&run_model(&path, dir.path()), 2, &["truncated.gguf", "truncated"]);
+    assert_clean_error(
+        &run_model(&path, dir.path()),
+        2,
+        &["truncated.gguf", "truncated"],
+    );
 }
 
 #[test]
 fn models_command_reports_bad_files_the_same_way() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.gguf");
     std::fs::write(&path, "hello").unwrap();
@@ -86,6 +104,7 @@ fn write_unknown_arch_gguf(path: &Path) {
 
 #[test]
 fn unsupported_architecture_is_a_recorded_load_failure() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weird.gguf");
     write_unknown_arch_gguf(&path);
@@ -94,35 +113,54 @@ fn unsupported_architecture_is_a_recorded_load_failure() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
-    assert_eq!(strings(&speed, "status"), vec![Some("load_failed".to_string())]);
+    assert_eq!(
+        strings(&speed, "status"),
+        vec![Some("load_failed".to_string())]
+    );
     let error = strings(&speed, "error")[0].clone().unwrap();
-    assert!(error.contains("weird.gguf") && error.contains("nosucharch"), "{error}");
+    assert!(
+        error.contains("weird.gguf") && error.contains("nosucharch"),
+        "{error}"
+    );
 }
 
 #[test]
 fn context_too_large_for_memory_is_a_recorded_load_failure() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let o = quick_run(&[&smollm()], dir.path(), &["--ctx", "50000000"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
-    assert_eq!(strings(&speed, "status"), vec![Some("load_failed".to_string())]);
+    assert_eq!(
+        strings(&speed, "status"),
+        vec![Some("load_failed".to_string())]
+    );
     let error = strings(&speed, "error")[0].clone().unwrap();
-    assert!(error.contains("50000000 tokens") && error.contains("GiB"), "{error}");
+    assert!(
+        error.contains("50000000 tokens") && error.contains("GiB"),
+        "{error}"
+    );
 }
 
 #[test]
 fn bad_config_names_file_line_and_key() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("sweep.toml");
     std::fs::write(&cfg, "reps = 2\n[params]\nthread = [2]\n").unwrap();
-    let o = edgebench().args(["run", "--config"]).arg(&cfg).output().unwrap();
+    let o = edgebench()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_clean_error(&o, 2, &["sweep.toml:3", "thread"]);
 }
 
 #[test]
 fn unknown_suite_is_a_usage_error() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let o = quick_run(&[&smollm()], dir.path(), &["--suite", "nope"]);
     assert_clean_error(&o, 2, &["nope"]);

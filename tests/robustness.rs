@@ -18,11 +18,19 @@ fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
 fn children_of(parent: u32) -> Vec<i32> {
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // field 4 (after the parenthesised name) is the parent pid
         let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let ppid: u32 = after.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let ppid: u32 = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         if ppid == parent && cmdline.contains("__child") {
             pids.push(pid);
@@ -37,7 +45,18 @@ fn spawn_run(models: &[&Path], out: &Path, extra: &[&str]) -> std::process::Chil
     for m in models {
         cmd.arg("--model").arg(m);
     }
-    cmd.args(["--warmup", "0", "--pp", "32", "--threads", "2", "--e2e-tokens", "50", "--ctx", "2048"]);
+    cmd.args([
+        "--warmup",
+        "0",
+        "--pp",
+        "32",
+        "--threads",
+        "2",
+        "--e2e-tokens",
+        "50",
+        "--ctx",
+        "2048",
+    ]);
     cmd.args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -46,23 +65,36 @@ fn spawn_run(models: &[&Path], out: &Path, extra: &[&str]) -> std::process::Chil
 }
 
 fn only_run_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out).unwrap().flatten().map(|e| e.path()).collect();
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs[0].clone()
 }
 
 #[test]
 fn crashed_and_killed_children_are_recorded_and_the_sweep_goes_on() {
+    let _serial = one_at_a_time();
     let out = tempfile::tempdir().unwrap();
     let (gemma, smol) = (gemma(), smollm());
-    // tg long enough that the children are surely mid-test when signalled.
-    let child = spawn_run(&[&gemma, &smol, &smol], out.path(), &["--reps", "1", "--tg", "4000"]);
+    // tg long enough that the children are surely mid-test when signalled. SIGABRT is
+    // what a GGML_ASSERT inside llama.cpp raises; SIGKILL is what the OOM killer sends.
+    let child = spawn_run(
+        &[&gemma, &smol, &smol],
+        out.path(),
+        &["--reps", "1", "--tg", "2000"],
+    );
     let parent = child.id();
     let mut signalled = Vec::new();
-    for signal in [libc::SIGSEGV, libc::SIGKILL] {
+    for signal in [libc::SIGABRT, libc::SIGKILL] {
         let mut target = 0;
         wait_for("a measuring child", Duration::from_secs(60), || {
-            target = children_of(parent).into_iter().find(|p| !signalled.contains(p)).unwrap_or(0);
+            target = children_of(parent)
+                .into_iter()
+                .find(|p| !signalled.contains(p))
+                .unwrap_or(0);
             target != 0
         });
         std::thread::sleep(Duration::from_millis(1500)); // past the load, inside a test
@@ -78,11 +110,20 @@ fn crashed_and_killed_children_are_recorded_and_the_sweep_goes_on() {
     let status_of = |unit: &str| -> Vec<String> {
         (0..speed.height())
             .filter(|&i| units[i].as_deref() == Some(unit) && statuses[i].as_deref() != Some("ok"))
-            .map(|i| format!("{} {}", statuses[i].clone().unwrap(), errors[i].clone().unwrap_or_default()))
+            .map(|i| {
+                format!(
+                    "{} {}",
+                    statuses[i].clone().unwrap(),
+                    errors[i].clone().unwrap_or_default()
+                )
+            })
             .collect()
     };
     let c0 = status_of("c0-k0");
-    assert!(c0.len() == 1 && c0[0].starts_with("crashed") && c0[0].contains("SIGSEGV"), "{c0:?}");
+    assert!(
+        c0.len() == 1 && c0[0].starts_with("crashed") && c0[0].contains("SIGABRT"),
+        "{c0:?}"
+    );
     let c1 = status_of("c1-k0");
     assert!(c1.len() == 1 && c1[0].starts_with("oom"), "{c1:?}");
     // The third candidate ran after both failures: the sweep went on.
@@ -92,17 +133,30 @@ fn crashed_and_killed_children_are_recorded_and_the_sweep_goes_on() {
 
 #[test]
 fn a_candidate_over_its_timeout_is_recorded_and_the_next_one_runs() {
+    let _serial = one_at_a_time();
     let out = tempfile::tempdir().unwrap();
     let smol = smollm();
-    let o = quick_run(&[&smol, &smol], out.path(), &["--timeout", "1", "--pp", "16000"]);
+    let o = quick_run(
+        &[&smol, &smol],
+        out.path(),
+        &["--timeout", "1", "--pp", "16000"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
     let statuses = strings(&speed, "status");
-    assert_eq!(statuses.iter().filter(|s| s.as_deref() == Some("timeout")).count(), 2, "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| s.as_deref() == Some("timeout"))
+            .count(),
+        2,
+        "{statuses:?}"
+    );
 }
 
 #[test]
 fn a_killed_sweep_resumes_without_losing_or_repeating_rows() {
+    let _serial = one_at_a_time();
     let out = tempfile::tempdir().unwrap();
     let (gemma, smol) = (gemma(), smollm());
     let mut child = spawn_run(&[&smol, &gemma], out.path(), &["--reps", "2", "--tg", "8"]);
@@ -111,27 +165,51 @@ fn a_killed_sweep_resumes_without_losing_or_repeating_rows() {
     });
     let dir = only_run_dir(out.path());
     let first = dir.join("parts/c0-k0.json");
-    wait_for("the first candidate to finish", Duration::from_secs(120), || first.exists());
+    wait_for(
+        "the first candidate to finish",
+        Duration::from_secs(120),
+        || first.exists(),
+    );
     // Power cut: the sweep dies while the second candidate is being measured.
     child.kill().unwrap();
     child.wait().unwrap();
     let first_record = std::fs::read(&first).unwrap();
-    assert!(!dir.join("parts/c1-k0.json").exists(), "killed too late to test resume");
-    wait_for("the orphaned child to exit", Duration::from_secs(10), || {
-        children_of(child.id()).is_empty()
-    });
+    assert!(
+        !dir.join("parts/c1-k0.json").exists(),
+        "killed too late to test resume"
+    );
+    wait_for(
+        "the orphaned child to exit",
+        Duration::from_secs(10),
+        || children_of(child.id()).is_empty(),
+    );
 
-    let o = edgebench().arg("run").arg("--resume").arg(&dir).output().unwrap();
+    let o = edgebench()
+        .arg("run")
+        .arg("--resume")
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("already measured"), "{}", stderr(&o));
-    assert_eq!(std::fs::read(&first).unwrap(), first_record, "finished candidate was rerun");
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        first_record,
+        "finished candidate was rerun"
+    );
 
     let speed = read_parquet(&dir.join("speed.parquet"));
     // 2 models x (pp32 + tg8 + 3 prompts) x 2 reps, each exactly once.
     assert_eq!(speed.height(), 2 * 5 * 2);
     let keys: std::collections::HashSet<(Option<String>, Option<String>, Option<String>)> = {
-        let (u, t, r) = (strings(&speed, "unit_id"), strings(&speed, "test"), strings(&speed, "rep"));
-        (0..speed.height()).map(|i| (u[i].clone(), t[i].clone(), r[i].clone())).collect()
+        let (u, t, r) = (
+            strings(&speed, "unit_id"),
+            strings(&speed, "test"),
+            strings(&speed, "rep"),
+        );
+        (0..speed.height())
+            .map(|i| (u[i].clone(), t[i].clone(), r[i].clone()))
+            .collect()
     };
     assert_eq!(keys.len(), speed.height(), "duplicated rows");
     let manifest: serde_json::Value =

@@ -86,7 +86,9 @@ pub fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> UsageError {
         None => path.display().to_string(),
     };
     match key {
-        Some(k) if k.starts_with('[') => UsageError::new(format!("{location}: in `{k}`: {message}")),
+        Some(k) if k.starts_with('[') => {
+            UsageError::new(format!("{location}: in `{k}`: {message}"))
+        }
         Some(k) => UsageError::new(format!("{location}: key `{k}`: {message}")),
         None => UsageError::new(format!("{location}: {message}")),
     }

@@ -65,7 +65,17 @@ pub fn resolve(args: &RunArgs, file: &SweepFile, suite: &SpeedSuite) -> Result<S
 
 fn candidates(args: &RunArgs, file: &SweepFile) -> Result<Vec<Candidate>, UsageError> {
     if !args.models.is_empty() {
-        return Ok(args.models.iter().map(|p| candidate_from_path(p)).collect());
+        // The same file twice (an A/B/A check) gets distinct names: name, name-2, ...
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for path in &args.models {
+            let mut c = candidate_from_path(path);
+            let same = candidates.iter().filter(|o| o.path == c.path).count();
+            if same > 0 {
+                c.name = format!("{}-{}", c.name, same + 1);
+            }
+            candidates.push(c);
+        }
+        return Ok(candidates);
     }
     if !file.candidates.is_empty() {
         return Ok(file

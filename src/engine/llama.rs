@@ -36,7 +36,7 @@ impl LlamaEngine {
         let params = LlamaModelParams::default().with_n_gpu_layers(settings.n_gpu_layers);
         let start = Instant::now();
         let model = LlamaModel::load_from_file(&backend, path, &params)
-            .map_err(|e| anyhow!("llama.cpp could not load {}: {e}", path.display()))?;
+            .map_err(|_| anyhow!("llama.cpp could not load {}", path.display()))?;
         let load_time = start.elapsed();
         let engine = LlamaEngine {
             backend,

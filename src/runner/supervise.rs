@@ -183,12 +183,18 @@ fn classify(
     ))
 }
 
-/// Appends llama.cpp's own last error line, which usually says what was wrong.
+/// Appends llama.cpp's own explanation: its last line that names an error, else
+/// an assertion, else a failure (the most specific one usually comes first).
 fn with_log_hint(error: String, log_tail: &[String]) -> String {
-    let hint = log_tail.iter().rev().find(|l| {
-        let l = l.to_ascii_lowercase();
-        l.contains("error") || l.contains("assert") || l.contains("failed") || l.contains("unknown")
-    });
+    let find = |word: &str| {
+        log_tail
+            .iter()
+            .rev()
+            .find(|l| l.to_ascii_lowercase().contains(word))
+    };
+    let hint = find("error")
+        .or_else(|| find("assert"))
+        .or_else(|| find("failed"));
     match hint {
         Some(h) if !error.contains(h.trim()) => format!("{error}; llama.cpp: {}", h.trim()),
         _ => error,
@@ -213,7 +219,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn log_hint_picks_the_last_error_line() {
+    fn log_hint_prefers_the_line_naming_the_error() {
         let tail = vec![
             "llama_model_loader: loaded meta data".to_string(),
             "llama_model_load: error loading model: unknown model architecture: 'foo'".to_string(),
@@ -221,7 +227,7 @@ mod tests {
         ];
         let e = with_log_hint("could not load".into(), &tail);
         assert!(
-            e.ends_with("llama.cpp: llama_model_load_from_file_impl: failed to load model"),
+            e.ends_with("llama.cpp: llama_model_load: error loading model: unknown model architecture: 'foo'"),
             "{e}"
         );
         assert_eq!(with_log_hint("x".into(), &["all good".to_string()]), "x");

@@ -26,7 +26,11 @@ pub fn smollm() -> PathBuf {
 }
 
 fn existing(path: PathBuf) -> PathBuf {
-    assert!(path.is_file(), "{} is missing: run scripts/setup.sh", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup.sh",
+        path.display()
+    );
     path
 }
 
@@ -37,8 +41,20 @@ pub fn quick_run(models: &[&Path], out: &Path, extra: &[&str]) -> Output {
     for m in models {
         cmd.arg("--model").arg(m);
     }
-    cmd.args(["--reps", "1", "--warmup", "0", "--pp", "32", "--tg", "8", "--threads", "2"]);
-    cmd.args(["--e2e-tokens", "50", "--ctx", "2048"]);
+    let defaults = [
+        ("--reps", "1"),
+        ("--warmup", "0"),
+        ("--pp", "32"),
+        ("--tg", "8"),
+        ("--threads", "2"),
+        ("--e2e-tokens", "50"),
+        ("--ctx", "2048"),
+    ];
+    for (flag, value) in defaults {
+        if !extra.contains(&flag) {
+            cmd.args([flag, value]);
+        }
+    }
     cmd.args(extra);
     cmd.output().expect("edgebench runs")
 }
@@ -58,7 +74,12 @@ pub fn run_dir(o: &Output) -> PathBuf {
         .lines()
         .rev()
         .find_map(|l| l.strip_prefix("results: "))
-        .unwrap_or_else(|| panic!("no `results:` line in stdout:\n{text}\nstderr:\n{}", stderr(o)));
+        .unwrap_or_else(|| {
+            panic!(
+                "no `results:` line in stdout:\n{text}\nstderr:\n{}",
+                stderr(o)
+            )
+        });
     PathBuf::from(line.trim())
 }
 
@@ -68,14 +89,20 @@ pub fn read_parquet(path: &Path) -> DataFrame {
 }
 
 pub fn strings(df: &DataFrame, column: &str) -> Vec<Option<String>> {
-    let c = df.column(column).unwrap_or_else(|_| panic!("column {column} missing"));
+    let c = df
+        .column(column)
+        .unwrap_or_else(|_| panic!("column {column} missing"));
     let c = c.cast(&DataType::String).unwrap();
     let ca = c.str().unwrap();
-    (0..ca.len()).map(|i| ca.get(i).map(str::to_string)).collect()
+    (0..ca.len())
+        .map(|i| ca.get(i).map(str::to_string))
+        .collect()
 }
 
 pub fn floats(df: &DataFrame, column: &str) -> Vec<Option<f64>> {
-    let c = df.column(column).unwrap_or_else(|_| panic!("column {column} missing"));
+    let c = df
+        .column(column)
+        .unwrap_or_else(|_| panic!("column {column} missing"));
     let c = c.cast(&DataType::Float64).unwrap();
     let ca = c.f64().unwrap();
     (0..ca.len()).map(|i| ca.get(i)).collect()
@@ -84,11 +111,35 @@ pub fn floats(df: &DataFrame, column: &str) -> Vec<Option<f64>> {
 /// A one-line error: no panic message, no backtrace.
 pub fn assert_clean_error(o: &Output, expected_status: i32, must_contain: &[&str]) {
     let err = stderr(o);
-    assert_eq!(o.status.code(), Some(expected_status), "stderr:\n{err}\nstdout:\n{}", stdout(o));
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert_eq!(
+        o.status.code(),
+        Some(expected_status),
+        "stderr:\n{err}\nstdout:\n{}",
+        stdout(o)
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(error_lines.len(), 1, "exactly one error line expected:\n{err}");
+    assert_eq!(
+        error_lines.len(),
+        1,
+        "exactly one error line expected:\n{err}"
+    );
     for s in must_contain {
-        assert!(error_lines[0].contains(s), "`{s}` not in: {}", error_lines[0]);
+        assert!(
+            error_lines[0].contains(s),
+            "`{s}` not in: {}",
+            error_lines[0]
+        );
     }
+}
+
+/// Measuring runs must not overlap: llama.cpp's threads spin while they wait, so two
+/// sweeps on a 2-core machine slow each other down many times over. Each test that
+/// runs a model holds this for its whole run (test binaries already run one by one).
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
