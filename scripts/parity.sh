@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Checks that edgebench measures what llama.cpp's own llama-bench measures:
-# builds llama-bench from the llama-cpp-python sdist (PyPI, vendor/llama.cpp),
-# then runs both on each model, interleaved round by round so drift (heat,
-# background load) hits both alike, and prints the medians side by side.
+# Checks that edgebench measures what llama.cpp's own llama-bench measures.
+#
+# Two llama-bench builds, both from the llama-cpp-python sdist on PyPI:
+#   same  llama-bench's source compiled against the very llama.cpp sources edgebench
+#         links (from the pinned llama-cpp-sys-2 crate): any difference is the harness.
+#   sdist llama-bench as shipped in the sdist (vendor/llama.cpp): a different llama.cpp
+#         commit, so differences also include llama.cpp's own changes.
+# Runs llama-bench (same), edgebench and llama-bench (sdist) in turn, round by round,
+# so drift (heat, background load) hits all alike, and prints the medians.
 #
 # usage: scripts/parity.sh [--rounds N] [--threads T] [MODEL.gguf...]
 set -euo pipefail
@@ -18,53 +23,83 @@ done
 [ ${#models[@]} -gt 0 ] || models=(models/gemma-3-270m-Q4_K_M.gguf models/SmolLM2-135M-Instruct-Q4_1.gguf)
 
 tools=$PWD/tools
-bench=$tools/llama-bench-build/bin/llama-bench
-if [ ! -x "$bench" ]; then
-    echo "parity: building llama-bench from the llama-cpp-python sdist (~5 min)" >&2
+mkdir -p "$tools"
+build_bench() { # name source-dir
+    local build=$tools/llama-bench-$1
+    if [ ! -x "$build/bin/llama-bench" ]; then
+        echo "parity: building llama-bench ($1), ~5 min" >&2
+        # Same CPU features as edgebench's build (target-cpu=native => GGML_NATIVE=ON).
+        cmake -S "$2" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+            -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null
+        cmake --build "$build" --target llama-bench -j "$(nproc)" >/dev/null
+    fi
+}
+
+if ! ls -d "$tools"/sdist/llama_cpp_python-*/vendor/llama.cpp >/dev/null 2>&1; then
     mkdir -p "$tools/sdist"
     python3 -m pip download -q --no-deps --no-binary :all: --disable-pip-version-check -d "$tools/sdist" llama-cpp-python
     tar -xzf "$(ls "$tools"/sdist/llama_cpp_python-*.tar.gz | tail -n1)" -C "$tools/sdist"
-    src=$(ls -d "$tools"/sdist/llama_cpp_python-*/vendor/llama.cpp | tail -n1)
-    # Same CPU features as edgebench's build (target-cpu=native => GGML_NATIVE=ON).
-    cmake -S "$src" -B "$tools/llama-bench-build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
-        -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
-    cmake --build "$tools/llama-bench-build" --target llama-bench -j "$(nproc)" >/dev/null
 fi
+sdist_src=$(ls -d "$tools"/sdist/llama_cpp_python-*/vendor/llama.cpp | tail -n1)
+build_bench sdist "$sdist_src"
+
+# The crate ships llama.cpp's library sources but not its tools: graft llama-bench in.
 cargo build --release --locked -q
+crate_src=$(cargo metadata --format-version 1 --locked 2>/dev/null | python3 -c '
+import json, os, sys
+for p in json.load(sys.stdin)["packages"]:
+    if p["name"] == "llama-cpp-sys-2":
+        print(os.path.join(os.path.dirname(p["manifest_path"]), "llama.cpp"))')
+if [ ! -x "$tools/llama-bench-same/bin/llama-bench" ]; then
+    rm -rf "$tools/llama-cpp-same"
+    cp -r "$crate_src" "$tools/llama-cpp-same"
+    cp -r "$sdist_src/tools/llama-bench/." "$tools/llama-cpp-same/tools/llama-bench/"
+    echo 'add_subdirectory(llama-bench)' > "$tools/llama-cpp-same/tools/CMakeLists.txt"
+    sed -i 's/^\(\s*\)add_subdirectory(app)/\1# no app sources in the crate/' "$tools/llama-cpp-same/CMakeLists.txt"
+    build_bench same "$tools/llama-cpp-same"
+fi
+
 edgebench=$PWD/target/release/edgebench
 out=$(mktemp -d)
-
+trap 'rm -rf "$out"' EXIT
 for model in "${models[@]}"; do
+    name=$(basename "$model")
     for round in $(seq 1 "$rounds"); do
-        "$bench" -m "$model" -t "$threads" -p 512 -n 128 -r 5 -o json 2>/dev/null > "$out/lb-$(basename "$model")-$round.json"
+        "$tools/llama-bench-same/bin/llama-bench" -m "$model" -t "$threads" -p 512 -n 128 -r 5 -o json 2>/dev/null > "$out/same-$name-$round.json"
         "$edgebench" run --model "$model" --suite engine-only --threads "$threads" --reps 5 --out "$out/eb" \
-            2>/dev/null | sed -n 's/^results: //p' > "$out/eb-$(basename "$model")-$round.path"
+            2>/dev/null | sed -n 's/^results: //p' > "$out/eb-$name-$round.path"
+        "$tools/llama-bench-sdist/bin/llama-bench" -m "$model" -t "$threads" -p 512 -n 128 -r 5 -o json 2>/dev/null > "$out/sdist-$name-$round.json"
     done
 done
 
 python3 - "$out" "$threads" "${models[@]}" <<'PY'
 import csv, json, os, statistics, sys
 out, threads, models = sys.argv[1], sys.argv[2], sys.argv[3:]
-print(f"threads={threads}; medians of 5 reps per round; ratio = edgebench / llama-bench")
-print(f"{'model':34} {'test':6} {'round':>5} {'llama-bench t/s':>16} {'edgebench t/s':>14} {'ratio':>7}")
+med = statistics.median
+def llama_bench(path):
+    return {(f"pp{t['n_prompt']}" if t["n_prompt"] else f"tg{t['n_gen']}"): med(t["samples_ts"]) for t in json.load(open(path))}
+def edgebench(path_file):
+    run_dir = open(path_file).read().strip()
+    rows = csv.DictReader(open(os.path.join(run_dir, "summary.csv")))
+    return {r["test"]: float(r["pp_tps_median"] if r["test"].startswith("pp") else r["tg_tps_median"]) for r in rows}
+print(f"threads={threads}; per round the median of 5 reps; 'all' = median over rounds")
+print(f"{'model':34} {'test':6} {'round':>5} {'lb-same t/s':>12} {'edgebench':>10} {'lb-sdist':>9} {'eb/same':>8} {'eb/sdist':>8}")
+failed = False
 for model in models:
     name = os.path.basename(model)
-    per_test = {}
+    rounds = []
     r = 1
-    while os.path.exists(f"{out}/lb-{name}-{r}.json"):
-        for t in json.load(open(f"{out}/lb-{name}-{r}.json")):
-            test = f"pp{t['n_prompt']}" if t["n_prompt"] else f"tg{t['n_gen']}"
-            per_test.setdefault(test, []).append([statistics.median(t["samples_ts"]), None])
-        run_dir = open(f"{out}/eb-{name}-{r}.path").read().strip()
-        for row in csv.DictReader(open(os.path.join(run_dir, "summary.csv"))):
-            if row["test"] in per_test and row["pp_tps_median" if row["test"].startswith("pp") else "tg_tps_median"]:
-                key = "pp_tps_median" if row["test"].startswith("pp") else "tg_tps_median"
-                per_test[row["test"]][r - 1][1] = float(row[key])
+    while os.path.exists(f"{out}/same-{name}-{r}.json"):
+        rounds.append((llama_bench(f"{out}/same-{name}-{r}.json"), edgebench(f"{out}/eb-{name}-{r}.path"),
+                       llama_bench(f"{out}/sdist-{name}-{r}.json")))
         r += 1
-    for test, pairs in per_test.items():
-        for i, (lb, eb) in enumerate(pairs, 1):
-            print(f"{name:34} {test:6} {i:>5} {lb:16.1f} {eb:14.1f} {eb / lb:7.3f}")
-        lb_all = statistics.median(p[0] for p in pairs)
-        eb_all = statistics.median(p[1] for p in pairs)
-        print(f"{name:34} {test:6} {'all':>5} {lb_all:16.1f} {eb_all:14.1f} {eb_all / lb_all:7.3f}  {'OK' if abs(eb_all / lb_all - 1) <= 0.05 else 'OUTSIDE 5%'}")
+    for test in ("pp512", "tg128"):
+        rows = [(s[test], e[test], d[test]) for s, e, d in rounds]
+        for i, (s, e, d) in enumerate(rows, 1):
+            print(f"{name:34} {test:6} {i:>5} {s:12.1f} {e:10.1f} {d:9.1f} {e / s:8.3f} {e / d:8.3f}")
+        s, e, d = (med(x[k] for x in rows) for k in range(3))
+        ok = abs(e / s - 1) <= 0.05
+        failed |= not ok
+        print(f"{name:34} {test:6} {'all':>5} {s:12.1f} {e:10.1f} {d:9.1f} {e / s:8.3f} {e / d:8.3f}  {'within 5%' if ok else 'OUTSIDE 5%'}")
+sys.exit(1 if failed else 0)
 PY

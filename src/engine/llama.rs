@@ -247,6 +247,9 @@ fn new_context<'m>(
         .with_n_threads(threads)
         .with_n_threads_batch(threads)
         .with_flash_attention_policy(flash)
+        // llama.cpp's default keeps a full-size cache for sliding-window layers;
+        // llama-bench and llama-server use the small one (Gemma 3 is SWA).
+        .with_swa_full(false)
         // llama-cpp-2 turns llama.cpp's perf counters off by default.
         .with_no_perf(false);
     model.new_context(backend, params).map_err(|e| {

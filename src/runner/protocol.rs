@@ -59,6 +59,7 @@ pub struct Measurement {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // one message per line; boxing would only add noise
 pub enum ChildMessage {
     Loaded {
         load_ms: f64,

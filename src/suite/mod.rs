@@ -124,6 +124,26 @@ pub fn list_suites() -> std::io::Result<Vec<(String, PathBuf)>> {
     Ok(suites)
 }
 
+/// `edgebench suites`: every suite file with its kind and case count.
+pub fn print_suites() -> anyhow::Result<i32> {
+    println!("{:<24} {:<8} {:>6}  description", "suite", "kind", "cases");
+    for (name, _) in list_suites()? {
+        match load_speed_suite(&name) {
+            Ok(s) => {
+                let cases = s.file.pp.as_ref().map_or(1, Vec::len)
+                    + s.file.tg.as_ref().map_or(1, Vec::len)
+                    + s.prompts.len();
+                println!(
+                    "{:<24} {:<8} {:>6}  {}",
+                    name, s.file.kind, cases, s.file.description
+                );
+            }
+            Err(e) => println!("{name:<24} {:<8} {:>6}  {e}", "?", "-"),
+        }
+    }
+    Ok(crate::error::exit::OK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,24 +174,4 @@ mod tests {
             .to_string();
         assert!(e.contains("bad.toml:3:") && e.contains("ppp"), "{e}");
     }
-}
-
-/// `edgebench suites`: every suite file with its kind and case count.
-pub fn print_suites() -> anyhow::Result<i32> {
-    println!("{:<24} {:<8} {:>6}  description", "suite", "kind", "cases");
-    for (name, _) in list_suites()? {
-        match load_speed_suite(&name) {
-            Ok(s) => {
-                let cases = s.file.pp.as_ref().map_or(1, Vec::len)
-                    + s.file.tg.as_ref().map_or(1, Vec::len)
-                    + s.prompts.len();
-                println!(
-                    "{:<24} {:<8} {:>6}  {}",
-                    name, s.file.kind, cases, s.file.description
-                );
-            }
-            Err(e) => println!("{name:<24} {:<8} {:>6}  {e}", "?", "-"),
-        }
-    }
-    Ok(crate::error::exit::OK)
 }
