@@ -25,6 +25,11 @@ pub enum Command {
     Models(ModelsArgs),
     /// List the suites in suites/.
     Suites,
+    /// Which resource samplers work on this machine, and why a missing one is missing.
+    Doctor,
+    /// Telemetry logs from other tools.
+    #[command(subcommand)]
+    Telemetry(TelemetryCommand),
     /// Internal: measure one work unit in an isolated child process.
     #[command(name = "__child", hide = true)]
     Child,
@@ -83,9 +88,33 @@ pub struct RunArgs {
     /// Continue a killed sweep in RUN_DIR: finished candidates are kept.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
+    /// Resource sampling interval, milliseconds.
+    #[arg(long = "sample-ms", value_name = "MS")]
+    pub sample_ms: Option<u64>,
+    /// Before each candidate, wait until the hottest sensor is below this (°C).
+    #[arg(long = "cooldown-temp", value_name = "C")]
+    pub cooldown_temp: Option<f64>,
+    /// Longest wait for --cooldown-temp, seconds.
+    #[arg(long = "cooldown-max", value_name = "SECS")]
+    pub cooldown_max: Option<u64>,
     /// Show llama.cpp's own log lines.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TelemetryCommand {
+    /// Parse a `tegrastats --logfile` log into edgebench's sample schema.
+    ImportTegrastats {
+        /// The tegrastats log.
+        logfile: PathBuf,
+        /// Output file: .csv or .parquet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The log's interval, for lines without a timestamp (tegrastats' default: 1000).
+        #[arg(long = "interval-ms", default_value_t = 1000)]
+        interval_ms: u64,
+    },
 }
 
 #[derive(Debug, Args)]

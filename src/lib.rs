@@ -15,5 +15,7 @@ pub mod progress;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod sampler;
 pub mod stats;
 pub mod suite;
+pub mod telemetry;

@@ -9,6 +9,8 @@ fn main() {
         Command::Run(args) => edgebench::runner::run_sweep(&args),
         Command::Models(args) => edgebench::models::run(&args),
         Command::Suites => edgebench::suite::print_suites(),
+        Command::Doctor => edgebench::sampler::print_doctor(),
+        Command::Telemetry(command) => edgebench::telemetry::run(&command),
         Command::Child => edgebench::runner::run_child(),
         Command::Probe => edgebench::engine::probe().map(|p| {
             println!("{}", serde_json::to_string(&p).unwrap_or_default());

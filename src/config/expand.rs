@@ -108,6 +108,9 @@ mod tests {
             n_ctx: 4096,
             e2e_tokens: 64,
             fallback_chat_template: None,
+            sample_ms: 250,
+            cooldown_temp_c: None,
+            cooldown_max_secs: 600,
         }
     }
 

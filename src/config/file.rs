@@ -18,6 +18,11 @@ pub struct SweepFile {
     /// Template for candidates whose GGUF has none: a llama.cpp template name
     /// ("chatml", "gemma", "llama3", ...) or "raw" for the bare prompt.
     pub fallback_chat_template: Option<String>,
+    /// Resource sampling interval (default 250 ms).
+    pub sample_ms: Option<u64>,
+    /// Wait before each candidate until the hottest sensor is below this.
+    pub cooldown_temp_c: Option<f64>,
+    pub cooldown_max_secs: Option<u64>,
     #[serde(default)]
     pub params: ParamsFile,
     #[serde(default, rename = "candidate")]

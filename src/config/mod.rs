@@ -78,6 +78,20 @@ pub struct Sweep {
     /// Tokens generated per user-path prompt; at least 50 so latency_50_ms exists.
     pub e2e_tokens: u32,
     pub fallback_chat_template: Option<String>,
+    #[serde(default = "default_sample_ms")]
+    pub sample_ms: u64,
+    #[serde(default)]
+    pub cooldown_temp_c: Option<f64>,
+    #[serde(default = "default_cooldown_max_secs")]
+    pub cooldown_max_secs: u64,
+}
+
+fn default_sample_ms() -> u64 {
+    DEFAULT_SAMPLE_MS
+}
+
+fn default_cooldown_max_secs() -> u64 {
+    DEFAULT_COOLDOWN_MAX_SECS
 }
 
 /// Defaults match llama-bench where it has one (reps 5, pp512, tg128, n_batch 2048,
@@ -88,6 +102,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 pub const DEFAULT_N_CTX: u32 = 4096;
 pub const DEFAULT_E2E_TOKENS: u32 = 64;
 pub const ALL_LAYERS: u32 = 999;
+pub const DEFAULT_SAMPLE_MS: u64 = 250;
+pub const DEFAULT_COOLDOWN_MAX_SECS: u64 = 600;
 
 /// The two models `scripts/setup.sh` fetches; the default sweep runs both.
 pub const DEFAULT_MODELS: [(&str, &str); 2] = [

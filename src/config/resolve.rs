@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_E2E_TOKENS,
-    DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP,
+    default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_COOLDOWN_MAX_SECS,
+    DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
+    DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP,
 };
 use crate::cli::RunArgs;
 use crate::error::UsageError;
@@ -58,6 +59,15 @@ pub fn resolve(args: &RunArgs, file: &SweepFile, suite: &SpeedSuite) -> Result<S
             .or(suite.file.e2e_tokens)
             .unwrap_or(DEFAULT_E2E_TOKENS),
         fallback_chat_template: file.fallback_chat_template.clone(),
+        sample_ms: args
+            .sample_ms
+            .or(file.sample_ms)
+            .unwrap_or(DEFAULT_SAMPLE_MS),
+        cooldown_temp_c: args.cooldown_temp.or(file.cooldown_temp_c),
+        cooldown_max_secs: args
+            .cooldown_max
+            .or(file.cooldown_max_secs)
+            .unwrap_or(DEFAULT_COOLDOWN_MAX_SECS),
     };
     validate(&sweep)?;
     Ok(sweep)
@@ -145,6 +155,9 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     positive("--tg", &sweep.tg)?;
     positive("--ctx", &[sweep.n_ctx])?;
     positive("--e2e-tokens", &[sweep.e2e_tokens])?;
+    if sweep.sample_ms < 10 {
+        return Err(UsageError::new("--sample-ms must be at least 10"));
+    }
     if sweep.timeout_secs == 0 {
         return Err(UsageError::new("--timeout must be at least 1 second"));
     }

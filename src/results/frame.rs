@@ -109,6 +109,37 @@ pub fn summary_frame(rows: &[SummaryRow]) -> Result<DataFrame> {
         columns.push(stat("min", |s| s.min));
         columns.push(stat("max", |s| s.max));
     }
+    columns.extend([
+        column!(rows, "peak_rss_mb", |r: &SummaryRow| r
+            .resources
+            .peak_rss_mb),
+        column!(rows, "peak_ram_used_mb", |r: &SummaryRow| r
+            .resources
+            .peak_ram_used_mb),
+        column!(rows, "peak_vram_mb", |r: &SummaryRow| r
+            .resources
+            .peak_vram_mb),
+        column!(rows, "max_gpu_temp_c", |r: &SummaryRow| r
+            .resources
+            .max_gpu_temp_c),
+        column!(rows, "max_cpu_temp_c", |r: &SummaryRow| r
+            .resources
+            .max_cpu_temp_c),
+        column!(rows, "mean_power_w", |r: &SummaryRow| r
+            .resources
+            .mean_power_w),
+        column!(rows, "energy_j", |r: &SummaryRow| r.resources.energy_j),
+        column!(rows, "energy_above_idle_j", |r: &SummaryRow| r
+            .resources
+            .energy_above_idle_j),
+        column!(rows, "joules_per_token", |r: &SummaryRow| r
+            .resources
+            .joules_per_token),
+        column!(rows, "throttled_share", |r: &SummaryRow| r
+            .resources
+            .throttled_share),
+        column!(rows, "unified_memory", |r: &SummaryRow| r.unified_memory),
+    ]);
     columns.push(column!(rows, "load_ms", |r: &SummaryRow| r.first.load_ms));
     columns.push(column!(rows, "status", |r: &SummaryRow| r.status.clone()));
     columns.push(column!(rows, "error", |r: &SummaryRow| r.error.clone()));
@@ -130,4 +161,51 @@ pub fn write_frame(dir: &Path, stem: &str, frame: &mut DataFrame) -> Result<()> 
             .map_err(|e| anyhow::anyhow!("csv: {e}"))?;
         Ok(())
     })
+}
+
+pub fn samples_frame(rows: &[crate::sampler::SampleRow]) -> Result<DataFrame> {
+    use crate::sampler::SampleRow;
+    let columns = vec![
+        column!(rows, "t_ms", |r: &SampleRow| r.t_ms),
+        column!(rows, "unix_ms", |r: &SampleRow| r.unix_ms),
+        column!(rows, "unit_id", |r: &SampleRow| r.unit_id.clone()),
+        column!(rows, "candidate", |r: &SampleRow| r.candidate.clone()),
+        column!(rows, "test", |r: &SampleRow| r.test.clone()),
+        column!(rows, "phase", |r: &SampleRow| r.phase.as_str().to_string()),
+        column!(rows, "backend", |r: &SampleRow| r.backend.clone()),
+        column!(rows, "metric", |r: &SampleRow| r.metric.clone()),
+        column!(rows, "value", |r: &SampleRow| r.value),
+        column!(rows, "throttled", |r: &SampleRow| r.throttled),
+    ];
+    Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+/// Writes one Parquet file atomically.
+pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
+    write_atomic(path, |file| {
+        ParquetWriter::new(file)
+            .finish(frame)
+            .map_err(|e| anyhow::anyhow!("parquet: {e}"))?;
+        Ok(())
+    })
+}
+
+/// Concatenates Parquet files of one schema (the per-unit sample files).
+pub fn concat_parquet(paths: &[std::path::PathBuf]) -> Result<Option<DataFrame>> {
+    let mut all: Option<DataFrame> = None;
+    for path in paths {
+        let file = std::fs::File::open(path)?;
+        let frame = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        all = Some(match all {
+            None => frame,
+            Some(mut acc) => {
+                acc.vstack_mut(&frame)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                acc
+            }
+        });
+    }
+    Ok(all)
 }

@@ -23,6 +23,24 @@ pub struct Manifest {
     pub sweep: Sweep,
     pub units: Vec<WorkUnit>,
     pub models: Vec<ModelMeta>,
+    /// Resource samplers: which worked, their cost, the idle power baseline.
+    #[serde(default)]
+    pub sampling: Option<SamplingInfo>,
+    /// Conditions that change the numbers: Jetson power mode and clocks, NVML driver and power limits.
+    #[serde(default)]
+    pub conditions: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SamplingInfo {
+    pub interval_ms: u64,
+    pub backends: Vec<crate::sampler::BackendStatus>,
+    /// Mean power over the idle seconds before the first candidate (None: no power sensor).
+    pub idle_power_w: Option<f64>,
+    /// One per sweep session (a resumed run has several).
+    pub sessions: Vec<crate::sampler::SamplerReport>,
+    /// Whether GPU memory is system RAM here (Jetson, integrated GPU).
+    pub unified_memory: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,6 +7,8 @@ mod rows;
 mod summary;
 
 pub use atomic::write_atomic;
-pub use frame::{speed_frame, summary_frame, write_frame};
-pub use rows::{ModelMeta, SpeedRow, UnitRecord};
-pub use summary::{summarize, MetricSpread, SummaryRow, SUMMARY_METRICS};
+pub use frame::{
+    concat_parquet, samples_frame, speed_frame, summary_frame, write_frame, write_parquet,
+};
+pub use rows::{ModelMeta, ResourceSummary, SpeedRow, UnitRecord};
+pub use summary::{attach_resources, summarize, MetricSpread, SummaryRow, SUMMARY_METRICS};

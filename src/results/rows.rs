@@ -65,4 +65,26 @@ pub struct UnitRecord {
     pub status: String,
     pub error: Option<String>,
     pub rows: Vec<SpeedRow>,
+    /// Per test (and `load`): what the samplers saw.
+    #[serde(default)]
+    pub resources: std::collections::BTreeMap<String, ResourceSummary>,
+    /// Seconds spent waiting for the device to cool down before this unit.
+    #[serde(default)]
+    pub cooldown_s: Option<f64>,
+}
+
+/// What the samplers saw during one test (docs/results.md); None: no backend measures it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSummary {
+    pub peak_rss_mb: Option<f64>,
+    pub peak_ram_used_mb: Option<f64>,
+    pub peak_vram_mb: Option<f64>,
+    pub max_gpu_temp_c: Option<f64>,
+    pub max_cpu_temp_c: Option<f64>,
+    pub mean_power_w: Option<f64>,
+    pub energy_j: Option<f64>,
+    pub energy_above_idle_j: Option<f64>,
+    pub joules_per_token: Option<f64>,
+    /// Share of this test's ticks with clock throttling reported.
+    pub throttled_share: Option<f64>,
 }

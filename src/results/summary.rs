@@ -1,6 +1,6 @@
 //! summary.*: one row per candidate x configuration x test, with the spread of
 //! every rate and latency over the repetitions.
-use super::SpeedRow;
+use super::{ResourceSummary, SpeedRow, UnitRecord};
 use crate::stats::Spread;
 
 /// The metrics summarised, in column order.
@@ -40,6 +40,10 @@ pub struct SummaryRow {
     pub metrics: Vec<MetricSpread>,
     pub status: String,
     pub error: Option<String>,
+    /// What the samplers saw during this test.
+    pub resources: ResourceSummary,
+    /// GPU memory is system RAM (Jetson, integrated GPUs): peak RAM is the one budget.
+    pub unified_memory: bool,
 }
 
 impl SummaryRow {
@@ -84,9 +88,22 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                     .collect(),
                 status: failure.map_or("ok".to_string(), |r| r.status.clone()),
                 error: failure.and_then(|r| r.error.clone()),
+                resources: ResourceSummary::default(),
+                unified_memory: false,
             }
         })
         .collect()
+}
+
+/// Fills each summary row's resource figures from its unit's record.
+pub fn attach_resources(summary: &mut [SummaryRow], records: &[UnitRecord], unified_memory: bool) {
+    for row in summary {
+        row.unified_memory = unified_memory;
+        let record = records.iter().find(|r| r.unit_id == row.first.unit_id);
+        if let Some(resources) = record.and_then(|r| r.resources.get(&row.first.test)) {
+            row.resources = resources.clone();
+        }
+    }
 }
 
 #[cfg(test)]

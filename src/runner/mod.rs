@@ -4,6 +4,7 @@
 mod child;
 pub mod memory_check;
 mod protocol;
+mod sampling;
 mod supervise;
 
 pub use child::run_child;
@@ -25,9 +26,10 @@ use crate::progress::Progress;
 use crate::report::{comparison_table, markdown_summary};
 use crate::results::manifest::{read_manifest, write_manifest, BuildInfo, HostInfo, Manifest};
 use crate::results::{
-    speed_frame, summarize, summary_frame, write_atomic, write_frame, ModelMeta, SpeedRow,
-    UnitRecord,
+    attach_resources, speed_frame, summarize, summary_frame, write_atomic, write_frame, ModelMeta,
+    SpeedRow, UnitRecord,
 };
+use crate::sampler::{Phase, Sampler};
 use crate::suite::{load_speed_suite, SpeedSuite};
 use supervise::{run_unit, UnitObserver, UnitStatus};
 
@@ -41,8 +43,12 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     let sweep = manifest.sweep.clone();
     let tests_per_unit = (sweep.pp.len() + sweep.tg.len() + suite.prompts.len()) as u64;
     let progress = Progress::new(units.len() as u64 * tests_per_unit * sweep.reps as u64);
+    let session = sampling::Session::start(&run_dir, &mut manifest, &progress)?;
+    write_manifest(&run_dir, &manifest)?;
+    let unified_memory = manifest.sampling.as_ref().is_some_and(|s| s.unified_memory);
 
     let mut records = Vec::new();
+    let mut measured_here = 0;
     for (i, unit) in units.iter().enumerate() {
         let label = format!(
             "[{}/{}] {} {}",
@@ -60,26 +66,38 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
             records.push(record);
             continue;
         }
+        let cooldown_s = match sweep.cooldown_temp_c {
+            Some(limit) if measured_here > 0 => {
+                session.cool_down(limit, sweep.cooldown_max_secs, &progress)
+            }
+            _ => None,
+        };
         progress.status(&format!("{label}: loading"));
-        let meta = &manifest.models[unit.candidate_index];
-        let record = measure_unit(
-            unit,
-            meta,
-            &manifest,
-            &suite,
-            args.verbose,
-            &progress,
-            &label,
-        )?;
+        session.begin_unit(unit);
+        let context = UnitContext {
+            meta: &manifest.models[unit.candidate_index],
+            manifest: &manifest,
+            suite: &suite,
+            verbose: args.verbose,
+            progress: &progress,
+            label: &label,
+            sampler: &session.sampler,
+        };
+        let mut record = measure_unit(unit, &context)?;
+        record.resources = session.end_unit(&run_dir, &record)?;
+        record.cooldown_s = cooldown_s;
         write_record(&run_dir, &record)?;
         progress.line(&unit_line(&label, &record));
         records.push(record);
-        write_results(&run_dir, &records)?;
+        measured_here += 1;
+        write_results(&run_dir, &records, unified_memory)?;
     }
     progress.finish();
+    session.finish(&run_dir, &mut manifest)?;
 
     let rows: Vec<SpeedRow> = records.iter().flat_map(|r| r.rows.clone()).collect();
-    write_results(&run_dir, &records)?;
+    write_results(&run_dir, &records, unified_memory)?;
+    sampling::write_samples(&run_dir)?;
     manifest.ended_at = Some(now());
     manifest.state = "finished".into();
     write_manifest(&run_dir, &manifest)?;
@@ -132,6 +150,8 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
         units: config::expand(&sweep),
         sweep,
         models,
+        sampling: None,
+        conditions: crate::sampler::read_run_conditions(),
     };
     write_manifest(&run_dir, &manifest)?;
     Ok((run_dir, manifest, suite))
@@ -214,14 +234,21 @@ fn probe_engine() -> EngineProbe {
 struct ProgressObserver<'a> {
     progress: &'a Progress,
     label: &'a str,
-    test: String,
+    sampler: &'a Sampler,
 }
 
 impl UnitObserver for ProgressObserver<'_> {
+    fn spawned(&mut self, pid: u32) {
+        self.sampler.update(|s| s.pid = Some(pid));
+    }
+
     fn message(&mut self, message: &ChildMessage) {
         match message {
             ChildMessage::Started { test } => {
-                self.test = test.clone();
+                self.sampler.update(|s| {
+                    s.test = Some(test.clone());
+                    s.phase = Phase::of_test(test);
+                });
                 self.progress.status(&format!("{}: {test}", self.label));
             }
             ChildMessage::Measured(m) if m.rep.is_some() => self.progress.step(),
@@ -230,15 +257,19 @@ impl UnitObserver for ProgressObserver<'_> {
     }
 }
 
-fn measure_unit(
-    unit: &WorkUnit,
-    meta: &ModelMeta,
-    manifest: &Manifest,
-    suite: &SpeedSuite,
+/// What measuring one unit needs besides the unit itself.
+struct UnitContext<'a> {
+    meta: &'a ModelMeta,
+    manifest: &'a Manifest,
+    suite: &'a SpeedSuite,
     verbose: bool,
-    progress: &Progress,
-    label: &str,
-) -> Result<UnitRecord> {
+    progress: &'a Progress,
+    label: &'a str,
+    sampler: &'a Sampler,
+}
+
+fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
+    let (meta, manifest, verbose) = (cx.meta, cx.manifest, cx.verbose);
     let sweep = &manifest.sweep;
     let job = ChildJob {
         unit: unit.clone(),
@@ -246,14 +277,14 @@ fn measure_unit(
         warmup: sweep.warmup,
         pp: sweep.pp.clone(),
         tg: sweep.tg.clone(),
-        prompts: suite.prompts.clone(),
+        prompts: cx.suite.prompts.clone(),
         e2e_tokens: sweep.e2e_tokens,
         fallback_chat_template: sweep.fallback_chat_template.clone(),
     };
     let mut observer = ProgressObserver {
-        progress,
-        label,
-        test: String::new(),
+        progress: cx.progress,
+        label: cx.label,
+        sampler: cx.sampler,
     };
     let outcome = run_unit(
         &job,
@@ -294,6 +325,8 @@ fn measure_unit(
             .or_else(|| failed_test.and_then(|r| r.error.clone())),
         status,
         rows,
+        resources: Default::default(),
+        cooldown_s: None,
     })
 }
 
@@ -409,13 +442,14 @@ fn write_record(run_dir: &Path, record: &UnitRecord) -> Result<()> {
 
 /// speed.*, summary.* are always rebuilt from the unit records: a resumed run
 /// gets every row exactly once.
-fn write_results(run_dir: &Path, records: &[UnitRecord]) -> Result<()> {
+fn write_results(run_dir: &Path, records: &[UnitRecord], unified_memory: bool) -> Result<()> {
     let rows: Vec<SpeedRow> = records
         .iter()
         .flat_map(|r| r.rows.iter().cloned())
         .collect();
     write_frame(run_dir, "speed", &mut speed_frame(&rows)?)?;
-    let summary = summarize(&rows);
+    let mut summary = summarize(&rows);
+    attach_resources(&mut summary, records, unified_memory);
     write_frame(run_dir, "summary", &mut summary_frame(&summary)?)?;
     write_atomic(&run_dir.join("summary.md"), |f| {
         use std::io::Write;

@@ -53,6 +53,8 @@ pub struct UnitOutcome {
 
 /// Observer of a running child, for the progress display.
 pub trait UnitObserver {
+    /// The child is running (the sampler follows its RSS).
+    fn spawned(&mut self, pid: u32);
     fn message(&mut self, message: &ChildMessage);
 }
 
@@ -70,6 +72,7 @@ pub fn run_unit(
         .stderr(Stdio::piped())
         .spawn()
         .context("cannot start the measuring child process")?;
+    observer.spawned(child.id());
     let job_json = serde_json::to_vec(job)?;
     {
         let mut stdin = child.stdin.take().expect("stdin is piped");

@@ -1,0 +1,151 @@
+//! Resource samplers: what the device is doing while a model runs (memory,
+//! temperature, power, clocks), tagged with the candidate, test and phase.
+//! One file per backend behind the `Backend` trait, plus the sampling thread.
+mod jetson;
+mod jetson_sysfs;
+mod nvml;
+mod resources;
+mod system;
+mod tegrastats;
+mod thread;
+
+pub use jetson_sysfs::{read_conditions, JetsonConditions};
+pub use nvml::nvml_conditions;
+pub use resources::{mean_power_w, resource_summary};
+pub use tegrastats::{parse_tegrastats_line, parse_tegrastats_log, ImportReport, TegrastatsLine};
+pub use thread::{SampleRow, Sampler, SamplerReport, SamplerState};
+
+/// Conditions worth recording in the manifest, read once at the start of a run.
+pub fn read_run_conditions() -> serde_json::Value {
+    let jetson = read_conditions(&sysfs_root());
+    serde_json::json!({
+        "jetson": if jetson.is_jetson { serde_json::to_value(&jetson).unwrap_or_default() } else { serde_json::Value::Null },
+        "nvml": nvml_conditions(),
+    })
+}
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One measured value. Units are in the metric name's suffix: _mb, _pct, _mhz, _c, _mw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub metric: String,
+    pub value: f64,
+}
+
+impl Reading {
+    pub fn new(metric: impl Into<String>, value: f64) -> Self {
+        Reading {
+            metric: metric.into(),
+            value,
+        }
+    }
+}
+
+/// What the measured process is doing; every sample carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Idle,
+    Load,
+    Pp,
+    Tg,
+    E2e,
+    Quality,
+}
+
+impl Phase {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Load => "load",
+            Phase::Pp => "pp",
+            Phase::Tg => "tg",
+            Phase::E2e => "e2e",
+            Phase::Quality => "quality",
+        }
+    }
+
+    /// The phase of a test name (`pp512`, `tg128`, `e2e:...`).
+    pub fn of_test(test: &str) -> Phase {
+        if test.starts_with("pp") {
+            Phase::Pp
+        } else if test.starts_with("tg") {
+            Phase::Tg
+        } else if test.starts_with("e2e") {
+            Phase::E2e
+        } else {
+            Phase::Quality
+        }
+    }
+}
+
+/// A source of readings. `sample` must be cheap: it runs every interval.
+pub trait Backend: Send {
+    fn name(&self) -> &'static str;
+    /// Appends this tick's readings; `pid` is the measuring child when one runs.
+    fn sample(&mut self, pid: Option<u32>, out: &mut Vec<Reading>);
+}
+
+/// Whether a backend is usable here and, if not, why (for `doctor` and the manifest).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendStatus {
+    pub name: String,
+    pub available: bool,
+    /// What it measures, or why it is missing.
+    pub detail: String,
+}
+
+/// Where sysfs is read from: `/` unless EDGEBENCH_SYSFS_ROOT points at a (test) tree.
+pub fn sysfs_root() -> PathBuf {
+    std::env::var_os("EDGEBENCH_SYSFS_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// Every backend that works on this machine, and a status line for each one tried.
+pub fn detect_backends(
+    interval: std::time::Duration,
+) -> (Vec<Box<dyn Backend>>, Vec<BackendStatus>) {
+    let mut backends: Vec<Box<dyn Backend>> = Vec::new();
+    let mut statuses = Vec::new();
+    let mut add = |name: &str, result: Result<(Box<dyn Backend>, String), String>| match result {
+        Ok((backend, detail)) => {
+            backends.push(backend);
+            statuses.push(BackendStatus {
+                name: name.into(),
+                available: true,
+                detail,
+            });
+        }
+        Err(why) => statuses.push(BackendStatus {
+            name: name.into(),
+            available: false,
+            detail: why,
+        }),
+    };
+    add("sysinfo", system::SystemBackend::detect());
+    add("nvml", nvml::NvmlBackend::detect());
+    add(
+        "jetson",
+        jetson::JetsonBackend::detect(&sysfs_root(), interval),
+    );
+    (backends, statuses)
+}
+
+/// `edgebench doctor`: which backends work here, what each measures, why one is missing.
+pub fn print_doctor() -> anyhow::Result<i32> {
+    let (_, statuses) = detect_backends(std::time::Duration::from_millis(250));
+    println!("samplers on this machine:");
+    for s in &statuses {
+        let mark = if s.available { "yes" } else { "no " };
+        println!("  {mark} {:<8} {}", s.name, s.detail);
+    }
+    let jetson = read_conditions(&sysfs_root());
+    if jetson.is_jetson {
+        println!("jetson: {}", serde_json::to_string(&jetson)?);
+    }
+    Ok(crate::error::exit::OK)
+}

@@ -1,0 +1,99 @@
+//! sysinfo backend: system RAM and swap, the child's RSS, CPU use, temperatures.
+use sysinfo::{Components, Pid, ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System};
+
+use super::{Backend, Reading};
+
+const MB: f64 = 1024.0 * 1024.0;
+
+pub struct SystemBackend {
+    system: System,
+    components: Components,
+}
+
+impl SystemBackend {
+    pub fn detect() -> Result<(Box<dyn Backend>, String), String> {
+        let system = System::new_with_specifics(RefreshKind::nothing());
+        let components = Components::new_with_refreshed_list();
+        let detail = format!(
+            "system RAM and swap, measuring process RSS, CPU use, {} temperature sensor(s)",
+            components.len()
+        );
+        Ok((Box::new(SystemBackend { system, components }), detail))
+    }
+}
+
+impl Backend for SystemBackend {
+    fn name(&self) -> &'static str {
+        "sysinfo"
+    }
+
+    fn sample(&mut self, pid: Option<u32>, out: &mut Vec<Reading>) {
+        self.system.refresh_memory();
+        self.system.refresh_cpu_usage();
+        let s = &self.system;
+        out.push(Reading::new("ram_used_mb", s.used_memory() as f64 / MB));
+        out.push(Reading::new("ram_total_mb", s.total_memory() as f64 / MB));
+        out.push(Reading::new("swap_used_mb", s.used_swap() as f64 / MB));
+        out.push(Reading::new("cpu_load_pct", s.global_cpu_usage() as f64));
+        if let Some(pid) = pid {
+            let pid = Pid::from_u32(pid);
+            self.system.refresh_processes_specifics(
+                ProcessesToUpdate::Some(&[pid]),
+                true,
+                ProcessRefreshKind::nothing().with_memory(),
+            );
+            if let Some(p) = self.system.process(pid) {
+                out.push(Reading::new("process_rss_mb", p.memory() as f64 / MB));
+            }
+        }
+        self.components.refresh(false);
+        for c in self.components.iter() {
+            if let Some(t) = c.temperature().filter(|t| t.is_finite() && *t > -100.0) {
+                out.push(Reading::new(
+                    format!("temp_{}_c", sensor_name(c.label())),
+                    t as f64,
+                ));
+            }
+        }
+    }
+}
+
+/// "k10temp Tctl" -> "k10temp_tctl": metric-safe and stable.
+fn sensor_name(label: &str) -> String {
+    let mut name: String = label
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    while name.contains("__") {
+        name = name.replace("__", "_");
+    }
+    name.trim_matches('_').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensor_names_are_metric_safe() {
+        assert_eq!(sensor_name("k10temp Tctl"), "k10temp_tctl");
+        assert_eq!(
+            sensor_name("coretemp Package id 0"),
+            "coretemp_package_id_0"
+        );
+        assert_eq!(sensor_name(" acpitz-- temp1 "), "acpitz_temp1");
+    }
+
+    #[test]
+    fn samples_this_process_memory() {
+        let (mut backend, _) = SystemBackend::detect().unwrap();
+        let mut out = Vec::new();
+        backend.sample(Some(std::process::id()), &mut out);
+        let get = |m: &str| out.iter().find(|r| r.metric == m).map(|r| r.value);
+        let rss = get("process_rss_mb").expect("own RSS readable");
+        assert!(rss > 1.0 && rss < get("ram_total_mb").unwrap(), "{rss}");
+        assert!(get("ram_used_mb").unwrap() > rss);
+    }
+}

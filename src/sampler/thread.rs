@@ -1,0 +1,266 @@
+//! The sampling thread: every interval, asks each backend for readings and tags
+//! them with what the measured process is doing. It never blocks the measurement.
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Backend, Phase, Reading};
+
+/// One reading of one metric at one tick (samples.* is long: one row per metric).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRow {
+    /// Milliseconds since the run started.
+    pub t_ms: f64,
+    pub unix_ms: i64,
+    pub unit_id: Option<String>,
+    pub candidate: Option<String>,
+    pub test: Option<String>,
+    pub phase: Phase,
+    pub backend: String,
+    pub metric: String,
+    pub value: f64,
+    /// Some backend reported clock throttling at this tick.
+    pub throttled: bool,
+}
+
+/// What is being measured right now; the runner updates it, the thread reads it.
+#[derive(Debug, Clone)]
+pub struct SamplerState {
+    pub pid: Option<u32>,
+    pub unit_id: Option<String>,
+    pub candidate: Option<String>,
+    pub test: Option<String>,
+    pub phase: Phase,
+}
+
+/// What sampling itself cost: the sampler must not distort what it measures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SamplerReport {
+    pub interval_ms: u64,
+    pub ticks: u64,
+    pub wall_s: f64,
+    /// CPU time of the sampling thread (getrusage RUSAGE_THREAD).
+    pub cpu_s: f64,
+    /// cpu_s / wall_s: the share of one core spent sampling.
+    pub cpu_share_of_one_core: f64,
+    pub backends: Vec<String>,
+}
+
+pub struct Sampler {
+    state: Arc<Mutex<SamplerState>>,
+    rows: Arc<Mutex<Vec<SampleRow>>>,
+    /// The last tick's readings, for decisions made now (cool-down).
+    latest: Arc<Mutex<Vec<Reading>>>,
+    stop: mpsc::Sender<()>,
+    handle: JoinHandle<SamplerReport>,
+}
+
+impl Sampler {
+    /// Starts sampling now; `run_start` is t_ms = 0.
+    pub fn start(
+        backends: Vec<Box<dyn Backend>>,
+        interval: Duration,
+        run_start: Instant,
+    ) -> Sampler {
+        let state = Arc::new(Mutex::new(SamplerState {
+            pid: None,
+            unit_id: None,
+            candidate: None,
+            test: None,
+            phase: Phase::Idle,
+        }));
+        let rows = Arc::new(Mutex::new(Vec::new()));
+        let latest = Arc::new(Mutex::new(Vec::new()));
+        let (stop, stopped) = mpsc::channel();
+        let shared = Shared {
+            state: state.clone(),
+            rows: rows.clone(),
+            latest: latest.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("edgebench-sampler".into())
+            .spawn(move || sample_loop(backends, interval, run_start, shared, stopped))
+            .expect("spawning the sampler thread");
+        Sampler {
+            state,
+            rows,
+            latest,
+            stop,
+            handle,
+        }
+    }
+
+    /// The largest value among the last tick's readings that `pick` selects.
+    pub fn latest_max(&self, pick: impl Fn(&str) -> bool) -> Option<f64> {
+        self.latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|r| pick(&r.metric))
+            .map(|r| r.value)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+    }
+
+    pub fn update(&self, change: impl FnOnce(&mut SamplerState)) {
+        change(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Takes the rows sampled so far (the runner saves them per work unit).
+    pub fn drain(&self) -> Vec<SampleRow> {
+        std::mem::take(&mut *self.rows.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn stop(self) -> (SamplerReport, Vec<SampleRow>) {
+        let _ = self.stop.send(());
+        let report = self.handle.join().unwrap_or_default();
+        let rows = std::mem::take(&mut *self.rows.lock().unwrap_or_else(|p| p.into_inner()));
+        (report, rows)
+    }
+}
+
+struct Shared {
+    state: Arc<Mutex<SamplerState>>,
+    rows: Arc<Mutex<Vec<SampleRow>>>,
+    latest: Arc<Mutex<Vec<Reading>>>,
+}
+
+fn sample_loop(
+    mut backends: Vec<Box<dyn Backend>>,
+    interval: Duration,
+    run_start: Instant,
+    shared: Shared,
+    stopped: mpsc::Receiver<()>,
+) -> SamplerReport {
+    let Shared {
+        state,
+        rows,
+        latest,
+    } = shared;
+    let started = Instant::now();
+    let mut readings: Vec<(usize, Reading)> = Vec::new();
+    let mut buffer = Vec::new();
+    let mut ticks = 0;
+    let mut next = Instant::now();
+    loop {
+        let now = state
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        let t_ms = run_start.elapsed().as_secs_f64() * 1e3;
+        let unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        readings.clear();
+        for (i, backend) in backends.iter_mut().enumerate() {
+            buffer.clear();
+            backend.sample(now.pid, &mut buffer);
+            readings.extend(buffer.drain(..).map(|r| (i, r)));
+        }
+        let throttled = readings
+            .iter()
+            .any(|(_, r)| r.metric == "throttled" && r.value > 0.0);
+        *latest.lock().unwrap_or_else(|p| p.into_inner()) =
+            readings.iter().map(|(_, r)| r.clone()).collect();
+        {
+            let mut out = rows.lock().unwrap_or_else(|p| p.into_inner());
+            out.extend(readings.drain(..).map(|(i, r)| SampleRow {
+                t_ms,
+                unix_ms,
+                unit_id: now.unit_id.clone(),
+                candidate: now.candidate.clone(),
+                test: now.test.clone(),
+                phase: now.phase,
+                backend: backends[i].name().to_string(),
+                metric: r.metric,
+                value: r.value,
+                throttled,
+            }));
+        }
+        ticks += 1;
+        // Fixed-rate ticks; a slow tick is not made up for with a burst.
+        next += interval;
+        let wait = next.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            next = Instant::now();
+        }
+        match stopped.recv_timeout(wait) {
+            Err(RecvTimeoutError::Timeout) => continue,
+            _ => break,
+        }
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    let cpu_s = thread_cpu_seconds();
+    SamplerReport {
+        interval_ms: interval.as_millis() as u64,
+        ticks,
+        wall_s,
+        cpu_s,
+        cpu_share_of_one_core: if wall_s > 0.0 { cpu_s / wall_s } else { 0.0 },
+        backends: backends.iter().map(|b| b.name().to_string()).collect(),
+    }
+}
+
+/// CPU time (user + system) of the calling thread.
+fn thread_cpu_seconds() -> f64 {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_THREAD, &mut usage) == 0 {
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            return secs(usage.ru_utime) + secs(usage.ru_stime);
+        }
+    }
+    0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Counter(f64);
+    impl Backend for Counter {
+        fn name(&self) -> &'static str {
+            "counter"
+        }
+        fn sample(&mut self, _pid: Option<u32>, out: &mut Vec<Reading>) {
+            self.0 += 1.0;
+            out.push(Reading::new("count", self.0));
+            out.push(Reading::new(
+                "throttled",
+                if self.0 >= 3.0 { 1.0 } else { 0.0 },
+            ));
+        }
+    }
+
+    #[test]
+    fn ticks_are_tagged_with_the_current_state() {
+        let sampler = Sampler::start(
+            vec![Box::new(Counter(0.0))],
+            Duration::from_millis(20),
+            Instant::now(),
+        );
+        std::thread::sleep(Duration::from_millis(70));
+        sampler.update(|s| {
+            s.unit_id = Some("c0-k0".into());
+            s.test = Some("tg8".into());
+            s.phase = Phase::Tg;
+        });
+        std::thread::sleep(Duration::from_millis(70));
+        let (report, rows) = sampler.stop();
+        let counts: Vec<&SampleRow> = rows.iter().filter(|r| r.metric == "count").collect();
+        assert!(counts.len() >= 5, "{}", counts.len());
+        assert_eq!(counts[0].phase, Phase::Idle);
+        assert_eq!(counts[0].unit_id, None);
+        let last = counts.last().unwrap();
+        assert_eq!((last.phase, last.test.as_deref()), (Phase::Tg, Some("tg8")));
+        assert!(counts
+            .windows(2)
+            .all(|w| w[1].t_ms >= w[0].t_ms && w[1].value == w[0].value + 1.0));
+        assert!(!counts[0].throttled && last.throttled);
+        assert_eq!(report.ticks as usize, counts.len());
+        assert!(report.wall_s > 0.1 && report.cpu_share_of_one_core < 0.5);
+    }
+}
