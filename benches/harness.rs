@@ -50,5 +50,29 @@ fn result_writing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, statistics, result_writing);
+/// The sampler's own cost per tick: it runs beside the measurement all night.
+fn sampling(c: &mut Criterion) {
+    use edgebench::sampler::{detect_backends, parse_tegrastats_line, Reading};
+    let line = "11-24-2026 05:43:48 RAM 2448/15656MB (lfb 2810x4MB) SWAP 0/7828MB (cached 0MB) \
+        CPU [12%@1190,5%@1190,8%@1190,3%@1190,off,off,2%@729,0%@729] EMC_FREQ 0%@2133 \
+        GR3D_FREQ 0%@[305,305] VIC_FREQ 115 APE 200 cpu@45.5C soc2@43.843C soc0@44.343C \
+        gpu@-256C tj@46.593C soc1@43.812C VDD_IN 5332mW/5332mW VDD_CPU_GPU_CV 553mW/553mW \
+        VDD_SOC 1416mW/1416mW";
+    c.bench_function("parse one tegrastats line", |b| {
+        b.iter(|| parse_tegrastats_line(line))
+    });
+    let (mut backends, _) = detect_backends(std::time::Duration::from_millis(250));
+    let pid = Some(std::process::id());
+    let mut out: Vec<Reading> = Vec::new();
+    c.bench_function("one sampling tick (all available backends)", |b| {
+        b.iter(|| {
+            out.clear();
+            for backend in backends.iter_mut() {
+                backend.sample(pid, &mut out);
+            }
+        })
+    });
+}
+
+criterion_group!(benches, statistics, result_writing, sampling);
 criterion_main!(benches);

@@ -27,6 +27,11 @@ pub enum Command {
     Suites,
     /// Which resource samplers work on this machine, and why a missing one is missing.
     Doctor,
+    /// Compare a candidate run with a baseline: the regression gate for CI.
+    Compare(CompareArgs),
+    /// Results from other tools, as run directories.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Telemetry logs from other tools.
     #[command(subcommand)]
     Telemetry(TelemetryCommand),
@@ -97,9 +102,58 @@ pub struct RunArgs {
     /// Longest wait for --cooldown-temp, seconds.
     #[arg(long = "cooldown-max", value_name = "SECS")]
     pub cooldown_max: Option<u64>,
+    /// Compare with this baseline (run directory or saved name) when the run ends.
+    #[arg(long, value_name = "RUN_DIR|NAME")]
+    pub baseline: Option<String>,
+    /// Save this run as a named baseline (see `compare`).
+    #[arg(long = "save-baseline", value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// Threshold for --baseline, e.g. 5%.
+    #[arg(long, default_value = "5%")]
+    pub threshold: String,
+    /// Run only share I of N of the candidates (CI matrix jobs), e.g. 1/3.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Show llama.cpp's own log lines.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline: a run directory, several comma-separated (shards), or a saved baseline name.
+    pub baseline: String,
+    /// Candidate: the same forms.
+    pub candidate: String,
+    /// Smallest change that counts, e.g. 5%.
+    #[arg(long, default_value = "5%")]
+    pub threshold: String,
+    /// Compare only these metrics (repeatable): pp_tps, tg_tps, ttft_ms, latency_50_ms, itl_p50_ms, itl_p95_ms.
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Write the report here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Turn llama-bench's JSON output (`llama-bench -o json`) into a run directory.
+    LlamaBench {
+        file: PathBuf,
+        /// Directory that receives the run directory.
+        #[arg(long, value_name = "DIR", default_value = "results")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

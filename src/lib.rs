@@ -6,10 +6,12 @@
 //! `suite`); rows go to the results store (`results`); reports read only the
 //! stored results (`report`).
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod gguf;
+pub mod import;
 pub mod models;
 pub mod progress;
 pub mod report;

@@ -10,6 +10,8 @@ fn main() {
         Command::Models(args) => edgebench::models::run(&args),
         Command::Suites => edgebench::suite::print_suites(),
         Command::Doctor => edgebench::sampler::print_doctor(),
+        Command::Compare(args) => edgebench::compare::run(&args),
+        Command::Import(command) => edgebench::import::run(&command),
         Command::Telemetry(command) => edgebench::telemetry::run(&command),
         Command::Child => edgebench::runner::run_child(),
         Command::Probe => edgebench::engine::probe().map(|p| {

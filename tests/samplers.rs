@@ -180,3 +180,82 @@ fn tegrastats_logs_import_into_the_sample_schema_and_count_bad_lines() {
         .unwrap();
     assert_clean_error(&bad, 2, &["x.json"]);
 }
+
+/// With a (fake) Jetson sensor tree: power and energy columns are filled, and the
+/// cool-down waits between candidates for the hottest sensor, at most --cooldown-max.
+#[test]
+fn fake_jetson_sensors_give_energy_figures_and_drive_the_cool_down() {
+    let _serial = one_at_a_time();
+    let fake = tempfile::tempdir().unwrap();
+    fake_orin(fake.path()); // 47.156 °C, VDD_IN 5000 mV x 1000 mA = 5 W
+    let out = tempfile::tempdir().unwrap();
+    let smol = smollm();
+    let mut cmd = edgebench();
+    cmd.env("EDGEBENCH_SYSFS_ROOT", fake.path())
+        .arg("run")
+        .arg("--out")
+        .arg(out.path());
+    cmd.arg("--model").arg(&smol).arg("--model").arg(&smol);
+    cmd.args([
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--pp",
+        "32",
+        "--tg",
+        "8",
+        "--threads",
+        "2",
+    ]);
+    cmd.args([
+        "--e2e-tokens",
+        "50",
+        "--ctx",
+        "2048",
+        "--cooldown-temp",
+        "40",
+        "--cooldown-max",
+        "1",
+    ]);
+    // Short tests: sample often enough that each has ticks inside it.
+    cmd.args(["--sample-ms", "10"]);
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cool-down: still 47.2 °C after 1 s"),
+        "{}",
+        stderr(&o)
+    );
+    let dir = run_dir(&o);
+    let part = |unit: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("parts/{unit}.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(
+        part("c0-k0")["cooldown_s"].is_null(),
+        "no wait before the first candidate"
+    );
+    let waited = part("c1-k0")["cooldown_s"].as_f64().unwrap();
+    assert!((1.0..3.0).contains(&waited), "{waited}");
+
+    let summary = read_parquet(&dir.join("summary.parquet"));
+    let (tests, power, energy, jpt, idle) = (
+        strings(&summary, "test"),
+        floats(&summary, "mean_power_w"),
+        floats(&summary, "energy_j"),
+        floats(&summary, "joules_per_token"),
+        floats(&summary, "energy_above_idle_j"),
+    );
+    for i in 0..summary.height() {
+        assert_eq!(power[i], Some(5.0), "{:?}", tests[i]);
+        assert!(energy[i].unwrap() > 0.0 && jpt[i].unwrap() > 0.0);
+        // Idle power is the same 5 W: nothing above idle.
+        assert!(idle[i].unwrap().abs() < 1e-9);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["sampling"]["idle_power_w"], 5.0);
+}

@@ -20,6 +20,13 @@ pub fn write_atomic(
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     write(tmp.as_file_mut())?;
     tmp.as_file_mut().flush()?;
+    // Temp files are created private (0600); results are meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -49,5 +56,11 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "results are readable by others");
+        }
     }
 }

@@ -104,16 +104,67 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
 
     println!();
     print!("{}", comparison_table(&summarize(&rows)));
-    println!("\nresults: {}", run_dir.display());
+    if let Some(name) = &args.save_baseline {
+        let saved = save_baseline(&run_dir, name)?;
+        println!("saved as baseline `{name}` in {}", saved.display());
+    }
+    let mut status = exit::OK;
     let failed = records.iter().filter(|r| r.status != "ok").count();
     if failed > 0 {
         eprintln!(
             "{failed} of {} candidate configurations failed; see the status and error columns",
             records.len()
         );
-        return Ok(exit::SOME_FAILED);
+        status = exit::SOME_FAILED;
     }
-    Ok(exit::OK)
+    if let Some(baseline) = &args.baseline {
+        println!();
+        let threshold = crate::compare::parse_threshold(&args.threshold)?;
+        let base = crate::compare::load_runs(baseline)?;
+        let this = crate::compare::load_runs(&run_dir.to_string_lossy())?;
+        let verdict = crate::compare::compare_and_report(
+            &base,
+            &this,
+            threshold,
+            &[],
+            crate::cli::ReportFormat::Md,
+            None,
+        )?;
+        status = status.max(verdict);
+    }
+    println!("\nresults: {}", run_dir.display());
+    Ok(status)
+}
+
+/// Copies a finished run's result files to the baselines directory under `name`
+/// (replacing an older one only once the copy is complete).
+fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Err(UsageError::new(format!(
+            "--save-baseline {name}: use a plain name such as `main`"
+        ))
+        .into());
+    }
+    let dir = crate::compare::baselines_dir();
+    std::fs::create_dir_all(&dir)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".incoming-")
+        .tempdir_in(&dir)?;
+    for entry in std::fs::read_dir(run_dir)? {
+        let path = entry?.path();
+        if path.is_file() {
+            std::fs::copy(
+                &path,
+                staging.path().join(path.file_name().unwrap_or_default()),
+            )?;
+        }
+    }
+    let target = dir.join(name);
+    if target.exists() {
+        std::fs::remove_dir_all(&target)?;
+    }
+    std::fs::rename(staging.keep(), &target)?;
+    Ok(target)
 }
 
 fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
@@ -128,6 +179,7 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
     };
     let suite = load_suites(&suite_names)?;
     let sweep = config::resolve(args, &file, &suite)?;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let models = check_candidates(&sweep)?;
     let run_id = new_run_id();
     let out = args
@@ -147,7 +199,10 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
         edgebench: BuildInfo::current(),
         llama_cpp: probe_engine(),
         host: HostInfo::read(),
-        units: config::expand(&sweep),
+        units: config::expand(&sweep)
+            .into_iter()
+            .filter(|u| shard.is_none_or(|(i, n)| u.candidate_index % n == i - 1))
+            .collect(),
         sweep,
         models,
         sampling: None,
@@ -176,6 +231,25 @@ fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, Spe
     manifest.state = "running".into();
     write_manifest(run_dir, &manifest)?;
     Ok((run_dir.to_path_buf(), manifest, suite))
+}
+
+/// `I/N` (1-based): this job runs the candidates whose index is I-1 modulo N, so N
+/// matrix jobs with I = 1..N cover every candidate exactly once.
+fn parse_shard(text: &str) -> Result<(usize, usize), UsageError> {
+    let bad = || {
+        UsageError::new(format!(
+            "--shard {text}: expected I/N with 1 <= I <= N, e.g. 2/4"
+        ))
+    };
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 fn load_suites(names: &[String]) -> Result<SpeedSuite, UsageError> {

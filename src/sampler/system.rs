@@ -8,6 +8,15 @@ const MB: f64 = 1024.0 * 1024.0;
 pub struct SystemBackend {
     system: System,
     components: Components,
+    /// x86 Linux counts thermal throttling events per package; a rise between ticks
+    /// means this tick's numbers were taken at reduced clocks.
+    throttle_count: Option<(std::path::PathBuf, u64)>,
+}
+
+const THROTTLE_COUNT: &str = "/sys/devices/system/cpu/cpu0/thermal_throttle/package_throttle_count";
+
+fn read_count(path: &std::path::Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 impl SystemBackend {
@@ -18,7 +27,16 @@ impl SystemBackend {
             "system RAM and swap, measuring process RSS, CPU use, {} temperature sensor(s)",
             components.len()
         );
-        Ok((Box::new(SystemBackend { system, components }), detail))
+        let path = std::path::PathBuf::from(THROTTLE_COUNT);
+        let throttle_count = read_count(&path).map(|n| (path, n));
+        Ok((
+            Box::new(SystemBackend {
+                system,
+                components,
+                throttle_count,
+            }),
+            detail,
+        ))
     }
 }
 
@@ -44,6 +62,15 @@ impl Backend for SystemBackend {
             );
             if let Some(p) = self.system.process(pid) {
                 out.push(Reading::new("process_rss_mb", p.memory() as f64 / MB));
+            }
+        }
+        if let Some((path, last)) = &mut self.throttle_count {
+            if let Some(now) = read_count(path) {
+                out.push(Reading::new(
+                    "throttled",
+                    if now > *last { 1.0 } else { 0.0 },
+                ));
+                *last = now;
             }
         }
         self.components.refresh(false);

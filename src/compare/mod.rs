@@ -1,0 +1,202 @@
+//! `edgebench compare`: baseline vs candidate verdicts for CI. A regression is
+//! called only when the whole confidence interval of the change lies beyond the
+//! threshold, so noise does not cry wolf (docs/ci.md).
+mod load;
+pub mod render;
+pub mod stats;
+
+pub use load::{load_runs, LoadedRuns, METRICS};
+pub use stats::{compare_metric, Direction, GateSettings, MetricComparison, Verdict};
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::{CompareArgs, ReportFormat};
+use crate::error::{exit, UsageError};
+use render::Report;
+
+/// Saved baselines (`run --save-baseline NAME`): `$EDGEBENCH_BASELINES`, else
+/// `results/baselines`; CI caches this directory.
+pub fn baselines_dir() -> PathBuf {
+    std::env::var_os("EDGEBENCH_BASELINES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("results/baselines"))
+}
+
+/// "5%", "5" or "0.05" -> 0.05.
+pub fn parse_threshold(text: &str) -> Result<f64, UsageError> {
+    let bad = || {
+        UsageError::new(format!(
+            "--threshold {text}: expected a percentage such as 5%"
+        ))
+    };
+    let (number, percent) = match text.trim().strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (text.trim(), false),
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let fraction = if percent || value >= 1.0 {
+        value / 100.0
+    } else {
+        value
+    };
+    if !(0.0..1.0).contains(&fraction) || fraction == 0.0 {
+        return Err(bad());
+    }
+    Ok(fraction)
+}
+
+/// Every metric both runs measured for the same candidate, configuration and test.
+pub fn compare_runs(
+    baseline: &LoadedRuns,
+    candidate: &LoadedRuns,
+    only: &[String],
+    settings: &GateSettings,
+) -> Vec<MetricComparison> {
+    let mut out = Vec::new();
+    for (key, base) in &baseline.groups {
+        let Some(cand) = candidate.matching(key, base) else {
+            continue;
+        };
+        for (metric, higher_is_better) in METRICS {
+            if !only.is_empty() && !only.iter().any(|m| m == metric) {
+                continue;
+            }
+            let (Some(b), Some(c)) = (base.values.get(metric), cand.values.get(metric)) else {
+                continue;
+            };
+            let direction = if higher_is_better {
+                Direction::HigherIsBetter
+            } else {
+                Direction::LowerIsBetter
+            };
+            let label = format!("{} {} / {}", cand.candidate, key.config, key.test);
+            out.push(compare_metric(
+                &label,
+                &cand.candidate,
+                &key.test,
+                metric,
+                direction,
+                b,
+                c,
+                settings,
+            ));
+        }
+    }
+    out
+}
+
+/// Explains why two runs have nothing in common (exit status 2).
+fn no_common_rows(baseline: &LoadedRuns, candidate: &LoadedRuns) -> UsageError {
+    let names = |runs: &LoadedRuns| {
+        let mut v: Vec<String> = runs
+            .groups
+            .iter()
+            .map(|(k, _)| format!("{} {}", k.candidate, k.config))
+            .collect();
+        v.dedup();
+        v.truncate(4);
+        v.join(", ")
+    };
+    UsageError::new(format!(
+        "nothing to compare: no candidate, configuration and test is in both runs (baseline: {}; candidate: {})",
+        names(baseline),
+        names(candidate)
+    ))
+}
+
+pub fn run(args: &CompareArgs) -> Result<i32> {
+    let threshold = parse_threshold(&args.threshold)?;
+    for m in &args.metrics {
+        if !METRICS.iter().any(|(name, _)| name == m) {
+            let known: Vec<&str> = METRICS.iter().map(|(n, _)| *n).collect();
+            return Err(UsageError::new(format!(
+                "--metric {m}: unknown (known: {})",
+                known.join(", ")
+            ))
+            .into());
+        }
+    }
+    let baseline = load_runs(&args.baseline)?;
+    let candidate = load_runs(&args.candidate)?;
+    compare_and_report(
+        &baseline,
+        &candidate,
+        threshold,
+        &args.metrics,
+        args.format,
+        args.out.as_deref(),
+    )
+}
+
+/// Renders, writes (stdout or --out, plus GITHUB_STEP_SUMMARY) and returns the exit status.
+pub fn compare_and_report(
+    baseline: &LoadedRuns,
+    candidate: &LoadedRuns,
+    threshold: f64,
+    metrics: &[String],
+    format: ReportFormat,
+    out: Option<&std::path::Path>,
+) -> Result<i32> {
+    let settings = GateSettings {
+        threshold,
+        ..GateSettings::default()
+    };
+    let comparisons = compare_runs(baseline, candidate, metrics, &settings);
+    if comparisons.is_empty() {
+        return Err(no_common_rows(baseline, candidate).into());
+    }
+    let report = Report {
+        baseline: &baseline.label,
+        candidate: &candidate.label,
+        threshold,
+        metrics: &comparisons,
+        notes: &[],
+    };
+    let text = match format {
+        ReportFormat::Md => render::markdown(&report),
+        ReportFormat::Json => render::json(&report),
+        ReportFormat::Junit => render::junit(&report),
+    };
+    match out {
+        Some(path) => crate::results::write_atomic(path, |f| Ok(f.write_all(text.as_bytes())?))?,
+        None => print!("{text}"),
+    }
+    // GitHub Actions shows this file on the run's page.
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(summary)?;
+        file.write_all(render::markdown(&report).as_bytes())?;
+    }
+    let regressions = render::regressions(&report);
+    eprintln!(
+        "compare: {} metrics, {} regressed beyond {:.1}%",
+        comparisons.len(),
+        regressions,
+        threshold * 100.0
+    );
+    Ok(if regressions > 0 {
+        exit::SOME_FAILED
+    } else {
+        exit::OK
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_parse_as_fractions() {
+        assert_eq!(parse_threshold("5%").unwrap(), 0.05);
+        assert_eq!(parse_threshold("2.5").unwrap(), 0.025);
+        assert_eq!(parse_threshold("0.1").unwrap(), 0.1);
+        assert!(parse_threshold("abc").is_err());
+        assert!(parse_threshold("0").is_err());
+        assert!(parse_threshold("150%").is_err());
+    }
+}

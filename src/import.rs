@@ -1,0 +1,149 @@
+//! `edgebench import llama-bench FILE.json`: llama-bench's JSON output as a run
+//! directory, so teams can compare against the llama-bench tables they keep and
+//! check that edgebench and llama-bench agree on one machine.
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Deserialize;
+
+use crate::cli::ImportCommand;
+use crate::error::{exit, UsageError};
+use crate::results::{speed_frame, summarize, summary_frame, write_atomic, write_frame, SpeedRow};
+
+/// The fields of one llama-bench JSON test that edgebench uses.
+#[derive(Debug, Deserialize)]
+struct LlamaBenchTest {
+    build_commit: Option<String>,
+    cpu_info: Option<String>,
+    gpu_info: Option<String>,
+    backends: Option<String>,
+    model_filename: String,
+    model_type: Option<String>,
+    model_size: Option<u64>,
+    model_n_params: Option<u64>,
+    n_batch: Option<u32>,
+    n_ubatch: Option<u32>,
+    n_threads: Option<u32>,
+    n_gpu_layers: Option<i64>,
+    flash_attn: Option<serde_json::Value>,
+    n_prompt: u32,
+    n_gen: u32,
+    test_time: Option<String>,
+    samples_ns: Vec<f64>,
+    samples_ts: Vec<f64>,
+}
+
+pub fn run(command: &ImportCommand) -> Result<i32> {
+    let ImportCommand::LlamaBench { file, out } = command;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| UsageError::new(format!("cannot read {}: {e}", file.display())))?;
+    let tests: Vec<LlamaBenchTest> = serde_json::from_str(&text).map_err(|e| {
+        UsageError::new(format!(
+            "{}: not llama-bench JSON output (`llama-bench -o json`): {e}",
+            file.display()
+        ))
+    })?;
+    if tests.is_empty() {
+        return Err(UsageError::new(format!("{}: no tests in the file", file.display())).into());
+    }
+    let stem = file
+        .file_stem()
+        .map_or("llama-bench".into(), |s| s.to_string_lossy().into_owned());
+    let run_id = format!(
+        "llama-bench-{stem}-{}",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+    );
+    let rows = to_rows(&tests, &run_id);
+    let dir = out.join(&run_id);
+    std::fs::create_dir_all(&dir)?;
+    write_frame(&dir, "speed", &mut speed_frame(&rows)?)?;
+    write_frame(&dir, "summary", &mut summary_frame(&summarize(&rows))?)?;
+    write_manifest(&dir, &run_id, file, &tests[0])?;
+    println!(
+        "imported {} tests ({} repetitions) from {}",
+        tests.len(),
+        rows.len(),
+        file.display()
+    );
+    println!("results: {}", dir.display());
+    Ok(exit::OK)
+}
+
+/// One row per repetition, named and configured the way edgebench names its own
+/// rows, so `compare` matches them with an edgebench run of the same model.
+fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Vec<SpeedRow> {
+    let mut rows = Vec::new();
+    for t in tests {
+        let candidate = Path::new(&t.model_filename)
+            .file_stem()
+            .map_or(t.model_filename.clone(), |s| {
+                s.to_string_lossy().into_owned()
+            });
+        let test = if t.n_gen == 0 {
+            format!("pp{}", t.n_prompt)
+        } else if t.n_prompt == 0 {
+            format!("tg{}", t.n_gen)
+        } else {
+            format!("pp{}+tg{}", t.n_prompt, t.n_gen)
+        };
+        // llama-bench: -1 = every layer (edgebench says 999); flash attention -1/0/1.
+        let n_gpu_layers = match t.n_gpu_layers {
+            Some(n) if n >= 0 => n as u32,
+            _ => crate::config::ALL_LAYERS,
+        };
+        let flash_attn = match t
+            .flash_attn
+            .as_ref()
+            .and_then(|v| v.as_i64().or(v.as_bool().map(i64::from)))
+        {
+            Some(1) => "on",
+            Some(0) => "off",
+            _ => "auto",
+        };
+        for (rep, (&ns, &ts)) in t.samples_ns.iter().zip(&t.samples_ts).enumerate() {
+            let ms = ns / 1e6;
+            rows.push(SpeedRow {
+                run_id: run_id.to_string(),
+                unit_id: format!("{candidate}-{}", t.n_threads.unwrap_or(0)),
+                candidate: candidate.clone(),
+                model_file: t.model_filename.clone(),
+                arch: t.model_type.clone().unwrap_or_default(),
+                params: t.model_n_params.unwrap_or(0),
+                size_bytes: t.model_size.unwrap_or(0),
+                backend: t.backends.clone().unwrap_or_default(),
+                n_threads: t.n_threads.unwrap_or(0),
+                n_gpu_layers,
+                n_ctx: t.n_prompt + t.n_gen,
+                n_batch: t.n_batch.unwrap_or(2048),
+                n_ubatch: t.n_ubatch.unwrap_or(512),
+                flash_attn: flash_attn.into(),
+                test: test.clone(),
+                mode: "engine".into(),
+                rep: Some(rep as u32),
+                n_prompt: t.n_prompt,
+                n_gen: t.n_gen,
+                t_prompt_ms: (t.n_gen == 0).then_some(ms),
+                t_gen_ms: (t.n_prompt == 0).then_some(ms),
+                pp_tps: (t.n_gen == 0).then_some(ts),
+                tg_tps: (t.n_prompt == 0).then_some(ts),
+                status: "ok".into(),
+                ..Default::default()
+            });
+        }
+    }
+    rows
+}
+
+fn write_manifest(dir: &Path, run_id: &str, source: &Path, first: &LlamaBenchTest) -> Result<()> {
+    let manifest = serde_json::json!({
+        "run_id": run_id,
+        "state": "finished",
+        "imported_from": { "tool": "llama-bench", "file": source.display().to_string() },
+        "started_at": first.test_time,
+        "llama_cpp": { "build_commit": first.build_commit, "backends": first.backends },
+        "host": { "cpu_model": first.cpu_info, "gpu": first.gpu_info },
+    });
+    write_atomic(&dir.join("manifest.json"), |f| {
+        Ok(serde_json::to_writer_pretty(&mut *f, &manifest)?)
+    })
+}
