@@ -214,3 +214,93 @@ fn llama_bench_json_imports_as_a_run_that_compares_with_edgebench() {
         .unwrap();
     assert_clean_error(&bad, 2, &["not llama-bench JSON"]);
 }
+
+/// `run --save-baseline` then `run --baseline` on the real model: the baseline is kept
+/// where CI can cache it, and the second run ends with the comparison.
+#[test]
+fn run_saves_a_baseline_and_compares_against_it() {
+    let _serial = one_at_a_time();
+    let out = tempfile::tempdir().unwrap();
+    let baselines = out.path().join("baselines");
+    let smol = smollm();
+    let run = |extra: &[&str]| {
+        edgebench()
+            .env("EDGEBENCH_BASELINES", &baselines)
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .arg("run")
+            .arg("--model")
+            .arg(&smol)
+            .args([
+                "--suite",
+                "engine-only",
+                "--pp",
+                "64",
+                "--tg",
+                "16",
+                "--reps",
+                "3",
+                "--threads",
+                "2",
+            ])
+            .arg("--out")
+            .arg(out.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = run(&["--save-baseline", "main"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(
+        baselines.join("main/speed.parquet").is_file()
+            && baselines.join("main/manifest.json").is_file()
+    );
+    let second = run(&["--baseline", "main"]);
+    let text = stdout(&second);
+    // Exit 0 or 1 is the gate's call on this machine's noise; the report must be there either way.
+    assert!(
+        matches!(second.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&second)
+    );
+    assert!(
+        text.contains("## edgebench compare") && text.contains("**Result:"),
+        "{text}"
+    );
+    for metric in ["pp_tps", "tg_tps"] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(metric) && l.contains("SmolLM2")),
+            "{metric}: {text}"
+        );
+    }
+    let before = std::fs::read_dir(out.path()).unwrap().count();
+    let bad = run(&["--baseline", "nope"]);
+    assert_clean_error(&bad, 2, &["nope"]);
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        before,
+        "nothing run"
+    );
+}
+
+#[test]
+fn shards_split_the_candidates_between_jobs() {
+    let _serial = one_at_a_time();
+    let out = tempfile::tempdir().unwrap();
+    let (gemma, smol) = (gemma(), smollm());
+    let o = quick_run(
+        &[&gemma, &smol],
+        out.path(),
+        &["--shard", "2/2", "--suite", "engine-only"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    let candidates: std::collections::BTreeSet<_> =
+        strings(&speed, "candidate").into_iter().flatten().collect();
+    assert_eq!(
+        candidates.into_iter().collect::<Vec<_>>(),
+        vec!["SmolLM2-135M-Instruct-Q4_1".to_string()]
+    );
+    let bad = quick_run(&[&smol], out.path(), &["--shard", "3/2"]);
+    assert_clean_error(&bad, 2, &["--shard 3/2"]);
+}

@@ -93,8 +93,8 @@ fn no_common_rows(baseline: &LoadedRuns, candidate: &LoadedRuns) -> UsageError {
     let names = |runs: &LoadedRuns| {
         let mut v: Vec<String> = runs
             .groups
-            .iter()
-            .map(|(k, _)| format!("{} {}", k.candidate, k.config))
+            .keys()
+            .map(|k| format!("{} {}", k.candidate, k.config))
             .collect();
         v.dedup();
         v.truncate(4);

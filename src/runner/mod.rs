@@ -34,6 +34,11 @@ use crate::suite::{load_speed_suite, SpeedSuite};
 use supervise::{run_unit, UnitObserver, UnitStatus};
 
 pub fn run_sweep(args: &RunArgs) -> Result<i32> {
+    // A baseline that cannot be read is found out before hours of measuring, not after.
+    if let Some(baseline) = &args.baseline {
+        crate::compare::parse_threshold(&args.threshold)?;
+        crate::compare::load_runs(baseline)?;
+    }
     let (run_dir, mut manifest, suite) = match &args.resume {
         Some(dir) => resume_plan(dir, args)?,
         None => new_plan(args)?,
@@ -319,6 +324,8 @@ impl UnitObserver for ProgressObserver<'_> {
     fn message(&mut self, message: &ChildMessage) {
         match message {
             ChildMessage::Started { test } => {
+                // The previous phase's last state goes on record before the switch.
+                self.sampler.tick_now();
                 self.sampler.update(|s| {
                     s.test = Some(test.clone());
                     s.phase = Phase::of_test(test);

@@ -56,8 +56,9 @@ fn is_cpu_temp(metric: &str) -> bool {
             .any(|k| metric.contains(k))
 }
 
-/// Whole-module input rails: Orin Nano/NX and Xavier NX (VDD_IN), Nano (POM_5V_IN).
-const MODULE_RAILS: [&str; 2] = ["power_VDD_IN_mw", "power_POM_5V_IN_mw"];
+/// Whole-module input rails: Orin Nano/NX and Xavier NX (VDD_IN), Nano (POM_5V_IN),
+/// Thor (VIN).
+const MODULE_RAILS: [&str; 3] = ["power_VDD_IN_mw", "power_POM_5V_IN_mw", "power_VIN_mw"];
 
 /// Mean power over the ticks, from the best source there is: the module's input rail;
 /// else the sum of the board's rails (AGX boards have no single input rail: a lower
@@ -163,7 +164,7 @@ mod tests {
 
     #[test]
     fn nothing_measured_gives_nulls() {
-        let rows = vec![row(0.0, "ram_used_mb", 1.0, false)];
+        let rows = [row(0.0, "ram_used_mb", 1.0, false)];
         let refs: Vec<&SampleRow> = rows.iter().collect();
         let s = resource_summary(&refs, 1.0, 10.0, None);
         assert_eq!(

@@ -49,12 +49,20 @@ pub struct SamplerReport {
     pub backends: Vec<String>,
 }
 
+/// Orders to the sampling thread.
+enum Order {
+    /// Take a reading now (a phase ends: its last state must be on record),
+    /// then say so.
+    Tick(mpsc::Sender<()>),
+    Stop,
+}
+
 pub struct Sampler {
     state: Arc<Mutex<SamplerState>>,
     rows: Arc<Mutex<Vec<SampleRow>>>,
     /// The last tick's readings, for decisions made now (cool-down).
     latest: Arc<Mutex<Vec<Reading>>>,
-    stop: mpsc::Sender<()>,
+    orders: mpsc::Sender<Order>,
     handle: JoinHandle<SamplerReport>,
 }
 
@@ -74,7 +82,7 @@ impl Sampler {
         }));
         let rows = Arc::new(Mutex::new(Vec::new()));
         let latest = Arc::new(Mutex::new(Vec::new()));
-        let (stop, stopped) = mpsc::channel();
+        let (orders, received) = mpsc::channel();
         let shared = Shared {
             state: state.clone(),
             rows: rows.clone(),
@@ -82,13 +90,13 @@ impl Sampler {
         };
         let handle = std::thread::Builder::new()
             .name("edgebench-sampler".into())
-            .spawn(move || sample_loop(backends, interval, run_start, shared, stopped))
+            .spawn(move || sample_loop(backends, interval, run_start, shared, received))
             .expect("spawning the sampler thread");
         Sampler {
             state,
             rows,
             latest,
-            stop,
+            orders,
             handle,
         }
     }
@@ -104,6 +112,15 @@ impl Sampler {
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
     }
 
+    /// Samples right away, outside the regular ticks, and returns once done, so the
+    /// reading carries the current phase (call it before changing the phase).
+    pub fn tick_now(&self) {
+        let (done, wait) = mpsc::channel();
+        if self.orders.send(Order::Tick(done)).is_ok() {
+            let _ = wait.recv_timeout(Duration::from_millis(500));
+        }
+    }
+
     pub fn update(&self, change: impl FnOnce(&mut SamplerState)) {
         change(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
     }
@@ -114,7 +131,7 @@ impl Sampler {
     }
 
     pub fn stop(self) -> (SamplerReport, Vec<SampleRow>) {
-        let _ = self.stop.send(());
+        let _ = self.orders.send(Order::Stop);
         let report = self.handle.join().unwrap_or_default();
         let rows = std::mem::take(&mut *self.rows.lock().unwrap_or_else(|p| p.into_inner()));
         (report, rows)
@@ -132,7 +149,7 @@ fn sample_loop(
     interval: Duration,
     run_start: Instant,
     shared: Shared,
-    stopped: mpsc::Receiver<()>,
+    orders: mpsc::Receiver<Order>,
 ) -> SamplerReport {
     let Shared {
         state,
@@ -144,6 +161,8 @@ fn sample_loop(
     let mut buffer = Vec::new();
     let mut ticks = 0;
     let mut next = Instant::now();
+    let mut on_schedule = true;
+    let mut ack: Option<mpsc::Sender<()>> = None;
     loop {
         let now = state
             .lock()
@@ -180,17 +199,36 @@ fn sample_loop(
             }));
         }
         ticks += 1;
-        // Fixed-rate ticks; a slow tick is not made up for with a burst.
-        next += interval;
-        let wait = next.saturating_duration_since(Instant::now());
-        if wait.is_zero() {
-            next = Instant::now();
+        if let Some(done) = ack.take() {
+            let _ = done.send(());
         }
-        match stopped.recv_timeout(wait) {
-            Err(RecvTimeoutError::Timeout) => continue,
-            _ => break,
+        // Fixed-rate ticks; a slow tick is not made up for with a burst. A tick on
+        // order comes between scheduled ones and does not move them.
+        if on_schedule {
+            next += interval;
+            if next < Instant::now() {
+                next = Instant::now();
+            }
+        }
+        match orders.recv_timeout(next.saturating_duration_since(Instant::now())) {
+            Err(RecvTimeoutError::Timeout) => on_schedule = true,
+            Ok(Order::Tick(done)) => {
+                on_schedule = false;
+                ack = Some(done);
+            }
+            Ok(Order::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                return report(&backends, interval, started, ticks)
+            }
         }
     }
+}
+
+fn report(
+    backends: &[Box<dyn Backend>],
+    interval: Duration,
+    started: Instant,
+    ticks: u64,
+) -> SamplerReport {
     let wall_s = started.elapsed().as_secs_f64();
     let cpu_s = thread_cpu_seconds();
     SamplerReport {
