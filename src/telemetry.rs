@@ -29,7 +29,10 @@ pub fn run(command: &TelemetryCommand) -> Result<i32> {
         .map_err(|e| UsageError::new(format!("cannot read {}: {e}", logfile.display())))?;
     let (lines, report) = parse_tegrastats_log(&String::from_utf8_lossy(&text));
     let rows = to_samples(&lines, *interval_ms as f64);
-    let mut frame = samples_frame(&rows)?;
+    let source = logfile
+        .file_stem()
+        .map_or("tegrastats".into(), |s| s.to_string_lossy().into_owned());
+    let mut frame = samples_frame(&format!("import:{source}"), &rows)?;
     match format {
         "csv" => write_atomic(out, |f| {
             use polars::prelude::{CsvWriter, SerWriter};

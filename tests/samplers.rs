@@ -46,6 +46,10 @@ fn sweep_samples_show_the_child_rss_rising_past_the_model_size_during_load() {
     );
     assert!(!rss("idle").is_empty() || phase.iter().any(|p| p.as_deref() == Some("idle")));
     assert!(test.iter().any(|t| t.as_deref() == Some("tg8")));
+    let run_id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(strings(&samples, "run_id")
+        .iter()
+        .all(|r| r.as_deref() == Some(run_id.as_str())));
     // System-wide memory is sampled too.
     assert!(metric.iter().any(|m| m.as_deref() == Some("ram_used_mb")));
 

@@ -163,9 +163,10 @@ pub fn write_frame(dir: &Path, stem: &str, frame: &mut DataFrame) -> Result<()> 
     })
 }
 
-pub fn samples_frame(rows: &[crate::sampler::SampleRow]) -> Result<DataFrame> {
+pub fn samples_frame(run_id: &str, rows: &[crate::sampler::SampleRow]) -> Result<DataFrame> {
     use crate::sampler::SampleRow;
     let columns = vec![
+        column!(rows, "run_id", |_: &SampleRow| run_id.to_string()),
         column!(rows, "t_ms", |r: &SampleRow| r.t_ms),
         column!(rows, "unix_ms", |r: &SampleRow| r.unix_ms),
         column!(rows, "unit_id", |r: &SampleRow| r.unit_id.clone()),

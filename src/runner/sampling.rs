@@ -21,6 +21,7 @@ const IDLE_BASELINE: Duration = Duration::from_secs(2);
 pub struct Session {
     pub sampler: Sampler,
     idle_power_w: Option<f64>,
+    run_id: String,
 }
 
 impl Session {
@@ -43,7 +44,7 @@ impl Session {
         progress.status(&format!("idle baseline ({} s)", IDLE_BASELINE.as_secs()));
         std::thread::sleep(IDLE_BASELINE);
         let idle_rows = sampler.drain();
-        save_samples(run_dir, "idle", &idle_rows)?;
+        save_samples(run_dir, &manifest.run_id, "idle", &idle_rows)?;
         let idle_power_w = mean_power_w(&idle_rows.iter().collect::<Vec<_>>());
 
         let unified_memory = manifest.conditions["jetson"].is_object()
@@ -64,6 +65,7 @@ impl Session {
         Ok(Session {
             sampler,
             idle_power_w,
+            run_id: manifest.run_id.clone(),
         })
     }
 
@@ -91,7 +93,7 @@ impl Session {
             s.pid = None;
         });
         let rows = self.sampler.drain();
-        save_samples(run_dir, &record.unit_id, &rows)?;
+        save_samples(run_dir, &self.run_id, &record.unit_id, &rows)?;
         Ok(per_test(&rows, record, self.idle_power_w))
     }
 
@@ -119,7 +121,7 @@ impl Session {
 
     pub fn finish(self, run_dir: &Path, manifest: &mut Manifest) -> Result<()> {
         let (report, rest) = self.sampler.stop();
-        save_samples(run_dir, "end", &rest)?;
+        save_samples(run_dir, &self.run_id, "end", &rest)?;
         if let Some(info) = manifest.sampling.as_mut() {
             info.sessions.push(report);
         }
@@ -176,7 +178,7 @@ fn samples_dir(run_dir: &Path) -> PathBuf {
 }
 
 /// One Parquet file per unit (and per idle stretch), named so that name order is time order.
-fn save_samples(run_dir: &Path, tag: &str, rows: &[SampleRow]) -> Result<()> {
+fn save_samples(run_dir: &Path, run_id: &str, tag: &str, rows: &[SampleRow]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -184,7 +186,7 @@ fn save_samples(run_dir: &Path, tag: &str, rows: &[SampleRow]) -> Result<()> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let path = samples_dir(run_dir).join(format!("{ms:013}-{tag}.samples.parquet"));
-    write_parquet(&path, &mut samples_frame(rows)?)
+    write_parquet(&path, &mut samples_frame(run_id, rows)?)
 }
 
 /// samples.parquet / samples.csv: every saved sample of the run, in time order.
@@ -196,7 +198,7 @@ pub fn write_samples(run_dir: &Path) -> Result<()> {
     files.sort();
     let mut frame = match concat_parquet(&files)? {
         Some(frame) => frame,
-        None => samples_frame(&[])?,
+        None => samples_frame("", &[])?,
     };
     write_frame(run_dir, "samples", &mut frame)
 }

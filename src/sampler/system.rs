@@ -11,9 +11,14 @@ pub struct SystemBackend {
     /// x86 Linux counts thermal throttling events per package; a rise between ticks
     /// means this tick's numbers were taken at reduced clocks.
     throttle_count: Option<(std::path::PathBuf, u64)>,
+    /// ARM boards (Jetson included) throttle by lowering cpufreq's ceiling: a ceiling
+    /// below the one at the start of the run means capped clocks (a fixed power-mode
+    /// cap is not counted: it was there at the start).
+    clock_ceiling: Option<(std::path::PathBuf, u64)>,
 }
 
 const THROTTLE_COUNT: &str = "/sys/devices/system/cpu/cpu0/thermal_throttle/package_throttle_count";
+const CLOCK_CEILING: &str = "/sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq";
 
 fn read_count(path: &std::path::Path) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
@@ -29,11 +34,14 @@ impl SystemBackend {
         );
         let path = std::path::PathBuf::from(THROTTLE_COUNT);
         let throttle_count = read_count(&path).map(|n| (path, n));
+        let path = std::path::PathBuf::from(CLOCK_CEILING);
+        let clock_ceiling = read_count(&path).map(|n| (path, n));
         Ok((
             Box::new(SystemBackend {
                 system,
                 components,
                 throttle_count,
+                clock_ceiling,
             }),
             detail,
         ))
@@ -64,14 +72,20 @@ impl Backend for SystemBackend {
                 out.push(Reading::new("process_rss_mb", p.memory() as f64 / MB));
             }
         }
+        let mut throttled = None;
         if let Some((path, last)) = &mut self.throttle_count {
             if let Some(now) = read_count(path) {
-                out.push(Reading::new(
-                    "throttled",
-                    if now > *last { 1.0 } else { 0.0 },
-                ));
+                throttled = Some(now > *last);
                 *last = now;
             }
+        }
+        if let Some((path, at_start)) = &self.clock_ceiling {
+            if let Some(now) = read_count(path) {
+                throttled = Some(throttled.unwrap_or(false) || now < *at_start);
+            }
+        }
+        if let Some(t) = throttled {
+            out.push(Reading::new("throttled", if t { 1.0 } else { 0.0 }));
         }
         self.components.refresh(false);
         for c in self.components.iter() {
