@@ -111,6 +111,9 @@ pub struct RunArgs {
     /// Threshold for --baseline, e.g. 5%.
     #[arg(long, default_value = "5%")]
     pub threshold: String,
+    /// Run-to-run noise for --baseline (see `compare --run-noise`).
+    #[arg(long = "run-noise", default_value = "2%")]
+    pub run_noise: String,
     /// Run only share I of N of the candidates (CI matrix jobs), e.g. 1/3.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
@@ -128,6 +131,9 @@ pub struct CompareArgs {
     /// Smallest change that counts, e.g. 5%.
     #[arg(long, default_value = "5%")]
     pub threshold: String,
+    /// Run-to-run noise of this machine (sd of a run's median), added to the interval.
+    #[arg(long = "run-noise", default_value = "2%")]
+    pub run_noise: String,
     /// Compare only these metrics (repeatable): pp_tps, tg_tps, ttft_ms, latency_50_ms, itl_p50_ms, itl_p95_ms.
     #[arg(long = "metric", value_name = "NAME")]
     pub metrics: Vec<String>,

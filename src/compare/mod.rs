@@ -27,11 +27,12 @@ pub fn baselines_dir() -> PathBuf {
 
 /// "5%", "5" or "0.05" -> 0.05.
 pub fn parse_threshold(text: &str) -> Result<f64, UsageError> {
-    let bad = || {
-        UsageError::new(format!(
-            "--threshold {text}: expected a percentage such as 5%"
-        ))
-    };
+    parse_percent("--threshold", text)
+}
+
+/// "2%", "2" or "0.02" -> 0.02 (0 means "none", allowed except for thresholds).
+pub fn parse_percent(flag: &str, text: &str) -> Result<f64, UsageError> {
+    let bad = || UsageError::new(format!("{flag} {text}: expected a percentage such as 5%"));
     let (number, percent) = match text.trim().strip_suffix('%') {
         Some(n) => (n, true),
         None => (text.trim(), false),
@@ -42,7 +43,7 @@ pub fn parse_threshold(text: &str) -> Result<f64, UsageError> {
     } else {
         value
     };
-    if !(0.0..1.0).contains(&fraction) || fraction == 0.0 {
+    if !(0.0..1.0).contains(&fraction) || (fraction == 0.0 && flag == "--threshold") {
         return Err(bad());
     }
     Ok(fraction)
@@ -108,7 +109,11 @@ fn no_common_rows(baseline: &LoadedRuns, candidate: &LoadedRuns) -> UsageError {
 }
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let threshold = parse_threshold(&args.threshold)?;
+    let settings = GateSettings {
+        threshold: parse_threshold(&args.threshold)?,
+        run_noise: parse_percent("--run-noise", &args.run_noise)?,
+        ..GateSettings::default()
+    };
     for m in &args.metrics {
         if !METRICS.iter().any(|(name, _)| name == m) {
             let known: Vec<&str> = METRICS.iter().map(|(n, _)| *n).collect();
@@ -124,7 +129,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     compare_and_report(
         &baseline,
         &candidate,
-        threshold,
+        &settings,
         &args.metrics,
         args.format,
         args.out.as_deref(),
@@ -135,16 +140,13 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 pub fn compare_and_report(
     baseline: &LoadedRuns,
     candidate: &LoadedRuns,
-    threshold: f64,
+    settings: &GateSettings,
     metrics: &[String],
     format: ReportFormat,
     out: Option<&std::path::Path>,
 ) -> Result<i32> {
-    let settings = GateSettings {
-        threshold,
-        ..GateSettings::default()
-    };
-    let comparisons = compare_runs(baseline, candidate, metrics, &settings);
+    let threshold = settings.threshold;
+    let comparisons = compare_runs(baseline, candidate, metrics, settings);
     if comparisons.is_empty() {
         return Err(no_common_rows(baseline, candidate).into());
     }

@@ -37,25 +37,28 @@ fn pct(ratio: f64) -> String {
 }
 
 fn md_row(m: &MetricComparison) -> String {
-    let ci = if m.ci_low.is_finite() {
-        format!("{} .. {}", pct(m.ci_low), pct(m.ci_high))
-    } else {
-        "-".into()
+    let interval = |low: f64, high: f64| {
+        if low.is_finite() {
+            format!("{} .. {}", pct(low), pct(high))
+        } else {
+            "-".into()
+        }
     };
     format!(
-        "| {} | {} | {} | {:.2} | {:.2} | {} | {} | {} |\n",
+        "| {} | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
         md_cell(&m.key),
         md_cell(&m.test),
         md_cell(&m.metric),
         m.baseline_median,
         m.candidate_median,
         pct(m.ratio),
-        ci,
+        interval(m.ci_low, m.ci_high),
+        interval(m.gate_low, m.gate_high),
         m.verdict.as_str()
     )
 }
 
-const MD_HEADER: &str = "| candidate | test | metric | baseline | candidate | change | 95% CI | verdict |\n|---|---|---|---|---|---|---|---|\n";
+const MD_HEADER: &str = "| candidate | test | metric | baseline | candidate | change | 95% CI (reps) | with run-to-run noise | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
 
 pub fn markdown(r: &Report) -> String {
     let n = regressions(r);
@@ -195,6 +198,8 @@ mod tests {
             ratio: 0.85,
             ci_low: 0.83,
             ci_high: 0.87,
+            gate_low: 0.80,
+            gate_high: 0.90,
             verdict,
             reason: "tg_tps 15.0% lower <&\"'>".into(),
         }

@@ -1,6 +1,8 @@
 //! Verdicts with confidence intervals: a change is called only when the whole
-//! 95% interval of the ratio lies beyond the threshold (criterion.rs's rule),
-//! so run-to-run noise does not fail CI.
+//! 95% interval of the ratio lies beyond the threshold (criterion.rs's rule).
+//! Repetitions of one run share the machine's state of the moment, so two runs of
+//! one build differ by more than their repetitions show: the interval used for a
+//! regression also carries that run-to-run noise, so drift does not fail CI.
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -47,9 +49,12 @@ pub struct MetricComparison {
     pub candidate_median: f64,
     /// candidate median / baseline median
     pub ratio: f64,
-    /// 95% confidence interval of the ratio (percentile bootstrap).
+    /// 95% confidence interval of the ratio from the repetitions (percentile bootstrap).
     pub ci_low: f64,
     pub ci_high: f64,
+    /// The same interval widened by run-to-run noise: what a regression must clear.
+    pub gate_low: f64,
+    pub gate_high: f64,
     pub verdict: Verdict,
     pub reason: String,
 }
@@ -63,6 +68,9 @@ pub struct GateSettings {
     /// Fewer repetitions than this on either side: inconclusive.
     pub min_reps: usize,
     pub seed: u64,
+    /// Standard deviation of a run's median from run to run on the same machine
+    /// (0.02 = 2%), beyond what the repetitions within a run show.
+    pub run_noise: f64,
 }
 
 impl Default for GateSettings {
@@ -73,6 +81,7 @@ impl Default for GateSettings {
             resamples: 10_000,
             min_reps: 3,
             seed: 0xed9e,
+            run_noise: 0.02,
         }
     }
 }
@@ -144,6 +153,8 @@ pub fn compare_metric(
         ratio: cand_median / base_median,
         ci_low: f64::NAN,
         ci_high: f64::NAN,
+        gate_low: f64::NAN,
+        gate_high: f64::NAN,
         verdict: Verdict::Inconclusive,
         reason: String::new(),
     };
@@ -165,10 +176,13 @@ pub fn compare_metric(
     let (low, high) = bootstrap_ratio_ci(baseline, candidate_values, settings);
     result.ci_low = low;
     result.ci_high = high;
+    let (gate_low, gate_high) = widen(result.ratio, low, high, settings);
+    result.gate_low = gate_low;
+    result.gate_high = gate_high;
     let t = settings.threshold;
     let (worse, better) = match direction {
-        Direction::HigherIsBetter => (high < 1.0 - t, low > 1.0 + t),
-        Direction::LowerIsBetter => (low > 1.0 + t, high < 1.0 - t),
+        Direction::HigherIsBetter => (gate_high < 1.0 - t, gate_low > 1.0 + t),
+        Direction::LowerIsBetter => (gate_low > 1.0 + t, gate_high < 1.0 - t),
     };
     let inside = low >= 1.0 - t && high <= 1.0 + t;
     result.verdict = if worse {
@@ -184,7 +198,9 @@ pub fn compare_metric(
         Verdict::Regressed | Verdict::Improved => format!("beyond the {:.0}% threshold", t * 100.0),
         Verdict::Unchanged => format!("within the {:.0}% threshold", t * 100.0),
         Verdict::Inconclusive => format!(
-            "the interval crosses the {:.0}% threshold: too noisy to tell",
+            "with run-to-run noise ({}..{}) it crosses the {:.0}% threshold: too noisy to tell",
+            change(gate_low),
+            change(gate_high),
             t * 100.0
         ),
     };
@@ -195,6 +211,17 @@ pub fn compare_metric(
         change(high)
     );
     result
+}
+
+/// Adds run-to-run noise to the bootstrap interval, in quadrature on the log scale:
+/// each side's median carries `run_noise`, so their ratio carries sqrt(2) times it.
+fn widen(ratio: f64, low: f64, high: f64, settings: &GateSettings) -> (f64, f64) {
+    let z = 1.959_964; // two-sided 95%
+    let extra = z * std::f64::consts::SQRT_2 * settings.run_noise;
+    let center = ratio.ln();
+    let down = (center - low.ln()).max(0.0).hypot(extra);
+    let up = (high.ln() - center).max(0.0).hypot(extra);
+    ((center - down).exp(), (center + up).exp())
 }
 
 #[cfg(test)]
@@ -270,6 +297,20 @@ mod tests {
         );
         let r = verdict(&base, &noisy(115.0, 0.02, 5, 8), Direction::HigherIsBetter);
         assert_eq!(r.verdict, Verdict::Improved, "{}", r.reason);
+    }
+
+    /// Seen on this machine: two runs of one build, tight repetitions, medians 6% apart.
+    #[test]
+    fn run_to_run_drift_is_not_a_regression() {
+        let base = [211.2, 211.6, 212.3, 210.9, 211.8];
+        let cand = [198.1, 198.7, 199.5, 197.9, 200.3];
+        let r = verdict(&base, &cand, Direction::HigherIsBetter);
+        assert!(
+            r.ci_high < 0.95,
+            "the repetitions alone would call it: {}",
+            r.reason
+        );
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.reason);
     }
 
     #[test]

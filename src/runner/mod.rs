@@ -37,6 +37,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     // A baseline that cannot be read is found out before hours of measuring, not after.
     if let Some(baseline) = &args.baseline {
         crate::compare::parse_threshold(&args.threshold)?;
+        crate::compare::parse_percent("--run-noise", &args.run_noise)?;
         crate::compare::load_runs(baseline)?;
     }
     let (run_dir, mut manifest, suite) = match &args.resume {
@@ -124,13 +125,17 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     }
     if let Some(baseline) = &args.baseline {
         println!();
-        let threshold = crate::compare::parse_threshold(&args.threshold)?;
+        let settings = crate::compare::GateSettings {
+            threshold: crate::compare::parse_threshold(&args.threshold)?,
+            run_noise: crate::compare::parse_percent("--run-noise", &args.run_noise)?,
+            ..Default::default()
+        };
         let base = crate::compare::load_runs(baseline)?;
         let this = crate::compare::load_runs(&run_dir.to_string_lossy())?;
         let verdict = crate::compare::compare_and_report(
             &base,
             &this,
-            threshold,
+            &settings,
             &[],
             crate::cli::ReportFormat::Md,
             None,
