@@ -15,6 +15,7 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
         "tg t/s",
         "TTFT ms",
         "50-tok ms",
+        "peak RSS MiB",
         "load ms",
         "status",
     ];
@@ -54,6 +55,10 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
             rate(engine("tg", "tg_tps")),
             opt(user_path("ttft_ms")),
             opt(user_path("latency_50_ms")),
+            opt(rows
+                .iter()
+                .filter_map(|r| r.resources.peak_rss_mb)
+                .reduce(f64::max)),
             opt(first.load_ms),
             failure.map_or("ok".into(), |r| r.status.clone()),
         ]);

@@ -35,11 +35,10 @@ use supervise::{run_unit, UnitObserver, UnitStatus};
 
 pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     // A baseline that cannot be read is found out before hours of measuring, not after.
-    if let Some(baseline) = &args.baseline {
-        crate::compare::parse_threshold(&args.threshold)?;
-        crate::compare::parse_percent("--run-noise", &args.run_noise)?;
-        crate::compare::load_runs(baseline)?;
-    }
+    let gate = match &args.baseline {
+        Some(baseline) => Some((gate_settings(args)?, crate::compare::load_runs(baseline)?)),
+        None => None,
+    };
     let (run_dir, mut manifest, suite) = match &args.resume {
         Some(dir) => resume_plan(dir, args)?,
         None => new_plan(args)?,
@@ -109,7 +108,9 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     write_manifest(&run_dir, &manifest)?;
 
     println!();
-    print!("{}", comparison_table(&summarize(&rows)));
+    let mut summary = summarize(&rows);
+    attach_resources(&mut summary, &records, unified_memory);
+    print!("{}", comparison_table(&summary));
     if let Some(name) = &args.save_baseline {
         let saved = save_baseline(&run_dir, name)?;
         println!("saved as baseline `{name}` in {}", saved.display());
@@ -123,19 +124,13 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         );
         status = exit::SOME_FAILED;
     }
-    if let Some(baseline) = &args.baseline {
+    if let Some((settings, base)) = &gate {
         println!();
-        let settings = crate::compare::GateSettings {
-            threshold: crate::compare::parse_threshold(&args.threshold)?,
-            run_noise: crate::compare::parse_percent("--run-noise", &args.run_noise)?,
-            ..Default::default()
-        };
-        let base = crate::compare::load_runs(baseline)?;
         let this = crate::compare::load_runs(&run_dir.to_string_lossy())?;
         let verdict = crate::compare::compare_and_report(
-            &base,
+            base,
             &this,
-            &settings,
+            settings,
             &[],
             crate::cli::ReportFormat::Md,
             None,
@@ -144,6 +139,14 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     }
     println!("\nresults: {}", run_dir.display());
     Ok(status)
+}
+
+fn gate_settings(args: &RunArgs) -> Result<crate::compare::GateSettings, UsageError> {
+    Ok(crate::compare::GateSettings {
+        threshold: crate::compare::parse_threshold(&args.threshold)?,
+        run_noise: crate::compare::parse_percent("--run-noise", &args.run_noise)?,
+        ..Default::default()
+    })
 }
 
 /// Copies a finished run's result files to the baselines directory under `name`
