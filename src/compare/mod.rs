@@ -155,6 +155,7 @@ pub fn compare_and_report(
         candidate: &candidate.label,
         threshold,
         metrics: &comparisons,
+        quality: &[],
         notes: &[],
     };
     let text = match format {

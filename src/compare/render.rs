@@ -2,29 +2,36 @@
 //! Names come from users' files: every string is escaped for its format.
 use serde::Serialize;
 
-use super::stats::{MetricComparison, Verdict};
+use super::stats::{MetricComparison, QualityComparison, Verdict};
 
 #[derive(Debug, Serialize)]
 pub struct Report<'a> {
+    /// Run id or path.
     pub baseline: &'a str,
     pub candidate: &'a str,
     pub threshold: f64,
     pub metrics: &'a [MetricComparison],
+    pub quality: &'a [QualityComparison],
     pub notes: &'a [String],
 }
 
+/// Regressed verdicts, metrics and quality together: what fails CI.
 pub fn regressions(r: &Report) -> usize {
-    r.metrics
-        .iter()
-        .filter(|m| m.verdict == Verdict::Regressed)
-        .count()
+    let metrics = r.metrics.iter().filter(|m| m.verdict == Verdict::Regressed);
+    let quality = r.quality.iter().filter(|q| q.verdict == Verdict::Regressed);
+    metrics.count() + quality.count()
 }
 
+// ---------------------------------------------------------------- Markdown
+
+/// Safe in a table cell and in running text: `|` would split the cell, `<` could
+/// open HTML (GitHub renders some), a newline would end the row.
 fn md_cell(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('|', "&#124;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace("\r\n", " ")
         .replace(['\n', '\r'], " ")
 }
 
@@ -36,21 +43,38 @@ fn pct(ratio: f64) -> String {
     }
 }
 
-fn md_row(m: &MetricComparison) -> String {
-    let interval = |low: f64, high: f64| {
-        if low.is_finite() {
-            format!("{} .. {}", pct(low), pct(high))
-        } else {
-            "-".into()
-        }
-    };
+fn interval(low: f64, high: f64) -> String {
+    if low.is_finite() && high.is_finite() {
+        format!("{} .. {}", pct(low), pct(high))
+    } else {
+        "-".into()
+    }
+}
+
+/// "5%" for 0.05, "2.5%" for 0.025.
+fn percent(fraction: f64) -> String {
+    let text = format!("{:.1}", fraction * 100.0);
+    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
+}
+
+fn number(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "-".into()
+    }
+}
+
+const METRIC_HEADER: &str = "| candidate | test | metric | baseline | candidate | change | 95% CI (reps) | with run-to-run noise | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+
+fn metric_row(m: &MetricComparison) -> String {
     format!(
-        "| {} | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         md_cell(&m.key),
         md_cell(&m.test),
         md_cell(&m.metric),
-        m.baseline_median,
-        m.candidate_median,
+        number(m.baseline_median),
+        number(m.candidate_median),
         pct(m.ratio),
         interval(m.ci_low, m.ci_high),
         interval(m.gate_low, m.gate_high),
@@ -58,60 +82,108 @@ fn md_row(m: &MetricComparison) -> String {
     )
 }
 
-const MD_HEADER: &str = "| candidate | test | metric | baseline | candidate | change | 95% CI (reps) | with run-to-run noise | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+const QUALITY_HEADER: &str = "| candidate | suite | cases | baseline pass | candidate pass | only baseline | only candidate | p (Holm) | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
 
+fn quality_row(q: &QualityComparison) -> String {
+    let rate = |r: f64| {
+        if r.is_finite() {
+            format!("{:.1}%", r * 100.0)
+        } else {
+            "-".into()
+        }
+    };
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {:.4} | {} |\n",
+        md_cell(&q.key),
+        md_cell(&q.suite),
+        q.cases,
+        rate(q.baseline_pass_rate),
+        rate(q.candidate_pass_rate),
+        q.only_baseline,
+        q.only_candidate,
+        q.p_adjusted,
+        q.verdict.as_str()
+    )
+}
+
+/// The metric table and then the quality table, each only if it has rows.
+fn tables(metrics: &[&MetricComparison], quality: &[&QualityComparison]) -> String {
+    let mut out = String::new();
+    if !metrics.is_empty() {
+        out.push_str(METRIC_HEADER);
+        metrics.iter().for_each(|m| out.push_str(&metric_row(m)));
+        out.push('\n');
+    }
+    if !quality.is_empty() {
+        out.push_str(QUALITY_HEADER);
+        quality.iter().for_each(|q| out.push_str(&quality_row(q)));
+        out.push('\n');
+    }
+    out
+}
+
+fn headline(r: &Report) -> String {
+    match regressions(r) {
+        0 => format!("**Result: no regression beyond {}**", percent(r.threshold)),
+        1 => "**Result: 1 regression**".to_string(),
+        n => format!("**Result: {n} regressions**"),
+    }
+}
+
+/// A GitHub step summary: the verdict first, then what changed (regressions
+/// before improvements), then every row folded away.
 pub fn markdown(r: &Report) -> String {
-    let n = regressions(r);
-    let threshold = format!("{:.1}%", r.threshold * 100.0);
     let mut out = format!(
-        "## edgebench compare\n\nbaseline `{}` vs candidate `{}`, threshold {threshold}\n\n",
+        "## edgebench compare\n\nbaseline {} vs candidate {}, threshold {}\n\n{}\n\n",
         md_cell(r.baseline),
-        md_cell(r.candidate)
+        md_cell(r.candidate),
+        percent(r.threshold),
+        headline(r)
     );
-    out.push_str(&match n {
-        0 => format!("**Result: no regression beyond {threshold}**\n\n"),
-        1 => "**Result: 1 regression**\n\n".to_string(),
-        n => format!("**Result: {n} regressions**\n\n"),
-    });
     for (title, verdict) in [
         ("Regressions", Verdict::Regressed),
         ("Improvements", Verdict::Improved),
     ] {
-        let rows: Vec<&MetricComparison> =
-            r.metrics.iter().filter(|m| m.verdict == verdict).collect();
-        if rows.is_empty() {
-            continue;
+        let metrics: Vec<_> = r.metrics.iter().filter(|m| m.verdict == verdict).collect();
+        let quality: Vec<_> = r.quality.iter().filter(|q| q.verdict == verdict).collect();
+        if !metrics.is_empty() || !quality.is_empty() {
+            out.push_str(&format!("### {title}\n\n{}", tables(&metrics, &quality)));
         }
-        out.push_str(&format!("### {title}\n\n{MD_HEADER}"));
-        for m in rows {
-            out.push_str(&md_row(m));
-        }
-        out.push('\n');
     }
+    let all_metrics: Vec<_> = r.metrics.iter().collect();
+    let all_quality: Vec<_> = r.quality.iter().collect();
+    // The blank line after <summary> lets GitHub render the tables inside.
     out.push_str(&format!(
-        "<details><summary>All {} comparisons</summary>\n\n{MD_HEADER}",
-        r.metrics.len()
+        "<details><summary>All {} comparisons</summary>\n\n{}</details>\n",
+        r.metrics.len() + r.quality.len(),
+        tables(&all_metrics, &all_quality)
     ));
-    for m in r.metrics {
-        out.push_str(&md_row(m));
-    }
-    out.push_str("\n</details>\n");
     for note in r.notes {
         out.push_str(&format!("\n{}\n", md_cell(note)));
     }
     out
 }
 
+// ---------------------------------------------------------------- JSON
+
+/// The report as it is, plus the regression count a CI script would otherwise
+/// have to recompute. Non-finite numbers (no interval) come out as null.
 pub fn json(r: &Report) -> String {
     let mut value = serde_json::to_value(r).unwrap_or_default();
     value["regressions"] = regressions(r).into();
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }
 
-/// XML 1.0 text and attributes: escaped, and characters XML cannot carry dropped.
+// ---------------------------------------------------------------- JUnit XML
+
+/// XML 1.0 text and attributes: characters XML 1.0 cannot carry are dropped, the
+/// rest escaped. Tab, newline and carriage return become character references,
+/// because a parser turns them into spaces inside attributes.
 fn xml(s: &str) -> String {
     s.chars()
-        .filter(|&c| c == '\t' || c == '\n' || c == '\r' || c >= ' ')
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+        })
         .fold(String::with_capacity(s.len()), |mut out, c| {
             match c {
                 '&' => out.push_str("&amp;"),
@@ -119,61 +191,106 @@ fn xml(s: &str) -> String {
                 '>' => out.push_str("&gt;"),
                 '"' => out.push_str("&quot;"),
                 '\'' => out.push_str("&apos;"),
+                '\t' => out.push_str("&#9;"),
+                '\n' => out.push_str("&#10;"),
+                '\r' => out.push_str("&#13;"),
                 c => out.push(c),
             }
             out
         })
 }
 
-/// One test suite per candidate, one test case per test x metric; a regression is
-/// a failure, an inconclusive comparison is skipped.
+/// One <testcase>, whatever it tests: a regression fails it, an inconclusive
+/// comparison skips it (CI should neither pass nor fail on noise).
+fn testcase(classname: &str, name: &str, verdict: Verdict, reason: &str, details: &str) -> String {
+    let open = format!(
+        "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
+        xml(classname),
+        xml(name)
+    );
+    match verdict {
+        Verdict::Regressed => format!(
+            "{open}>\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
+            xml(reason),
+            xml(details)
+        ),
+        Verdict::Inconclusive => format!(
+            "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+            xml(reason)
+        ),
+        Verdict::Improved | Verdict::Unchanged => format!("{open}/>\n"),
+    }
+}
+
+fn metric_case(m: &MetricComparison) -> String {
+    let details = format!(
+        "{}\nbaseline median {:.3} ({} reps), candidate median {:.3} ({} reps)",
+        m.key, m.baseline_median, m.baseline_n, m.candidate_median, m.candidate_n
+    );
+    // The key, not just the candidate, names the class: one candidate runs
+    // several configurations, and JUnit viewers merge cases with equal names.
+    let classname = format!("{}.{}", m.key, m.test);
+    testcase(&classname, &m.metric, m.verdict, &m.reason, &details)
+}
+
+fn quality_case(q: &QualityComparison) -> String {
+    let details = format!(
+        "{}\n{} cases: {} pass only on the baseline, {} only on the candidate",
+        q.key, q.cases, q.only_baseline, q.only_candidate
+    );
+    let name = format!("quality:{}", q.suite);
+    testcase(&q.key, &name, q.verdict, &q.reason, &details)
+}
+
+/// Candidates in name order, each once, from metrics and quality alike.
+fn candidates<'a>(r: &Report<'a>) -> Vec<&'a str> {
+    let metrics = r.metrics.iter().map(|m| m.candidate.as_str());
+    let quality = r.quality.iter().map(|q| q.candidate.as_str());
+    let mut names: Vec<&str> = metrics.chain(quality).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+fn testsuite(r: &Report, candidate: &str) -> String {
+    let metrics: Vec<_> = r
+        .metrics
+        .iter()
+        .filter(|m| m.candidate == candidate)
+        .collect();
+    let quality: Vec<_> = r
+        .quality
+        .iter()
+        .filter(|q| q.candidate == candidate)
+        .collect();
+    let verdicts = || {
+        let m = metrics.iter().map(|m| m.verdict);
+        m.chain(quality.iter().map(|q| q.verdict))
+    };
+    let count = |v: Verdict| verdicts().filter(|&x| x == v).count();
+    let mut out = format!(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+        xml(candidate),
+        verdicts().count(),
+        count(Verdict::Regressed),
+        count(Verdict::Inconclusive)
+    );
+    metrics.iter().for_each(|m| out.push_str(&metric_case(m)));
+    quality.iter().for_each(|q| out.push_str(&quality_case(q)));
+    out.push_str("  </testsuite>\n");
+    out
+}
+
+/// One test suite per candidate, one test case per test x metric and per quality
+/// suite; a regression is a failure, an inconclusive comparison is skipped.
 pub fn junit(r: &Report) -> String {
-    let mut candidates: Vec<&str> = r.metrics.iter().map(|m| m.candidate.as_str()).collect();
-    candidates.sort();
-    candidates.dedup();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"edgebench compare\" tests=\"{}\" failures=\"{}\">\n",
-        r.metrics.len(),
+        r.metrics.len() + r.quality.len(),
         regressions(r)
     );
-    for candidate in candidates {
-        let cases: Vec<&MetricComparison> = r
-            .metrics
-            .iter()
-            .filter(|m| m.candidate == candidate)
-            .collect();
-        let failures = cases
-            .iter()
-            .filter(|m| m.verdict == Verdict::Regressed)
-            .count();
-        let skipped = cases
-            .iter()
-            .filter(|m| m.verdict == Verdict::Inconclusive)
-            .count();
-        out.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">\n",
-            xml(candidate),
-            cases.len()
-        ));
-        for m in cases {
-            let open = format!(
-                "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
-                xml(&format!("{}.{}", m.key, m.test)),
-                xml(&m.metric)
-            );
-            match m.verdict {
-                Verdict::Regressed => out.push_str(&format!(
-                    "{open}>\n      <failure type=\"regression\" message=\"{}\">{}</failure>\n    </testcase>\n",
-                    xml(&m.reason),
-                    xml(&format!("baseline median {:.3}, candidate median {:.3}", m.baseline_median, m.candidate_median))
-                )),
-                Verdict::Inconclusive => {
-                    out.push_str(&format!("{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml(&m.reason)))
-                }
-                _ => out.push_str(&format!("{open}/>\n")),
-            }
-        }
-        out.push_str("  </testsuite>\n");
+    for candidate in candidates(r) {
+        out.push_str(&testsuite(r, candidate));
     }
     out.push_str("</testsuites>\n");
     out
@@ -181,8 +298,8 @@ pub fn junit(r: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::stats::{compare_quality, Direction, GateSettings};
     use super::*;
-    use crate::compare::stats::Direction;
 
     fn comparison(candidate: &str, verdict: Verdict) -> MetricComparison {
         MetricComparison {
@@ -205,48 +322,218 @@ mod tests {
         }
     }
 
+    fn inconclusive(candidate: &str) -> MetricComparison {
+        MetricComparison {
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            gate_low: f64::NAN,
+            gate_high: f64::NAN,
+            ..comparison(candidate, Verdict::Inconclusive)
+        }
+    }
+
+    /// 30 cases; the candidate fails 12 the baseline passes: p ~ 0.0005.
+    fn quality_regression(candidate: &str) -> QualityComparison {
+        let pairs: Vec<(String, bool, bool)> = (0..30)
+            .map(|i| (format!("case {i}"), true, i >= 12))
+            .collect();
+        let q = compare_quality(
+            &format!("{candidate} t=2"),
+            candidate,
+            "mmlu<&>",
+            &pairs,
+            &GateSettings::default(),
+        );
+        assert_eq!(q.verdict, Verdict::Regressed, "{}", q.reason);
+        q
+    }
+
+    fn report<'a>(metrics: &'a [MetricComparison], quality: &'a [QualityComparison]) -> Report<'a> {
+        Report {
+            baseline: "results/base",
+            candidate: "results/cand",
+            threshold: 0.05,
+            metrics,
+            quality,
+            notes: &[],
+        }
+    }
+
+    /// Every event to the end: an error anywhere fails the test. Returns the
+    /// unescaped attribute values, to check escaping round-trips.
+    fn parse_xml(x: &str) -> Vec<(String, String)> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(x);
+        reader.config_mut().check_end_names = true;
+        let mut attributes = Vec::new();
+        loop {
+            match reader.read_event() {
+                Ok(Event::Eof) => break,
+                Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                    for a in e.attributes() {
+                        let a = a.unwrap_or_else(|err| panic!("{err}\n{x}"));
+                        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                        let value = a
+                            .unescape_value()
+                            .unwrap_or_else(|err| panic!("{err}\n{x}"));
+                        attributes.push((key, value.into_owned()));
+                    }
+                }
+                Ok(Event::Text(t)) => {
+                    t.unescape().unwrap_or_else(|err| panic!("{err}\n{x}"));
+                }
+                Ok(_) => {}
+                Err(err) => panic!("at {}: {err}\n{x}", reader.buffer_position()),
+            }
+        }
+        attributes
+    }
+
     #[test]
-    fn junit_escapes_and_counts() {
+    fn junit_parses_counts_and_escapes() {
         let metrics = [
             comparison("a<&\">b", Verdict::Regressed),
             comparison("ok", Verdict::Unchanged),
+            inconclusive("ok"),
         ];
-        let r = Report {
-            baseline: "b",
-            candidate: "c",
-            threshold: 0.05,
-            metrics: &metrics,
-            notes: &[],
-        };
-        let x = junit(&r);
-        assert!(x.contains("tests=\"2\" failures=\"1\""), "{x}");
+        let x = junit(&report(&metrics, &[]));
+        let attributes = parse_xml(&x);
+        assert!(x.contains("tests=\"3\" failures=\"1\">"), "{x}");
         assert!(x.contains("name=\"a&lt;&amp;&quot;&gt;b\""), "{x}");
         assert!(!x.contains("a<&"), "{x}");
+        assert!(x.contains("<skipped message="), "{x}");
+        assert!(
+            x.contains("tests=\"2\" failures=\"0\" skipped=\"1\""),
+            "{x}"
+        );
+        let has = |k: &str, v: &str| attributes.iter().any(|(a, b)| a == k && b == v);
+        assert!(has("name", "a<&\">b"), "{attributes:?}");
+        assert!(
+            has("message", "tg_tps 15.0% lower <&\"'>"),
+            "{attributes:?}"
+        );
+        assert!(has("classname", "ok t=2.tg128"), "{attributes:?}");
+    }
+
+    #[test]
+    fn junit_counts_quality_and_drops_what_xml_cannot_carry() {
+        let mut weird = comparison("bell\u{7}\u{0}\u{1b}[0m\u{FFFF}", Verdict::Regressed);
+        weird.reason = "line one\nline\ttwo\r".into();
+        let quality = [quality_regression("q")];
+        let x = junit(&report(std::slice::from_ref(&weird), &quality));
+        let attributes = parse_xml(&x);
+        assert!(
+            x.contains("<testsuites name=\"edgebench compare\" tests=\"2\" failures=\"2\">"),
+            "{x}"
+        );
+        assert!(x.contains("name=\"quality:mmlu&lt;&amp;&gt;\""), "{x}");
+        assert!(x.contains("<testsuite name=\"bell[0m\""), "{x}");
+        assert!(
+            attributes
+                .iter()
+                .any(|(k, v)| k == "message" && v == "line one\nline\ttwo\r"),
+            "newlines in attributes survive as references: {attributes:?}"
+        );
+        let empty = junit(&report(&[], &[]));
+        parse_xml(&empty);
+        assert!(empty.contains("tests=\"0\" failures=\"0\""), "{empty}");
     }
 
     #[test]
     fn markdown_lists_regressions_first_and_escapes() {
         let metrics = [
             comparison("fine", Verdict::Unchanged),
-            comparison("x|<script>", Verdict::Regressed),
+            comparison("better", Verdict::Improved),
+            comparison("a|b<script>", Verdict::Regressed),
+            inconclusive("fine"),
         ];
-        let r = Report {
-            baseline: "b",
-            candidate: "c",
-            threshold: 0.05,
-            metrics: &metrics,
-            notes: &[],
-        };
-        let md = markdown(&r);
-        assert!(md.contains("**Result: 1 regression**"));
-        let regressions_at = md.find("### Regressions").unwrap();
-        let section = &md[regressions_at..md.find("<details>").unwrap()];
+        let md = markdown(&report(&metrics, &[]));
+        assert!(md.contains("**Result: 1 regression**"), "{md}");
+        let regressions_at = md.find("### Regressions").expect(&md);
+        let improvements_at = md.find("### Improvements").expect(&md);
+        let details_at = md.find("<details>").expect(&md);
+        assert!(regressions_at < improvements_at && improvements_at < details_at);
+        let section = &md[regressions_at..improvements_at];
         assert!(
-            section.contains("x&#124;&lt;script&gt;") && !section.contains("fine"),
+            section.contains("| a&#124;b&lt;script&gt; t=2 | tg128 | tg_tps | 100.00 | 85.00 | -15.0% | -17.0% .. -13.0% |"),
             "{md}"
         );
-        assert!(!md.contains("<script>"));
+        assert!(
+            !section.contains("fine") && !section.contains("better"),
+            "{md}"
+        );
+        assert!(!md.contains("<script>"), "{md}");
+        assert!(md.contains("<summary>All 4 comparisons</summary>"), "{md}");
+        assert!(md.contains("| - | - | inconclusive |"), "{md}");
+        // Every table row has exactly the header's 10 pipes: no cell was split.
+        for line in md.lines().filter(|l| l.starts_with('|')) {
+            assert_eq!(line.matches('|').count(), 10, "{line}");
+        }
+    }
+
+    #[test]
+    fn markdown_headline_and_quality_rows() {
+        let fine = [comparison("fine", Verdict::Unchanged)];
+        let md = markdown(&report(&fine, &[]));
+        assert!(md.contains("**Result: no regression beyond 5%**"), "{md}");
+        assert!(!md.contains("###"), "{md}");
+        let quality = [quality_regression("q|x\ny")];
+        let notes = ["a note with a <tag>\nand a second line".to_string()];
+        let r = Report {
+            notes: &notes,
+            ..report(&fine, &quality)
+        };
+        let md = markdown(&r);
+        assert!(md.contains("**Result: 1 regression**"), "{md}");
+        let section = &md[md.find("### Regressions").expect(&md)..md.find("<details>").expect(&md)];
+        assert!(
+            section
+                .contains("| q&#124;x y t=2 | mmlu&lt;&amp;&gt; | 30 | 100.0% | 60.0% | 12 | 0 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("a note with a &lt;tag&gt; and a second line"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn json_parses_back_with_the_regression_count() {
+        let metrics = [
+            comparison("x", Verdict::Regressed),
+            comparison("y", Verdict::Unchanged),
+            inconclusive("z"),
+        ];
+        let quality = [quality_regression("q")];
+        let notes = ["note \"quoted\"".to_string()];
+        let r = Report {
+            notes: &notes,
+            ..report(&metrics, &quality)
+        };
         let value: serde_json::Value = serde_json::from_str(&json(&r)).unwrap();
-        assert_eq!(value["regressions"], 1);
+        assert_eq!(value["regressions"], 2);
+        assert_eq!(value["baseline"], "results/base");
+        assert_eq!(value["threshold"], 0.05);
+        assert_eq!(value["metrics"][0]["verdict"], "regressed");
+        assert_eq!(value["metrics"][0]["direction"], "higher_is_better");
+        assert!(
+            value["metrics"][2]["ci_low"].is_null(),
+            "NaN has no JSON form"
+        );
+        assert_eq!(value["quality"][0]["suite"], "mmlu<&>");
+        assert_eq!(value["quality"][0]["only_baseline"], 12);
+        assert_eq!(value["notes"][0], "note \"quoted\"");
+    }
+
+    #[test]
+    fn regressions_count_metrics_and_quality() {
+        let metrics = [
+            comparison("x", Verdict::Regressed),
+            comparison("y", Verdict::Improved),
+            inconclusive("z"),
+        ];
+        let quality = [quality_regression("q")];
+        assert_eq!(regressions(&report(&metrics, &quality)), 2);
+        assert_eq!(regressions(&report(&[], &[])), 0);
     }
 }

@@ -1,4 +1,6 @@
 //! Presentation of stored results. Reads rows; computes nothing but layout.
 mod table;
+mod warnings;
 
-pub use table::{comparison_table, markdown_summary};
+pub use table::{comparison_table, escape_md, markdown_summary};
+pub use warnings::measurement_warnings;

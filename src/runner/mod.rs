@@ -23,7 +23,7 @@ use crate::engine::EngineProbe;
 use crate::error::{exit, UsageError};
 use crate::gguf::read_gguf_info;
 use crate::progress::Progress;
-use crate::report::{comparison_table, markdown_summary};
+use crate::report::{comparison_table, markdown_summary, measurement_warnings};
 use crate::results::manifest::{read_manifest, write_manifest, BuildInfo, HostInfo, Manifest};
 use crate::results::{
     attach_resources, speed_frame, summarize, summary_frame, write_atomic, write_frame, ModelMeta,
@@ -111,6 +111,9 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     let mut summary = summarize(&rows);
     attach_resources(&mut summary, &records, unified_memory);
     print!("{}", comparison_table(&summary));
+    for warning in measurement_warnings(&summary) {
+        eprintln!("warning: {warning}");
+    }
     if let Some(name) = &args.save_baseline {
         let saved = save_baseline(&run_dir, name)?;
         println!("saved as baseline `{name}` in {}", saved.display());
@@ -543,6 +546,9 @@ fn write_results(run_dir: &Path, records: &[UnitRecord], unified_memory: bool) -
     write_atomic(&run_dir.join("summary.md"), |f| {
         use std::io::Write;
         f.write_all(markdown_summary(&summary).as_bytes())?;
+        for warning in measurement_warnings(&summary) {
+            writeln!(f, "\n> warning: {}", crate::report::escape_md(&warning))?;
+        }
         Ok(())
     })
 }

@@ -1,0 +1,66 @@
+//! Plain-words warnings when a measurement is not to be trusted (as hyperfine
+//! does): the numbers stay in the files, the reader is told to doubt them.
+use crate::results::SummaryRow;
+
+/// Coefficient of variation above which repetitions disagree too much to trust a mean.
+const NOISY_CV: f64 = 0.10;
+
+pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for row in summary {
+        for metric in ["pp_tps", "tg_tps"] {
+            let Some(spread) = row.spread(metric).filter(|s| s.n >= 3) else {
+                continue;
+            };
+            if let Some(cv) = spread.cv().filter(|cv| *cv > NOISY_CV) {
+                warnings.push(format!(
+                    "{} {} {}: repetitions vary by {:.0}% (CV; {:.1} to {:.1}): another process may be competing for the CPU or the device is throttling; rerun or raise --reps before trusting this",
+                    row.first.candidate,
+                    row.first.test,
+                    metric,
+                    cv * 100.0,
+                    spread.min,
+                    spread.max
+                ));
+            }
+        }
+        if row.resources.throttled_share.is_some_and(|t| t > 0.0) {
+            warnings.push(format!(
+                "{} {}: clocks were throttled during {:.0}% of the samples",
+                row.first.candidate,
+                row.first.test,
+                row.resources.throttled_share.unwrap_or(0.0) * 100.0
+            ));
+        }
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{summarize, SpeedRow};
+
+    #[test]
+    fn noisy_repetitions_are_flagged_and_steady_ones_are_not() {
+        let rows: Vec<SpeedRow> = [30.0, 52.5, 112.7, 46.8, 113.8, 100.0, 101.0, 99.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &tg)| SpeedRow {
+                unit_id: "u".into(),
+                candidate: "gemma".into(),
+                test: if i < 5 { "tg128".into() } else { "tg64".into() },
+                tg_tps: Some(tg),
+                status: "ok".into(),
+                ..Default::default()
+            })
+            .collect();
+        let warnings = measurement_warnings(&summarize(&rows));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("gemma tg128 tg_tps: repetitions vary by"),
+            "{}",
+            warnings[0]
+        );
+    }
+}
