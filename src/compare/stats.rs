@@ -11,6 +11,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use crate::stats::percentile_sorted;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -88,21 +90,6 @@ impl Default for GateSettings {
             min_reps: 3,
             seed: 0xed9e,
             run_noise: 0.02,
-        }
-    }
-}
-
-/// Linear interpolation between closest ranks (the same rule as crate-level
-/// percentiles elsewhere, so a gate's numbers match the report's).
-fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let rank = (p.clamp(0.0, 100.0) / 100.0) * (n - 1) as f64;
-            let lo = rank.floor() as usize;
-            let hi = rank.ceil() as usize;
-            sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo as f64)
         }
     }
 }
