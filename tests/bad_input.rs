@@ -102,22 +102,27 @@ fn write_unknown_arch_gguf(path: &Path) {
     std::fs::write(path, b).unwrap();
 }
 
+/// The sweep ran, the candidate failed to load (exit 1), and the one result row
+/// says so; returns its error text.
+fn recorded_load_failure(o: &std::process::Output) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let speed = read_parquet(&run_dir(o).join("speed.parquet"));
+    assert_eq!(
+        strings(&speed, "status"),
+        vec![Some("load_failed".to_string())]
+    );
+    strings(&speed, "error")[0].clone().unwrap()
+}
+
 #[test]
 fn unsupported_architecture_is_a_recorded_load_failure() {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weird.gguf");
     write_unknown_arch_gguf(&path);
-    let o = run_model(&path, dir.path());
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
-    assert_eq!(
-        strings(&speed, "status"),
-        vec![Some("load_failed".to_string())]
-    );
-    let error = strings(&speed, "error")[0].clone().unwrap();
+    let error = recorded_load_failure(&run_model(&path, dir.path()));
     assert!(
         error.contains("weird.gguf") && error.contains("nosucharch"),
         "{error}"
@@ -128,16 +133,7 @@ fn unsupported_architecture_is_a_recorded_load_failure() {
 fn context_too_large_for_memory_is_a_recorded_load_failure() {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
-    let o = quick_run(&[&smollm()], dir.path(), &["--ctx", "50000000"]);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
-    assert_eq!(
-        strings(&speed, "status"),
-        vec![Some("load_failed".to_string())]
-    );
-    let error = strings(&speed, "error")[0].clone().unwrap();
+    let error = recorded_load_failure(&quick_run(&[&smollm()], dir.path(), &["--ctx", "50000000"]));
     assert!(
         error.contains("50000000 tokens") && error.contains("GiB"),
         "{error}"
