@@ -10,8 +10,10 @@ const GIB: f64 = (1u64 << 30) as f64;
 
 pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
     let info = read_gguf_info(path).map_err(|e| e.to_string())?;
-    // With layers on a discrete GPU, the KV cache lives there: llama.cpp reports that itself.
-    if cfg!(feature = "cuda") && config.n_gpu_layers > 0 {
+    // With layers on a discrete GPU, the KV cache lives there: llama.cpp reports that
+    // itself. On a Jetson GPU memory is system RAM, so the check below still holds.
+    let unified = Path::new("/etc/nv_tegra_release").exists();
+    if cfg!(feature = "cuda") && config.n_gpu_layers > 0 && !unified {
         return Ok(());
     }
     let Some(kv_bytes) = info.kv_cache_bytes(config.n_ctx as u64) else {
