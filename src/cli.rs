@@ -29,6 +29,8 @@ pub enum Command {
     Doctor,
     /// Compare a candidate run with a baseline: the regression gate for CI.
     Compare(CompareArgs),
+    /// Apply the (current) suite checks again to the answers a run stored; no model is loaded.
+    Rescore(RescoreArgs),
     /// Results from other tools, as run directories.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -114,6 +116,12 @@ pub struct RunArgs {
     /// Run-to-run noise for --baseline (see `compare --run-noise`).
     #[arg(long = "run-noise", default_value = "2%")]
     pub run_noise: String,
+    /// Soak length for the stability suite, e.g. 10m (overrides the suite's).
+    #[arg(long, value_name = "DURATION")]
+    pub soak: Option<String>,
+    /// Reference candidate (same model, F16 or Q8_0) for the stability suite's fidelity test.
+    #[arg(long, value_name = "NAME")]
+    pub reference: Option<String>,
     /// Run only share I of N of the candidates (CI matrix jobs), e.g. 1/3.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
@@ -142,6 +150,15 @@ pub struct CompareArgs {
     /// Write the report here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RescoreArgs {
+    /// The run directory whose answers are rescored (its quality.* and summary.* are rewritten).
+    pub run_dir: PathBuf,
+    /// Suite name or file to score with, instead of the suites the run used.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub suite: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

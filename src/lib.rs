@@ -3,8 +3,9 @@
 //!
 //! Data flow: a sweep config is expanded into work units (`config`); the runner
 //! drives the engine through the suites in child processes (`runner`, `engine`,
-//! `suite`); rows go to the results store (`results`); reports read only the
-//! stored results (`report`).
+//! `suite`); answers are checked in the parent (`checks`, `scoring`); rows go to
+//! the results store (`results`); reports read only the stored results (`report`).
+pub mod checks;
 pub mod cli;
 pub mod compare;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod sampler;
+pub mod scoring;
 pub mod stats;
 pub mod suite;
 pub mod telemetry;

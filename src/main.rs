@@ -11,6 +11,7 @@ fn main() {
         Command::Suites => edgebench::suite::print_suites(),
         Command::Doctor => edgebench::sampler::print_doctor(),
         Command::Compare(args) => edgebench::compare::run(&args),
+        Command::Rescore(args) => edgebench::scoring::rescore_run(&args.run_dir, args.suite.as_deref()),
         Command::Import(command) => edgebench::import::run(&command),
         Command::Telemetry(command) => edgebench::telemetry::run(&command),
         Command::Child => edgebench::runner::run_child(),

@@ -68,6 +68,21 @@ pub fn percentile(values: &[f64], p: f64) -> f64 {
     percentile_sorted(&sorted, p)
 }
 
+/// 95% Wilson score interval of a proportion k/n (well-behaved at 0, n and small n,
+/// unlike the normal approximation). None for n = 0.
+pub fn wilson_interval(k: usize, n: usize) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let denom = 1.0 + z * z / n;
+    let center = (p + z * z / (2.0 * n)) / denom;
+    let half = z * ((p * (1.0 - p) / n) + z * z / (4.0 * n * n)).sqrt() / denom;
+    Some(((center - half).max(0.0), (center + half).min(1.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +127,16 @@ mod tests {
         assert!(close(percentile(&v, 100.0), 50.0));
         assert!(close(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 2.5));
         assert!(percentile(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn wilson_interval_matches_published_values() {
+        // Wilson (1927) / Newcombe (1998) example: 81 of 263 -> 0.2553..0.3662.
+        let (lo, hi) = wilson_interval(81, 263).unwrap();
+        assert!((lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4, "{lo} {hi}");
+        let (lo, hi) = wilson_interval(0, 10).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - 0.2775).abs() < 5e-4, "{hi}");
+        assert!(wilson_interval(0, 0).is_none());
     }
 }

@@ -304,3 +304,61 @@ fn shards_split_the_candidates_between_jobs() {
     let bad = quick_run(&[&smol], out.path(), &["--shard", "3/2"]);
     assert_clean_error(&bad, 2, &["--shard 3/2"]);
 }
+
+/// Adds quality.parquet to a synthetic run: case i of 50 passes when `passes(i)`.
+fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
+    use edgebench::results::{quality_frame, QualityRow};
+    let rows: Vec<QualityRow> = (0..50)
+        .map(|i| QualityRow {
+            run_id: "r".into(),
+            unit_id: "c0-k0".into(),
+            candidate: "model-a|<b>".into(),
+            model_sha256: "abc123".into(),
+            n_threads: 2,
+            n_gpu_layers: 999,
+            n_batch: 2048,
+            flash_attn: "auto".into(),
+            suite: suite.into(),
+            case_id: format!("case-{i}"),
+            category: "c".into(),
+            decoding: "free".into(),
+            pass: Some(passes(i)),
+            n_checks: 1,
+            n_checks_passed: u32::from(passes(i)),
+            status: "ok".into(),
+            ..Default::default()
+        })
+        .collect();
+    write_frame(Path::new(run), "quality", &mut quality_frame(&rows).unwrap()).unwrap();
+}
+
+#[test]
+fn quality_is_compared_per_suite_with_a_paired_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = synthetic_run(dir.path(), "base", 95.0, 1000.0, 21);
+    let same = synthetic_run(dir.path(), "same", 95.0, 1000.0, 22);
+    let worse = synthetic_run(dir.path(), "worse", 95.0, 1000.0, 23);
+    let noisy = synthetic_run(dir.path(), "noisy", 95.0, 1000.0, 24);
+    with_answers(&base, "quality-basic", |i| i < 40);
+    with_answers(&same, "quality-basic", |i| i < 40);
+    // 20 cases the baseline passed now fail: 40/50 -> 20/50, McNemar p ~ 2e-6.
+    with_answers(&worse, "quality-basic", |i| i < 20);
+    // 3 flips each way: the same pass rate, no evidence of change.
+    with_answers(&noisy, "quality-basic", |i| (i < 40 && i >= 3) || (40..43).contains(&i));
+
+    let o = compare(&base, &same, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = compare(&base, &noisy, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let q = &json["quality"][0];
+    assert_eq!((q["only_baseline"].as_u64(), q["only_candidate"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(q["verdict"], "unchanged");
+
+    let o = compare(&base, &worse, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let md = stdout(&o);
+    assert!(md.contains("quality-basic") && md.contains("regressed"), "{md}");
+    let o = compare(&base, &worse, &["--format", "junit"]);
+    assert!(stdout(&o).contains("quality:quality-basic"), "{}", stdout(&o));
+}

@@ -26,10 +26,20 @@ pub struct Group {
     pub values: BTreeMap<String, Vec<f64>>,
 }
 
+/// One candidate x configuration x suite's answers: "case|decoding|rep" -> passed.
+#[derive(Debug, Clone, Default)]
+pub struct AnswerGroup {
+    pub candidate: String,
+    pub model_sha256: String,
+    pub passed: BTreeMap<String, bool>,
+}
+
 #[derive(Debug, Default)]
 pub struct LoadedRuns {
     pub label: String,
     pub groups: BTreeMap<RowKey, Group>,
+    /// Quality answers (quality.parquet), keyed with test = the suite.
+    pub answers: BTreeMap<RowKey, AnswerGroup>,
 }
 
 impl LoadedRuns {
@@ -70,6 +80,9 @@ pub fn load_runs(spec: &str) -> Result<LoadedRuns> {
     };
     for dir in &dirs {
         read_speed(dir, &mut runs)?;
+        if dir.join("quality.parquet").is_file() {
+            read_quality(dir, &mut runs)?;
+        }
     }
     Ok(runs)
 }
@@ -89,22 +102,70 @@ fn resolve_run_dir(spec: &str) -> Result<PathBuf, UsageError> {
     )))
 }
 
+/// The same configuration label speed and quality rows are matched on.
+fn config_label(threads: &str, ngl: &str, batch: &str, fa: &str) -> String {
+    format!("t={threads} ngl={ngl} b={batch} fa={fa}")
+}
+
+fn read_frame(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path)?;
+    Ok(ParquetReader::new(file)
+        .finish()
+        .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", path.display())))?)
+}
+
+fn text_column(frame: &DataFrame, path: &Path, name: &str) -> Result<Vec<String>> {
+    let c = frame
+        .column(name)
+        .map_err(|_| UsageError::new(format!("{}: no column {name}", path.display())))?
+        .cast(&DataType::String)?;
+    let ca = c.str()?;
+    Ok((0..ca.len())
+        .map(|i| ca.get(i).unwrap_or("").to_string())
+        .collect())
+}
+
+/// Checked answers only: one that failed to run has no verdict to compare.
+fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
+    let path = dir.join("quality.parquet");
+    let frame = read_frame(&path)?;
+    let col = |name: &str| text_column(&frame, &path, name);
+    let (candidate, sha, suite, case, decoding, rep, pass) = (
+        col("candidate")?,
+        col("model_sha256")?,
+        col("suite")?,
+        col("case_id")?,
+        col("decoding")?,
+        col("rep")?,
+        col("pass")?,
+    );
+    let config: Vec<Vec<String>> = ["n_threads", "n_gpu_layers", "n_batch", "flash_attn"]
+        .iter()
+        .map(|c| col(c))
+        .collect::<Result<_>>()?;
+    for i in 0..frame.height() {
+        if pass[i].is_empty() {
+            continue;
+        }
+        let key = RowKey {
+            candidate: candidate[i].clone(),
+            config: config_label(&config[0][i], &config[1][i], &config[2][i], &config[3][i]),
+            test: suite[i].clone(),
+        };
+        let group = runs.answers.entry(key).or_default();
+        group.candidate = candidate[i].clone();
+        group.model_sha256 = sha[i].clone();
+        group
+            .passed
+            .insert(format!("{}|{}|{}", case[i], decoding[i], rep[i]), pass[i] == "true");
+    }
+    Ok(())
+}
+
 fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
     let path = dir.join("speed.parquet");
-    let file = std::fs::File::open(&path)?;
-    let frame = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", path.display())))?;
-    let text = |name: &str| -> Result<Vec<String>> {
-        let c = frame
-            .column(name)
-            .map_err(|_| UsageError::new(format!("{}: no column {name}", path.display())))?
-            .cast(&DataType::String)?;
-        let ca = c.str()?;
-        Ok((0..ca.len())
-            .map(|i| ca.get(i).unwrap_or("").to_string())
-            .collect())
-    };
+    let frame = read_frame(&path)?;
+    let text = |name: &str| text_column(&frame, &path, name);
     let number = |name: &str| -> Result<Vec<Option<f64>>> {
         let c = frame
             .column(name)
@@ -133,10 +194,7 @@ fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
         }
         let key = RowKey {
             candidate: candidate[i].clone(),
-            config: format!(
-                "t={} ngl={} b={} fa={}",
-                config[0][i], config[1][i], config[2][i], config[3][i]
-            ),
+            config: config_label(&config[0][i], &config[1][i], &config[2][i], &config[3][i]),
             test: test[i].clone(),
         };
         let group = runs.groups.entry(key).or_default();

@@ -89,6 +89,45 @@ pub fn compare_runs(
     out
 }
 
+/// Quality pass rates per candidate x configuration x suite, paired on the answers
+/// both runs checked (McNemar's exact test), Holm-corrected across them all.
+pub fn compare_answers(
+    baseline: &LoadedRuns,
+    candidate: &LoadedRuns,
+    settings: &GateSettings,
+) -> Vec<stats::QualityComparison> {
+    let mut out = Vec::new();
+    for (key, base) in &baseline.answers {
+        let by_sha = (!base.model_sha256.is_empty()).then(|| {
+            candidate.answers.iter().find(|(k, g)| {
+                g.model_sha256 == base.model_sha256 && k.config == key.config && k.test == key.test
+            })
+        });
+        let Some(cand) = by_sha
+            .flatten()
+            .map(|(_, g)| g)
+            .or_else(|| candidate.answers.get(key))
+        else {
+            continue;
+        };
+        let pairs: Vec<(String, bool, bool)> = base
+            .passed
+            .iter()
+            .filter_map(|(case, &b)| Some((case.clone(), b, *cand.passed.get(case)?)))
+            .collect();
+        let label = format!("{} {} / quality:{}", cand.candidate, key.config, key.test);
+        out.push(stats::compare_quality(
+            &label,
+            &cand.candidate,
+            &key.test,
+            &pairs,
+            settings,
+        ));
+    }
+    stats::apply_holm(&mut out, 1.0 - settings.confidence);
+    out
+}
+
 /// Explains why two runs have nothing in common (exit status 2).
 fn no_common_rows(baseline: &LoadedRuns, candidate: &LoadedRuns) -> UsageError {
     let names = |runs: &LoadedRuns| {
@@ -147,7 +186,13 @@ pub fn compare_and_report(
 ) -> Result<i32> {
     let threshold = settings.threshold;
     let comparisons = compare_runs(baseline, candidate, metrics, settings);
-    if comparisons.is_empty() {
+    // --metric names speed metrics: asking for some leaves quality out.
+    let quality = if metrics.is_empty() {
+        compare_answers(baseline, candidate, settings)
+    } else {
+        Vec::new()
+    };
+    if comparisons.is_empty() && quality.is_empty() {
         return Err(no_common_rows(baseline, candidate).into());
     }
     let report = Report {
@@ -155,7 +200,7 @@ pub fn compare_and_report(
         candidate: &candidate.label,
         threshold,
         metrics: &comparisons,
-        quality: &[],
+        quality: &quality,
         notes: &[],
     };
     let text = match format {
@@ -177,10 +222,10 @@ pub fn compare_and_report(
     }
     let regressions = render::regressions(&report);
     eprintln!(
-        "compare: {} metrics, {} regressed beyond {:.1}%",
+        "compare: {} metrics and {} quality suites, {} regressed",
         comparisons.len(),
-        regressions,
-        threshold * 100.0
+        quality.len(),
+        regressions
     );
     Ok(if regressions > 0 {
         exit::SOME_FAILED

@@ -111,6 +111,8 @@ mod tests {
             sample_ms: 250,
             cooldown_temp_c: None,
             cooldown_max_secs: 600,
+            soak_secs: None,
+            reference: None,
         }
     }
 

@@ -84,6 +84,12 @@ pub struct Sweep {
     pub cooldown_temp_c: Option<f64>,
     #[serde(default = "default_cooldown_max_secs")]
     pub cooldown_max_secs: u64,
+    /// Soak length (stability suite), overriding the suite's.
+    #[serde(default)]
+    pub soak_secs: Option<u64>,
+    /// Reference candidate for quantisation fidelity, overriding the suite's.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 fn default_sample_ms() -> u64 {

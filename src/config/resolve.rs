@@ -11,7 +11,12 @@ use crate::cli::RunArgs;
 use crate::error::UsageError;
 use crate::suite::SpeedSuite;
 
-pub fn resolve(args: &RunArgs, file: &SweepFile, suite: &SpeedSuite) -> Result<Sweep, UsageError> {
+/// `speed` is None when the sweep runs no speed suite: then no ppN/tgN unless asked for.
+pub fn resolve(
+    args: &RunArgs,
+    file: &SweepFile,
+    speed: Option<&SpeedSuite>,
+) -> Result<Sweep, UsageError> {
     let list = |cli: &[u32], file: &Option<Vec<u32>>, default: Vec<u32>| {
         if !cli.is_empty() {
             cli.to_vec()
@@ -45,18 +50,18 @@ pub fn resolve(args: &RunArgs, file: &SweepFile, suite: &SpeedSuite) -> Result<S
         pp: list(
             &args.pp,
             &params.pp,
-            suite.file.pp.clone().unwrap_or(vec![512]),
+            speed.map_or(vec![], |s| s.file.pp.clone().unwrap_or(vec![512])),
         ),
         tg: list(
             &args.tg,
             &params.tg,
-            suite.file.tg.clone().unwrap_or(vec![128]),
+            speed.map_or(vec![], |s| s.file.tg.clone().unwrap_or(vec![128])),
         ),
         n_ctx: args.ctx.or(params.n_ctx).unwrap_or(DEFAULT_N_CTX),
         e2e_tokens: args
             .e2e_tokens
             .or(params.e2e_tokens)
-            .or(suite.file.e2e_tokens)
+            .or(speed.and_then(|s| s.file.e2e_tokens))
             .unwrap_or(DEFAULT_E2E_TOKENS),
         fallback_chat_template: file.fallback_chat_template.clone(),
         sample_ms: args
@@ -68,6 +73,13 @@ pub fn resolve(args: &RunArgs, file: &SweepFile, suite: &SpeedSuite) -> Result<S
             .cooldown_max
             .or(file.cooldown_max_secs)
             .unwrap_or(DEFAULT_COOLDOWN_MAX_SECS),
+        soak_secs: args
+            .soak
+            .as_deref()
+            .map(crate::suite::stability::parse_duration)
+            .transpose()
+            .map_err(|e| UsageError::new(format!("--soak: {e}")))?,
+        reference: args.reference.clone(),
     };
     validate(&sweep)?;
     Ok(sweep)
@@ -160,6 +172,13 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     }
     if sweep.timeout_secs == 0 {
         return Err(UsageError::new("--timeout must be at least 1 second"));
+    }
+    if let Some(reference) = &sweep.reference {
+        if !sweep.candidates.iter().any(|c| &c.name == reference) {
+            return Err(UsageError::new(format!(
+                "--reference {reference}: no candidate has this name"
+            )));
+        }
     }
     let mut names: Vec<&str> = sweep.candidates.iter().map(|c| c.name.as_str()).collect();
     names.sort();

@@ -21,9 +21,9 @@ use super::{DeviceInfo, EngineProbe, EngineSettings, EngineTiming, UserPathTimin
 use crate::config::FlashAttn;
 
 pub struct LlamaEngine {
-    backend: LlamaBackend,
-    model: LlamaModel,
-    settings: EngineSettings,
+    pub(super) backend: LlamaBackend,
+    pub(super) model: LlamaModel,
+    pub(super) settings: EngineSettings,
     /// Random token ids, like llama-bench's std::rand(); seeded so runs are repeatable.
     rng: SmallRng,
 }
@@ -135,7 +135,7 @@ impl LlamaEngine {
 
     /// Which template this candidate gets: an explicit override, else the model's own,
     /// else the sweep's fallback, else the raw prompt.
-    fn resolve_template(
+    pub(super) fn resolve_template(
         &self,
         override_template: Option<&str>,
         fallback: Option<&str>,
@@ -228,7 +228,7 @@ impl LlamaEngine {
 }
 
 /// A context of exactly `n_ctx` tokens with the configuration's threads and batches.
-fn new_context<'m>(
+pub(super) fn new_context<'m>(
     backend: &LlamaBackend,
     model: &'m LlamaModel,
     settings: &EngineSettings,
@@ -281,7 +281,7 @@ fn random_prompt(model: &LlamaModel, rng: &mut SmallRng, n: u32) -> Vec<LlamaTok
 
 /// Decodes `tokens` in chunks of `n_batch`, asking for logits of the last token only
 /// (llama_batch_get_one's behaviour in llama-bench), then waits for the device.
-fn decode_prompt(
+pub(super) fn decode_prompt(
     ctx: &mut LlamaContext<'_>,
     batch: &mut LlamaBatch,
     tokens: &[LlamaToken],

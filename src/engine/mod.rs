@@ -1,7 +1,10 @@
 //! Inference engines. llama.cpp (in-process through llama-cpp-2) is the one we
 //! have; the runner only sees these types, so another engine is one more file.
+mod answer;
 mod llama;
+mod stability;
 
+pub use answer::{Answer, AnswerRequest};
 pub use llama::{probe, LlamaEngine};
 
 use std::time::Duration;

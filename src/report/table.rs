@@ -139,7 +139,7 @@ pub fn escape_md(s: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
-fn render(header: &[&str], lines: &[Vec<String>]) -> String {
+pub(super) fn render(header: &[&str], lines: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for line in lines {
         for (w, cell) in widths.iter_mut().zip(line) {

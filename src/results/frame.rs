@@ -4,13 +4,14 @@ use std::path::Path;
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{write_atomic, SpeedRow, SummaryRow, SUMMARY_METRICS};
+use super::{write_atomic, QualityRow, SpeedRow, SummaryRow, SUMMARY_METRICS};
 
 macro_rules! column {
     ($rows:expr, $name:literal, $get:expr) => {
         Column::new($name.into(), $rows.iter().map($get).collect::<Vec<_>>())
     };
 }
+pub(super) use column;
 
 pub fn speed_frame(rows: &[SpeedRow]) -> Result<DataFrame> {
     let columns = vec![
@@ -51,6 +52,53 @@ pub fn speed_frame(rows: &[SpeedRow]) -> Result<DataFrame> {
         column!(rows, "output_text", |r: &SpeedRow| r.output_text.clone()),
         column!(rows, "status", |r: &SpeedRow| r.status.clone()),
         column!(rows, "error", |r: &SpeedRow| r.error.clone()),
+    ];
+    Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+pub fn quality_frame(rows: &[QualityRow]) -> Result<DataFrame> {
+    let columns = vec![
+        column!(rows, "run_id", |r: &QualityRow| r.run_id.clone()),
+        column!(rows, "unit_id", |r: &QualityRow| r.unit_id.clone()),
+        column!(rows, "candidate", |r: &QualityRow| r.candidate.clone()),
+        column!(rows, "model_sha256", |r: &QualityRow| r.model_sha256.clone()),
+        column!(rows, "quant", |r: &QualityRow| r.quant.clone()),
+        column!(rows, "backend", |r: &QualityRow| r.backend.clone()),
+        column!(rows, "n_threads", |r: &QualityRow| r.n_threads),
+        column!(rows, "n_gpu_layers", |r: &QualityRow| r.n_gpu_layers),
+        column!(rows, "n_ctx", |r: &QualityRow| r.n_ctx),
+        column!(rows, "n_batch", |r: &QualityRow| r.n_batch),
+        column!(rows, "flash_attn", |r: &QualityRow| r.flash_attn.clone()),
+        column!(rows, "suite", |r: &QualityRow| r.suite.clone()),
+        column!(rows, "case_id", |r: &QualityRow| r.case_id.clone()),
+        column!(rows, "category", |r: &QualityRow| r.category.clone()),
+        column!(rows, "decoding", |r: &QualityRow| r.decoding.clone()),
+        column!(rows, "rep", |r: &QualityRow| r.rep),
+        column!(rows, "prompt_hash", |r: &QualityRow| r.prompt_hash.clone()),
+        column!(rows, "chat_template", |r: &QualityRow| r.chat_template.clone()),
+        column!(rows, "output_text", |r: &QualityRow| r.output_text.clone()),
+        column!(rows, "n_prompt", |r: &QualityRow| r.n_prompt),
+        column!(rows, "n_gen", |r: &QualityRow| r.n_gen),
+        column!(rows, "ended", |r: &QualityRow| r.ended),
+        column!(rows, "ttft_ms", |r: &QualityRow| r.ttft_ms),
+        column!(rows, "latency_ms", |r: &QualityRow| r.latency_ms),
+        column!(rows, "tg_tps", |r: &QualityRow| r.tg_tps),
+        column!(rows, "seq_rep_4", |r: &QualityRow| r.seq_rep_4),
+        column!(rows, "choice_scores", |r: &QualityRow| r.choice_scores.clone()),
+        column!(rows, "pass", |r: &QualityRow| r.pass),
+        column!(rows, "n_checks", |r: &QualityRow| r.n_checks),
+        column!(rows, "n_checks_passed", |r: &QualityRow| r.n_checks_passed),
+        column!(rows, "verdicts", |r: &QualityRow| r.verdicts.clone()),
+        column!(rows, "failed_reasons", |r: &QualityRow| r.failed_reasons.clone()),
+        column!(rows, "tool_expected", |r: &QualityRow| r.tool_expected),
+        column!(rows, "tool_parsed", |r: &QualityRow| r.tool_parsed),
+        column!(rows, "tool_names_ok", |r: &QualityRow| r.tool_names_ok),
+        column!(rows, "tool_args_ok", |r: &QualityRow| r.tool_args_ok),
+        column!(rows, "acc", |r: &QualityRow| r.acc),
+        column!(rows, "acc_norm", |r: &QualityRow| r.acc_norm),
+        column!(rows, "acc_tok", |r: &QualityRow| r.acc_tok),
+        column!(rows, "status", |r: &QualityRow| r.status.clone()),
+        column!(rows, "error", |r: &QualityRow| r.error.clone()),
     ];
     Ok(DataFrame::new(rows.len(), columns)?)
 }
@@ -140,10 +188,64 @@ pub fn summary_frame(rows: &[SummaryRow]) -> Result<DataFrame> {
             .throttled_share),
         column!(rows, "unified_memory", |r: &SummaryRow| r.unified_memory),
     ]);
+    columns.extend(quality_columns(rows));
     columns.push(column!(rows, "load_ms", |r: &SummaryRow| r.first.load_ms));
     columns.push(column!(rows, "status", |r: &SummaryRow| r.status.clone()));
     columns.push(column!(rows, "error", |r: &SummaryRow| r.error.clone()));
     Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+/// Quality scores in summary.* (null on speed rows); docs/results.md defines each.
+fn quality_columns(rows: &[SummaryRow]) -> Vec<Column> {
+    use crate::scoring::QualityScore;
+    let text = |name: &str, get: fn(&QualityScore) -> Option<String>| {
+        Column::new(
+            name.into(),
+            rows.iter()
+                .map(|r| r.quality.as_ref().and_then(get))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let number = |name: &str, get: fn(&QualityScore) -> Option<f64>| {
+        Column::new(
+            name.into(),
+            rows.iter()
+                .map(|r| r.quality.as_ref().and_then(get))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let count = |name: &str, get: fn(&QualityScore) -> usize| {
+        Column::new(
+            name.into(),
+            rows.iter()
+                .map(|r| r.quality.as_ref().map(|q| get(q) as u32))
+                .collect::<Vec<_>>(),
+        )
+    };
+    vec![
+        text("suite", |q| Some(q.suite.clone())),
+        text("decoding", |q| Some(q.decoding.clone())),
+        text("category", |q| q.category.clone()),
+        count("n_cases", |q| q.n_cases),
+        count("n_passed", |q| q.passed),
+        number("pass_rate", |q| q.pass_rate),
+        number("pass_rate_lo", |q| q.pass_rate_lo),
+        number("pass_rate_hi", |q| q.pass_rate_hi),
+        number("pass_all_reps", |q| q.pass_all_reps),
+        number("check_pass_rate", |q| q.check_pass_rate),
+        number("tool_parse_rate", |q| q.tool_parse_rate),
+        number("tool_name_acc", |q| q.tool_name_acc),
+        number("tool_args_acc", |q| q.tool_args_acc),
+        number("irrelevance_acc", |q| q.irrelevance_acc),
+        number("mc_acc", |q| q.mc_acc),
+        number("mc_acc_norm", |q| q.mc_acc_norm),
+        number("mc_acc_tok", |q| q.mc_acc_tok),
+        number("repetitive_share", |q| q.repetitive_share),
+        number("hit_max_share", |q| q.hit_max_share),
+        number("empty_share", |q| q.empty_share),
+        number("differs_share", |q| q.differs_share),
+        count("n_failed_answers", |q| q.n_failed),
+    ]
 }
 
 /// Writes `<stem>.parquet` and `<stem>.csv` in `dir`, each atomically.

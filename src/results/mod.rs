@@ -2,13 +2,16 @@
 //! Everything here is written atomically (temp file + rename).
 mod atomic;
 mod frame;
+mod frame_stability;
 pub mod manifest;
 mod rows;
 mod summary;
 
 pub use atomic::write_atomic;
 pub use frame::{
-    concat_parquet, samples_frame, speed_frame, summary_frame, write_frame, write_parquet,
+    concat_parquet, quality_frame, samples_frame, speed_frame, summary_frame, write_frame,
+    write_parquet,
 };
-pub use rows::{ModelMeta, ResourceSummary, SpeedRow, UnitRecord};
+pub use frame_stability::{stability_frame, stability_summary_frame};
+pub use rows::{ModelMeta, QualityRow, ResourceSummary, SpeedRow, StabilityRow, UnitRecord};
 pub use summary::{attach_resources, summarize, MetricSpread, SummaryRow, SUMMARY_METRICS};

@@ -56,6 +56,102 @@ pub struct SpeedRow {
     pub error: Option<String>,
 }
 
+/// One row of quality.parquet / quality.csv: candidate x configuration x case x
+/// decoding x rep, with the answer and every check's verdict (docs/results.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QualityRow {
+    pub run_id: String,
+    pub unit_id: String,
+    pub candidate: String,
+    pub model_sha256: String,
+    pub quant: String,
+    pub backend: String,
+    pub n_threads: u32,
+    pub n_gpu_layers: u32,
+    pub n_ctx: u32,
+    pub n_batch: u32,
+    pub flash_attn: String,
+    pub suite: String,
+    pub case_id: String,
+    pub category: String,
+    /// "free" or "constrained" (grammar-constrained decoding).
+    pub decoding: String,
+    pub rep: u32,
+    /// Hash of what the model was asked (turns, options): tells a changed prompt apart.
+    pub prompt_hash: String,
+    pub chat_template: Option<String>,
+    pub output_text: String,
+    pub n_prompt: u32,
+    pub n_gen: u32,
+    pub ended: bool,
+    pub ttft_ms: Option<f64>,
+    pub latency_ms: Option<f64>,
+    pub tg_tps: Option<f64>,
+    pub seq_rep_4: Option<f64>,
+    /// Multiple choice: each option's log-likelihood and token count, as JSON.
+    pub choice_scores: Option<String>,
+    /// Every check passed (None: no answer to check).
+    pub pass: Option<bool>,
+    pub n_checks: u32,
+    pub n_checks_passed: u32,
+    /// Every check's verdict and reason, as JSON.
+    pub verdicts: String,
+    /// The failed checks' reasons, readable.
+    pub failed_reasons: Option<String>,
+    /// Some(true): a tool call was expected; Some(false): none was (irrelevance).
+    pub tool_expected: Option<bool>,
+    pub tool_parsed: Option<bool>,
+    pub tool_names_ok: Option<bool>,
+    pub tool_args_ok: Option<bool>,
+    pub acc: Option<bool>,
+    pub acc_norm: Option<bool>,
+    pub acc_tok: Option<bool>,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+/// One row of stability.parquet / stability.csv: one step of a stability test
+/// (a soak window, a conversation turn, a context-ladder rung, a fidelity chunk).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StabilityRow {
+    pub run_id: String,
+    pub unit_id: String,
+    pub candidate: String,
+    pub model_sha256: String,
+    pub quant: String,
+    /// soak, multi_turn, memory_ceiling, fidelity.
+    pub test: String,
+    pub step: u32,
+    /// Soak: seconds from the start to the end of this window.
+    pub t_s: Option<f64>,
+    /// Context size tried (ladder), or tokens in the context before this turn.
+    pub n_ctx: Option<u32>,
+    /// Tokens generated (soak window, turn) or scored (fidelity chunk).
+    pub n_tokens: Option<u32>,
+    pub tg_tps: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    /// Hottest sensor when the window ended (soak).
+    pub temp_c: Option<f64>,
+    /// Multi-turn: the answer still holds the fact given in the first turn.
+    pub recall_ok: Option<bool>,
+    pub seq_rep_4: Option<f64>,
+    pub output_text: Option<String>,
+    /// Fidelity: negative log-likelihood summed over the scored tokens, and perplexity.
+    pub nll_sum: Option<f64>,
+    pub ppl: Option<f64>,
+    /// Fidelity against the reference: KL(reference || candidate) per token, and top-1 agreement.
+    pub kld_mean: Option<f64>,
+    pub kld_p99: Option<f64>,
+    pub top1_agree: Option<f64>,
+    pub reference: Option<String>,
+    /// Per-token KL values (kept in parts/ for the run-wide p99; not a column).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kld_values: Vec<f32>,
+    pub status: String,
+    pub error: Option<String>,
+}
+
 /// Everything one finished work unit produced; saved as parts/<unit_id>.json
 /// the moment the unit ends, so a killed sweep resumes without loss or duplicates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +161,15 @@ pub struct UnitRecord {
     pub status: String,
     pub error: Option<String>,
     pub rows: Vec<SpeedRow>,
+    /// The unit's identity columns (candidate, model, configuration), for rows built later.
+    #[serde(default)]
+    pub base: Option<SpeedRow>,
+    /// Quality answers with their verdicts.
+    #[serde(default)]
+    pub quality: Vec<QualityRow>,
+    /// Steps of the stability suite's own tests.
+    #[serde(default)]
+    pub stability: Vec<StabilityRow>,
     /// Per test (and `load`): what the samplers saw.
     #[serde(default)]
     pub resources: std::collections::BTreeMap<String, ResourceSummary>,

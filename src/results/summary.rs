@@ -44,6 +44,8 @@ pub struct SummaryRow {
     pub resources: ResourceSummary,
     /// GPU memory is system RAM (Jetson, integrated GPUs): peak RAM is the one budget.
     pub unified_memory: bool,
+    /// Quality rows (test `quality:...`): the suite's scores.
+    pub quality: Option<crate::scoring::QualityScore>,
 }
 
 impl SummaryRow {
@@ -90,6 +92,7 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                 error: failure.and_then(|r| r.error.clone()),
                 resources: ResourceSummary::default(),
                 unified_memory: false,
+                quality: None,
             }
         })
         .collect()

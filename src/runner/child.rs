@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
-use super::protocol::{ChildJob, ChildMessage, Measurement, TimingMode, EXIT_LOAD_FAILED};
-use crate::engine::{EngineSettings, EngineTiming, LlamaEngine, UserPathTiming};
+use super::protocol::{
+    AnswerMessage, ChildJob, ChildMessage, Measurement, QualityItem, TimingMode, EXIT_LOAD_FAILED,
+};
+use crate::engine::{
+    Answer, AnswerRequest, EngineSettings, EngineTiming, LlamaEngine, UserPathTiming,
+};
 use crate::stats::percentile;
 
 pub fn run_child() -> Result<i32> {
@@ -78,10 +82,91 @@ pub fn run_child() -> Result<i32> {
             }
         }
     }
+    if !job.quality.is_empty() {
+        answer_quality(&engine, &job);
+    }
+    if let Some(stability) = &job.stability {
+        super::child_stability::run_stability(&engine, &job, stability);
+    }
     Ok(0)
 }
 
-fn send(message: &ChildMessage) {
+/// Answers every quality item in one reused context; a failed item is reported and
+/// the rest go on (one over-long prompt must not cost the whole suite).
+fn answer_quality(engine: &LlamaEngine, job: &ChildJob) {
+    let unit = &job.unit;
+    let mut ctx = match engine.answer_context(unit.config.n_ctx) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            for item in &job.quality {
+                send(&ChildMessage::Answered(failed_answer(item, &e)));
+            }
+            return;
+        }
+    };
+    let mut current_suite = None;
+    for item in &job.quality {
+        if current_suite != Some(&item.suite) {
+            current_suite = Some(&item.suite);
+            send(&ChildMessage::Started {
+                test: format!("quality:{}", item.suite),
+            });
+        }
+        let request = AnswerRequest {
+            messages: &item.messages,
+            use_chat_template: item.use_chat_template,
+            max_tokens: item.max_tokens,
+            sampling: item.sampling,
+            grammar: item.grammar.as_deref(),
+            template_override: unit.candidate.chat_template.as_deref(),
+            fallback_template: job.fallback_chat_template.as_deref(),
+        };
+        let result = match &item.choices {
+            Some(options) => engine.score_choices(&mut ctx, &request, options),
+            None => engine.answer(&mut ctx, &request),
+        };
+        let message = match result {
+            Ok(answer) => answer_message(item, answer),
+            Err(e) => failed_answer(item, &e),
+        };
+        send(&ChildMessage::Answered(message));
+    }
+}
+
+fn answer_message(item: &QualityItem, a: Answer) -> AnswerMessage {
+    let n_gen = a.tokens.len() as u32;
+    let gen_ms = ms(a.total) - ms(a.ttft);
+    AnswerMessage {
+        suite: item.suite.clone(),
+        case_id: item.case_id.clone(),
+        decoding: Some(item.decoding),
+        rep: item.rep,
+        output_text: a.text,
+        n_prompt: a.n_prompt,
+        n_gen,
+        ended: a.ended,
+        ttft_ms: item.choices.is_none().then(|| ms(a.ttft)),
+        latency_ms: Some(ms(a.total)),
+        tg_tps: (n_gen > 1 && gen_ms > 0.0).then(|| (n_gen - 1) as f64 / (gen_ms / 1e3)),
+        seq_rep_4: crate::checks::seq_rep_n(&a.tokens, 4),
+        choice_scores: a.choice_scores,
+        chat_template: Some(a.chat_template),
+        error: None,
+    }
+}
+
+fn failed_answer(item: &QualityItem, e: &anyhow::Error) -> AnswerMessage {
+    AnswerMessage {
+        suite: item.suite.clone(),
+        case_id: item.case_id.clone(),
+        decoding: Some(item.decoding),
+        rep: item.rep,
+        error: Some(format!("{e:#}")),
+        ..Default::default()
+    }
+}
+
+pub(super) fn send(message: &ChildMessage) {
     let mut out = std::io::stdout().lock();
     // If the parent is gone there is nobody to tell; PDEATHSIG ends us anyway.
     let _ = serde_json::to_writer(&mut out, message);

@@ -2,13 +2,15 @@
 //! run each work unit in its own child process, saving its record the moment it
 //! ends, and rebuild the result files from those records.
 mod child;
+mod child_stability;
 pub mod memory_check;
 mod protocol;
 mod sampling;
+mod stability;
 mod supervise;
 
 pub use child::run_child;
-pub use protocol::{ChildJob, ChildMessage, Measurement, TimingMode};
+pub use protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, QualityItem, TimingMode};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,11 +28,12 @@ use crate::progress::Progress;
 use crate::report::{comparison_table, markdown_summary, measurement_warnings};
 use crate::results::manifest::{read_manifest, write_manifest, BuildInfo, HostInfo, Manifest};
 use crate::results::{
-    attach_resources, speed_frame, summarize, summary_frame, write_atomic, write_frame, ModelMeta,
-    SpeedRow, UnitRecord,
+    attach_resources, quality_frame, speed_frame, stability_frame, stability_summary_frame,
+    summarize, summary_frame, write_atomic, write_frame, ModelMeta, QualityRow, SpeedRow,
+    StabilityRow, SummaryRow, UnitRecord,
 };
 use crate::sampler::{Phase, Sampler};
-use crate::suite::{load_speed_suite, SpeedSuite};
+use crate::suite::{load_suites, Suites};
 use supervise::{run_unit, UnitObserver, UnitStatus};
 
 pub fn run_sweep(args: &RunArgs) -> Result<i32> {
@@ -39,15 +42,17 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         Some(baseline) => Some((gate_settings(args)?, crate::compare::load_runs(baseline)?)),
         None => None,
     };
-    let (run_dir, mut manifest, suite) = match &args.resume {
+    let (run_dir, mut manifest, suites) = match &args.resume {
         Some(dir) => resume_plan(dir, args)?,
         None => new_plan(args)?,
     };
     println!("run directory: {}", run_dir.display());
     let units = manifest.units.clone();
     let sweep = manifest.sweep.clone();
-    let tests_per_unit = (sweep.pp.len() + sweep.tg.len() + suite.prompts.len()) as u64;
-    let progress = Progress::new(units.len() as u64 * tests_per_unit * sweep.reps as u64);
+    let prompts = suites.speed.as_ref().map_or(0, |s| s.prompts.len());
+    let steps_per_unit = (sweep.pp.len() + sweep.tg.len() + prompts) as u64 * sweep.reps as u64
+        + quality_items(&suites).len() as u64;
+    let progress = Progress::new(units.len() as u64 * steps_per_unit);
     let session = sampling::Session::start(&run_dir, &mut manifest, &progress)?;
     write_manifest(&run_dir, &manifest)?;
     let unified_memory = manifest.sampling.as_ref().is_some_and(|s| s.unified_memory);
@@ -67,7 +72,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
                 "{label}: already measured ({}), kept",
                 record.status
             ));
-            progress.skip(tests_per_unit * sweep.reps as u64);
+            progress.skip(steps_per_unit);
             records.push(record);
             continue;
         }
@@ -82,7 +87,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         let context = UnitContext {
             meta: &manifest.models[unit.candidate_index],
             manifest: &manifest,
-            suite: &suite,
+            suites: &suites,
             verbose: args.verbose,
             progress: &progress,
             label: &label,
@@ -111,6 +116,16 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     let mut summary = summarize(&rows);
     attach_resources(&mut summary, &records, unified_memory);
     print!("{}", comparison_table(&summary));
+    let quality = crate::scoring::quality_summary_rows(&records);
+    if !quality.is_empty() {
+        println!();
+        print!("{}", crate::report::quality_table(&quality));
+    }
+    let stability = crate::scoring::stability_summaries(&records);
+    if !stability.is_empty() {
+        println!();
+        print!("{}", crate::report::stability_table(&stability));
+    }
     for warning in measurement_warnings(&summary) {
         eprintln!("warning: {warning}");
     }
@@ -183,7 +198,7 @@ fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(target)
 }
 
-fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
+fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
     let file = match &args.config {
         Some(path) => config::read_sweep_file(path)?,
         None => SweepFile::default(),
@@ -193,8 +208,8 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
     } else {
         file.suites.clone().unwrap_or_else(|| vec!["speed".into()])
     };
-    let suite = load_suites(&suite_names)?;
-    let sweep = config::resolve(args, &file, &suite)?;
+    let suites = load_suites(&suite_names)?;
+    let sweep = config::resolve(args, &file, suites.speed.as_ref())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let models = check_candidates(&sweep)?;
     let run_id = new_run_id();
@@ -225,11 +240,11 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
         conditions: crate::sampler::read_run_conditions(),
     };
     write_manifest(&run_dir, &manifest)?;
-    Ok((run_dir, manifest, suite))
+    Ok((run_dir, manifest, suites))
 }
 
 /// Continues a killed sweep with the plan it was started with.
-fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, SpeedSuite)> {
+fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
     if !run_dir.join("manifest.json").is_file() {
         return Err(UsageError::new(format!(
             "--resume {}: not a run directory (no manifest.json)",
@@ -241,12 +256,12 @@ fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, Spe
         eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored");
     }
     let mut manifest = read_manifest(run_dir)?;
-    let suite = load_suites(&manifest.sweep.suites)?;
+    let suites = load_suites(&manifest.sweep.suites)?;
     check_candidates(&manifest.sweep)?;
     manifest.resumed_at.push(now());
     manifest.state = "running".into();
     write_manifest(run_dir, &manifest)?;
-    Ok((run_dir.to_path_buf(), manifest, suite))
+    Ok((run_dir.to_path_buf(), manifest, suites))
 }
 
 /// `I/N` (1-based): this job runs the candidates whose index is I-1 modulo N, so N
@@ -268,12 +283,33 @@ fn parse_shard(text: &str) -> Result<(usize, usize), UsageError> {
     Ok((i, n))
 }
 
-fn load_suites(names: &[String]) -> Result<SpeedSuite, UsageError> {
-    let mut speed = None;
-    for name in names {
-        speed = Some(load_speed_suite(name)?);
+/// Every quality case x decoding x rep, suite by suite.
+fn quality_items(suites: &Suites) -> Vec<QualityItem> {
+    let mut items = Vec::new();
+    for suite in &suites.quality {
+        for rep in 0..suite.reps {
+            for case in &suite.cases {
+                for &decoding in &case.decodings {
+                    items.push(QualityItem {
+                        suite: suite.name.clone(),
+                        case_id: case.id.clone(),
+                        decoding,
+                        rep,
+                        messages: case.messages.clone(),
+                        use_chat_template: case.use_chat_template,
+                        max_tokens: case.max_tokens,
+                        sampling: case.sampling,
+                        grammar: match decoding {
+                            crate::suite::Decoding::Constrained => case.grammar.clone(),
+                            crate::suite::Decoding::Free => None,
+                        },
+                        choices: case.choices.clone(),
+                    });
+                }
+            }
+        }
     }
-    speed.ok_or_else(|| UsageError::new("no suite to run (use --suite speed)"))
+    items
 }
 
 /// Every candidate file is checked before anything runs: a typo found at 3 am
@@ -325,6 +361,8 @@ struct ProgressObserver<'a> {
     progress: &'a Progress,
     label: &'a str,
     sampler: &'a Sampler,
+    /// The hottest sensor when each soak window ended.
+    soak_temps: Vec<(u32, Option<f64>)>,
 }
 
 impl UnitObserver for ProgressObserver<'_> {
@@ -344,6 +382,13 @@ impl UnitObserver for ProgressObserver<'_> {
                 self.progress.status(&format!("{}: {test}", self.label));
             }
             ChildMessage::Measured(m) if m.rep.is_some() => self.progress.step(),
+            ChildMessage::Answered(_) => self.progress.step(),
+            ChildMessage::Stability(row) if row.test == "soak" => {
+                let hottest = self.sampler.latest_max(|m| m.starts_with("temp_"));
+                self.soak_temps.push((row.step, hottest));
+                self.progress
+                    .status(&format!("{}: soak {:.0} s", self.label, row.t_s.unwrap_or(0.0)));
+            }
             _ => {}
         }
     }
@@ -353,7 +398,7 @@ impl UnitObserver for ProgressObserver<'_> {
 struct UnitContext<'a> {
     meta: &'a ModelMeta,
     manifest: &'a Manifest,
-    suite: &'a SpeedSuite,
+    suites: &'a Suites,
     verbose: bool,
     progress: &'a Progress,
     label: &'a str,
@@ -369,22 +414,46 @@ fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
         warmup: sweep.warmup,
         pp: sweep.pp.clone(),
         tg: sweep.tg.clone(),
-        prompts: cx.suite.prompts.clone(),
+        prompts: cx
+            .suites
+            .speed
+            .as_ref()
+            .map(|s| s.prompts.clone())
+            .unwrap_or_default(),
         e2e_tokens: sweep.e2e_tokens,
         fallback_chat_template: sweep.fallback_chat_template.clone(),
+        quality: quality_items(cx.suites),
+        stability: stability::stability_job(cx.suites, sweep, unit),
     };
     let mut observer = ProgressObserver {
         progress: cx.progress,
         label: cx.label,
         sampler: cx.sampler,
+        soak_temps: Vec::new(),
     };
-    let outcome = run_unit(
-        &job,
-        Duration::from_secs(sweep.timeout_secs),
-        verbose,
-        &mut observer,
-    )?;
+    let timeout = Duration::from_secs(sweep.timeout_secs);
+    let mut outcome = run_unit(&job, timeout, verbose, &mut observer)?;
+    if outcome.status == UnitStatus::Ok {
+        let ladder =
+            stability::ceiling_ladder(cx.suites, &job, timeout, verbose, &mut observer)?;
+        outcome.stability.extend(ladder);
+    }
+    for row in &mut outcome.stability {
+        if row.test == "soak" {
+            row.temp_c = observer
+                .soak_temps
+                .iter()
+                .find(|(step, _)| *step == row.step)
+                .and_then(|(_, t)| *t);
+        }
+        row.run_id = manifest.run_id.clone();
+        row.unit_id = unit.id.clone();
+        row.candidate = meta.candidate.clone();
+        row.model_sha256 = meta.model_sha256.clone();
+        row.quant = meta.quant.clone();
+    }
     let base = base_row(unit, meta, manifest, outcome.load_ms);
+    let quality = score_answers(&base, cx.suites, &outcome.answers);
     let mut rows: Vec<SpeedRow> = outcome
         .measurements
         .iter()
@@ -417,9 +486,38 @@ fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
             .or_else(|| failed_test.and_then(|r| r.error.clone())),
         status,
         rows,
+        base: Some(base),
+        quality,
+        stability: outcome.stability,
         resources: Default::default(),
         cooldown_s: None,
     })
+}
+
+/// The child's answers with their cases' checks applied.
+fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) -> Vec<QualityRow> {
+    let identity = QualityRow {
+        run_id: base.run_id.clone(),
+        unit_id: base.unit_id.clone(),
+        candidate: base.candidate.clone(),
+        model_sha256: base.model_sha256.clone(),
+        quant: base.quant.clone(),
+        backend: base.backend.clone(),
+        n_threads: base.n_threads,
+        n_gpu_layers: base.n_gpu_layers,
+        n_ctx: base.n_ctx,
+        n_batch: base.n_batch,
+        flash_attn: base.flash_attn.clone(),
+        ..Default::default()
+    };
+    answers
+        .iter()
+        .filter_map(|a| {
+            let suite = suites.quality.iter().find(|s| s.name == a.suite)?;
+            let case = suite.case(&a.case_id)?;
+            Some(crate::scoring::score_answer(&identity, case, a))
+        })
+        .collect()
 }
 
 fn base_row(
@@ -514,7 +612,7 @@ fn record_path(run_dir: &Path, unit_id: &str) -> PathBuf {
     run_dir.join("parts").join(format!("{unit_id}.json"))
 }
 
-fn read_record(run_dir: &Path, unit_id: &str) -> Result<Option<UnitRecord>> {
+pub(crate) fn read_record(run_dir: &Path, unit_id: &str) -> Result<Option<UnitRecord>> {
     let path = record_path(run_dir, unit_id);
     if !path.exists() {
         return Ok(None);
@@ -525,28 +623,69 @@ fn read_record(run_dir: &Path, unit_id: &str) -> Result<Option<UnitRecord>> {
     })?))
 }
 
-fn write_record(run_dir: &Path, record: &UnitRecord) -> Result<()> {
+pub(crate) fn write_record(run_dir: &Path, record: &UnitRecord) -> Result<()> {
     write_atomic(&record_path(run_dir, &record.unit_id), |f| {
         serde_json::to_writer(&mut *f, record)?;
         Ok(())
     })
 }
 
-/// speed.*, summary.* are always rebuilt from the unit records: a resumed run
-/// gets every row exactly once.
-fn write_results(run_dir: &Path, records: &[UnitRecord], unified_memory: bool) -> Result<()> {
+/// speed.*, quality.*, summary.* are always rebuilt from the unit records: a
+/// resumed (or rescored) run gets every row exactly once.
+pub(crate) fn write_results(
+    run_dir: &Path,
+    records: &[UnitRecord],
+    unified_memory: bool,
+) -> Result<()> {
     let rows: Vec<SpeedRow> = records
         .iter()
         .flat_map(|r| r.rows.iter().cloned())
         .collect();
     write_frame(run_dir, "speed", &mut speed_frame(&rows)?)?;
+    let answers: Vec<QualityRow> = records
+        .iter()
+        .flat_map(|r| r.quality.iter().cloned())
+        .collect();
+    if !answers.is_empty() {
+        write_frame(run_dir, "quality", &mut quality_frame(&answers)?)?;
+    }
+    let steps: Vec<StabilityRow> = records
+        .iter()
+        .flat_map(|r| r.stability.iter().cloned())
+        .collect();
+    if !steps.is_empty() {
+        write_frame(run_dir, "stability", &mut stability_frame(&steps)?)?;
+    }
+    let stability = crate::scoring::stability_summaries(records);
+    if !stability.is_empty() {
+        write_frame(
+            run_dir,
+            "stability_summary",
+            &mut stability_summary_frame(&stability)?,
+        )?;
+    }
     let mut summary = summarize(&rows);
+    let quality = crate::scoring::quality_summary_rows(records);
+    summary.extend(quality.iter().cloned());
     attach_resources(&mut summary, records, unified_memory);
     write_frame(run_dir, "summary", &mut summary_frame(&summary)?)?;
     write_atomic(&run_dir.join("summary.md"), |f| {
         use std::io::Write;
-        f.write_all(markdown_summary(&summary).as_bytes())?;
-        for warning in measurement_warnings(&summary) {
+        let speed: Vec<SummaryRow> = summary
+            .iter()
+            .filter(|r| r.quality.is_none())
+            .cloned()
+            .collect();
+        f.write_all(markdown_summary(&speed).as_bytes())?;
+        if !quality.is_empty() {
+            writeln!(f)?;
+            f.write_all(crate::report::quality_markdown(&quality).as_bytes())?;
+        }
+        if !stability.is_empty() {
+            writeln!(f)?;
+            f.write_all(crate::report::stability_markdown(&stability).as_bytes())?;
+        }
+        for warning in measurement_warnings(&speed) {
             writeln!(f, "\n> warning: {}", crate::report::escape_md(&warning))?;
         }
         Ok(())

@@ -2,8 +2,11 @@
 //! the child's stdin (JSON), and one JSON message per line on its stdout.
 use serde::{Deserialize, Serialize};
 
+use crate::checks::OptionScore;
 use crate::config::WorkUnit;
-use crate::suite::Prompt;
+use crate::results::StabilityRow;
+use crate::suite::stability::MultiTurnSpec;
+use crate::suite::{Decoding, Message, Prompt, Sampling};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChildJob {
@@ -15,6 +18,82 @@ pub struct ChildJob {
     pub prompts: Vec<Prompt>,
     pub e2e_tokens: u32,
     pub fallback_chat_template: Option<String>,
+    /// Quality cases, one entry per case x decoding x rep, in running order.
+    #[serde(default)]
+    pub quality: Vec<QualityItem>,
+    /// The stability suite's own tests.
+    #[serde(default)]
+    pub stability: Option<StabilityJob>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StabilityJob {
+    pub soak: Option<SoakJob>,
+    pub multi_turn: Option<MultiTurnSpec>,
+    pub fidelity: Option<FidelityJob>,
+    /// One rung of the context ladder: this child only loads and generates at this size.
+    pub ceiling: Option<CeilingJob>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SoakJob {
+    pub seconds: u64,
+    pub window_s: u64,
+    pub prompt: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FidelityJob {
+    pub text: String,
+    pub chunk_tokens: u32,
+    pub max_chunks: u32,
+    /// The reference candidate (same model, F16 or Q8_0), loaded beside this one.
+    pub reference: Option<(String, std::path::PathBuf)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CeilingJob {
+    pub step: u32,
+    pub n_ctx: u32,
+    pub fill: bool,
+}
+
+/// One quality case to answer (the parent keeps the checks: it scores the answers).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QualityItem {
+    pub suite: String,
+    pub case_id: String,
+    pub decoding: Decoding,
+    pub rep: u32,
+    pub messages: Vec<Message>,
+    pub use_chat_template: bool,
+    pub max_tokens: u32,
+    pub sampling: Sampling,
+    /// GBNF for constrained decoding (converted from the case's JSON schema).
+    pub grammar: Option<String>,
+    pub choices: Option<Vec<String>>,
+}
+
+/// What the child answered to one QualityItem.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AnswerMessage {
+    pub suite: String,
+    pub case_id: String,
+    pub decoding: Option<Decoding>,
+    pub rep: u32,
+    pub output_text: String,
+    pub n_prompt: u32,
+    pub n_gen: u32,
+    /// The model ended the answer itself (false: cut at max_tokens).
+    pub ended: bool,
+    pub ttft_ms: Option<f64>,
+    pub latency_ms: Option<f64>,
+    pub tg_tps: Option<f64>,
+    /// 1 - unique 4-grams / 4-grams over the generated tokens.
+    pub seq_rep_4: Option<f64>,
+    pub choice_scores: Option<Vec<OptionScore>>,
+    pub chat_template: Option<String>,
+    pub error: Option<String>,
 }
 
 /// Engine-only tests are comparable to llama-bench; user-path tests are what a user feels.
@@ -69,6 +148,8 @@ pub enum ChildMessage {
         test: String,
     },
     Measured(Measurement),
+    Answered(AnswerMessage),
+    Stability(StabilityRow),
     /// The child could not load the model or create a context.
     LoadFailed {
         error: String,

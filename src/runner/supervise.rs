@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::protocol::{ChildJob, ChildMessage, Measurement};
+use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement};
+use crate::results::StabilityRow;
 
 /// How a unit ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub struct UnitOutcome {
     pub status: UnitStatus,
     pub load_ms: Option<f64>,
     pub measurements: Vec<Measurement>,
+    pub answers: Vec<AnswerMessage>,
+    pub stability: Vec<StabilityRow>,
     /// The test running when the child ended abnormally.
     pub test_in_progress: Option<String>,
 }
@@ -111,6 +114,8 @@ pub fn run_unit(
         status: UnitStatus::Ok,
         load_ms: None,
         measurements: Vec::new(),
+        answers: Vec::new(),
+        stability: Vec::new(),
         test_in_progress: None,
     };
     let mut load_error = None;
@@ -127,6 +132,8 @@ pub fn run_unit(
                     ChildMessage::Loaded { load_ms } => outcome.load_ms = Some(load_ms),
                     ChildMessage::Started { test } => outcome.test_in_progress = Some(test),
                     ChildMessage::Measured(m) => outcome.measurements.push(m),
+                    ChildMessage::Answered(a) => outcome.answers.push(a),
+                    ChildMessage::Stability(r) => outcome.stability.push(r),
                     ChildMessage::LoadFailed { error } => load_error = Some(error),
                 }
             }

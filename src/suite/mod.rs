@@ -1,4 +1,11 @@
 //! Suite files (TOML in suites/) and the prompts they use (files in prompts/).
+//! A suite's `kind` says what it measures: speed, quality or stability.
+pub mod quality;
+pub mod stability;
+pub mod tools;
+
+pub use quality::{Case, Decoding, Message, QualitySuite, Sampling};
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -67,12 +74,97 @@ pub fn resolve_suite_path(name_or_path: &str) -> Result<PathBuf, UsageError> {
     )))
 }
 
-pub fn load_speed_suite(name_or_path: &str) -> Result<SpeedSuite, UsageError> {
+/// Every suite a sweep runs, by kind.
+#[derive(Debug, Clone, Default)]
+pub struct Suites {
+    pub speed: Option<SpeedSuite>,
+    pub quality: Vec<QualitySuite>,
+}
+
+impl Suites {
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.speed.iter().map(|s| s.file.name.clone()).collect();
+        names.extend(self.quality.iter().map(|q| q.name.clone()));
+        names
+    }
+}
+
+/// One loaded suite of any kind.
+pub enum AnySuite {
+    Speed(SpeedSuite),
+    Quality(QualitySuite),
+}
+
+/// Reads suites by name or path; all of them are checked before anything runs.
+pub fn load_suites(names: &[String]) -> Result<Suites, UsageError> {
+    let mut suites = Suites::default();
+    for name in names {
+        match load_suite(name)? {
+            AnySuite::Speed(s) if suites.speed.is_some() => {
+                return Err(UsageError::new(format!(
+                    "suite {}: only one speed suite per sweep",
+                    s.path.display()
+                )))
+            }
+            AnySuite::Speed(s) => suites.speed = Some(s),
+            AnySuite::Quality(q) if suites.quality.iter().any(|o| o.name == q.name) => {
+                return Err(UsageError::new(format!(
+                    "suite `{}` is named twice",
+                    q.name
+                )))
+            }
+            AnySuite::Quality(q)
+                if q.stability.is_some()
+                    && suites.quality.iter().any(|o| o.stability.is_some()) =>
+            {
+                return Err(UsageError::new(format!(
+                    "suite {}: only one stability suite per sweep",
+                    q.path.display()
+                )))
+            }
+            AnySuite::Quality(q) => suites.quality.push(q),
+        }
+    }
+    if suites.speed.is_none() && suites.quality.is_empty() {
+        return Err(UsageError::new("no suite to run (e.g. --suite speed)"));
+    }
+    Ok(suites)
+}
+
+pub fn load_suite(name_or_path: &str) -> Result<AnySuite, UsageError> {
     let path = resolve_suite_path(name_or_path)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| UsageError::new(format!("cannot read suite {}: {e}", path.display())))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| file_error_line(&e, &text, &path))?;
+    match table.get("kind").and_then(|k| k.as_str()) {
+        Some("speed") => parse_speed_suite(&text, path).map(AnySuite::Speed),
+        Some("quality" | "stability") => {
+            quality::parse_quality_suite(&text, &path).map(AnySuite::Quality)
+        }
+        Some(other) => Err(UsageError::new(format!(
+            "{}: suite kind `{other}` is not supported (supported: speed, quality, stability)",
+            path.display()
+        ))),
+        None => Err(UsageError::new(format!(
+            "{}: missing `kind` (speed or quality)",
+            path.display()
+        ))),
+    }
+}
+
+pub fn load_speed_suite(name_or_path: &str) -> Result<SpeedSuite, UsageError> {
+    match load_suite(name_or_path)? {
+        AnySuite::Speed(s) => Ok(s),
+        AnySuite::Quality(q) => Err(UsageError::new(format!(
+            "{}: a quality suite, not a speed suite",
+            q.path.display()
+        ))),
+    }
+}
+
+fn parse_speed_suite(text: &str, path: PathBuf) -> Result<SpeedSuite, UsageError> {
     let file: SpeedSuiteFile =
-        toml::from_str(&text).map_err(|e| file_error_line(&e, &text, &path))?;
+        toml::from_str(text).map_err(|e| file_error_line(&e, text, &path))?;
     if file.kind != "speed" {
         return Err(UsageError::new(format!(
             "{}: suite kind `{}` is not supported by this version (supported: speed)",
@@ -128,14 +220,23 @@ pub fn list_suites() -> std::io::Result<Vec<(String, PathBuf)>> {
 pub fn print_suites() -> anyhow::Result<i32> {
     println!("{:<24} {:<8} {:>6}  description", "suite", "kind", "cases");
     for (name, _) in list_suites()? {
-        match load_speed_suite(&name) {
-            Ok(s) => {
+        match load_suite(&name) {
+            Ok(AnySuite::Speed(s)) => {
                 let cases = s.file.pp.as_ref().map_or(1, Vec::len)
                     + s.file.tg.as_ref().map_or(1, Vec::len)
                     + s.prompts.len();
                 println!(
                     "{:<24} {:<8} {:>6}  {}",
                     name, s.file.kind, cases, s.file.description
+                );
+            }
+            Ok(AnySuite::Quality(q)) => {
+                println!(
+                    "{:<24} {:<8} {:>6}  {}",
+                    name,
+                    if q.stability.is_some() { "stability" } else { "quality" },
+                    q.cases.len(),
+                    q.description
                 );
             }
             Err(e) => println!("{name:<24} {:<8} {:>6}  {e}", "?", "-"),

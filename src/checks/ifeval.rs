@@ -1,0 +1,395 @@
+//! Instruction-following checks in the style of IFEval: length, form and language.
+
+use super::quote;
+use whatlang::Lang;
+
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// Sentences end at `.`, `!` or `?` followed by whitespace or the end of the text
+/// (closing quotes and brackets may sit in between). A run of terminators (`...`, `?!`)
+/// ends one sentence; pieces without a letter or digit are not sentences.
+pub fn sentence_count(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    let mut count = 0;
+    let mut current_has_content = false;
+    let mut index = 0;
+    while index < chars.len() {
+        let c = chars[index];
+        if c.is_alphanumeric() {
+            current_has_content = true;
+        }
+        if matches!(c, '.' | '!' | '?') {
+            let mut next = index + 1;
+            while next < chars.len() && matches!(chars[next], '.' | '!' | '?') {
+                next += 1;
+            }
+            let mut after_closers = next;
+            while after_closers < chars.len() && is_closer(chars[after_closers]) {
+                after_closers += 1;
+            }
+            let at_boundary = after_closers == chars.len() || chars[after_closers].is_whitespace();
+            if at_boundary {
+                if current_has_content {
+                    count += 1;
+                }
+                current_has_content = false;
+                index = after_closers;
+                continue;
+            }
+        }
+        index += 1;
+    }
+    if current_has_content {
+        count += 1;
+    }
+    count
+}
+
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '\'' | ')' | ']' | '”' | '’' | '»' | '*' | '_')
+}
+
+pub(super) fn max_words(text: &str, limit: usize) -> (bool, String) {
+    let words = word_count(text);
+    if words <= limit {
+        (true, format!("{words} words <= {limit}"))
+    } else {
+        (false, format!("{words} words > {limit}"))
+    }
+}
+
+pub(super) fn min_words(text: &str, minimum: usize) -> (bool, String) {
+    let words = word_count(text);
+    if words >= minimum {
+        (true, format!("{words} words >= {minimum}"))
+    } else {
+        (false, format!("{words} words < {minimum}"))
+    }
+}
+
+pub(super) fn max_sentences(text: &str, limit: usize) -> (bool, String) {
+    let sentences = sentence_count(text);
+    if sentences <= limit {
+        (true, format!("{sentences} sentences <= {limit}"))
+    } else {
+        (false, format!("{sentences} sentences > {limit}"))
+    }
+}
+
+pub(super) fn no_commas(text: &str) -> (bool, String) {
+    match text.matches(',').count() {
+        0 => (true, "no commas".to_string()),
+        1 => (false, "1 comma found".to_string()),
+        commas => (false, format!("{commas} commas found")),
+    }
+}
+
+pub(super) fn all_lowercase(text: &str) -> (bool, String) {
+    if !text.chars().any(char::is_alphabetic) {
+        return (false, "no letters in the answer".to_string());
+    }
+    let uppercase: Vec<char> = text.chars().filter(|c| c.is_uppercase()).collect();
+    match uppercase.first() {
+        None => (true, "all letters are lowercase".to_string()),
+        Some(first) => (
+            false,
+            format!("{} uppercase letters, first {first:?}", uppercase.len()),
+        ),
+    }
+}
+
+fn fold(text: &str, case_sensitive: bool) -> String {
+    if case_sensitive {
+        text.to_string()
+    } else {
+        text.to_lowercase()
+    }
+}
+
+pub(super) fn starts_with(text: &str, value: &str, case_sensitive: bool) -> (bool, String) {
+    let answer = text.trim();
+    if fold(answer, case_sensitive).starts_with(&fold(value, case_sensitive)) {
+        (true, format!("starts with {}", quote(value, 60)))
+    } else {
+        let opening: String = answer.chars().take(value.chars().count().max(20)).collect();
+        (
+            false,
+            format!(
+                "expected to start with {}, starts with {}",
+                quote(value, 60),
+                quote(&opening, 60)
+            ),
+        )
+    }
+}
+
+pub(super) fn ends_with(text: &str, value: &str, case_sensitive: bool) -> (bool, String) {
+    let answer = text.trim();
+    if fold(answer, case_sensitive).ends_with(&fold(value, case_sensitive)) {
+        (true, format!("ends with {}", quote(value, 60)))
+    } else {
+        let shown = value.chars().count().max(20);
+        let skip = answer.chars().count().saturating_sub(shown);
+        let ending: String = answer.chars().skip(skip).collect();
+        (
+            false,
+            format!(
+                "expected to end with {}, ends with {}",
+                quote(value, 60),
+                quote(&ending, 60)
+            ),
+        )
+    }
+}
+
+/// Markdown bullets as IFEval counts them: lines starting with `* ` or `- `,
+/// after optional indentation.
+pub fn bullet_count(text: &str) -> usize {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("* ") || line.starts_with("- "))
+        .count()
+}
+
+pub(super) fn n_bullets(text: &str, expected: usize) -> (bool, String) {
+    let bullets = bullet_count(text);
+    if bullets == expected {
+        (true, format!("{bullets} bullets"))
+    } else {
+        (false, format!("{bullets} bullets, expected {expected}"))
+    }
+}
+
+/// ISO 639-1 codes of the languages whatlang detects (it names them by ISO 639-3).
+#[rustfmt::skip]
+const LANGUAGES: &[(&str, Lang)] = &[
+    ("af", Lang::Afr), ("ak", Lang::Aka), ("am", Lang::Amh), ("ar", Lang::Ara),
+    ("az", Lang::Aze), ("be", Lang::Bel), ("bg", Lang::Bul), ("bn", Lang::Ben),
+    ("ca", Lang::Cat), ("cs", Lang::Ces), ("cy", Lang::Cym), ("da", Lang::Dan),
+    ("de", Lang::Deu), ("el", Lang::Ell), ("en", Lang::Eng), ("eo", Lang::Epo),
+    ("es", Lang::Spa), ("et", Lang::Est), ("fa", Lang::Pes), ("fi", Lang::Fin),
+    ("fr", Lang::Fra), ("gu", Lang::Guj), ("he", Lang::Heb), ("hi", Lang::Hin),
+    ("hr", Lang::Hrv), ("hu", Lang::Hun), ("hy", Lang::Hye), ("id", Lang::Ind),
+    ("it", Lang::Ita), ("ja", Lang::Jpn), ("jv", Lang::Jav), ("ka", Lang::Kat),
+    ("km", Lang::Khm), ("kn", Lang::Kan), ("ko", Lang::Kor), ("la", Lang::Lat),
+    ("lt", Lang::Lit), ("lv", Lang::Lav), ("mk", Lang::Mkd), ("ml", Lang::Mal),
+    ("mr", Lang::Mar), ("my", Lang::Mya), ("nb", Lang::Nob), ("ne", Lang::Nep),
+    ("nl", Lang::Nld), ("no", Lang::Nob), ("or", Lang::Ori), ("pa", Lang::Pan),
+    ("pl", Lang::Pol), ("pt", Lang::Por), ("ro", Lang::Ron), ("ru", Lang::Rus),
+    ("si", Lang::Sin), ("sk", Lang::Slk), ("sl", Lang::Slv), ("sn", Lang::Sna),
+    ("sr", Lang::Srp), ("sv", Lang::Swe), ("ta", Lang::Tam), ("te", Lang::Tel),
+    ("th", Lang::Tha), ("tk", Lang::Tuk), ("tl", Lang::Tgl), ("tr", Lang::Tur),
+    ("uk", Lang::Ukr), ("ur", Lang::Urd), ("uz", Lang::Uzb), ("vi", Lang::Vie),
+    ("yi", Lang::Yid), ("zh", Lang::Cmn), ("zu", Lang::Zul),
+];
+
+pub(super) fn language_from_code(code: &str) -> Result<Lang, String> {
+    LANGUAGES
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(code.trim()))
+        .map(|(_, lang)| *lang)
+        .ok_or_else(|| {
+            format!("unknown language code {code:?}: use an ISO 639-1 code such as en, fr, de, es")
+        })
+}
+
+fn code_of(lang: Lang) -> &'static str {
+    LANGUAGES
+        .iter()
+        .find(|(_, known)| *known == lang)
+        .map_or_else(|| lang.code(), |(code, _)| *code)
+}
+
+pub(super) fn language_is(text: &str, code: &str) -> (bool, String) {
+    let expected = match language_from_code(code) {
+        Ok(lang) => lang,
+        Err(problem) => return (false, format!("invalid check: {problem}")),
+    };
+    match whatlang::detect(text) {
+        None => (
+            false,
+            format!("no language detected, expected {}", code_of(expected)),
+        ),
+        Some(info) if info.lang() == expected => (
+            true,
+            format!(
+                "detected {} (confidence {:.2})",
+                code_of(expected),
+                info.confidence()
+            ),
+        ),
+        Some(info) => (
+            false,
+            format!(
+                "detected {} (confidence {:.2}), expected {}",
+                code_of(info.lang()),
+                info.confidence(),
+                code_of(expected)
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Answer, Check};
+    use super::*;
+
+    fn run(check: Check, text: &str) -> (bool, String) {
+        let verdict = check.evaluate(&Answer::text(text));
+        (verdict.pass, verdict.reason)
+    }
+
+    #[test]
+    fn word_limits() {
+        let text = "one two  three\nfour";
+        assert_eq!(word_count(text), 4);
+        assert_eq!(
+            run(Check::MaxWords { value: 4 }, text),
+            (true, "4 words <= 4".into())
+        );
+        assert_eq!(
+            run(Check::MaxWords { value: 3 }, text),
+            (false, "4 words > 3".into())
+        );
+        assert_eq!(
+            run(Check::MinWords { value: 4 }, text),
+            (true, "4 words >= 4".into())
+        );
+        assert_eq!(
+            run(Check::MinWords { value: 5 }, text),
+            (false, "4 words < 5".into())
+        );
+    }
+
+    #[test]
+    fn sentence_counting() {
+        assert_eq!(sentence_count("One. Two! Three?"), 3);
+        assert_eq!(sentence_count("No terminator at all"), 1);
+        assert_eq!(sentence_count("Pi is 3.14 roughly. Yes"), 2);
+        assert_eq!(sentence_count("Wait... what?! Really."), 3);
+        assert_eq!(sentence_count("He said \"hi.\" Then left."), 2);
+        assert_eq!(sentence_count("   "), 0);
+        assert_eq!(sentence_count("Visit example.com today."), 1);
+        assert_eq!(
+            run(Check::MaxSentences { value: 2 }, "A. B."),
+            (true, "2 sentences <= 2".into())
+        );
+        assert_eq!(
+            run(Check::MaxSentences { value: 1 }, "A. B."),
+            (false, "2 sentences > 1".into())
+        );
+    }
+
+    #[test]
+    fn commas() {
+        assert_eq!(
+            run(Check::NoCommas, "no commas here"),
+            (true, "no commas".into())
+        );
+        assert_eq!(
+            run(Check::NoCommas, "a, b, c"),
+            (false, "2 commas found".into())
+        );
+    }
+
+    #[test]
+    fn lowercase() {
+        assert!(run(Check::AllLowercase, "all lower, 123 ünïcode").0);
+        assert_eq!(
+            run(Check::AllLowercase, "Hello World"),
+            (false, "2 uppercase letters, first 'H'".into())
+        );
+        assert_eq!(
+            run(Check::AllLowercase, "123 !!"),
+            (false, "no letters in the answer".into())
+        );
+    }
+
+    #[test]
+    fn starts_and_ends() {
+        let starts = Check::StartsWith {
+            value: "Dear".into(),
+            case_sensitive: false,
+        };
+        assert!(run(starts.clone(), "  dear John,").0);
+        assert_eq!(
+            run(starts, "Hello John"),
+            (
+                false,
+                r#"expected to start with "Dear", starts with "Hello John""#.into()
+            )
+        );
+        let sensitive = Check::StartsWith {
+            value: "Dear".into(),
+            case_sensitive: true,
+        };
+        assert!(!run(sensitive, "dear John").0);
+        let ends = Check::EndsWith {
+            value: "Any questions?".into(),
+            case_sensitive: false,
+        };
+        assert!(run(ends.clone(), "That is all. any questions?\n").0);
+        let (pass, reason) = run(ends, "That is all.");
+        assert!(!pass);
+        assert_eq!(
+            reason,
+            r#"expected to end with "Any questions?", ends with "That is all.""#
+        );
+    }
+
+    #[test]
+    fn bullets() {
+        let text = "Intro\n* one\n  - two\n-three\n**bold**\n- four";
+        assert_eq!(bullet_count(text), 3);
+        assert_eq!(
+            run(Check::NBullets { value: 3 }, text),
+            (true, "3 bullets".into())
+        );
+        assert_eq!(
+            run(Check::NBullets { value: 2 }, text),
+            (false, "3 bullets, expected 2".into())
+        );
+        assert!(run(Check::NBullets { value: 0 }, "no list").0);
+    }
+
+    #[test]
+    fn language_detection() {
+        let french = Check::LanguageIs { value: "fr".into() };
+        let text = "Le chat est assis sur le tapis et regarde les oiseaux dans le jardin.";
+        assert!(run(french, text).0);
+        let english = Check::LanguageIs { value: "en".into() };
+        let (pass, reason) = run(english, text);
+        assert!(!pass);
+        assert!(reason.starts_with("detected fr (confidence"), "{reason}");
+        assert!(reason.ends_with("expected en"), "{reason}");
+        let (pass, reason) = run(Check::LanguageIs { value: "de".into() }, "");
+        assert!(!pass);
+        assert_eq!(reason, "no language detected, expected de");
+    }
+
+    #[test]
+    fn language_codes_validate() {
+        assert!(Check::LanguageIs { value: "EN".into() }.validate().is_ok());
+        assert!(Check::LanguageIs { value: "zh".into() }.validate().is_ok());
+        let problem = Check::LanguageIs { value: "xx".into() }
+            .validate()
+            .unwrap_err();
+        assert!(
+            problem.contains("unknown language code \"xx\""),
+            "{problem}"
+        );
+        assert!(Check::LanguageIs {
+            value: "eng".into()
+        }
+        .validate()
+        .is_err());
+        assert_eq!(
+            LANGUAGES.len(),
+            Lang::all().len() + 1,
+            "every whatlang language, plus no/nb"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! Quality scores as tables: the terminal after a run, and summary.md.
+use super::escape_md;
+use super::table::render;
+use crate::results::SummaryRow;
+use crate::scoring::QualityScore;
+
+const HEADER: [&str; 9] = [
+    "candidate",
+    "config",
+    "test",
+    "n",
+    "pass rate [95% CI]",
+    "pass^N",
+    "suite scores",
+    "degeneration",
+    "differs",
+];
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// The scores only some suites have, named: tool calling, multiple choice, instructions.
+fn suite_scores(q: &QualityScore) -> String {
+    let mut parts = Vec::new();
+    let mut add = |name: &str, v: Option<f64>| {
+        if let Some(v) = v {
+            parts.push(format!("{name} {:.0}%", v * 100.0));
+        }
+    };
+    add("parse", q.tool_parse_rate);
+    add("name", q.tool_name_acc);
+    add("args", q.tool_args_acc);
+    add("irrelevance", q.irrelevance_acc);
+    add("acc", q.mc_acc);
+    add("acc_norm", q.mc_acc_norm);
+    add("acc_tok", q.mc_acc_tok);
+    if q.mc_acc.is_none() {
+        add("instruction-level", q.check_pass_rate);
+    }
+    parts.join(", ")
+}
+
+fn line(r: &SummaryRow, q: &QualityScore) -> Vec<String> {
+    vec![
+        r.first.candidate.clone(),
+        format!("t={} ngl={}", r.first.n_threads, r.first.n_gpu_layers),
+        r.first.test.clone(),
+        q.n.to_string(),
+        match (q.pass_rate, q.pass_rate_lo, q.pass_rate_hi) {
+            (Some(p), Some(lo), Some(hi)) => format!(
+                "{:.0}% [{:.0}-{:.0}]",
+                p * 100.0,
+                lo * 100.0,
+                hi * 100.0
+            ),
+            _ => "-".into(),
+        },
+        pct(q.pass_all_reps),
+        suite_scores(q),
+        match q.mc_acc {
+            Some(_) => "-".into(),
+            None => format!(
+                "loop {} max {} empty {}",
+                pct(q.repetitive_share),
+                pct(q.hit_max_share),
+                pct(q.empty_share)
+            ),
+        },
+        pct(q.differs_share),
+    ]
+}
+
+/// Terminal: one line per candidate x configuration x suite x decoding.
+pub fn quality_table(rows: &[SummaryRow]) -> String {
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .filter_map(|r| Some((r, r.quality.as_ref()?)))
+        .filter(|(_, q)| q.category.is_none())
+        .map(|(r, q)| line(r, q))
+        .collect();
+    render(&HEADER, &lines)
+}
+
+/// summary.md: every suite and category row.
+pub fn quality_markdown(rows: &[SummaryRow]) -> String {
+    let mut out = format!("| {} |\n|{}|\n", HEADER.join(" | "), ["---"; 9].join("|"));
+    for (r, q) in rows.iter().filter_map(|r| Some((r, r.quality.as_ref()?))) {
+        let cells: Vec<String> = line(r, q).iter().map(|c| escape_md(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}

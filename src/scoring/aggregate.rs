@@ -1,0 +1,220 @@
+//! Quality scores per candidate x configuration x suite x decoding (and x category):
+//! pass rate with a Wilson interval, pass^N over reps, the suite-specific rates
+//! (tool calling, multiple choice, instruction level) and the stability shares.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::results::QualityRow;
+use crate::stats::wilson_interval;
+
+/// Above this seq-rep-4 an answer counts as caught in a repetition loop.
+pub const REPETITION_LIMIT: f64 = 0.5;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QualityScore {
+    pub suite: String,
+    pub decoding: String,
+    /// None: every category of the suite.
+    pub category: Option<String>,
+    /// Answers checked (cases x reps), and how many passed every check.
+    pub n: usize,
+    pub passed: usize,
+    pub pass_rate: Option<f64>,
+    pub pass_rate_lo: Option<f64>,
+    pub pass_rate_hi: Option<f64>,
+    pub n_cases: usize,
+    /// Share of cases that passed in every rep (only with reps > 1).
+    pub pass_all_reps: Option<f64>,
+    /// Share of individual checks passed (IFEval's instruction-level score).
+    pub check_pass_rate: Option<f64>,
+    pub tool_parse_rate: Option<f64>,
+    pub tool_name_acc: Option<f64>,
+    pub tool_args_acc: Option<f64>,
+    pub irrelevance_acc: Option<f64>,
+    pub mc_acc: Option<f64>,
+    pub mc_acc_norm: Option<f64>,
+    pub mc_acc_tok: Option<f64>,
+    /// Generated answers with seq-rep-4 > 0.5, cut at max_tokens, or empty.
+    pub repetitive_share: Option<f64>,
+    pub hit_max_share: Option<f64>,
+    pub empty_share: Option<f64>,
+    /// Cases (x decoding) whose text differs between reps (only with reps > 1).
+    pub differs_share: Option<f64>,
+    /// Answers the model could not give (errors), not counted in n.
+    pub n_failed: usize,
+}
+
+/// Scores for each unit x suite x decoding, then each of its categories, in first-seen order.
+pub fn quality_summary(rows: &[QualityRow]) -> Vec<(String, QualityScore)> {
+    let mut groups: Vec<((String, String, String), Option<String>)> = Vec::new();
+    for r in rows {
+        let key = (r.unit_id.clone(), r.suite.clone(), r.decoding.clone());
+        for category in [None, Some(r.category.clone())] {
+            if !groups.contains(&(key.clone(), category.clone())) {
+                groups.push((key.clone(), category));
+            }
+        }
+    }
+    // Overall rows first within each unit x suite x decoding, then categories.
+    groups.sort_by_key(|(key, category)| {
+        let first = rows
+            .iter()
+            .position(|r| (&r.unit_id, &r.suite, &r.decoding) == (&key.0, &key.1, &key.2));
+        (first, category.is_some())
+    });
+    groups
+        .into_iter()
+        .map(|((unit, suite, decoding), category)| {
+            let members: Vec<&QualityRow> = rows
+                .iter()
+                .filter(|r| r.unit_id == unit && r.suite == suite && r.decoding == decoding)
+                .filter(|r| category.as_ref().is_none_or(|c| &r.category == c))
+                .collect();
+            let mut score = score(&members);
+            score.suite = suite;
+            score.decoding = decoding;
+            score.category = category;
+            (unit, score)
+        })
+        .collect()
+}
+
+fn share(rows: &[&QualityRow], pick: impl Fn(&QualityRow) -> Option<bool>) -> Option<f64> {
+    let values: Vec<bool> = rows.iter().filter_map(|r| pick(r)).collect();
+    (!values.is_empty())
+        .then(|| values.iter().filter(|&&v| v).count() as f64 / values.len() as f64)
+}
+
+fn score(rows: &[&QualityRow]) -> QualityScore {
+    let checked: Vec<&QualityRow> = rows.iter().copied().filter(|r| r.pass.is_some()).collect();
+    let n = checked.len();
+    let passed = checked.iter().filter(|r| r.pass == Some(true)).count();
+    let interval = wilson_interval(passed, n);
+    let checks: u32 = checked.iter().map(|r| r.n_checks).sum();
+    let checks_passed: u32 = checked.iter().map(|r| r.n_checks_passed).sum();
+    let generated: Vec<&QualityRow> = checked
+        .iter()
+        .copied()
+        .filter(|r| r.choice_scores.is_none())
+        .collect();
+    let expects_call: Vec<&QualityRow> = checked
+        .iter()
+        .copied()
+        .filter(|r| r.tool_expected == Some(true))
+        .collect();
+
+    let mut by_case: BTreeMap<&str, Vec<&QualityRow>> = BTreeMap::new();
+    for r in &checked {
+        by_case.entry(r.case_id.as_str()).or_default().push(r);
+    }
+    let repeated = by_case.values().any(|reps| reps.len() > 1);
+    let all_reps_pass = by_case
+        .values()
+        .filter(|reps| reps.iter().all(|r| r.pass == Some(true)))
+        .count();
+    let differing = by_case
+        .values()
+        .filter(|reps| reps.iter().any(|r| r.output_text != reps[0].output_text))
+        .count();
+    let n_cases = by_case.len();
+
+    QualityScore {
+        n,
+        passed,
+        pass_rate: (n > 0).then(|| passed as f64 / n as f64),
+        pass_rate_lo: interval.map(|i| i.0),
+        pass_rate_hi: interval.map(|i| i.1),
+        n_cases,
+        pass_all_reps: (repeated && n_cases > 0).then(|| all_reps_pass as f64 / n_cases as f64),
+        check_pass_rate: (checks > 0).then(|| checks_passed as f64 / checks as f64),
+        tool_parse_rate: share(&expects_call, |r| r.tool_parsed),
+        tool_name_acc: share(&expects_call, |r| r.tool_names_ok),
+        tool_args_acc: share(&expects_call, |r| r.tool_args_ok),
+        irrelevance_acc: share(&checked, |r| (r.tool_expected == Some(false)).then(|| r.pass == Some(true))),
+        mc_acc: share(&checked, |r| r.acc),
+        mc_acc_norm: share(&checked, |r| r.acc_norm),
+        mc_acc_tok: share(&checked, |r| r.acc_tok),
+        repetitive_share: share(&generated, |r| r.seq_rep_4.map(|s| s > REPETITION_LIMIT)),
+        hit_max_share: share(&generated, |r| Some(!r.ended)),
+        empty_share: share(&generated, |r| Some(r.output_text.trim().is_empty())),
+        differs_share: (repeated && n_cases > 0).then(|| differing as f64 / n_cases as f64),
+        n_failed: rows.len() - n,
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(case: &str, category: &str, rep: u32, pass: bool, text: &str) -> QualityRow {
+        QualityRow {
+            unit_id: "c0-k0".into(),
+            suite: "s".into(),
+            decoding: "free".into(),
+            case_id: case.into(),
+            category: category.into(),
+            rep,
+            pass: Some(pass),
+            n_checks: 2,
+            n_checks_passed: if pass { 2 } else { 1 },
+            output_text: text.into(),
+            ended: true,
+            status: "ok".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pass_rate_pass_all_reps_and_determinism() {
+        let rows = vec![
+            row("a", "x", 0, true, "yes"),
+            row("a", "x", 1, true, "yes"),
+            row("b", "y", 0, true, "one"),
+            row("b", "y", 1, false, "two"),
+        ];
+        let scores = quality_summary(&rows);
+        assert_eq!(scores.len(), 3, "overall + 2 categories");
+        let (_, all) = &scores[0];
+        assert_eq!(all.category, None);
+        assert_eq!((all.n, all.passed, all.n_cases), (4, 3, 2));
+        assert_eq!(all.pass_rate, Some(0.75));
+        assert_eq!(all.pass_all_reps, Some(0.5), "b fails one rep");
+        assert_eq!(all.differs_share, Some(0.5), "b's text differs");
+        assert_eq!(all.check_pass_rate, Some(7.0 / 8.0));
+        let (lo, hi) = (all.pass_rate_lo.unwrap(), all.pass_rate_hi.unwrap());
+        assert!(lo < 0.75 && hi > 0.75);
+        assert_eq!(scores[2].1.category.as_deref(), Some("y"));
+        assert_eq!(scores[2].1.pass_rate, Some(0.5));
+    }
+
+    #[test]
+    fn failed_answers_are_not_scored_but_counted() {
+        let mut failed = row("c", "x", 0, false, "");
+        failed.pass = None;
+        failed.status = "failed".into();
+        let rows = vec![row("a", "x", 0, true, "ok"), failed];
+        let (_, all) = &quality_summary(&rows)[0];
+        assert_eq!((all.n, all.n_failed), (1, 1));
+        assert_eq!(all.pass_all_reps, None, "one rep: no pass^N");
+    }
+
+    #[test]
+    fn tool_and_degeneration_rates() {
+        let mut call = row("a", "simple", 0, false, "{\"name\": \"x\"}");
+        (call.tool_expected, call.tool_parsed, call.tool_names_ok, call.tool_args_ok) =
+            (Some(true), Some(true), Some(true), Some(false));
+        let mut none = row("b", "irrelevance", 0, true, "A joke.");
+        (none.tool_expected, none.tool_parsed) = (Some(false), Some(false));
+        let mut looped = row("c", "simple", 0, false, "la la la la");
+        looped.seq_rep_4 = Some(0.9);
+        looped.ended = false;
+        let (_, all) = &quality_summary(&[call, none, looped])[0];
+        assert_eq!(all.tool_parse_rate, Some(1.0));
+        assert_eq!(all.tool_args_acc, Some(0.0));
+        assert_eq!(all.irrelevance_acc, Some(1.0));
+        assert_eq!(all.repetitive_share, Some(1.0 / 1.0), "only c has seq_rep_4");
+        assert_eq!(all.hit_max_share, Some(1.0 / 3.0));
+    }
+}

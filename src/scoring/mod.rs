@@ -1,0 +1,118 @@
+//! Scoring quality answers: the case's checks applied to what the model said
+//! (in the parent, so `rescore` reuses exactly this code without a model), and
+//! the per-suite and per-category scores of summary.*.
+mod aggregate;
+mod rescore;
+mod stability;
+mod summary_rows;
+
+pub use aggregate::{quality_summary, QualityScore};
+pub use rescore::rescore_run;
+pub use stability::{stability_summaries, StabilitySummary};
+pub use summary_rows::{quality_summary_rows, quality_test_name};
+
+use sha2::{Digest, Sha256};
+
+use crate::checks::{choice_picks, Answer, Check, OptionScore, Verdict};
+use crate::results::QualityRow;
+use crate::runner::AnswerMessage;
+use crate::suite::Case;
+
+/// A quality row from the child's answer, with the case's checks applied.
+pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> QualityRow {
+    let mut row = QualityRow {
+        suite: answer.suite.clone(),
+        case_id: answer.case_id.clone(),
+        category: case.category.clone(),
+        decoding: answer
+            .decoding
+            .map_or("free", |d| d.as_str())
+            .to_string(),
+        rep: answer.rep,
+        prompt_hash: prompt_hash(case),
+        chat_template: answer.chat_template.clone(),
+        output_text: answer.output_text.clone(),
+        n_prompt: answer.n_prompt,
+        n_gen: answer.n_gen,
+        ended: answer.ended,
+        ttft_ms: answer.ttft_ms,
+        latency_ms: answer.latency_ms,
+        tg_tps: answer.tg_tps,
+        seq_rep_4: answer.seq_rep_4,
+        choice_scores: answer
+            .choice_scores
+            .as_ref()
+            .and_then(|s| serde_json::to_string(s).ok()),
+        status: if answer.error.is_some() {
+            "failed".into()
+        } else {
+            "ok".into()
+        },
+        error: answer.error.clone(),
+        ..base.clone()
+    };
+    apply_checks(&mut row, case);
+    row
+}
+
+/// (Re)applies the case's checks to the stored answer of `row`.
+pub fn apply_checks(row: &mut QualityRow, case: &Case) {
+    row.category = case.category.clone();
+    row.n_checks = case.checks.len() as u32;
+    row.tool_expected = tool_expectation(&case.checks);
+    if row.status != "ok" {
+        row.pass = None;
+        row.n_checks_passed = 0;
+        row.verdicts = "[]".into();
+        row.failed_reasons = None;
+        return;
+    }
+    let scores: Option<Vec<OptionScore>> = row
+        .choice_scores
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok());
+    let answer = Answer {
+        text: &row.output_text,
+        choice_scores: scores.as_deref(),
+    };
+    let verdicts: Vec<Verdict> = case.checks.iter().map(|c| c.evaluate(&answer)).collect();
+    let passed = verdicts.iter().filter(|v| v.pass).count();
+    row.n_checks_passed = passed as u32;
+    row.pass = Some(passed == verdicts.len());
+    let failed: Vec<String> = verdicts
+        .iter()
+        .filter(|v| !v.pass)
+        .map(|v| format!("{}: {}", v.check, v.reason))
+        .collect();
+    row.failed_reasons = (!failed.is_empty()).then(|| failed.join("; "));
+    let tool = verdicts.iter().find_map(|v| v.tool);
+    row.tool_parsed = tool.map(|t| t.parsed);
+    row.tool_names_ok = tool.map(|t| t.names_ok);
+    row.tool_args_ok = tool.map(|t| t.args_ok);
+    let answer_index = case.checks.iter().find_map(|c| match c {
+        Check::Choice { answer } => Some(*answer),
+        _ => None,
+    });
+    let picks = scores.as_deref().and_then(choice_picks);
+    (row.acc, row.acc_norm, row.acc_tok) = match (picks, answer_index) {
+        (Some(p), Some(a)) => (Some(p.acc == a), Some(p.acc_norm == a), Some(p.acc_tok == a)),
+        _ => (None, None, None),
+    };
+    row.verdicts = serde_json::to_string(&verdicts).unwrap_or_default();
+}
+
+/// Some(true): the case expects a tool call; Some(false): it expects none.
+fn tool_expectation(checks: &[Check]) -> Option<bool> {
+    checks.iter().find_map(|c| match c {
+        Check::ToolCall { .. } => Some(true),
+        Check::NoToolCall => Some(false),
+        _ => None,
+    })
+}
+
+/// What the model was asked, hashed: a changed prompt gives a different id.
+pub fn prompt_hash(case: &Case) -> String {
+    let asked = serde_json::json!({ "messages": case.messages, "choices": case.choices });
+    let digest = Sha256::digest(asked.to_string().as_bytes());
+    format!("{digest:x}")[..12].to_string()
+}

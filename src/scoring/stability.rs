@@ -1,0 +1,213 @@
+//! One line of stability figures per candidate x configuration: determinism,
+//! speed consistency, degeneration, soak, multi-turn, context ceiling and
+//! quantisation fidelity (docs/metrics.md defines each).
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::REPETITION_LIMIT;
+use crate::results::{StabilityRow, UnitRecord};
+use crate::stats::{percentile, Spread};
+
+/// A soak whose rate falls by more than this while the temperature rises is flagged.
+pub const SOAK_DROP_FLAG: f64 = 0.05;
+/// ... and the temperature must rise by more than this (°C).
+pub const SOAK_TEMP_RISE_FLAG: f64 = 2.0;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StabilitySummary {
+    pub unit_id: String,
+    pub candidate: String,
+    pub quant: String,
+    /// Share of repeated cases whose text differs between reps (same seed).
+    pub determinism_differs: Option<f64>,
+    /// Coefficient of variation of the first tgN test's tok/s over reps.
+    pub tg_cv: Option<f64>,
+    pub repetitive_share: Option<f64>,
+    pub hit_max_share: Option<f64>,
+    pub empty_share: Option<f64>,
+    pub soak_windows: Option<u32>,
+    pub soak_first_min_tps: Option<f64>,
+    pub soak_last_min_tps: Option<f64>,
+    /// 1 - last minute / first minute.
+    pub soak_drop: Option<f64>,
+    pub soak_temp_first_c: Option<f64>,
+    pub soak_temp_last_c: Option<f64>,
+    pub thermal_throttle_suspected: Option<bool>,
+    pub multi_turn_turns: Option<u32>,
+    /// Tokens in the context at the last turn that ran.
+    pub multi_turn_ctx_reached: Option<u32>,
+    pub recall_lost_at_turn: Option<u32>,
+    pub recall_lost_at_tokens: Option<u32>,
+    pub multi_turn_error: Option<String>,
+    pub max_ctx_ok: Option<u32>,
+    pub first_ctx_failed: Option<u32>,
+    pub ceiling_error: Option<String>,
+    pub ppl: Option<f64>,
+    pub reference: Option<String>,
+    pub kld_mean: Option<f64>,
+    pub kld_p99: Option<f64>,
+    pub top1_agree: Option<f64>,
+    /// Share of quality answers (same case, decoding, rep) whose verdict differs from the reference's.
+    pub answer_flip_share: Option<f64>,
+}
+
+pub fn stability_summaries(records: &[UnitRecord]) -> Vec<StabilitySummary> {
+    records
+        .iter()
+        .filter(|r| !r.stability.is_empty() || r.quality.iter().any(|q| q.rep > 0))
+        .map(|r| summarize_unit(r, records))
+        .collect()
+}
+
+fn of<'a>(record: &'a UnitRecord, test: &str) -> Vec<&'a StabilityRow> {
+    record.stability.iter().filter(|s| s.test == test).collect()
+}
+
+fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
+    let mut s = StabilitySummary {
+        unit_id: record.unit_id.clone(),
+        candidate: record.candidate.clone(),
+        quant: record.base.as_ref().map(|b| b.quant.clone()).unwrap_or_default(),
+        ..Default::default()
+    };
+    // Determinism and degeneration, over every quality answer of the unit.
+    let scores = super::quality_summary(&record.quality);
+    let repeated: Vec<f64> = scores
+        .iter()
+        .filter(|(_, q)| q.category.is_none())
+        .filter_map(|(_, q)| q.differs_share)
+        .collect();
+    s.determinism_differs = Spread::of(&repeated).map(|x| x.mean);
+    let generated: Vec<_> = record
+        .quality
+        .iter()
+        .filter(|q| q.status == "ok" && q.choice_scores.is_none())
+        .collect();
+    let share = |f: &dyn Fn(&&crate::results::QualityRow) -> bool| {
+        (!generated.is_empty())
+            .then(|| generated.iter().filter(|q| f(q)).count() as f64 / generated.len() as f64)
+    };
+    s.repetitive_share = share(&|q| q.seq_rep_4.is_some_and(|v| v > REPETITION_LIMIT));
+    s.hit_max_share = share(&|q| !q.ended);
+    s.empty_share = share(&|q| q.output_text.trim().is_empty());
+    let tg: Vec<f64> = record
+        .rows
+        .iter()
+        .filter(|r| r.mode == "engine" && r.test.starts_with("tg") && r.status == "ok")
+        .filter_map(|r| r.tg_tps)
+        .collect();
+    s.tg_cv = Spread::of(&tg).filter(|x| x.n > 1).and_then(|x| x.cv());
+
+    soak(&mut s, &of(record, "soak"));
+    multi_turn(&mut s, &of(record, "multi_turn"));
+    let ladder = of(record, "memory_ceiling");
+    s.max_ctx_ok = ladder
+        .iter()
+        .filter(|r| r.status == "ok")
+        .filter_map(|r| r.n_ctx)
+        .max();
+    if let Some(failed) = ladder.iter().find(|r| r.status != "ok") {
+        s.first_ctx_failed = failed.n_ctx;
+        s.ceiling_error = failed.error.clone();
+    }
+    fidelity(&mut s, &of(record, "fidelity"));
+    s.answer_flip_share = answer_flips(record, all, s.reference.as_deref());
+    s
+}
+
+fn soak(s: &mut StabilitySummary, windows: &[&StabilityRow]) {
+    let ok: Vec<&&StabilityRow> = windows.iter().filter(|w| w.status == "ok").collect();
+    if ok.is_empty() {
+        return;
+    }
+    let end = ok.iter().filter_map(|w| w.t_s).fold(0.0, f64::max);
+    // The first and the last minute (or the first and last third of a shorter soak).
+    let span = 60.0f64.min(end / 3.0);
+    let first: Vec<&&&StabilityRow> = ok.iter().filter(|w| w.t_s.unwrap_or(0.0) <= span).collect();
+    let last: Vec<&&&StabilityRow> = ok
+        .iter()
+        .filter(|w| w.t_s.unwrap_or(0.0) > end - span)
+        .collect();
+    let mean = |ws: &[&&&StabilityRow], f: fn(&StabilityRow) -> Option<f64>| {
+        Spread::of(&ws.iter().filter_map(|w| f(w)).collect::<Vec<_>>()).map(|x| x.mean)
+    };
+    s.soak_windows = Some(ok.len() as u32);
+    s.soak_first_min_tps = mean(&first, |w| w.tg_tps);
+    s.soak_last_min_tps = mean(&last, |w| w.tg_tps);
+    s.soak_temp_first_c = mean(&first, |w| w.temp_c);
+    s.soak_temp_last_c = mean(&last, |w| w.temp_c);
+    if let (Some(a), Some(b)) = (s.soak_first_min_tps, s.soak_last_min_tps) {
+        s.soak_drop = (a > 0.0).then(|| 1.0 - b / a);
+    }
+    s.thermal_throttle_suspected = match (s.soak_drop, s.soak_temp_first_c, s.soak_temp_last_c) {
+        (Some(drop), Some(t0), Some(t1)) => {
+            Some(drop > SOAK_DROP_FLAG && t1 - t0 > SOAK_TEMP_RISE_FLAG)
+        }
+        _ => None,
+    };
+}
+
+fn multi_turn(s: &mut StabilitySummary, turns: &[&StabilityRow]) {
+    if turns.is_empty() {
+        return;
+    }
+    let ok: Vec<&&StabilityRow> = turns.iter().filter(|t| t.status == "ok").collect();
+    s.multi_turn_turns = Some(ok.len() as u32);
+    s.multi_turn_ctx_reached = ok
+        .iter()
+        .map(|t| t.n_ctx.unwrap_or(0) + t.n_tokens.unwrap_or(0))
+        .max();
+    if let Some(lost) = ok.iter().find(|t| t.recall_ok == Some(false)) {
+        s.recall_lost_at_turn = Some(lost.step);
+        s.recall_lost_at_tokens = lost.n_ctx;
+    }
+    s.multi_turn_error = turns.iter().find_map(|t| t.error.clone());
+}
+
+fn fidelity(s: &mut StabilitySummary, chunks: &[&StabilityRow]) {
+    let ok: Vec<&&StabilityRow> = chunks.iter().filter(|c| c.status == "ok").collect();
+    let n: u32 = ok.iter().filter_map(|c| c.n_tokens).sum();
+    if n == 0 {
+        return;
+    }
+    let nll: f64 = ok.iter().filter_map(|c| c.nll_sum).sum();
+    s.ppl = Some((nll / n as f64).exp());
+    s.reference = ok.iter().find_map(|c| c.reference.clone());
+    let kld: Vec<f64> = ok
+        .iter()
+        .flat_map(|c| c.kld_values.iter().map(|&v| v as f64))
+        .collect();
+    if !kld.is_empty() {
+        s.kld_mean = Some(kld.iter().sum::<f64>() / kld.len() as f64);
+        s.kld_p99 = Some(percentile(&kld, 99.0));
+        let agree: f64 = ok
+            .iter()
+            .filter_map(|c| Some(c.top1_agree? * c.n_tokens? as f64))
+            .sum();
+        s.top1_agree = Some(agree / n as f64);
+    }
+}
+
+/// Answers the reference passed and this candidate failed, or the other way round.
+fn answer_flips(record: &UnitRecord, all: &[UnitRecord], reference: Option<&str>) -> Option<f64> {
+    let reference = reference?;
+    let mine = record.base.as_ref()?;
+    let other = all.iter().find(|r| {
+        r.candidate == reference
+            && r.base.as_ref().is_some_and(|b| {
+                (b.n_threads, b.n_gpu_layers, b.n_batch, &b.flash_attn)
+                    == (mine.n_threads, mine.n_gpu_layers, mine.n_batch, &mine.flash_attn)
+            })
+    })?;
+    let mut shared = 0usize;
+    let mut flipped = 0usize;
+    for q in record.quality.iter().filter(|q| q.pass.is_some()) {
+        let twin = other.quality.iter().find(|o| {
+            (&o.suite, &o.case_id, &o.decoding, o.rep) == (&q.suite, &q.case_id, &q.decoding, q.rep)
+        });
+        if let Some(o) = twin.filter(|o| o.pass.is_some()) {
+            shared += 1;
+            flipped += usize::from(o.pass != q.pass);
+        }
+    }
+    (shared > 0).then(|| flipped as f64 / shared as f64)
+}

@@ -1,0 +1,98 @@
+//! Quality scores as rows of summary.*, beside the speed tests: test is
+//! `quality:<suite>` (`+grammar` for constrained decoding, `/<category>` per category).
+use super::{quality_summary, QualityScore};
+use crate::results::{MetricSpread, SpeedRow, SummaryRow, UnitRecord, SUMMARY_METRICS};
+use crate::stats::Spread;
+
+/// The summary test name of a score.
+pub fn quality_test_name(score: &QualityScore) -> String {
+    let mut name = format!("quality:{}", score.suite);
+    if score.decoding == "constrained" {
+        name.push_str("+grammar");
+    }
+    if let Some(category) = &score.category {
+        name.push('/');
+        name.push_str(category);
+    }
+    name
+}
+
+pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
+    let mut out = Vec::new();
+    for record in records.iter().filter(|r| !r.quality.is_empty()) {
+        let base = record.base.clone().unwrap_or_else(|| base_from(record));
+        for (_, score) in quality_summary(&record.quality) {
+            let members: Vec<_> = record
+                .quality
+                .iter()
+                .filter(|r| r.suite == score.suite && r.decoding == score.decoding)
+                .filter(|r| score.category.as_ref().is_none_or(|c| &r.category == c))
+                .filter(|r| r.status == "ok")
+                .collect();
+            let metric = |name: &str| -> Option<Spread> {
+                let values: Vec<f64> = members
+                    .iter()
+                    .filter_map(|r| match name {
+                        "tg_tps" => r.tg_tps,
+                        "ttft_ms" => r.ttft_ms,
+                        _ => None,
+                    })
+                    .collect();
+                Spread::of(&values)
+            };
+            let first_error = record
+                .quality
+                .iter()
+                .filter(|r| r.suite == score.suite)
+                .find_map(|r| r.error.clone());
+            out.push(SummaryRow {
+                first: SpeedRow {
+                    test: quality_test_name(&score),
+                    mode: "quality".into(),
+                    chat_template: members.first().and_then(|r| r.chat_template.clone()),
+                    ..base.clone()
+                },
+                n: score.n,
+                metrics: SUMMARY_METRICS
+                    .iter()
+                    .map(|&name| MetricSpread {
+                        name,
+                        spread: metric(name),
+                    })
+                    .collect(),
+                status: if score.n == 0 { "failed" } else { "ok" }.into(),
+                error: (score.n_failed > 0).then(|| {
+                    format!(
+                        "{} answers failed; first: {}",
+                        score.n_failed,
+                        first_error.unwrap_or_default()
+                    )
+                }),
+                resources: Default::default(),
+                unified_memory: false,
+                quality: Some(score),
+            });
+        }
+    }
+    out
+}
+
+/// A unit's identity columns when no speed row was stored for it.
+fn base_from(record: &UnitRecord) -> SpeedRow {
+    let q = &record.quality[0];
+    SpeedRow {
+        run_id: q.run_id.clone(),
+        unit_id: q.unit_id.clone(),
+        candidate: q.candidate.clone(),
+        model_sha256: q.model_sha256.clone(),
+        quant: q.quant.clone(),
+        backend: q.backend.clone(),
+        n_threads: q.n_threads,
+        n_gpu_layers: q.n_gpu_layers,
+        n_ctx: q.n_ctx,
+        n_batch: q.n_batch,
+        flash_attn: q.flash_attn.clone(),
+        status: "ok".into(),
+        ..Default::default()
+    }
+}
