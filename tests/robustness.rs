@@ -57,6 +57,9 @@ fn spawn_run(models: &[&Path], out: &Path, extra: &[&str]) -> std::process::Chil
         "--ctx",
         "2048",
     ]);
+    if !extra.contains(&"--suite") {
+        cmd.args(["--suite", "speed"]);
+    }
     cmd.args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -111,6 +111,9 @@ pub const ALL_LAYERS: u32 = 999;
 pub const DEFAULT_SAMPLE_MS: u64 = 250;
 pub const DEFAULT_COOLDOWN_MAX_SECS: u64 = 600;
 
+/// Suites of a sweep that names none: speed, and a first look at answer quality.
+pub const DEFAULT_SUITES: [&str; 2] = ["speed", "quality-basic"];
+
 /// The two models `scripts/setup.sh` fetches; the default sweep runs both.
 pub const DEFAULT_MODELS: [(&str, &str); 2] = [
     ("gemma-3-270m-Q4_K_M", "models/gemma-3-270m-Q4_K_M.gguf"),

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{
     default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_COOLDOWN_MAX_SECS,
-    DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
+    DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_SUITES, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
     DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP,
 };
 use crate::cli::RunArgs;
@@ -33,7 +33,9 @@ pub fn resolve(
     let sweep = Sweep {
         candidates: candidates(args, file)?,
         suites: if args.suites.is_empty() {
-            file.suites.clone().unwrap_or_else(|| vec!["speed".into()])
+            file.suites
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SUITES.map(String::from).to_vec())
         } else {
             args.suites.clone()
         },

@@ -8,6 +8,8 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaChatMessage;
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 
 use super::llama::{decode_prompt, new_context};
@@ -84,23 +86,26 @@ impl LlamaEngine {
         Ok(self.model.vocab().tokenize(prompt.as_bytes(), true, true))
     }
 
-    fn sampler(&self, req: &AnswerRequest) -> Result<LlamaSampler> {
-        let mut chain = Vec::new();
-        if let Some(grammar) = req.grammar {
-            chain.push(
-                LlamaSampler::grammar(&self.model, grammar, "root")
+    /// The case's sampler, and the grammar (kept apart: see `sample_constrained`).
+    fn sampler(&self, req: &AnswerRequest) -> Result<(LlamaSampler, Option<LlamaSampler>)> {
+        let grammar = match req.grammar {
+            Some(g) => Some(
+                LlamaSampler::grammar(&self.model, g, "root")
                     .map_err(|e| anyhow!("the grammar was refused by llama.cpp: {e}"))?,
-            );
-        }
+            ),
+            None => None,
+        };
         let s = req.sampling;
-        if s.temperature <= 0.0 {
-            chain.push(LlamaSampler::greedy());
+        let chain = if s.temperature <= 0.0 {
+            LlamaSampler::greedy()
         } else {
-            chain.push(LlamaSampler::top_p(s.top_p, 1));
-            chain.push(LlamaSampler::temp(s.temperature));
-            chain.push(LlamaSampler::dist(s.seed));
-        }
-        Ok(LlamaSampler::chain_simple(chain))
+            LlamaSampler::chain_simple([
+                LlamaSampler::top_p(s.top_p, 1),
+                LlamaSampler::temp(s.temperature),
+                LlamaSampler::dist(s.seed),
+            ])
+        };
+        Ok((chain, grammar))
     }
 
     /// Generates an answer until the model ends it or `max_tokens` is reached.
@@ -115,7 +120,7 @@ impl LlamaEngine {
             bail!("the prompt has {n_prompt} tokens; with {} to generate it needs a context over {n_ctx} (use --ctx)", req.max_tokens);
         }
         ctx.clear_kv_cache();
-        let mut sampler = self.sampler(req)?;
+        let (mut sampler, mut grammar) = self.sampler(req)?;
         let mut batch = LlamaBatch::new(self.settings.n_batch as usize, 1);
         decode_prompt(ctx, &mut batch, &tokens, self.settings.n_batch)?;
         let mut answer = Answer {
@@ -126,7 +131,10 @@ impl LlamaEngine {
         let mut bytes = Vec::new();
         let mut logits_index = batch.n_tokens() - 1;
         for i in 0..req.max_tokens {
-            let token = sampler.sample(ctx, logits_index);
+            let token = match &mut grammar {
+                Some(g) => sample_constrained(ctx, logits_index, &mut sampler, g),
+                None => sampler.sample(ctx, logits_index),
+            };
             if i == 0 {
                 answer.ttft = start.elapsed();
             }
@@ -227,6 +235,30 @@ impl LlamaEngine {
         }
         Ok(total)
     }
+}
+
+/// Samples as if free, and only when the grammar refuses that token samples again
+/// over the grammar-filtered candidates (llama.cpp's common_sampler does the same):
+/// checking one token is far cheaper than filtering a 262k-token vocabulary.
+fn sample_constrained(
+    ctx: &LlamaContext<'_>,
+    index: i32,
+    sampler: &mut LlamaSampler,
+    grammar: &mut LlamaSampler,
+) -> LlamaToken {
+    let token = sampler.sample(ctx, index);
+    let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
+    grammar.apply(&mut one);
+    let chosen = if one.data[0].logit().is_finite() {
+        token
+    } else {
+        let mut all = LlamaTokenDataArray::from_iter(ctx.candidates_ith(index), false);
+        grammar.apply(&mut all);
+        sampler.apply(&mut all);
+        all.selected_token().unwrap_or(token)
+    };
+    grammar.accept(chosen);
+    chosen
 }
 
 /// log softmax(logits)[index], computed stably.

@@ -115,7 +115,9 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     println!();
     let mut summary = summarize(&rows);
     attach_resources(&mut summary, &records, unified_memory);
-    print!("{}", comparison_table(&summary));
+    if !rows.is_empty() {
+        print!("{}", comparison_table(&summary));
+    }
     let quality = crate::scoring::quality_summary_rows(&records);
     if !quality.is_empty() {
         println!();
@@ -206,7 +208,9 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
     let suite_names = if !args.suites.is_empty() {
         args.suites.clone()
     } else {
-        file.suites.clone().unwrap_or_else(|| vec!["speed".into()])
+        file.suites
+            .clone()
+            .unwrap_or_else(|| config::DEFAULT_SUITES.map(String::from).to_vec())
     };
     let suites = load_suites(&suite_names)?;
     let sweep = config::resolve(args, &file, suites.speed.as_ref())?;

@@ -49,6 +49,7 @@ pub fn quick_run(models: &[&Path], out: &Path, extra: &[&str]) -> Output {
         ("--threads", "2"),
         ("--e2e-tokens", "50"),
         ("--ctx", "2048"),
+        ("--suite", "speed"),
     ];
     for (flag, value) in defaults {
         if !extra.contains(&flag) {
