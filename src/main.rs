@@ -11,6 +11,7 @@ fn main() {
         Command::Suites => edgebench::suite::print_suites(),
         Command::Doctor => edgebench::sampler::print_doctor(),
         Command::Compare(args) => edgebench::compare::run(&args),
+        Command::Report(args) => edgebench::report::run(&args),
         Command::Import(command) => edgebench::import::run(&command),
         Command::Telemetry(command) => edgebench::telemetry::run(&command),
         Command::Child => edgebench::runner::run_child(),

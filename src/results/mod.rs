@@ -3,6 +3,7 @@
 mod atomic;
 mod frame;
 pub mod manifest;
+mod read;
 mod rows;
 mod summary;
 
@@ -10,5 +11,6 @@ pub use atomic::write_atomic;
 pub use frame::{
     concat_parquet, samples_frame, speed_frame, summary_frame, write_frame, write_parquet,
 };
+pub use read::{read_summary, Columns};
 pub use rows::{ModelMeta, ResourceSummary, SpeedRow, UnitRecord};
 pub use summary::{attach_resources, summarize, MetricSpread, SummaryRow, SUMMARY_METRICS};
