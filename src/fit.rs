@@ -9,9 +9,9 @@ const MIB: u64 = 1 << 20;
 /// context than planned all take from what is left.
 pub const TIGHT_SHARE: f64 = 0.85;
 /// Beyond weights and KV cache: llama.cpp's compute buffers, the tokenizer and the
-/// process itself. Measured on CPU with the two default models (docs/report.md):
-/// a fixed part plus a share of the weights.
-const OVERHEAD_FIXED_BYTES: u64 = 160 * MIB;
+/// process itself: a fixed part plus a share of the weights, calibrated on CPU
+/// against the two default models' measured peak RSS (docs/report.md).
+const OVERHEAD_FIXED_BYTES: u64 = 64 * MIB;
 const OVERHEAD_SHARE: f64 = 0.05;
 /// The rule of thumb's margin: params x bytes per weight x 1.3.
 const RULE_OF_THUMB_FACTOR: f64 = 1.3;

@@ -172,7 +172,7 @@ pub fn load_file(path: &Path) -> Result<Vec<Profile>, UsageError> {
         let message = e.message().to_string();
         let line = e
             .span()
-            .map(|s| text[..s.start].lines().count().max(1))
+            .map(|s| text[..s.start].matches('\n').count() + 1)
             .unwrap_or(0);
         UsageError::new(format!("{}:{line}: {message}", path.display()))
     })?;

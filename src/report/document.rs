@@ -101,12 +101,16 @@ pub fn build(i: &Inputs) -> Vec<Block> {
 
 fn profile_line(p: &Profile) -> String {
     format!(
-        "Device profile: {} ({}): budget {:.1} GiB of {:.1} GiB, {} memory, bandwidth {}.",
+        "Device profile: {} ({}): budget {:.1} GiB of {:.1} GiB, {}, bandwidth {}.",
         p.name,
         p.description,
         p.budget_bytes() / (1u64 << 30) as f64,
         p.memory_gib,
-        if p.unified { "unified" } else { "discrete GPU" },
+        if p.unified {
+            "unified memory (the GPU shares RAM)"
+        } else {
+            "memory not shared with a GPU"
+        },
         p.bandwidth_gbs
             .map_or("unknown (no roofline)".into(), |b| format!("{b} GB/s"))
     )
@@ -155,6 +159,10 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
             a.not_measured().join(", ")
         ));
     }
+    if !lines.is_empty() {
+        out.push(Block::List(lines));
+    }
+    let mut lines: Vec<String> = Vec::new();
     for a in &r.rejected {
         let mut why = a.missed().join("; ");
         let unmeasured = a.not_measured();
@@ -163,7 +171,9 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
         }
         lines.push(format!("rejected: {}: {why}", label(a)));
     }
-    out.push(Block::List(lines));
+    if !lines.is_empty() {
+        out.push(Block::List(lines));
+    }
     out
 }
 

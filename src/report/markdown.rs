@@ -10,8 +10,12 @@ pub fn render(title: &str, blocks: &[Block]) -> String {
             Block::Paragraph(p) => out.push_str(&format!("{}\n\n", escape_md(p))),
             Block::List(items) => {
                 for item in items {
-                    // A leading "1." is kept as a numbered item; the rest is text.
-                    out.push_str(&format!("- {}\n", escape_md(item)));
+                    // "1. ..." items form a numbered list; others are bullets.
+                    let numbered = item.split_once(". ").is_some_and(|(n, _)| {
+                        !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+                    });
+                    let bullet = if numbered { "" } else { "- " };
+                    out.push_str(&format!("{bullet}{}\n", escape_md(item)));
                 }
                 out.push('\n');
             }

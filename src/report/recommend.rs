@@ -46,7 +46,7 @@ impl Targets {
         let mut targets: Targets = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()
-                .map(|s| text[..s.start].lines().count().max(1))
+                .map(|s| text[..s.start].matches('\n').count() + 1)
                 .unwrap_or(0);
             UsageError::new(format!("{}:{line}: {}", path.display(), e.message()))
         })?;
@@ -187,8 +187,8 @@ fn describe(what: &str, value: f64, target: f64, at_least: bool) -> String {
             format!("{:.0}%", target * 100.0),
         ),
     };
-    let op = if at_least { "<" } else { ">" };
-    format!("{what} {v} {op} {t}")
+    let op = if at_least { "≥" } else { "≤" };
+    format!("{what} {v}, target {op} {t}")
 }
 
 #[cfg(test)]
@@ -226,13 +226,13 @@ mod tests {
         assert_eq!(r.best().unwrap().index, 2);
         assert!(r.unverified.is_empty());
         let missed = |i: usize| r.rejected.iter().find(|a| a.index == i).unwrap().missed();
-        assert_eq!(missed(0), vec!["quality 55% < 60%"]);
+        assert_eq!(missed(0), vec!["quality 55%, target ≥ 60%"]);
         assert_eq!(
             missed(3),
             vec![
-                "tg tok/s 12.0 < 30.0",
-                "50-token latency 4100 ms > 1500 ms",
-                "memory share 90% > 85%"
+                "tg tok/s 12.0, target ≥ 30.0",
+                "50-token latency 4100 ms, target ≤ 1500 ms",
+                "memory share 90%, target ≤ 85%"
             ]
         );
         assert_eq!(missed(4)[0], "did not complete (oom)");

@@ -92,6 +92,7 @@ where
             SegmentValue::CenterOf(k) if *k < n => labels[n - 1 - k].clone(),
             _ => String::new(),
         })
+        .x_label_formatter(&style::tick)
         .x_desc(&panel.axis)
         .label_style((style::FONT, LABEL_SIZE))
         .axis_desc_style((style::FONT, LABEL_SIZE))

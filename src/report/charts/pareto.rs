@@ -57,6 +57,7 @@ impl Draw for Pareto {
             .build_cartesian_2d(0.0..x_max, 0.0..1.05)?;
         chart
             .configure_mesh()
+            .x_label_formatter(&style::tick)
             .x_desc("tg tok/s")
             .y_desc("quality score (pass rate)")
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))

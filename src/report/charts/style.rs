@@ -56,3 +56,12 @@ pub fn label_area(labels: &[String]) -> u32 {
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(4) as u32;
     (longest * 8 + 16).clamp(60, MAX_LABEL_CHARS as u32 * 8 + 16)
 }
+
+/// Axis numbers: no decimals from 10 up ("2000", not "2000.0").
+pub fn tick(v: &f64) -> String {
+    if v.abs() >= 10.0 || *v == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}

@@ -84,6 +84,8 @@ impl Timeline {
             .build_cartesian_2d(0.0..end, (lo - pad).max(0.0)..hi + pad)?;
         chart
             .configure_mesh()
+            .x_label_formatter(&style::tick)
+            .y_label_formatter(&style::tick)
             .x_desc("seconds")
             .y_desc(&panel.unit)
             .label_style((style::FONT, LABEL_SIZE))
