@@ -124,7 +124,13 @@ fn print_fit(lines: &[ModelLine], profile: &profiles::Profile, ctx: u64) {
     );
     println!(
         "{:<40} {:>11} {:>9} {:>12} {:>13} {:>17} {:>7}  verdict",
-        "model", "weights MiB", "KV MiB", "overhead MiB", "predicted MiB", "rule of thumb MiB", "budget"
+        "model",
+        "weights MiB",
+        "KV MiB",
+        "overhead MiB",
+        "predicted MiB",
+        "rule of thumb MiB",
+        "budget"
     );
     for l in lines {
         let Some(f) = &l.fit else { continue };

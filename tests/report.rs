@@ -50,7 +50,10 @@ fn report_on_a_real_run_of_the_default_model() {
     // `run` writes the report into its run directory by default.
     assert!(stdout(&o).contains("report: "), "{}", stdout(&o));
     let html = read(&dir.join("report.html"));
-    assert!(html.contains("gemma-3-270m-Q4_K_M"), "candidate in the table");
+    assert!(
+        html.contains("gemma-3-270m-Q4_K_M"),
+        "candidate in the table"
+    );
     assert_charts(&dir, &CHARTS);
 
     // Again with a device profile: roofline and fit against its budget.
@@ -116,7 +119,10 @@ fn several_runs_merge_into_one_report() {
     let md = read(&out.join("report.md"));
     assert!(md.contains("## Comparison: run night-1"), "{md}");
     assert!(md.contains("## Comparison: run night-2"), "{md}");
-    assert!(md.contains("model-01-Q4_K_M @night-2"), "labels tell runs apart");
+    assert!(
+        md.contains("model-01-Q4_K_M @night-2"),
+        "labels tell runs apart"
+    );
     let html = read(&out.join("report.html"));
     assert_eq!(html.matches("<table class=\"sortable\"").count(), 2);
     assert_charts(&out, &["tg_tps", "memory", "timeline-1", "timeline-2"]);
@@ -188,13 +194,22 @@ fn quality_rows_give_scores_categories_and_a_pareto_front() {
     assert!(row("model-02-Q4_K_M").contains("| 66% |"), "{md}");
     // model-00: 120 tok/s, 90%; model-01: 60 tok/s, 78%; model-02: 40 tok/s, 66% < 70%;
     // model-03: 30 tok/s < 35.
-    assert!(md.contains("Best: model-00-Q4_K_M (meets every target)"), "{md}");
-    assert!(md.contains("2. model-01-Q4_K_M: meets every target"), "{md}");
+    assert!(
+        md.contains("Best: model-00-Q4_K_M (meets every target)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("2. model-01-Q4_K_M: meets every target"),
+        "{md}"
+    );
     assert!(
         md.contains("rejected: model-02-Q4_K_M: quality 66%, target ≥ 70%"),
         "{md}"
     );
-    assert!(md.contains("rejected: model-03-Q4_K_M: tg tok/s 30.0, target ≥ 35.0"), "{md}");
+    assert!(
+        md.contains("rejected: model-03-Q4_K_M: tg tok/s 30.0, target ≥ 35.0"),
+        "{md}"
+    );
     let svg = read(&run.join("charts/quality_categories.svg"));
     assert!(svg.contains("basic/math") && svg.contains("basic/facts"));
     let pareto = read(&run.join("charts/quality_vs_speed.svg"));
@@ -236,11 +251,7 @@ fn a_baseline_adds_the_delta_table() {
     let (base, run) = (tmp.path().join("base"), tmp.path().join("run"));
     write_run(&base, &Spec::default());
     write_run(&run, &Spec::default());
-    let o = report(&[
-        run.to_str().unwrap(),
-        "--baseline",
-        base.to_str().unwrap(),
-    ]);
+    let o = report(&[run.to_str().unwrap(), "--baseline", base.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
     let md = read(&run.join("report.md"));
     assert!(md.contains("## Changes against baseline"), "{md}");
@@ -286,7 +297,11 @@ fn fit_estimates_match_hand_computed_values() {
     // A budget of 0.28 GiB (287 MiB): SmolLM2 (251 MiB, 87%) is tight, Gemma (383 MiB) does not fit.
     let tmp = tempfile::tempdir().unwrap();
     let profiles = tmp.path().join("p.toml");
-    std::fs::write(&profiles, "[[profile]]\nname = \"tiny\"\nmemory_gib = 0.28\n").unwrap();
+    std::fs::write(
+        &profiles,
+        "[[profile]]\nname = \"tiny\"\nmemory_gib = 0.28\n",
+    )
+    .unwrap();
     let o = edgebench()
         .args(["models", "--ctx", "4096", "--profile", "tiny", "--profiles"])
         .arg(&profiles)
@@ -298,8 +313,7 @@ fn fit_estimates_match_hand_computed_values() {
     let text = stdout(&o);
     let verdict = |file: &str| {
         text.lines()
-            .filter(|l| l.contains(file))
-            .last()
+            .rfind(|l| l.contains(file))
             .unwrap()
             .trim_end()
             .to_string()
@@ -316,9 +330,17 @@ fn bad_input_is_one_line_with_status_2() {
     let run = tmp.path().join("run");
     write_run(&run, &Spec::default());
     let o = report(&[run.to_str().unwrap(), "--profile", "toaster"]);
-    assert_clean_error(&o, 2, &["--profile toaster: unknown", "jetson-orin-nx-16gb"]);
+    assert_clean_error(
+        &o,
+        2,
+        &["--profile toaster: unknown", "jetson-orin-nx-16gb"],
+    );
     let targets = tmp.path().join("t.toml");
     std::fs::write(&targets, "min_tg_tps = \"fast\"\n").unwrap();
-    let o = report(&[run.to_str().unwrap(), "--targets", targets.to_str().unwrap()]);
+    let o = report(&[
+        run.to_str().unwrap(),
+        "--targets",
+        targets.to_str().unwrap(),
+    ]);
     assert_clean_error(&o, 2, &["t.toml:1"]);
 }

@@ -167,9 +167,8 @@ fn candidate(
 /// set (weights are memory-mapped, so it includes the pages read), else the
 /// system's RAM in use.
 pub fn measured_memory_mb(rows: &[&SummaryRow], profile: &Profile) -> Option<f64> {
-    let max = |get: fn(&SummaryRow) -> Option<f64>| {
-        rows.iter().filter_map(|r| get(r)).reduce(f64::max)
-    };
+    let max =
+        |get: fn(&SummaryRow) -> Option<f64>| rows.iter().filter_map(|r| get(r)).reduce(f64::max);
     let vram = max(|r| r.resources.peak_vram_mb);
     let rss = max(|r| r.resources.peak_rss_mb);
     let ram = max(|r| r.resources.peak_ram_used_mb);

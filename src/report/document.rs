@@ -87,7 +87,9 @@ pub fn build(i: &Inputs) -> Vec<Block> {
         out.push(Block::Table(failures));
     }
     if let Some((baseline, deltas)) = i.deltas {
-        out.push(Block::Heading(format!("Changes against baseline {baseline}")));
+        out.push(Block::Heading(format!(
+            "Changes against baseline {baseline}"
+        )));
         out.push(Block::Table(delta_table(deltas)));
     }
     if !i.warnings.is_empty() {
@@ -125,7 +127,9 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
         }
     };
     add(t.min_tg_tps, &|v| format!("tg ≥ {v} tok/s"));
-    add(t.max_latency_50_ms, &|v| format!("50-token latency ≤ {v} ms"));
+    add(t.max_latency_50_ms, &|v| {
+        format!("50-token latency ≤ {v} ms")
+    });
     add(t.max_memory_share, &|v| {
         format!("memory ≤ {:.0}% of the budget", v * 100.0)
     });
@@ -229,10 +233,7 @@ fn comparison(run: &str, candidates: &[&Candidate], profile: &Profile) -> Table 
                 Cell::number(c.peak_memory_mb, f0),
                 Cell::number(c.predicted_mb(), f0),
                 Cell::number(
-                    c.fit
-                        .as_ref()
-                        .and_then(|f| f.rule_of_thumb_bytes)
-                        .map(mib),
+                    c.fit.as_ref().and_then(|f| f.rule_of_thumb_bytes).map(mib),
                     f0,
                 ),
                 Cell::text(c.fit_verdict.map_or("n/a", |v| v.as_str())),

@@ -102,7 +102,10 @@ fn read_quality(path: &Path) -> Result<Vec<QualityRow>> {
     );
     let mut rows = Vec::new();
     for i in 0..c.height() {
-        let Some(name) = test[i].as_deref().and_then(|t| t.strip_prefix(QUALITY_PREFIX)) else {
+        let Some(name) = test[i]
+            .as_deref()
+            .and_then(|t| t.strip_prefix(QUALITY_PREFIX))
+        else {
             continue;
         };
         let Some(pass_rate) = rate[i] else { continue };

@@ -163,16 +163,22 @@ fn checks(f: &Facts, t: &Targets) -> Vec<Check> {
     if f.status != "ok" {
         out.push(Check::Missed(format!("did not complete ({})", f.status)));
     }
-    let mut check = |target: Option<f64>, value: Option<f64>, what: &'static str, at_least: bool| {
-        let Some(target) = target else { return };
-        out.push(match value {
-            None => Check::NotMeasured(what),
-            Some(v) if (at_least && v >= target) || (!at_least && v <= target) => Check::Met,
-            Some(v) => Check::Missed(describe(what, v, target, at_least)),
-        });
-    };
+    let mut check =
+        |target: Option<f64>, value: Option<f64>, what: &'static str, at_least: bool| {
+            let Some(target) = target else { return };
+            out.push(match value {
+                None => Check::NotMeasured(what),
+                Some(v) if (at_least && v >= target) || (!at_least && v <= target) => Check::Met,
+                Some(v) => Check::Missed(describe(what, v, target, at_least)),
+            });
+        };
     check(t.min_tg_tps, f.tg_tps, "tg tok/s", true);
-    check(t.max_latency_50_ms, f.latency_50_ms, "50-token latency", false);
+    check(
+        t.max_latency_50_ms,
+        f.latency_50_ms,
+        "50-token latency",
+        false,
+    );
     check(t.max_memory_share, f.memory_share, "memory share", false);
     check(t.min_quality, f.quality, "quality", true);
     out
@@ -249,7 +255,11 @@ mod tests {
         let r = recommend(&all, &t);
         assert!(r.verified.is_empty());
         assert_eq!(r.unverified.len(), 2);
-        assert_eq!(r.best().unwrap().index, 1, "fastest when quality is unknown");
+        assert_eq!(
+            r.best().unwrap().index,
+            1,
+            "fastest when quality is unknown"
+        );
         assert_eq!(r.best().unwrap().not_measured(), vec!["quality"]);
         // A missed target rejects even when another is unmeasured.
         let c = &r.rejected[0];

@@ -39,7 +39,9 @@ impl Columns {
             return vec![None; self.height()];
         };
         let ca = c.str().expect("cast to string");
-        (0..ca.len()).map(|i| ca.get(i).map(str::to_string)).collect()
+        (0..ca.len())
+            .map(|i| ca.get(i).map(str::to_string))
+            .collect()
     }
 
     /// Numbers as f64 (None for nulls); all None when the column is missing.

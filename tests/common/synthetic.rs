@@ -122,7 +122,12 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
 fn summary(spec: &Spec, rows: &[SpeedRow]) -> Vec<SummaryRow> {
     let mut summary = summarize(rows);
     for s in &mut summary {
-        let c: f64 = s.first.unit_id[1..].split('-').next().unwrap().parse().unwrap();
+        let c: f64 = s.first.unit_id[1..]
+            .split('-')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         s.resources.peak_rss_mb = Some(200.0 + 150.0 * c);
         s.resources.peak_ram_used_mb = Some(4000.0 + 150.0 * c);
     }
@@ -176,10 +181,18 @@ fn add_quality_columns(frame: &mut DataFrame) {
     let lo: Vec<Option<f64>> = rate.iter().map(|r| r.map(|r| (r - 0.1).max(0.0))).collect();
     let hi: Vec<Option<f64>> = rate.iter().map(|r| r.map(|r| (r + 0.1).min(1.0))).collect();
     let cases: Vec<Option<i64>> = rate.iter().map(|r| r.map(|_| 40)).collect();
-    frame.with_column(Column::new("pass_rate".into(), rate)).unwrap();
-    frame.with_column(Column::new("pass_rate_lo".into(), lo)).unwrap();
-    frame.with_column(Column::new("pass_rate_hi".into(), hi)).unwrap();
-    frame.with_column(Column::new("n_cases".into(), cases)).unwrap();
+    frame
+        .with_column(Column::new("pass_rate".into(), rate))
+        .unwrap();
+    frame
+        .with_column(Column::new("pass_rate_lo".into(), lo))
+        .unwrap();
+    frame
+        .with_column(Column::new("pass_rate_hi".into(), hi))
+        .unwrap();
+    frame
+        .with_column(Column::new("n_cases".into(), cases))
+        .unwrap();
 }
 
 fn samples(spec: &Spec) -> Vec<SampleRow> {

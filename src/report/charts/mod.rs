@@ -58,7 +58,12 @@ pub fn write_all(
             "Quality vs speed",
             &pareto_chart(candidates),
         )?,
-        render(dir, "memory", "Peak memory", &memory_chart(candidates, profile))?,
+        render(
+            dir,
+            "memory",
+            "Peak memory",
+            &memory_chart(candidates, profile),
+        )?,
         render(
             dir,
             "quality_categories",

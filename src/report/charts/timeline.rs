@@ -68,7 +68,10 @@ impl Timeline {
     where
         DB::ErrorType: 'static,
     {
-        let values = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+        let values = panel
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1));
         let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
