@@ -31,6 +31,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Apply the (current) suite checks again to the answers a run stored; no model is loaded.
     Rescore(RescoreArgs),
+    /// Report on runs: report.md, report.html and charts/, with a recommendation.
+    Report(ReportArgs),
     /// Results from other tools, as run directories.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -128,6 +130,32 @@ pub struct RunArgs {
     /// Show llama.cpp's own log lines.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Do not write report.md, report.html and charts/ into the run directory.
+    #[arg(long = "no-report")]
+    pub no_report: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run directories (several: merged into one report).
+    #[arg(required = true, value_name = "RUN_DIR")]
+    pub run_dirs: Vec<PathBuf>,
+    /// Where report.md, report.html and charts/ go (default: the run directory
+    /// when there is one, else ./report).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Device profile for the budget, fit and roofline (default: the run's host).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Extra device profiles (TOML); default $EDGEBENCH_PROFILES, else ~/.config/edgebench/profiles.toml.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+    /// Targets for the recommendation (TOML); default: a voice assistant.
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Add a table of changes against this baseline (run directory or saved name).
+    #[arg(long, value_name = "RUN_DIR|NAME")]
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -205,4 +233,13 @@ pub struct ModelsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Say whether each model fits this device profile (e.g. jetson-orin-nx-16gb, host).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Extra device profiles (TOML), as for `report`.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+    /// Context for the fit estimate's KV cache, tokens.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub ctx: u64,
 }

@@ -4,7 +4,9 @@ use serde::Serialize;
 
 use crate::cli::ModelsArgs;
 use crate::error::{exit, UsageError};
+use crate::fit::{estimate, FitEstimate, FitVerdict};
 use crate::gguf::read_gguf_info;
+use crate::profiles;
 use crate::runner::sha256_file;
 
 #[derive(Debug, Serialize)]
@@ -17,9 +19,28 @@ struct ModelLine {
     n_ctx_train: Option<u64>,
     chat_template: bool,
     sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fit: Option<FitLine>,
+}
+
+/// `--profile`: the estimate and the verdict against the profile's budget.
+#[derive(Debug, Serialize)]
+struct FitLine {
+    profile: String,
+    budget_bytes: u64,
+    estimate: FitEstimate,
+    share_of_budget: f64,
+    verdict: FitVerdict,
 }
 
 pub fn run(args: &ModelsArgs) -> Result<i32> {
+    let profile = match &args.profile {
+        Some(name) => {
+            let all = profiles::all(args.profiles.as_deref(), profiles::this_host())?;
+            Some(profiles::find(&all, name)?)
+        }
+        None => None,
+    };
     let mut lines = Vec::new();
     for path in &args.paths {
         let info = read_gguf_info(path).map_err(|e| UsageError::new(e.to_string()))?;
@@ -43,6 +64,17 @@ pub fn run(args: &ModelsArgs) -> Result<i32> {
             n_ctx_train: info.context_length,
             chat_template: info.has_chat_template,
             sha256,
+            fit: profile.as_ref().map(|p| {
+                let e = estimate(&info, args.ctx);
+                let budget = p.budget_bytes();
+                FitLine {
+                    profile: p.name.clone(),
+                    budget_bytes: budget as u64,
+                    share_of_budget: e.total_bytes as f64 / budget,
+                    verdict: FitVerdict::of(e.total_bytes as f64, budget),
+                    estimate: e,
+                }
+            }),
         });
     }
     if args.json {
@@ -76,5 +108,44 @@ pub fn run(args: &ModelsArgs) -> Result<i32> {
                 .unwrap_or_default()
         );
     }
+    if let Some(p) = &profile {
+        print_fit(&lines, p, args.ctx);
+    }
     Ok(exit::OK)
+}
+
+fn print_fit(lines: &[ModelLine], profile: &profiles::Profile, ctx: u64) {
+    let mib = |b: u64| b as f64 / 1048576.0;
+    println!(
+        "\nfit on {} (budget {:.0} MiB, context {ctx} tokens; tight above {:.0}% of the budget):",
+        profile.name,
+        profile.budget_bytes() / 1048576.0,
+        crate::fit::TIGHT_SHARE * 100.0
+    );
+    println!(
+        "{:<40} {:>11} {:>9} {:>12} {:>13} {:>17} {:>7}  verdict",
+        "model",
+        "weights MiB",
+        "KV MiB",
+        "overhead MiB",
+        "predicted MiB",
+        "rule of thumb MiB",
+        "budget"
+    );
+    for l in lines {
+        let Some(f) = &l.fit else { continue };
+        let e = &f.estimate;
+        println!(
+            "{:<40} {:>11.1} {:>9.1} {:>12.1} {:>13.1} {:>17} {:>6.1}%  {}",
+            l.path,
+            mib(e.weights_bytes),
+            mib(e.kv_cache_bytes),
+            mib(e.overhead_bytes),
+            mib(e.total_bytes),
+            e.rule_of_thumb_bytes
+                .map_or("-".into(), |b| format!("{:.1}", mib(b))),
+            f.share_of_budget * 100.0,
+            f.verdict.as_str()
+        );
+    }
 }

@@ -1,10 +1,206 @@
-//! Presentation of stored results. Reads rows; computes nothing but layout.
+//! Presentation of stored results: the comparison table printed at the end of a
+//! run, summary.md, and `edgebench report` (report.md, report.html, charts/).
+//! Reads stored rows only; figures are gathered in `candidates`, judged in
+//! `recommend`, drawn in `charts` and written by `markdown` and `html`.
+mod candidates;
+mod charts;
+mod document;
+mod html;
+mod load;
+mod markdown;
 mod quality_table;
+pub mod recommend;
 mod stability_table;
 mod table;
 mod warnings;
 
+pub use candidates::Candidate;
+pub use html::escape_html;
 pub use quality_table::{quality_markdown, quality_table};
 pub use stability_table::{stability_markdown, stability_table};
 pub use table::{comparison_table, escape_md, markdown_summary};
 pub use warnings::measurement_warnings;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::cli::ReportArgs;
+use crate::compare::{compare_runs, load_runs, GateSettings};
+use crate::error::{exit, UsageError};
+use crate::profiles::{self, Profile};
+use crate::results::write_atomic;
+use recommend::{recommend, Facts, Targets};
+
+/// What to report on and how.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    pub run_dirs: Vec<PathBuf>,
+    pub out: PathBuf,
+    /// None: the machine the first run was measured on (`host`).
+    pub profile: Option<String>,
+    pub profiles_file: Option<PathBuf>,
+    /// None: the built-in voice-assistant targets.
+    pub targets: Option<PathBuf>,
+    /// A run directory or saved baseline name: adds the delta table.
+    pub baseline: Option<String>,
+}
+
+/// What was written.
+#[derive(Debug)]
+pub struct ReportOutput {
+    pub html: PathBuf,
+    pub markdown: PathBuf,
+    pub charts: usize,
+    pub candidates: Vec<Candidate>,
+    pub best: Option<String>,
+}
+
+pub fn run(args: &ReportArgs) -> Result<i32> {
+    let out = match (&args.out, args.run_dirs.as_slice()) {
+        (Some(out), _) => out.clone(),
+        (None, [one]) => one.clone(),
+        (None, _) => PathBuf::from("report"),
+    };
+    let options = ReportOptions {
+        run_dirs: args.run_dirs.clone(),
+        out,
+        profile: args.profile.clone(),
+        profiles_file: args.profiles.clone(),
+        targets: args.targets.clone(),
+        baseline: args.baseline.clone(),
+    };
+    let started = Instant::now();
+    let written = write_report(&options)?;
+    println!(
+        "report: {} ({} candidates, {} charts, {:.2} s)",
+        written.html.display(),
+        written.candidates.len(),
+        written.charts,
+        started.elapsed().as_secs_f64()
+    );
+    println!("        {}", written.markdown.display());
+    if let Some(best) = &written.best {
+        println!("best: {best}");
+    }
+    Ok(exit::OK)
+}
+
+pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
+    if options.run_dirs.is_empty() {
+        return Err(UsageError::new("report: give at least one run directory").into());
+    }
+    let targets = match &options.targets {
+        Some(path) => Targets::load(path)?,
+        None => Targets::voice_assistant(),
+    };
+    let runs: Vec<load::RunData> = options
+        .run_dirs
+        .iter()
+        .map(|d| load::load_run(d))
+        .collect::<Result<_>>()?;
+    let profile = choose_profile(options, &runs)?;
+    let deltas = match &options.baseline {
+        Some(baseline) => {
+            let base = load_runs(baseline)?;
+            let dirs: Vec<String> = options
+                .run_dirs
+                .iter()
+                .map(|d| d.to_string_lossy().into_owned())
+                .collect();
+            let this = load_runs(&dirs.join(","))?;
+            Some(compare_runs(&base, &this, &[], &GateSettings::default()))
+        }
+        None => None,
+    };
+    let candidates = candidates::gather(&runs, &profile);
+    let facts: Vec<Facts> = candidates
+        .iter()
+        .map(|c| Facts {
+            label: c.label.clone(),
+            status: c.status.clone(),
+            tg_tps: c.tg_tps.map(|s| s.mean),
+            latency_50_ms: c.latency_50_ms,
+            memory_share: c.memory_share(&profile),
+            quality: c.quality,
+        })
+        .collect();
+    let recommendation = recommend(&facts, &targets);
+    let warnings: Vec<String> = runs
+        .iter()
+        .flat_map(|r| measurement_warnings(&r.summary))
+        .collect();
+    let charts = charts::write_all(&options.out.join("charts"), &candidates, &runs, &profile)?;
+    let run_lines: Vec<(String, String)> = runs.iter().map(describe_run).collect();
+    let blocks = document::build(&document::Inputs {
+        runs: &run_lines,
+        candidates: &candidates,
+        profile: &profile,
+        targets: &targets,
+        recommendation: &recommendation,
+        deltas: deltas
+            .as_deref()
+            .zip(options.baseline.as_deref())
+            .map(|(d, b)| (b, d)),
+        warnings: &warnings,
+        charts: &charts,
+    });
+    let ids: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    let title = format!("edgebench report: {}", ids.join(", "));
+    let html_path = options.out.join("report.html");
+    let md_path = options.out.join("report.md");
+    let html = html::render(&title, &blocks);
+    write_atomic(&html_path, |f| Ok(f.write_all(html.as_bytes())?))?;
+    let md = markdown::render(&title, &blocks);
+    write_atomic(&md_path, |f| Ok(f.write_all(md.as_bytes())?))?;
+    Ok(ReportOutput {
+        html: html_path,
+        markdown: md_path,
+        charts: charts.len(),
+        best: recommendation
+            .best()
+            .map(|a| candidates[a.index].label.clone()),
+        candidates,
+    })
+}
+
+/// --profile NAME from the built-in and file profiles; else the machine the
+/// first run was measured on (a `host` profile from a profiles file wins, so its
+/// bandwidth can be given once).
+fn choose_profile(options: &ReportOptions, runs: &[load::RunData]) -> Result<Profile> {
+    let run_host = runs[0].manifest.as_ref().map(|m| {
+        let unified = m.sampling.as_ref().is_some_and(|s| s.unified_memory);
+        Profile::host(&m.host, unified)
+    });
+    let host = run_host.unwrap_or_else(profiles::this_host);
+    let file = options.profiles_file.as_deref();
+    let all = profiles::all(file, host.clone())?;
+    Ok(match &options.profile {
+        Some(name) => profiles::find(&all, name)?,
+        None => profiles::find(&all, "host").unwrap_or(host),
+    })
+}
+
+fn describe_run(run: &load::RunData) -> (String, String) {
+    let about = match &run.manifest {
+        Some(m) => format!(
+            "{} on {} ({}, {} CPUs, {:.1} GiB RAM), edgebench {} {}, state {}",
+            m.started_at,
+            m.host.hostname.as_deref().unwrap_or("?"),
+            m.host.cpu_model,
+            m.host.logical_cpus,
+            m.host.ram_total_bytes as f64 / (1u64 << 30) as f64,
+            m.edgebench.version,
+            m.edgebench.git_commit,
+            m.state
+        ),
+        None => format!("{} (no manifest.json)", display(&run.dir)),
+    };
+    (run.label.clone(), about)
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -29,20 +29,8 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
     for unit in units {
         let rows: Vec<&SummaryRow> = summary.iter().filter(|r| r.first.unit_id == unit).collect();
         let first = &rows[0].first;
-        // The first engine test of each kind, and the median over the user-path prompts.
-        let engine = |prefix: &str, metric: &str| {
-            rows.iter()
-                .find(|r| r.first.mode == "engine" && r.first.test.starts_with(prefix))
-                .and_then(|r| r.spread(metric))
-        };
-        let user_path = |metric: &str| {
-            let means: Vec<f64> = rows
-                .iter()
-                .filter(|r| r.first.mode == "user_path")
-                .filter_map(|r| r.spread(metric).map(|s| s.median))
-                .collect();
-            Spread::of(&means).map(|s| s.median)
-        };
+        let engine = |prefix: &str, metric: &str| engine_spread(&rows, prefix, metric);
+        let user_path = |metric: &str| user_path_median(&rows, metric);
         let failure = rows.iter().find(|r| r.status != "ok");
         lines.push(vec![
             first.candidate.clone(),
@@ -64,6 +52,23 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
         ]);
     }
     render(&header, &lines)
+}
+
+/// The first engine test whose name starts with `prefix` (`pp`, `tg`): its spread of `metric`.
+pub fn engine_spread(rows: &[&SummaryRow], prefix: &str, metric: &str) -> Option<Spread> {
+    rows.iter()
+        .find(|r| r.first.mode == "engine" && r.first.test.starts_with(prefix))
+        .and_then(|r| r.spread(metric))
+}
+
+/// The median over the user-path prompts of each prompt's median of `metric`.
+pub fn user_path_median(rows: &[&SummaryRow], metric: &str) -> Option<f64> {
+    let medians: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.first.mode == "user_path")
+        .filter_map(|r| r.spread(metric).map(|s| s.median))
+        .collect();
+    Spread::of(&medians).map(|s| s.median)
 }
 
 /// summary.md: every summary row, mean ± stddev of the test's headline metric.
@@ -131,8 +136,14 @@ fn opt(v: Option<f64>) -> String {
 }
 
 /// Text from models, files or configs must not break (or inject into) a table.
+/// `&` first so that an entity typed in a name shows as typed; brackets and
+/// backticks so that a name cannot become a link or code.
 pub fn escape_md(s: &str) -> String {
     s.replace('\\', "\\\\")
+        .replace('&', "&amp;")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+        .replace('`', "\\`")
         .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -4,6 +4,7 @@ mod atomic;
 mod frame;
 mod frame_stability;
 pub mod manifest;
+mod read;
 mod rows;
 mod summary;
 
@@ -13,5 +14,6 @@ pub use frame::{
     write_parquet,
 };
 pub use frame_stability::{stability_frame, stability_summary_frame};
+pub use read::{read_summary, Columns};
 pub use rows::{ModelMeta, QualityRow, ResourceSummary, SpeedRow, StabilityRow, UnitRecord};
 pub use summary::{attach_resources, summarize, MetricSpread, SummaryRow, SUMMARY_METRICS};

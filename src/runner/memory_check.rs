@@ -16,20 +16,21 @@ pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
     if cfg!(feature = "cuda") && config.n_gpu_layers > 0 && !unified {
         return Ok(());
     }
-    let Some(kv_bytes) = info.kv_cache_bytes(config.n_ctx as u64) else {
+    let Some((weights_bytes, kv_bytes)) = crate::fit::weights_and_kv(&info, config.n_ctx as u64)
+    else {
         return Ok(());
     };
     let mut system = sysinfo::System::new();
     system.refresh_memory();
     let available = system.available_memory();
-    let needed = kv_bytes.saturating_add(info.tensor_bytes);
+    let needed = kv_bytes.saturating_add(weights_bytes);
     if available > 0 && needed > available {
         return Err(format!(
             "{}: a context of {} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller --ctx",
             path.display(),
             config.n_ctx,
             needed as f64 / GIB,
-            info.tensor_bytes as f64 / GIB,
+            weights_bytes as f64 / GIB,
             kv_bytes as f64 / GIB,
             available as f64 / GIB
         ));

@@ -157,8 +157,29 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         )?;
         status = status.max(verdict);
     }
+    if !args.no_report {
+        write_run_report(&run_dir, args.baseline.as_deref());
+    }
     println!("\nresults: {}", run_dir.display());
     Ok(status)
+}
+
+/// The report in the run directory. Its failure is a warning: the run's results
+/// are already written and stay valid.
+fn write_run_report(run_dir: &Path, baseline: Option<&str>) {
+    let options = crate::report::ReportOptions {
+        run_dirs: vec![run_dir.to_path_buf()],
+        out: run_dir.to_path_buf(),
+        baseline: baseline.map(str::to_string),
+        ..Default::default()
+    };
+    match crate::report::write_report(&options) {
+        Ok(written) => println!("report: {}", written.html.display()),
+        Err(e) => eprintln!(
+            "warning: no report written ({e:#}); the results are complete: run `edgebench report {}` to retry",
+            run_dir.display()
+        ),
+    }
 }
 
 fn gate_settings(args: &RunArgs) -> Result<crate::compare::GateSettings, UsageError> {

@@ -1,0 +1,199 @@
+//! One line per candidate x configuration x run: the figures every table, chart
+//! and the recommendation read, gathered once from the stored rows.
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::load::{QualityRow, RunData};
+use super::table::{engine_spread, user_path_median};
+use crate::fit::{estimate, roofline_tg_tps, FitEstimate, FitVerdict};
+use crate::gguf::read_gguf_info;
+use crate::profiles::Profile;
+use crate::results::SummaryRow;
+use crate::stats::Spread;
+
+const MIB: f64 = 1048576.0;
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub test: String,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Candidate {
+    pub run: String,
+    pub unit_id: String,
+    pub name: String,
+    /// Unique in the report: the name, plus the configuration and run when needed.
+    pub label: String,
+    pub model_file: String,
+    pub arch: String,
+    pub quant: String,
+    pub params: u64,
+    pub size_bytes: u64,
+    pub config: String,
+    pub n_ctx: u64,
+    pub pp_tps: Option<Spread>,
+    pub tg_tps: Option<Spread>,
+    pub ttft_ms: Option<f64>,
+    pub latency_50_ms: Option<f64>,
+    /// See `measured_memory_mb`.
+    pub peak_memory_mb: Option<f64>,
+    /// Mean of the suites' overall pass rates; None: no quality suite ran.
+    pub quality: Option<f64>,
+    pub quality_rows: Vec<QualityRow>,
+    /// `ok`, or the first failure's status.
+    pub status: String,
+    pub failures: Vec<Failure>,
+    /// From the GGUF header, when the model file is still where the run found it.
+    pub fit: Option<FitEstimate>,
+    pub fit_verdict: Option<FitVerdict>,
+    pub roofline_tps: Option<f64>,
+}
+
+impl Candidate {
+    /// tg tok/s as a share of the profile's roofline.
+    pub fn roofline_share(&self) -> Option<f64> {
+        Some(self.tg_tps?.mean / self.roofline_tps?)
+    }
+
+    pub fn memory_share(&self, profile: &Profile) -> Option<f64> {
+        Some(self.peak_memory_mb? * MIB / profile.budget_bytes())
+    }
+
+    pub fn predicted_mb(&self) -> Option<f64> {
+        self.fit.as_ref().map(|f| f.total_bytes as f64 / MIB)
+    }
+}
+
+/// Every candidate of every run, in run order then unit order.
+pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<Candidate> {
+    let mut headers = HashMap::new();
+    let mut out = Vec::new();
+    for run in runs {
+        let mut units: Vec<&str> = Vec::new();
+        for row in &run.summary {
+            if !units.contains(&row.first.unit_id.as_str()) {
+                units.push(&row.first.unit_id);
+            }
+        }
+        for unit in units {
+            let rows: Vec<&SummaryRow> = run
+                .summary
+                .iter()
+                .filter(|r| r.first.unit_id == unit)
+                .collect();
+            let quality: Vec<QualityRow> = run
+                .quality
+                .iter()
+                .filter(|q| q.unit_id == unit)
+                .cloned()
+                .collect();
+            out.push(candidate(run, &rows, quality, profile, &mut headers));
+        }
+    }
+    label(&mut out, runs.len() > 1);
+    out
+}
+
+fn candidate(
+    run: &RunData,
+    rows: &[&SummaryRow],
+    quality_rows: Vec<QualityRow>,
+    profile: &Profile,
+    headers: &mut HashMap<String, Option<crate::gguf::GgufInfo>>,
+) -> Candidate {
+    let first = &rows[0].first;
+    let failures: Vec<Failure> = rows
+        .iter()
+        .filter(|r| r.status != "ok")
+        .map(|r| Failure {
+            test: r.first.test.clone(),
+            status: r.status.clone(),
+            error: r.error.clone(),
+        })
+        .collect();
+    let overall: Vec<f64> = quality_rows
+        .iter()
+        .filter(|q| q.category.is_none())
+        .map(|q| q.pass_rate)
+        .collect();
+    let n_ctx = rows.iter().map(|r| r.first.n_ctx as u64).max().unwrap_or(0);
+    let info = headers
+        .entry(first.model_file.clone())
+        .or_insert_with(|| read_gguf_info(Path::new(&first.model_file)).ok());
+    let fit = info.as_ref().map(|i| estimate(i, n_ctx));
+    let budget = profile.budget_bytes();
+    let bytes_per_token = fit
+        .as_ref()
+        .map_or(first.size_bytes, |f: &FitEstimate| f.weights_bytes);
+    Candidate {
+        run: run.label.clone(),
+        unit_id: first.unit_id.clone(),
+        name: first.candidate.clone(),
+        label: first.candidate.clone(),
+        model_file: first.model_file.clone(),
+        arch: first.arch.clone(),
+        quant: first.quant.clone(),
+        params: first.params,
+        size_bytes: first.size_bytes,
+        config: format!(
+            "t={} ngl={} b={} fa={}",
+            first.n_threads, first.n_gpu_layers, first.n_batch, first.flash_attn
+        ),
+        n_ctx,
+        pp_tps: engine_spread(rows, "pp", "pp_tps"),
+        tg_tps: engine_spread(rows, "tg", "tg_tps"),
+        ttft_ms: user_path_median(rows, "ttft_ms"),
+        latency_50_ms: user_path_median(rows, "latency_50_ms"),
+        peak_memory_mb: measured_memory_mb(rows, profile),
+        quality: (!overall.is_empty()).then(|| overall.iter().sum::<f64>() / overall.len() as f64),
+        quality_rows,
+        status: failures.first().map_or("ok".into(), |f| f.status.clone()),
+        failures,
+        fit_verdict: fit
+            .as_ref()
+            .map(|f| FitVerdict::of(f.total_bytes as f64, budget)),
+        fit,
+        roofline_tps: profile
+            .bandwidth_bytes_per_s()
+            .and_then(|b| roofline_tg_tps(b, bytes_per_token)),
+    }
+}
+
+/// What counts against the profile's budget: on a discrete GPU the GPU memory
+/// in use (when NVML measured it), else the measuring process's peak resident
+/// set (weights are memory-mapped, so it includes the pages read), else the
+/// system's RAM in use.
+pub fn measured_memory_mb(rows: &[&SummaryRow], profile: &Profile) -> Option<f64> {
+    let max =
+        |get: fn(&SummaryRow) -> Option<f64>| rows.iter().filter_map(|r| get(r)).reduce(f64::max);
+    let vram = max(|r| r.resources.peak_vram_mb);
+    let rss = max(|r| r.resources.peak_rss_mb);
+    let ram = max(|r| r.resources.peak_ram_used_mb);
+    if !profile.unified && vram.is_some() {
+        return vram;
+    }
+    rss.or(ram)
+}
+
+/// Names repeat across configurations and runs: add what tells them apart.
+fn label(candidates: &mut [Candidate], several_runs: bool) {
+    let keys: Vec<(String, String)> = candidates
+        .iter()
+        .map(|c| (c.run.clone(), c.name.clone()))
+        .collect();
+    for c in candidates.iter_mut() {
+        let same_name = keys
+            .iter()
+            .filter(|(run, name)| *run == c.run && *name == c.name)
+            .count();
+        if same_name > 1 {
+            c.label = format!("{} [{}]", c.name, c.config);
+        }
+        if several_runs {
+            c.label = format!("{} @{}", c.label, c.run);
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! Every chart of the report, each written as PNG and SVG. The data is chosen
+//! here from the candidates' figures; the drawing files only draw.
+mod bars;
+mod pareto;
+mod style;
+mod timeline;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::candidates::Candidate;
+use super::load::{RunData, Samples};
+use crate::profiles::Profile;
+use crate::results::write_atomic;
+use bars::{Bar, BarChart, BarPanel};
+use pareto::{Pareto, Point};
+use timeline::{Panel, Series, Timeline};
+
+/// A chart drawn on any plotters backend (the same code makes the PNG and the SVG).
+pub trait Draw {
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// A written chart: charts/<name>.png and charts/<name>.svg.
+#[derive(Debug, Clone)]
+pub struct ChartFile {
+    pub name: String,
+    pub title: String,
+    /// The SVG text, for embedding in report.html.
+    pub svg: String,
+}
+
+/// Timeline points per series: enough for a 960-pixel-wide chart; each point is
+/// the highest value of its slice of time, so short peaks stay visible.
+const TIMELINE_POINTS: usize = 1200;
+
+pub fn write_all(
+    dir: &Path,
+    candidates: &[Candidate],
+    runs: &[RunData],
+    profile: &Profile,
+) -> Result<Vec<ChartFile>> {
+    style::register_font();
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut files = vec![
+        render(dir, "tg_tps", "Generation speed", &tg_chart(candidates))?,
+        render(dir, "latency", "Latency", &latency_chart(candidates))?,
+        render(
+            dir,
+            "quality_vs_speed",
+            "Quality vs speed",
+            &pareto_chart(candidates),
+        )?,
+        render(
+            dir,
+            "memory",
+            "Peak memory",
+            &memory_chart(candidates, profile),
+        )?,
+        render(
+            dir,
+            "quality_categories",
+            "Quality per category",
+            &quality_chart(candidates),
+        )?,
+    ];
+    for (i, run) in runs.iter().enumerate() {
+        let name = if runs.len() == 1 {
+            "timeline".to_string()
+        } else {
+            format!("timeline-{}", i + 1)
+        };
+        let chart = timeline_chart(run, candidates);
+        files.push(render(dir, &name, &chart.title.clone(), &chart)?);
+    }
+    Ok(files)
+}
+
+fn render(dir: &Path, name: &str, title: &str, chart: &impl Draw) -> Result<ChartFile> {
+    let (w, h) = chart.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    write_atomic(&dir.join(format!("{name}.svg")), |f| {
+        Ok(f.write_all(svg.as_bytes())?)
+    })?;
+    // Drawn beside the final name, then renamed: no half-written PNG.
+    let tmp = dir.join(format!(".{name}.tmp.png"));
+    {
+        let root = BitMapBackend::new(&tmp, (w, h)).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    std::fs::rename(&tmp, dir.join(format!("{name}.png")))?;
+    Ok(ChartFile {
+        name: name.to_string(),
+        title: title.to_string(),
+        svg,
+    })
+}
+
+/// A titled empty frame saying why there is nothing to draw.
+fn draw_not_measured<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    why: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, h) = area.dim_in_pixel();
+    area.draw(&Rectangle::new(
+        [(1, 1), (w as i32 - 2, h as i32 - 2)],
+        style::GREY.stroke_width(1),
+    ))?;
+    area.draw(&Text::new(
+        title.to_string(),
+        (16, 14),
+        (style::FONT, style::TITLE_SIZE).into_font(),
+    ))?;
+    area.draw(&Text::new(
+        why.to_string(),
+        (16, h as i32 / 2),
+        (style::FONT, style::LABEL_SIZE + 2)
+            .into_font()
+            .color(&style::GREY),
+    ))?;
+    Ok(())
+}
+
+fn tg_chart(candidates: &[Candidate]) -> BarChart {
+    let bars = candidates
+        .iter()
+        .map(|c| Bar {
+            label: c.label.clone(),
+            value: c.tg_tps.map(|s| s.mean),
+            low: c.tg_tps.filter(|s| s.n > 1).map(|s| s.mean - s.stddev),
+            high: c.tg_tps.filter(|s| s.n > 1).map(|s| s.mean + s.stddev),
+            ..Default::default()
+        })
+        .collect();
+    BarChart {
+        panels: vec![BarPanel {
+            title: "Generation tok/s (mean ± sd over repetitions)".into(),
+            axis: "tg tok/s".into(),
+            bars,
+            ..Default::default()
+        }],
+    }
+}
+
+fn latency_chart(candidates: &[Candidate]) -> BarChart {
+    let panel = |title: &str, get: fn(&Candidate) -> Option<f64>, group: usize| BarPanel {
+        title: title.into(),
+        axis: "ms".into(),
+        bars: candidates
+            .iter()
+            .map(|c| Bar {
+                label: c.label.clone(),
+                value: get(c),
+                group,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    BarChart {
+        panels: vec![
+            panel("Time to first token", |c| c.ttft_ms, 0),
+            panel("Latency to the 50th token", |c| c.latency_50_ms, 1),
+        ],
+    }
+}
+
+fn pareto_chart(candidates: &[Candidate]) -> Pareto {
+    Pareto {
+        points: candidates
+            .iter()
+            .filter_map(|c| {
+                Some(Point {
+                    label: c.label.clone(),
+                    tg_tps: c.tg_tps?.mean,
+                    quality: c.quality?,
+                })
+            })
+            .collect(),
+    }
+}
+
+fn memory_chart(candidates: &[Candidate], profile: &Profile) -> BarChart {
+    let budget_mb = profile.budget_bytes() / 1048576.0;
+    BarChart {
+        panels: vec![BarPanel {
+            title: format!("Peak memory, budget of {}", profile.name),
+            axis: "MiB".into(),
+            bars: candidates
+                .iter()
+                .map(|c| Bar {
+                    label: c.label.clone(),
+                    value: c.peak_memory_mb,
+                    marker: c.predicted_mb(),
+                    ..Default::default()
+                })
+                .collect(),
+            line: Some((budget_mb, format!("budget {budget_mb:.0} MiB"))),
+            marker_name: Some("predicted (GGUF)".into()),
+            x_max: None,
+        }],
+    }
+}
+
+fn quality_chart(candidates: &[Candidate]) -> BarChart {
+    let mut categories: Vec<String> = Vec::new();
+    let mut bars = Vec::new();
+    for c in candidates {
+        for q in &c.quality_rows {
+            let Some(category) = &q.category else {
+                continue;
+            };
+            let key = format!("{}/{category}", q.suite);
+            let group = match categories.iter().position(|k| *k == key) {
+                Some(g) => g,
+                None => {
+                    categories.push(key.clone());
+                    categories.len() - 1
+                }
+            };
+            bars.push(Bar {
+                label: format!("{} · {key}", c.label),
+                value: Some(q.pass_rate),
+                low: q.pass_rate_lo,
+                high: q.pass_rate_hi,
+                group,
+                ..Default::default()
+            });
+        }
+    }
+    BarChart {
+        panels: vec![BarPanel {
+            title: if bars.is_empty() {
+                "Quality per category: n/a (no quality suite)".into()
+            } else {
+                "Pass rate per category (95% interval)".into()
+            },
+            axis: "pass rate".into(),
+            bars,
+            x_max: Some(1.0),
+            ..Default::default()
+        }],
+    }
+}
+
+fn timeline_chart(run: &RunData, candidates: &[Candidate]) -> Timeline {
+    let s = &run.samples;
+    let memory: Vec<Series> = [
+        ("RAM used", "ram_used_mb"),
+        ("process RSS", "process_rss_mb"),
+    ]
+    .iter()
+    .map(|(name, metric)| Series {
+        name: name.to_string(),
+        points: series(s, |m| m == *metric, Reduce::Max),
+    })
+    .chain(std::iter::once(Series {
+        name: "VRAM used".into(),
+        points: series(
+            s,
+            |m| m.starts_with("gpu") && m.ends_with("_mem_used_mb"),
+            Reduce::Sum,
+        ),
+    }))
+    .filter(|s| !s.points.is_empty())
+    .collect();
+    let temperature = Series {
+        name: "hottest sensor".into(),
+        points: series(
+            s,
+            |m| m.starts_with("temp_") && m.ends_with("_c"),
+            Reduce::Max,
+        ),
+    };
+    // The whole-module rail where there is one, else the GPUs' own power.
+    let module_rail = ["power_VDD_IN_mw", "power_POM_5V_IN_mw"]
+        .into_iter()
+        .find(|r| s.metric.iter().any(|m| m == r));
+    let power = Series {
+        name: module_rail.map_or("GPU power".into(), |r| r.to_string()),
+        points: series(
+            s,
+            |m| match module_rail {
+                Some(r) => m == r,
+                None => m.starts_with("power_gpu") && m.ends_with("_mw"),
+            },
+            Reduce::Sum,
+        )
+        .into_iter()
+        .map(|(t, mw)| (t, mw / 1000.0))
+        .collect(),
+    };
+    let nonempty = |s: Series| -> Vec<Series> {
+        if s.points.is_empty() {
+            Vec::new()
+        } else {
+            vec![s]
+        }
+    };
+    let mut boundaries = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (t, unit) in s.t_s.iter().zip(&s.unit_id) {
+        if let Some(u) = unit.as_deref() {
+            if !seen.contains(&u) {
+                seen.push(u);
+                let label = candidates
+                    .iter()
+                    .find(|c| c.run == run.label && c.unit_id == u)
+                    .map_or(u.to_string(), |c| c.label.clone());
+                boundaries.push((*t, label));
+            }
+        }
+    }
+    Timeline {
+        title: format!("Resources over run {}", run.label),
+        panels: vec![
+            Panel {
+                title: "Memory".into(),
+                unit: "MiB".into(),
+                series: memory,
+            },
+            Panel {
+                title: "Temperature".into(),
+                unit: "°C".into(),
+                series: nonempty(temperature),
+            },
+            Panel {
+                title: "Power".into(),
+                unit: "W".into(),
+                series: nonempty(power),
+            },
+        ],
+        boundaries,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Reduce {
+    Max,
+    Sum,
+}
+
+/// One value per tick of the metrics `pick` selects (their max or sum), thinned to
+/// TIMELINE_POINTS by keeping each time slice's highest value.
+fn series(s: &Samples, pick: impl Fn(&str) -> bool, reduce: Reduce) -> Vec<(f64, f64)> {
+    let mut ticks: Vec<(f64, f64)> = Vec::new();
+    for i in 0..s.t_s.len() {
+        if !pick(&s.metric[i]) {
+            continue;
+        }
+        let (t, v) = (s.t_s[i], s.value[i]);
+        match ticks.last_mut() {
+            Some(last) if last.0 == t => {
+                last.1 = match reduce {
+                    Reduce::Max => last.1.max(v),
+                    Reduce::Sum => last.1 + v,
+                }
+            }
+            _ => ticks.push((t, v)),
+        }
+    }
+    ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if ticks.len() <= TIMELINE_POINTS {
+        return ticks;
+    }
+    let per = ticks.len().div_ceil(TIMELINE_POINTS);
+    ticks
+        .chunks(per)
+        .map(|chunk| {
+            let top = chunk.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            (chunk[0].0, top)
+        })
+        .collect()
+}

@@ -1,0 +1,317 @@
+//! The report's content, once, as plain blocks of unescaped text; markdown.rs and
+//! html.rs each write it with their own escaping (as hyperfine's exporters do).
+use super::candidates::Candidate;
+use super::charts::ChartFile;
+use super::recommend::{Assessment, Recommendation, Targets};
+use crate::compare::{MetricComparison, Verdict};
+use crate::profiles::Profile;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub text: String,
+    /// The number behind the text, for sorting; None sorts as text.
+    pub sort: Option<f64>,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell {
+            text: s.into(),
+            sort: None,
+        }
+    }
+
+    fn number(v: Option<f64>, text: impl Fn(f64) -> String) -> Cell {
+        match v {
+            Some(v) if v.is_finite() => Cell {
+                text: text(v),
+                sort: Some(v),
+            },
+            _ => Cell::text("n/a"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub id: String,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Block {
+    Heading(String),
+    Paragraph(String),
+    List(Vec<String>),
+    Table(Table),
+    Chart(ChartFile),
+}
+
+pub struct Inputs<'a> {
+    pub runs: &'a [(String, String)],
+    pub candidates: &'a [Candidate],
+    pub profile: &'a Profile,
+    pub targets: &'a Targets,
+    pub recommendation: &'a Recommendation,
+    pub deltas: Option<(&'a str, &'a [MetricComparison])>,
+    pub warnings: &'a [String],
+    pub charts: &'a [ChartFile],
+}
+
+pub fn build(i: &Inputs) -> Vec<Block> {
+    let mut out = vec![Block::Heading("Runs".into())];
+    out.push(Block::List(
+        i.runs
+            .iter()
+            .map(|(id, about)| format!("{id}: {about}"))
+            .collect(),
+    ));
+    out.push(Block::Paragraph(profile_line(i.profile)));
+    out.push(Block::Heading("Recommendation".into()));
+    out.extend(recommendation(i));
+    let mut run_ids: Vec<&str> = Vec::new();
+    for c in i.candidates {
+        if !run_ids.contains(&c.run.as_str()) {
+            run_ids.push(&c.run);
+        }
+    }
+    for run in run_ids {
+        out.push(Block::Heading(format!("Comparison: run {run}")));
+        let these: Vec<&Candidate> = i.candidates.iter().filter(|c| c.run == run).collect();
+        out.push(Block::Table(comparison(run, &these, i.profile)));
+    }
+    let failures = failures(i.candidates);
+    if !failures.rows.is_empty() {
+        out.push(Block::Heading("Failures".into()));
+        out.push(Block::Table(failures));
+    }
+    if let Some((baseline, deltas)) = i.deltas {
+        out.push(Block::Heading(format!(
+            "Changes against baseline {baseline}"
+        )));
+        out.push(Block::Table(delta_table(deltas)));
+    }
+    if !i.warnings.is_empty() {
+        out.push(Block::Heading("Warnings".into()));
+        out.push(Block::List(i.warnings.to_vec()));
+    }
+    out.push(Block::Heading("Charts".into()));
+    out.extend(i.charts.iter().cloned().map(Block::Chart));
+    out
+}
+
+fn profile_line(p: &Profile) -> String {
+    format!(
+        "Device profile: {} ({}): budget {:.1} GiB of {:.1} GiB, {}, bandwidth {}.",
+        p.name,
+        p.description,
+        p.budget_bytes() / (1u64 << 30) as f64,
+        p.memory_gib,
+        if p.unified {
+            "unified memory (the GPU shares RAM)"
+        } else {
+            "memory not shared with a GPU"
+        },
+        p.bandwidth_gbs
+            .map_or("unknown (no roofline)".into(), |b| format!("{b} GB/s"))
+    )
+}
+
+fn recommendation(i: &Inputs) -> Vec<Block> {
+    let t = i.targets;
+    let mut targets = Vec::new();
+    let mut add = |v: Option<f64>, text: &dyn Fn(f64) -> String| {
+        if let Some(v) = v {
+            targets.push(text(v));
+        }
+    };
+    add(t.min_tg_tps, &|v| format!("tg ≥ {v} tok/s"));
+    add(t.max_latency_50_ms, &|v| {
+        format!("50-token latency ≤ {v} ms")
+    });
+    add(t.max_memory_share, &|v| {
+        format!("memory ≤ {:.0}% of the budget", v * 100.0)
+    });
+    add(t.min_quality, &|v| format!("quality ≥ {:.0}%", v * 100.0));
+    let name = t.name.as_deref().unwrap_or("targets");
+    let mut out = vec![Block::Paragraph(format!(
+        "Targets ({name}): {}.",
+        targets.join(", ")
+    ))];
+    let label = |a: &Assessment| i.candidates[a.index].label.clone();
+    let r = i.recommendation;
+    out.push(Block::Paragraph(match (r.best(), r.verified.is_empty()) {
+        (None, _) => "No candidate meets the targets.".into(),
+        (Some(best), false) => format!("Best: {} (meets every target).", label(best)),
+        (Some(best), true) => format!(
+            "Best, unverified: {} meets every measured target; not measured: {}.",
+            label(best),
+            best.not_measured().join(", ")
+        ),
+    }));
+    let mut lines: Vec<String> = Vec::new();
+    for (rank, a) in r.verified.iter().enumerate() {
+        lines.push(format!("{}. {}: meets every target", rank + 1, label(a)));
+    }
+    let offset = r.verified.len();
+    for (rank, a) in r.unverified.iter().enumerate() {
+        lines.push(format!(
+            "{}. {}: meets the measured targets; not measured: {}",
+            offset + rank + 1,
+            label(a),
+            a.not_measured().join(", ")
+        ));
+    }
+    if !lines.is_empty() {
+        out.push(Block::List(lines));
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for a in &r.rejected {
+        let mut why = a.missed().join("; ");
+        let unmeasured = a.not_measured();
+        if !unmeasured.is_empty() {
+            why.push_str(&format!(" (not measured: {})", unmeasured.join(", ")));
+        }
+        lines.push(format!("rejected: {}: {why}", label(a)));
+    }
+    if !lines.is_empty() {
+        out.push(Block::List(lines));
+    }
+    out
+}
+
+const COMPARISON_HEADER: [&str; 19] = [
+    "candidate",
+    "arch",
+    "quant",
+    "size MiB",
+    "params M",
+    "config",
+    "pp tok/s",
+    "tg tok/s",
+    "TTFT ms",
+    "50-tok ms",
+    "peak MiB",
+    "predicted MiB",
+    "rule of thumb MiB",
+    "fit",
+    "memory share",
+    "roofline tok/s",
+    "% of roofline",
+    "quality",
+    "status",
+];
+
+fn comparison(run: &str, candidates: &[&Candidate], profile: &Profile) -> Table {
+    let mib = |b: u64| b as f64 / 1048576.0;
+    let f0 = |v: f64| format!("{v:.0}");
+    let f1 = |v: f64| format!("{v:.1}");
+    let pct = |v: f64| format!("{:.0}%", v * 100.0);
+    let rows = candidates
+        .iter()
+        .map(|c| {
+            let rate = |s: Option<crate::stats::Spread>| match s {
+                Some(s) if s.n > 1 => Cell {
+                    text: format!("{:.1} ± {:.1}", s.mean, s.stddev),
+                    sort: Some(s.mean),
+                },
+                Some(s) => Cell::number(Some(s.mean), f1),
+                None => Cell::text("n/a"),
+            };
+            vec![
+                Cell::text(&c.label),
+                Cell::text(&c.arch),
+                Cell::text(&c.quant),
+                Cell::number(Some(mib(c.size_bytes)), f0),
+                Cell::number(Some(c.params as f64 / 1e6), f1),
+                Cell::text(&c.config),
+                rate(c.pp_tps),
+                rate(c.tg_tps),
+                Cell::number(c.ttft_ms, f0),
+                Cell::number(c.latency_50_ms, f0),
+                Cell::number(c.peak_memory_mb, f0),
+                Cell::number(c.predicted_mb(), f0),
+                Cell::number(
+                    c.fit.as_ref().and_then(|f| f.rule_of_thumb_bytes).map(mib),
+                    f0,
+                ),
+                Cell::text(c.fit_verdict.map_or("n/a", |v| v.as_str())),
+                Cell::number(c.memory_share(profile), pct),
+                Cell::number(c.roofline_tps, f0),
+                Cell::number(c.roofline_share(), pct),
+                Cell::number(c.quality, pct),
+                Cell::text(&c.status),
+            ]
+        })
+        .collect();
+    Table {
+        id: format!("comparison-{run}"),
+        header: COMPARISON_HEADER.to_vec(),
+        rows,
+    }
+}
+
+fn failures(candidates: &[Candidate]) -> Table {
+    let rows = candidates
+        .iter()
+        .flat_map(|c| {
+            c.failures.iter().map(|f| {
+                vec![
+                    Cell::text(&c.label),
+                    Cell::text(&c.run),
+                    Cell::text(&f.test),
+                    Cell::text(&f.status),
+                    Cell::text(f.error.as_deref().unwrap_or("")),
+                ]
+            })
+        })
+        .collect();
+    Table {
+        id: "failures".into(),
+        header: vec!["candidate", "run", "test", "status", "error"],
+        rows,
+    }
+}
+
+fn delta_table(deltas: &[MetricComparison]) -> Table {
+    let change = |r: f64| Cell::number(Some((r - 1.0) * 100.0), |v| format!("{v:+.1}%"));
+    let rows = deltas
+        .iter()
+        .map(|m| {
+            vec![
+                Cell::text(&m.key),
+                Cell::text(&m.metric),
+                Cell::number(Some(m.baseline_median), |v| format!("{v:.2}")),
+                Cell::number(Some(m.candidate_median), |v| format!("{v:.2}")),
+                change(m.ratio),
+                Cell::text(if m.ci_low.is_finite() && m.ci_high.is_finite() {
+                    format!(
+                        "{:+.1}% .. {:+.1}%",
+                        (m.ci_low - 1.0) * 100.0,
+                        (m.ci_high - 1.0) * 100.0
+                    )
+                } else {
+                    "n/a".into()
+                }),
+                Cell::text(match m.verdict {
+                    Verdict::Regressed => "REGRESSED",
+                    _ => m.verdict.as_str(),
+                }),
+            ]
+        })
+        .collect();
+    Table {
+        id: "deltas".into(),
+        header: vec![
+            "candidate / test",
+            "metric",
+            "baseline",
+            "this run",
+            "change",
+            "95% CI",
+            "verdict",
+        ],
+        rows,
+    }
+}

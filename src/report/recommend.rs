@@ -1,0 +1,292 @@
+//! Which candidate to put on the device: rank those that meet the targets, and
+//! say for every other one which target it missed, with the numbers.
+//!
+//! A target whose figure was not measured (quality without a quality suite,
+//! latency without user-path tests) is neither passed nor failed: it is
+//! "not measured". A candidate that meets every measured target but has some
+//! unmeasured is "unverified": ranked after every fully verified candidate, and
+//! named best only when none is verified, with the unmeasured targets said.
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::UsageError;
+
+/// What the application needs. A missing key is no target.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub min_tg_tps: Option<f64>,
+    pub max_latency_50_ms: Option<f64>,
+    /// Of the profile's memory budget.
+    pub max_memory_share: Option<f64>,
+    /// Quality score: mean of the quality suites' pass rates, 0..1.
+    pub min_quality: Option<f64>,
+}
+
+impl Targets {
+    /// A voice assistant: 30 tok/s to speak faster than people listen, a 50-token
+    /// reply within 1.5 s, 15% of memory left for speech models and the OS, and
+    /// 60% of quality cases passed.
+    pub fn voice_assistant() -> Targets {
+        Targets {
+            name: Some("voice assistant (built in)".into()),
+            min_tg_tps: Some(30.0),
+            max_latency_50_ms: Some(1500.0),
+            max_memory_share: Some(0.85),
+            min_quality: Some(0.6),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Targets, UsageError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", path.display())))?;
+        let mut targets: Targets = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start].matches('\n').count() + 1)
+                .unwrap_or(0);
+            UsageError::new(format!("{}:{line}: {}", path.display(), e.message()))
+        })?;
+        if targets.name.is_none() {
+            targets.name = Some(path.display().to_string());
+        }
+        Ok(targets)
+    }
+}
+
+/// A candidate's figures, as the targets read them (None: not measured).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub label: String,
+    /// `ok`, or how it failed.
+    pub status: String,
+    pub tg_tps: Option<f64>,
+    pub latency_50_ms: Option<f64>,
+    pub memory_share: Option<f64>,
+    pub quality: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    Met,
+    Missed(String),
+    NotMeasured(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    /// Index into the facts given.
+    pub index: usize,
+    pub checks: Vec<Check>,
+}
+
+impl Assessment {
+    pub fn missed(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::Missed(why) => Some(why.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn not_measured(&self) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::NotMeasured(what) => Some(*what),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recommendation {
+    /// Meet every target, best first.
+    pub verified: Vec<Assessment>,
+    /// Meet every measured target; some are not measured. Best first.
+    pub unverified: Vec<Assessment>,
+    /// Missed a target or failed to run.
+    pub rejected: Vec<Assessment>,
+}
+
+impl Recommendation {
+    /// The best verified candidate, else the best unverified one.
+    pub fn best(&self) -> Option<&Assessment> {
+        self.verified.first().or(self.unverified.first())
+    }
+}
+
+pub fn recommend(facts: &[Facts], targets: &Targets) -> Recommendation {
+    let mut rec = Recommendation {
+        verified: Vec::new(),
+        unverified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    for (index, f) in facts.iter().enumerate() {
+        let a = Assessment {
+            index,
+            checks: checks(f, targets),
+        };
+        if !a.missed().is_empty() {
+            rec.rejected.push(a);
+        } else if !a.not_measured().is_empty() {
+            rec.unverified.push(a);
+        } else {
+            rec.verified.push(a);
+        }
+    }
+    // Best = highest quality, then fastest generation.
+    let key = |a: &Assessment| {
+        let f = &facts[a.index];
+        (
+            f.quality.unwrap_or(f64::NEG_INFINITY),
+            f.tg_tps.unwrap_or(f64::NEG_INFINITY),
+        )
+    };
+    for list in [&mut rec.verified, &mut rec.unverified] {
+        list.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            kb.0.total_cmp(&ka.0).then(kb.1.total_cmp(&ka.1))
+        });
+    }
+    rec
+}
+
+fn checks(f: &Facts, t: &Targets) -> Vec<Check> {
+    let mut out = Vec::new();
+    if f.status != "ok" {
+        out.push(Check::Missed(format!("did not complete ({})", f.status)));
+    }
+    let mut check =
+        |target: Option<f64>, value: Option<f64>, what: &'static str, at_least: bool| {
+            let Some(target) = target else { return };
+            out.push(match value {
+                None => Check::NotMeasured(what),
+                Some(v) if (at_least && v >= target) || (!at_least && v <= target) => Check::Met,
+                Some(v) => Check::Missed(describe(what, v, target, at_least)),
+            });
+        };
+    check(t.min_tg_tps, f.tg_tps, "tg tok/s", true);
+    check(
+        t.max_latency_50_ms,
+        f.latency_50_ms,
+        "50-token latency",
+        false,
+    );
+    check(t.max_memory_share, f.memory_share, "memory share", false);
+    check(t.min_quality, f.quality, "quality", true);
+    out
+}
+
+fn describe(what: &str, value: f64, target: f64, at_least: bool) -> String {
+    let (v, t) = match what {
+        "tg tok/s" => (format!("{value:.1}"), format!("{target:.1}")),
+        "50-token latency" => (format!("{value:.0} ms"), format!("{target:.0} ms")),
+        _ => (
+            format!("{:.0}%", value * 100.0),
+            format!("{:.0}%", target * 100.0),
+        ),
+    };
+    let op = if at_least { "≥" } else { "≤" };
+    format!("{what} {v}, target {op} {t}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(label: &str, tg: f64, lat: f64, mem: f64, quality: Option<f64>) -> Facts {
+        Facts {
+            label: label.into(),
+            status: "ok".into(),
+            tg_tps: Some(tg),
+            latency_50_ms: Some(lat),
+            memory_share: Some(mem),
+            quality,
+        }
+    }
+
+    #[test]
+    fn ranks_those_meeting_every_target_and_names_what_the_others_missed() {
+        let t = Targets::voice_assistant();
+        let all = vec![
+            facts("fast-dumb", 80.0, 700.0, 0.2, Some(0.55)),
+            facts("good", 40.0, 1200.0, 0.5, Some(0.7)),
+            facts("better", 35.0, 1400.0, 0.6, Some(0.8)),
+            facts("slow", 12.0, 4100.0, 0.9, Some(0.9)),
+            Facts {
+                label: "broken".into(),
+                status: "oom".into(),
+                ..Default::default()
+            },
+        ];
+        let r = recommend(&all, &t);
+        let order: Vec<usize> = r.verified.iter().map(|a| a.index).collect();
+        assert_eq!(order, vec![2, 1], "quality first");
+        assert_eq!(r.best().unwrap().index, 2);
+        assert!(r.unverified.is_empty());
+        let missed = |i: usize| r.rejected.iter().find(|a| a.index == i).unwrap().missed();
+        assert_eq!(missed(0), vec!["quality 55%, target ≥ 60%"]);
+        assert_eq!(
+            missed(3),
+            vec![
+                "tg tok/s 12.0, target ≥ 30.0",
+                "50-token latency 4100 ms, target ≤ 1500 ms",
+                "memory share 90%, target ≤ 85%"
+            ]
+        );
+        assert_eq!(missed(4)[0], "did not complete (oom)");
+    }
+
+    #[test]
+    fn unmeasured_quality_is_said_and_never_silently_passed() {
+        let t = Targets::voice_assistant();
+        let all = vec![
+            facts("a", 50.0, 900.0, 0.3, None),
+            facts("b", 60.0, 800.0, 0.3, None),
+            facts("c", 10.0, 800.0, 0.3, None),
+        ];
+        let r = recommend(&all, &t);
+        assert!(r.verified.is_empty());
+        assert_eq!(r.unverified.len(), 2);
+        assert_eq!(
+            r.best().unwrap().index,
+            1,
+            "fastest when quality is unknown"
+        );
+        assert_eq!(r.best().unwrap().not_measured(), vec!["quality"]);
+        // A missed target rejects even when another is unmeasured.
+        let c = &r.rejected[0];
+        assert_eq!(c.index, 2);
+        assert_eq!(c.not_measured(), vec!["quality"]);
+    }
+
+    #[test]
+    fn a_verified_candidate_beats_an_unverified_faster_one() {
+        let t = Targets::voice_assistant();
+        let all = vec![
+            facts("unverified", 90.0, 500.0, 0.3, None),
+            facts("verified", 31.0, 1400.0, 0.8, Some(0.61)),
+        ];
+        assert_eq!(recommend(&all, &t).best().unwrap().index, 1);
+    }
+
+    #[test]
+    fn targets_file_with_some_keys_and_a_bad_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "min_tg_tps = 10\n").unwrap();
+        let t = Targets::load(&path).unwrap();
+        assert_eq!(t.min_tg_tps, Some(10.0));
+        assert_eq!(t.min_quality, None);
+        std::fs::write(&path, "min_tg_tps = 10\nmax_tokens = 3\n").unwrap();
+        let e = Targets::load(&path).unwrap_err().to_string();
+        assert!(e.contains("t.toml:2") && e.contains("max_tokens"), "{e}");
+    }
+}
