@@ -11,7 +11,9 @@ fn main() {
         Command::Suites => edgebench::suite::print_suites(),
         Command::Doctor => edgebench::sampler::print_doctor(),
         Command::Compare(args) => edgebench::compare::run(&args),
-        Command::Rescore(args) => edgebench::scoring::rescore_run(&args.run_dir, args.suite.as_deref()),
+        Command::Rescore(args) => {
+            edgebench::scoring::rescore_run(&args.run_dir, args.suite.as_deref())
+        }
         Command::Report(args) => edgebench::report::run(&args),
         Command::Import(command) => edgebench::import::run(&command),
         Command::Telemetry(command) => edgebench::telemetry::run(&command),

@@ -133,7 +133,10 @@ mod tests {
     fn wilson_interval_matches_published_values() {
         // Wilson (1927) / Newcombe (1998) example: 81 of 263 -> 0.2553..0.3662.
         let (lo, hi) = wilson_interval(81, 263).unwrap();
-        assert!((lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4, "{lo} {hi}");
+        assert!(
+            (lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson_interval(0, 10).unwrap();
         assert_eq!(lo, 0.0);
         assert!((hi - 0.2775).abs() < 5e-4, "{hi}");

@@ -329,7 +329,12 @@ fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
             ..Default::default()
         })
         .collect();
-    write_frame(Path::new(run), "quality", &mut quality_frame(&rows).unwrap()).unwrap();
+    write_frame(
+        Path::new(run),
+        "quality",
+        &mut quality_frame(&rows).unwrap(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -344,7 +349,9 @@ fn quality_is_compared_per_suite_with_a_paired_test() {
     // 20 cases the baseline passed now fail: 40/50 -> 20/50, McNemar p ~ 2e-6.
     with_answers(&worse, "quality-basic", |i| i < 20);
     // 3 flips each way: the same pass rate, no evidence of change.
-    with_answers(&noisy, "quality-basic", |i| (i < 40 && i >= 3) || (40..43).contains(&i));
+    with_answers(&noisy, "quality-basic", |i| {
+        (3..40).contains(&i) || (40..43).contains(&i)
+    });
 
     let o = compare(&base, &same, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -352,13 +359,23 @@ fn quality_is_compared_per_suite_with_a_paired_test() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let q = &json["quality"][0];
-    assert_eq!((q["only_baseline"].as_u64(), q["only_candidate"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (q["only_baseline"].as_u64(), q["only_candidate"].as_u64()),
+        (Some(3), Some(3))
+    );
     assert_eq!(q["verdict"], "unchanged");
 
     let o = compare(&base, &worse, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let md = stdout(&o);
-    assert!(md.contains("quality-basic") && md.contains("regressed"), "{md}");
+    assert!(
+        md.contains("quality-basic") && md.contains("regressed"),
+        "{md}"
+    );
     let o = compare(&base, &worse, &["--format", "junit"]);
-    assert!(stdout(&o).contains("quality:quality-basic"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("quality:quality-basic"),
+        "{}",
+        stdout(&o)
+    );
 }

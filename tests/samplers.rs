@@ -201,8 +201,18 @@ fn fake_jetson_sensors_give_energy_figures_and_drive_the_cool_down() {
         .arg(out.path());
     cmd.arg("--model").arg(&smol).arg("--model").arg(&smol);
     cmd.args([
-        "--suite", "speed", "--reps", "1", "--warmup", "0", "--pp", "32", "--tg", "8",
-        "--threads", "2",
+        "--suite",
+        "speed",
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--pp",
+        "32",
+        "--tg",
+        "8",
+        "--threads",
+        "2",
     ]);
     cmd.args([
         "--e2e-tokens",

@@ -155,9 +155,10 @@ fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
         let group = runs.answers.entry(key).or_default();
         group.candidate = candidate[i].clone();
         group.model_sha256 = sha[i].clone();
-        group
-            .passed
-            .insert(format!("{}|{}|{}", case[i], decoding[i], rep[i]), pass[i] == "true");
+        group.passed.insert(
+            format!("{}|{}|{}", case[i], decoding[i], rep[i]),
+            pass[i] == "true",
+        );
     }
     Ok(())
 }

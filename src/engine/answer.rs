@@ -221,7 +221,12 @@ impl LlamaEngine {
             for (j, &token) in chunk.iter().enumerate() {
                 let pos = offset + j;
                 // Logits are needed where the next token is scored.
-                batch.add(token, pos as i32, &[0], pos + 1 >= from && pos + 1 < tokens.len())?;
+                batch.add(
+                    token,
+                    pos as i32,
+                    &[0],
+                    pos + 1 >= from && pos + 1 < tokens.len(),
+                )?;
             }
             ctx.decode(&mut batch)
                 .map_err(|e| anyhow!("decode failed at token {offset}: {e}"))?;

@@ -89,7 +89,8 @@ impl LlamaEngine {
     pub fn try_context(&self, n_ctx: u32, fill: bool) -> Result<(u32, Duration)> {
         let mut ctx = new_context(&self.backend, &self.model, &self.settings, n_ctx)?;
         let vocab = self.model.vocab();
-        let mut tokens = vocab.tokenize(b"The quick brown fox jumps over the lazy dog.", true, false);
+        let mut tokens =
+            vocab.tokenize(b"The quick brown fox jumps over the lazy dog.", true, false);
         let n_prompt = if fill {
             n_ctx.saturating_sub(17).max(tokens.len() as u32)
         } else {
@@ -237,6 +238,12 @@ fn argmax(values: &[f64]) -> usize {
     values
         .iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
         .0
 }

@@ -48,12 +48,9 @@ fn line(r: &SummaryRow, q: &QualityScore) -> Vec<String> {
         r.first.test.clone(),
         q.n.to_string(),
         match (q.pass_rate, q.pass_rate_lo, q.pass_rate_hi) {
-            (Some(p), Some(lo), Some(hi)) => format!(
-                "{:.0}% [{:.0}-{:.0}]",
-                p * 100.0,
-                lo * 100.0,
-                hi * 100.0
-            ),
+            (Some(p), Some(lo), Some(hi)) => {
+                format!("{:.0}% [{:.0}-{:.0}]", p * 100.0, lo * 100.0, hi * 100.0)
+            }
             _ => "-".into(),
         },
         pct(q.pass_all_reps),

@@ -35,7 +35,10 @@ fn line(s: &StabilitySummary) -> Vec<String> {
                 (Some(t0), Some(t1)) => format!(" ({t0:.0}→{t1:.0} °C)"),
                 _ => String::new(),
             };
-            format!("{a:.1}→{b:.1} ({}){temps}{flag}", pct(s.soak_drop.map(|d| -d)))
+            format!(
+                "{a:.1}→{b:.1} ({}){temps}{flag}",
+                pct(s.soak_drop.map(|d| -d))
+            )
         }
         _ => "-".into(),
     };

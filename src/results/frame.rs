@@ -61,7 +61,9 @@ pub fn quality_frame(rows: &[QualityRow]) -> Result<DataFrame> {
         column!(rows, "run_id", |r: &QualityRow| r.run_id.clone()),
         column!(rows, "unit_id", |r: &QualityRow| r.unit_id.clone()),
         column!(rows, "candidate", |r: &QualityRow| r.candidate.clone()),
-        column!(rows, "model_sha256", |r: &QualityRow| r.model_sha256.clone()),
+        column!(rows, "model_sha256", |r: &QualityRow| r
+            .model_sha256
+            .clone()),
         column!(rows, "quant", |r: &QualityRow| r.quant.clone()),
         column!(rows, "backend", |r: &QualityRow| r.backend.clone()),
         column!(rows, "n_threads", |r: &QualityRow| r.n_threads),
@@ -75,7 +77,9 @@ pub fn quality_frame(rows: &[QualityRow]) -> Result<DataFrame> {
         column!(rows, "decoding", |r: &QualityRow| r.decoding.clone()),
         column!(rows, "rep", |r: &QualityRow| r.rep),
         column!(rows, "prompt_hash", |r: &QualityRow| r.prompt_hash.clone()),
-        column!(rows, "chat_template", |r: &QualityRow| r.chat_template.clone()),
+        column!(rows, "chat_template", |r: &QualityRow| r
+            .chat_template
+            .clone()),
         column!(rows, "output_text", |r: &QualityRow| r.output_text.clone()),
         column!(rows, "n_prompt", |r: &QualityRow| r.n_prompt),
         column!(rows, "n_gen", |r: &QualityRow| r.n_gen),
@@ -84,12 +88,16 @@ pub fn quality_frame(rows: &[QualityRow]) -> Result<DataFrame> {
         column!(rows, "latency_ms", |r: &QualityRow| r.latency_ms),
         column!(rows, "tg_tps", |r: &QualityRow| r.tg_tps),
         column!(rows, "seq_rep_4", |r: &QualityRow| r.seq_rep_4),
-        column!(rows, "choice_scores", |r: &QualityRow| r.choice_scores.clone()),
+        column!(rows, "choice_scores", |r: &QualityRow| r
+            .choice_scores
+            .clone()),
         column!(rows, "pass", |r: &QualityRow| r.pass),
         column!(rows, "n_checks", |r: &QualityRow| r.n_checks),
         column!(rows, "n_checks_passed", |r: &QualityRow| r.n_checks_passed),
         column!(rows, "verdicts", |r: &QualityRow| r.verdicts.clone()),
-        column!(rows, "failed_reasons", |r: &QualityRow| r.failed_reasons.clone()),
+        column!(rows, "failed_reasons", |r: &QualityRow| r
+            .failed_reasons
+            .clone()),
         column!(rows, "tool_expected", |r: &QualityRow| r.tool_expected),
         column!(rows, "tool_parsed", |r: &QualityRow| r.tool_parsed),
         column!(rows, "tool_names_ok", |r: &QualityRow| r.tool_names_ok),

@@ -11,7 +11,9 @@ pub fn stability_frame(rows: &[StabilityRow]) -> Result<DataFrame> {
         column!(rows, "run_id", |r: &StabilityRow| r.run_id.clone()),
         column!(rows, "unit_id", |r: &StabilityRow| r.unit_id.clone()),
         column!(rows, "candidate", |r: &StabilityRow| r.candidate.clone()),
-        column!(rows, "model_sha256", |r: &StabilityRow| r.model_sha256.clone()),
+        column!(rows, "model_sha256", |r: &StabilityRow| r
+            .model_sha256
+            .clone()),
         column!(rows, "quant", |r: &StabilityRow| r.quant.clone()),
         column!(rows, "test", |r: &StabilityRow| r.test.clone()),
         column!(rows, "step", |r: &StabilityRow| r.step),
@@ -23,7 +25,9 @@ pub fn stability_frame(rows: &[StabilityRow]) -> Result<DataFrame> {
         column!(rows, "temp_c", |r: &StabilityRow| r.temp_c),
         column!(rows, "recall_ok", |r: &StabilityRow| r.recall_ok),
         column!(rows, "seq_rep_4", |r: &StabilityRow| r.seq_rep_4),
-        column!(rows, "output_text", |r: &StabilityRow| r.output_text.clone()),
+        column!(rows, "output_text", |r: &StabilityRow| r
+            .output_text
+            .clone()),
         column!(rows, "nll_sum", |r: &StabilityRow| r.nll_sum),
         column!(rows, "ppl", |r: &StabilityRow| r.ppl),
         column!(rows, "kld_mean", |r: &StabilityRow| r.kld_mean),
@@ -56,9 +60,11 @@ pub fn stability_summary_frame(rows: &[StabilitySummary]) -> Result<DataFrame> {
         column!(rows, "thermal_throttle_suspected", |r: &S| r
             .thermal_throttle_suspected),
         column!(rows, "multi_turn_turns", |r: &S| r.multi_turn_turns),
-        column!(rows, "multi_turn_ctx_reached", |r: &S| r.multi_turn_ctx_reached),
+        column!(rows, "multi_turn_ctx_reached", |r: &S| r
+            .multi_turn_ctx_reached),
         column!(rows, "recall_lost_at_turn", |r: &S| r.recall_lost_at_turn),
-        column!(rows, "recall_lost_at_tokens", |r: &S| r.recall_lost_at_tokens),
+        column!(rows, "recall_lost_at_tokens", |r: &S| r
+            .recall_lost_at_tokens),
         column!(rows, "multi_turn_error", |r: &S| r.multi_turn_error.clone()),
         column!(rows, "max_ctx_ok", |r: &S| r.max_ctx_ok),
         column!(rows, "first_ctx_failed", |r: &S| r.first_ctx_failed),

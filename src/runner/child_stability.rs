@@ -48,7 +48,10 @@ pub fn run_stability(engine: &LlamaEngine, job: &ChildJob, stability: &Stability
             test: "fidelity".into(),
         });
         if let Err(e) = fidelity_test(engine, fidelity) {
-            send(&ChildMessage::Stability(failed(step_row("fidelity", 0), &e)));
+            send(&ChildMessage::Stability(failed(
+                step_row("fidelity", 0),
+                &e,
+            )));
         }
     }
 }
@@ -119,7 +122,10 @@ fn multi_turn(engine: &LlamaEngine, job: &ChildJob) {
     let mut ctx = match engine.answer_context(n_ctx) {
         Ok(ctx) => ctx,
         Err(e) => {
-            send(&ChildMessage::Stability(failed(step_row("multi_turn", 0), &e)));
+            send(&ChildMessage::Stability(failed(
+                step_row("multi_turn", 0),
+                &e,
+            )));
             return;
         }
     };
@@ -139,7 +145,10 @@ fn multi_turn(engine: &LlamaEngine, job: &ChildJob) {
         let n_prompt = match engine.prompt_tokens(&req) {
             Ok(t) => t.len() as u32,
             Err(e) => {
-                send(&ChildMessage::Stability(failed(step_row("multi_turn", turn), &e)));
+                send(&ChildMessage::Stability(failed(
+                    step_row("multi_turn", turn),
+                    &e,
+                )));
                 return;
             }
         };

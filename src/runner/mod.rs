@@ -411,8 +411,11 @@ impl UnitObserver for ProgressObserver<'_> {
             ChildMessage::Stability(row) if row.test == "soak" => {
                 let hottest = self.sampler.latest_max(|m| m.starts_with("temp_"));
                 self.soak_temps.push((row.step, hottest));
-                self.progress
-                    .status(&format!("{}: soak {:.0} s", self.label, row.t_s.unwrap_or(0.0)));
+                self.progress.status(&format!(
+                    "{}: soak {:.0} s",
+                    self.label,
+                    row.t_s.unwrap_or(0.0)
+                ));
             }
             _ => {}
         }
@@ -459,8 +462,7 @@ fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
     let timeout = Duration::from_secs(sweep.timeout_secs);
     let mut outcome = run_unit(&job, timeout, verbose, &mut observer)?;
     if outcome.status == UnitStatus::Ok {
-        let ladder =
-            stability::ceiling_ladder(cx.suites, &job, timeout, verbose, &mut observer)?;
+        let ladder = stability::ceiling_ladder(cx.suites, &job, timeout, verbose, &mut observer)?;
         outcome.stability.extend(ladder);
     }
     for row in &mut outcome.stability {

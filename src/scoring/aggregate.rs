@@ -82,8 +82,7 @@ pub fn quality_summary(rows: &[QualityRow]) -> Vec<(String, QualityScore)> {
 
 fn share(rows: &[&QualityRow], pick: impl Fn(&QualityRow) -> Option<bool>) -> Option<f64> {
     let values: Vec<bool> = rows.iter().filter_map(|r| pick(r)).collect();
-    (!values.is_empty())
-        .then(|| values.iter().filter(|&&v| v).count() as f64 / values.len() as f64)
+    (!values.is_empty()).then(|| values.iter().filter(|&&v| v).count() as f64 / values.len() as f64)
 }
 
 fn score(rows: &[&QualityRow]) -> QualityScore {
@@ -131,7 +130,9 @@ fn score(rows: &[&QualityRow]) -> QualityScore {
         tool_parse_rate: share(&expects_call, |r| r.tool_parsed),
         tool_name_acc: share(&expects_call, |r| r.tool_names_ok),
         tool_args_acc: share(&expects_call, |r| r.tool_args_ok),
-        irrelevance_acc: share(&checked, |r| (r.tool_expected == Some(false)).then(|| r.pass == Some(true))),
+        irrelevance_acc: share(&checked, |r| {
+            (r.tool_expected == Some(false)).then(|| r.pass == Some(true))
+        }),
         mc_acc: share(&checked, |r| r.acc),
         mc_acc_norm: share(&checked, |r| r.acc_norm),
         mc_acc_tok: share(&checked, |r| r.acc_tok),
@@ -203,8 +204,12 @@ mod tests {
     #[test]
     fn tool_and_degeneration_rates() {
         let mut call = row("a", "simple", 0, false, "{\"name\": \"x\"}");
-        (call.tool_expected, call.tool_parsed, call.tool_names_ok, call.tool_args_ok) =
-            (Some(true), Some(true), Some(true), Some(false));
+        (
+            call.tool_expected,
+            call.tool_parsed,
+            call.tool_names_ok,
+            call.tool_args_ok,
+        ) = (Some(true), Some(true), Some(true), Some(false));
         let mut none = row("b", "irrelevance", 0, true, "A joke.");
         (none.tool_expected, none.tool_parsed) = (Some(false), Some(false));
         let mut looped = row("c", "simple", 0, false, "la la la la");
@@ -214,7 +219,11 @@ mod tests {
         assert_eq!(all.tool_parse_rate, Some(1.0));
         assert_eq!(all.tool_args_acc, Some(0.0));
         assert_eq!(all.irrelevance_acc, Some(1.0));
-        assert_eq!(all.repetitive_share, Some(1.0 / 1.0), "only c has seq_rep_4");
+        assert_eq!(
+            all.repetitive_share,
+            Some(1.0 / 1.0),
+            "only c has seq_rep_4"
+        );
         assert_eq!(all.hit_max_share, Some(1.0 / 3.0));
     }
 }

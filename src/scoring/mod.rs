@@ -24,10 +24,7 @@ pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> Q
         suite: answer.suite.clone(),
         case_id: answer.case_id.clone(),
         category: case.category.clone(),
-        decoding: answer
-            .decoding
-            .map_or("free", |d| d.as_str())
-            .to_string(),
+        decoding: answer.decoding.map_or("free", |d| d.as_str()).to_string(),
         rep: answer.rep,
         prompt_hash: prompt_hash(case),
         chat_template: answer.chat_template.clone(),
@@ -95,7 +92,11 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
     });
     let picks = scores.as_deref().and_then(choice_picks);
     (row.acc, row.acc_norm, row.acc_tok) = match (picks, answer_index) {
-        (Some(p), Some(a)) => (Some(p.acc == a), Some(p.acc_norm == a), Some(p.acc_tok == a)),
+        (Some(p), Some(a)) => (
+            Some(p.acc == a),
+            Some(p.acc_norm == a),
+            Some(p.acc_tok == a),
+        ),
         _ => (None, None, None),
     };
     row.verdicts = serde_json::to_string(&verdicts).unwrap_or_default();

@@ -72,7 +72,10 @@ pub fn rescore_run(run_dir: &Path, suite: Option<&str>) -> Result<i32> {
     }
     let unified = manifest.sampling.as_ref().is_some_and(|s| s.unified_memory);
     crate::runner::write_results(run_dir, &records, unified)?;
-    println!("rescored {rescored} answers ({changed} changed verdict) in {}", run_dir.display());
+    println!(
+        "rescored {rescored} answers ({changed} changed verdict) in {}",
+        run_dir.display()
+    );
     if unknown > 0 {
         eprintln!("warning: {unknown} answers belong to cases no longer in the suite; their verdicts are kept");
     }

@@ -66,7 +66,11 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
     let mut s = StabilitySummary {
         unit_id: record.unit_id.clone(),
         candidate: record.candidate.clone(),
-        quant: record.base.as_ref().map(|b| b.quant.clone()).unwrap_or_default(),
+        quant: record
+            .base
+            .as_ref()
+            .map(|b| b.quant.clone())
+            .unwrap_or_default(),
         ..Default::default()
     };
     // Determinism and degeneration, over every quality answer of the unit.
@@ -195,7 +199,12 @@ fn answer_flips(record: &UnitRecord, all: &[UnitRecord], reference: Option<&str>
         r.candidate == reference
             && r.base.as_ref().is_some_and(|b| {
                 (b.n_threads, b.n_gpu_layers, b.n_batch, &b.flash_attn)
-                    == (mine.n_threads, mine.n_gpu_layers, mine.n_batch, &mine.flash_attn)
+                    == (
+                        mine.n_threads,
+                        mine.n_gpu_layers,
+                        mine.n_batch,
+                        &mine.flash_attn,
+                    )
             })
     })?;
     let mut shared = 0usize;

@@ -90,6 +90,7 @@ impl Suites {
 }
 
 /// One loaded suite of any kind.
+#[allow(clippy::large_enum_variant)] // a handful per run; boxing would only add noise
 pub enum AnySuite {
     Speed(SpeedSuite),
     Quality(QualitySuite),
@@ -135,7 +136,8 @@ pub fn load_suite(name_or_path: &str) -> Result<AnySuite, UsageError> {
     let path = resolve_suite_path(name_or_path)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| UsageError::new(format!("cannot read suite {}: {e}", path.display())))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| file_error_line(&e, &text, &path))?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| file_error_line(&e, &text, &path))?;
     match table.get("kind").and_then(|k| k.as_str()) {
         Some("speed") => parse_speed_suite(&text, path).map(AnySuite::Speed),
         Some("quality" | "stability") => {
@@ -234,7 +236,11 @@ pub fn print_suites() -> anyhow::Result<i32> {
                 println!(
                     "{:<24} {:<8} {:>6}  {}",
                     name,
-                    if q.stability.is_some() { "stability" } else { "quality" },
+                    if q.stability.is_some() {
+                        "stability"
+                    } else {
+                        "quality"
+                    },
                     q.cases.len(),
                     q.description
                 );

@@ -294,10 +294,16 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         (Some(options), true) if options.len() >= 2 => {}
         (Some(_), true) => return Err(format!("case `{}`: give at least two choices", case.id)),
         (Some(_), false) => {
-            return Err(format!("case `{}` has choices but no `choice` check", case.id))
+            return Err(format!(
+                "case `{}` has choices but no `choice` check",
+                case.id
+            ))
         }
         (None, true) => {
-            return Err(format!("case `{}` has a `choice` check but no choices", case.id))
+            return Err(format!(
+                "case `{}` has a `choice` check but no choices",
+                case.id
+            ))
         }
         (None, false) => {}
     }
