@@ -166,7 +166,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
 
 /// The report in the run directory. Its failure is a warning: the run's results
 /// are already written and stay valid.
-fn write_run_report(run_dir: &Path, baseline: Option<&str>) {
+pub(crate) fn write_run_report(run_dir: &Path, baseline: Option<&str>) {
     let options = crate::report::ReportOptions {
         run_dirs: vec![run_dir.to_path_buf()],
         out: run_dir.to_path_buf(),

@@ -72,6 +72,10 @@ pub fn rescore_run(run_dir: &Path, suite: Option<&str>) -> Result<i32> {
     }
     let unified = manifest.sampling.as_ref().is_some_and(|s| s.unified_memory);
     crate::runner::write_results(run_dir, &records, unified)?;
+    // The report shows quality scores: it must not go on showing the old verdicts.
+    if run_dir.join("report.html").is_file() {
+        crate::runner::write_run_report(run_dir, None);
+    }
     println!(
         "rescored {rescored} answers ({changed} changed verdict) in {}",
         run_dir.display()
