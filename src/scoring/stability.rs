@@ -124,9 +124,17 @@ fn soak(s: &mut StabilitySummary, windows: &[&StabilityRow]) {
         return;
     }
     let end = ok.iter().filter_map(|w| w.t_s).fold(0.0, f64::max);
+    // Windows end a little after their nominal time: measured from the first one's end.
+    let start = ok
+        .iter()
+        .filter_map(|w| w.t_s)
+        .fold(f64::INFINITY, f64::min);
     // The first and the last minute (or the first and last third of a shorter soak).
     let span = 60.0f64.min(end / 3.0);
-    let first: Vec<&&&StabilityRow> = ok.iter().filter(|w| w.t_s.unwrap_or(0.0) <= span).collect();
+    let first: Vec<&&&StabilityRow> = ok
+        .iter()
+        .filter(|w| w.t_s.unwrap_or(0.0) < start + span)
+        .collect();
     let last: Vec<&&&StabilityRow> = ok
         .iter()
         .filter(|w| w.t_s.unwrap_or(0.0) > end - span)
@@ -219,4 +227,68 @@ fn answer_flips(record: &UnitRecord, all: &[UnitRecord], reference: Option<&str>
         }
     }
     (shared > 0).then(|| flipped as f64 / shared as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(step: u32, t_s: f64, tps: f64, temp: f64) -> StabilityRow {
+        StabilityRow {
+            test: "soak".into(),
+            step,
+            t_s: Some(t_s),
+            tg_tps: Some(tps),
+            temp_c: Some(temp),
+            status: "ok".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn soak_compares_first_and_last_minute_and_flags_throttling() {
+        // 10 minutes of 10 s windows ending a little late; the rate falls from 100
+        // to 80 t/s over the last minute while the sensor goes from 50 to 70 °C.
+        let rows: Vec<StabilityRow> = (0..60)
+            .map(|i| {
+                let t = 10.0 * (i + 1) as f64 + 0.004 * i as f64;
+                let late = i >= 54;
+                window(
+                    i,
+                    t,
+                    if late { 80.0 } else { 100.0 },
+                    if late { 70.0 } else { 50.0 },
+                )
+            })
+            .collect();
+        let refs: Vec<&StabilityRow> = rows.iter().collect();
+        let mut s = StabilitySummary::default();
+        soak(&mut s, &refs);
+        assert_eq!(s.soak_windows, Some(60));
+        assert_eq!(s.soak_first_min_tps, Some(100.0), "six windows, all fast");
+        assert_eq!(s.soak_last_min_tps, Some(80.0), "six windows, all slow");
+        assert!((s.soak_drop.unwrap() - 0.2).abs() < 1e-12);
+        assert_eq!(s.thermal_throttle_suspected, Some(true));
+    }
+
+    #[test]
+    fn a_short_soak_uses_thirds() {
+        let rows = [
+            window(0, 2.003, 90.0, 40.0),
+            window(1, 4.004, 90.0, 40.0),
+            window(2, 6.006, 85.0, 40.0),
+        ];
+        let refs: Vec<&StabilityRow> = rows.iter().collect();
+        let mut s = StabilitySummary::default();
+        soak(&mut s, &refs);
+        assert_eq!(
+            (s.soak_first_min_tps, s.soak_last_min_tps),
+            (Some(90.0), Some(85.0))
+        );
+        assert_eq!(
+            s.thermal_throttle_suspected,
+            Some(false),
+            "no temperature rise"
+        );
+    }
 }
