@@ -23,7 +23,8 @@ pub(super) fn parse(text: &str) -> Result<Value, String> {
     serde_json::from_str(strip_code_fence(text)).map_err(|error| error.to_string())
 }
 
-fn kind(value: &Value) -> &'static str {
+/// A JSON value's type name, for reasons.
+pub(super) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

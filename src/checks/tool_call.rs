@@ -1,7 +1,7 @@
 //! Tool calls: parsing them out of the model's text, and matching them against the
 //! expected calls the way the Berkeley Function Calling Leaderboard's AST checker does.
 
-use super::json::strip_code_fence;
+use super::json::{kind, strip_code_fence};
 use super::{quote, ToolOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -404,17 +404,6 @@ fn values_match(want: &Value, got: &Value, path: &str) -> Result<(), String> {
             short(want),
             short(got)
         ))
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

@@ -286,11 +286,16 @@ fn sample_constrained(
     chosen
 }
 
-/// log softmax(logits)[index], computed stably.
-pub fn log_softmax_at(logits: &[f32], index: usize) -> f64 {
+/// log sum exp(logits), computed stably: log softmax(logits)[i] = logits[i] - this.
+pub(super) fn log_normalizer(logits: &[f32]) -> f64 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
     let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-    logits[index] as f64 - max - sum.ln()
+    max + sum.ln()
+}
+
+/// log softmax(logits)[index].
+pub fn log_softmax_at(logits: &[f32], index: usize) -> f64 {
+    logits[index] as f64 - log_normalizer(logits)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
+use super::answer::log_normalizer;
 use super::llama::{decode_prompt, new_context};
 use super::LlamaEngine;
 
@@ -228,9 +229,7 @@ fn all_logits(
 }
 
 fn log_softmax(logits: &[f32]) -> Vec<f64> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-    let norm = max + sum.ln();
+    let norm = log_normalizer(logits);
     logits.iter().map(|&l| l as f64 - norm).collect()
 }
 
