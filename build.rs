@@ -32,7 +32,27 @@ fn main() {
     println!("cargo:rustc-env=EDGEBENCH_PROFILE={profile}");
     println!("cargo:rustc-env=EDGEBENCH_TARGET={target}");
     println!("cargo:rustc-env=EDGEBENCH_FEATURES={}", features.join(","));
+    // The flags llama.cpp's CPU backend was really compiled with (-march=native,
+    // -mno-amx-*), read from llama-cpp-sys-2's CMake build: the manifest and
+    // `edgebench doctor` show them, so a run says which kernels it could use.
+    let cpu_flags = llama_cpu_flags().unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=EDGEBENCH_LLAMA_CPU_FLAGS={cpu_flags}");
+    println!("cargo:rerun-if-env-changed=DEP_LLAMA_GGML_CMAKE_DIR");
+    println!("cargo:rerun-if-env-changed=CFLAGS_x86_64_unknown_linux_gnu");
+    println!("cargo:rerun-if-env-changed=CXXFLAGS_x86_64_unknown_linux_gnu");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
     println!("cargo:rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
+}
+
+/// `CXX_FLAGS` of ggml-cpu's compile, from the CMake build beside the ggml
+/// package that llama-cpp-sys-2 announces (DEP_LLAMA_GGML_CMAKE_DIR = OUT/lib/cmake).
+fn llama_cpu_flags() -> Option<String> {
+    let cmake_dir = std::path::PathBuf::from(std::env::var("DEP_LLAMA_GGML_CMAKE_DIR").ok()?);
+    let out_dir = cmake_dir.parent()?.parent()?;
+    let flags = out_dir.join("build/ggml/src/CMakeFiles/ggml-cpu.dir/flags.make");
+    println!("cargo:rerun-if-changed={}", flags.display());
+    let text = std::fs::read_to_string(flags).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("CXX_FLAGS = "))?;
+    Some(line.split_whitespace().collect::<Vec<_>>().join(" "))
 }

@@ -24,15 +24,31 @@ done
 
 tools=$PWD/tools
 mkdir -p "$tools"
+# The C/C++ flags edgebench's llama.cpp gets (cargo's [env] in .cargo/config.toml,
+# unless the environment overrides them, as cargo does): llama-bench gets the same,
+# so both have the same kernels (AMX left out by default, docs/build.md).
+config_flag() { sed -n "s/^$1 *= *\"\(.*\)\"/\1/p" .cargo/config.toml; }
+if [ "$(uname -m)" = x86_64 ]; then
+    cflags=${CFLAGS_x86_64_unknown_linux_gnu-$(config_flag CFLAGS_x86_64_unknown_linux_gnu)}
+    cxxflags=${CXXFLAGS_x86_64_unknown_linux_gnu-$(config_flag CXXFLAGS_x86_64_unknown_linux_gnu)}
+else
+    cflags='' cxxflags=''
+fi
+flags_id=$(printf '%s|%s' "$cflags" "$cxxflags" | sha256sum | cut -c1-8)
+echo "parity: llama.cpp flags: GGML_NATIVE=ON CFLAGS='$cflags' CXXFLAGS='$cxxflags'" >&2
 build_bench() { # name source-dir
-    local build=$tools/llama-bench-$1
+    local build=$tools/llama-bench-$1-$flags_id
     if [ ! -x "$build/bin/llama-bench" ]; then
         echo "parity: building llama-bench ($1), ~5 min" >&2
         # Same CPU features as edgebench's build (target-cpu=native => GGML_NATIVE=ON).
         cmake -S "$2" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+            -DCMAKE_C_FLAGS="$cflags" -DCMAKE_CXX_FLAGS="$cxxflags" \
             -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null
         cmake --build "$build" --target llama-bench -j "$(nproc)" >/dev/null
     fi
+    [ -L "$tools/llama-bench-$1" ] || rm -rf "$tools/llama-bench-$1"
+    ln -sfn "$build" "$tools/llama-bench-$1"
+    echo "parity: llama-bench ($1) ggml-cpu flags: $(sed -n 's/^CXX_FLAGS = //p' "$build/ggml/src/CMakeFiles/ggml-cpu.dir/flags.make")" >&2
 }
 
 if ! ls -d "$tools"/sdist/llama_cpp_python-*/vendor/llama.cpp >/dev/null 2>&1; then
@@ -50,14 +66,14 @@ import json, os, sys
 for p in json.load(sys.stdin)["packages"]:
     if p["name"] == "llama-cpp-sys-2":
         print(os.path.join(os.path.dirname(p["manifest_path"]), "llama.cpp"))')
-if [ ! -x "$tools/llama-bench-same/bin/llama-bench" ]; then
-    rm -rf "$tools/llama-cpp-same"
+if [ ! -d "$tools/llama-cpp-same" ]; then
     cp -r "$crate_src" "$tools/llama-cpp-same"
     cp -r "$sdist_src/tools/llama-bench/." "$tools/llama-cpp-same/tools/llama-bench/"
     echo 'add_subdirectory(llama-bench)' > "$tools/llama-cpp-same/tools/CMakeLists.txt"
     sed -i 's/^\(\s*\)add_subdirectory(app)/\1# no app sources in the crate/' "$tools/llama-cpp-same/CMakeLists.txt"
-    build_bench same "$tools/llama-cpp-same"
 fi
+build_bench same "$tools/llama-cpp-same"
+echo "parity: edgebench ggml-cpu flags: $("$PWD/target/release/edgebench" doctor 2>/dev/null | sed -n 's/^  ggml-cpu flags: //p')" >&2
 
 edgebench=$PWD/target/release/edgebench
 out=$(mktemp -d)

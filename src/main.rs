@@ -9,7 +9,9 @@ fn main() {
         Command::Run(args) => edgebench::runner::run_sweep(&args),
         Command::Models(args) => edgebench::models::run(&args),
         Command::Suites => edgebench::suite::print_suites(),
-        Command::Doctor => edgebench::sampler::print_doctor(),
+        Command::Doctor => edgebench::sampler::print_doctor().inspect(|_| {
+            edgebench::runner::print_llama_build();
+        }),
         Command::Compare(args) => edgebench::compare::run(&args),
         Command::Rescore(args) => {
             edgebench::scoring::rescore_run(&args.run_dir, args.suite.as_deref())

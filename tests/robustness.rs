@@ -135,6 +135,45 @@ fn crashed_and_killed_children_are_recorded_and_the_sweep_goes_on() {
 }
 
 #[test]
+fn a_native_crash_names_the_frame_it_happened_in() {
+    let _serial = one_at_a_time();
+    let out = tempfile::tempdir().unwrap();
+    let smol = smollm();
+    // A real SIGSEGV inside ggml (ggml_nbytes on a null tensor) when pp32 starts.
+    let o = quick_command(&[&smol], out.path(), &["--suite", "engine-only"])
+        .env("EDGEBENCH_TEST_NATIVE_FAULT", "pp32:segv")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let dir = run_dir(&o);
+    let speed = read_parquet(&dir.join("speed.parquet"));
+    let failed: Vec<(Option<String>, Option<String>, Option<String>)> = {
+        let (t, s, e) = (
+            strings(&speed, "test"),
+            strings(&speed, "status"),
+            strings(&speed, "error"),
+        );
+        (0..speed.height())
+            .filter(|&i| s[i].as_deref() != Some("ok"))
+            .map(|i| (t[i].clone(), s[i].clone(), e[i].clone()))
+            .collect()
+    };
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let (test, status, error) = &failed[0];
+    assert_eq!(test.as_deref(), Some("pp32"));
+    assert_eq!(status.as_deref(), Some("crashed"));
+    let error = error.clone().unwrap_or_default();
+    assert!(
+        error.starts_with("SIGSEGV in ggml_nbytes during pp32"),
+        "{error}"
+    );
+    // The whole stack is in the unit's log.
+    let log = std::fs::read_to_string(dir.join("logs/c0-k0.log")).unwrap();
+    assert!(log.contains("edgebench-crash-frame: "), "{log}");
+    assert!(log.contains("inject_fault_for_test"), "{log}");
+}
+
+#[test]
 fn a_candidate_over_its_timeout_is_recorded_and_the_next_one_runs() {
     let _serial = one_at_a_time();
     let out = tempfile::tempdir().unwrap();

@@ -29,6 +29,48 @@ pub struct Manifest {
     /// Conditions that change the numbers: Jetson power mode and clocks, NVML driver and power limits.
     #[serde(default)]
     pub conditions: serde_json::Value,
+    /// llama.cpp's CPU weight paths (AMX, repack): compiled in, offered by the CPU, used.
+    #[serde(default)]
+    pub cpu_paths: Option<CpuPaths>,
+}
+
+/// Which of llama.cpp's special CPU weight paths a run had and used. AMX kernels
+/// crash on some cloud Xeons, so the default build leaves them out (docs/build.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuPaths {
+    /// The CPU announces AMX (`amx_tile`, `amx_int8` in /proc/cpuinfo).
+    pub cpu_has_amx: bool,
+    /// llama.cpp was compiled with its AMX kernels (`AMX_INT8 = 1` in system_info).
+    pub amx_compiled: bool,
+    /// llama.cpp was compiled with runtime weight repacking (`REPACK = 1`).
+    pub repack_compiled: bool,
+    /// Weight buffer types the units' models were loaded into (from llama.cpp's
+    /// load log: `CPU_REPACK`, `AMX`, `CPU_Mapped`, `CUDA0`...), over all units.
+    #[serde(default)]
+    pub weight_buffers_used: Vec<String>,
+}
+
+impl CpuPaths {
+    pub fn detect(system_info: &str) -> Self {
+        CpuPaths {
+            cpu_has_amx: cpu_flag("amx_int8"),
+            amx_compiled: system_info.contains("AMX_INT8 = 1"),
+            repack_compiled: system_info.contains("REPACK = 1"),
+            weight_buffers_used: Vec::new(),
+        }
+    }
+}
+
+/// Whether /proc/cpuinfo lists `flag` for this CPU (false where there is no such file).
+pub fn cpu_flag(flag: &str) -> bool {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("flags") || l.starts_with("Features"))
+                .map(|l| l.split_whitespace().any(|f| f == flag))
+        })
+        .unwrap_or(false)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +97,9 @@ pub struct BuildInfo {
     /// Whether llama.cpp was compiled for this CPU (GGML_NATIVE), which llama-cpp-sys-2
     /// only does when RUSTFLAGS carry target-cpu=native.
     pub ggml_native: bool,
+    /// The flags llama.cpp's CPU backend was compiled with (ggml-cpu's CXX_FLAGS).
+    #[serde(default)]
+    pub llama_cpu_flags: String,
 }
 
 impl BuildInfo {
@@ -68,6 +113,7 @@ impl BuildInfo {
             ggml_native: rustflags.contains("target-cpu=native"),
             rustflags,
             features: env!("EDGEBENCH_FEATURES").to_string(),
+            llama_cpu_flags: env!("EDGEBENCH_LLAMA_CPU_FLAGS").to_string(),
         }
     }
 }

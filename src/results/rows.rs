@@ -176,6 +176,10 @@ pub struct UnitRecord {
     /// Seconds spent waiting for the device to cool down before this unit.
     #[serde(default)]
     pub cooldown_s: Option<f64>,
+    /// MiB of model weights per buffer type, from llama.cpp's load log
+    /// (`CPU_REPACK`, `AMX`, `CPU_Mapped`, `CUDA0`...): which weight path was used.
+    #[serde(default)]
+    pub weight_buffers: std::collections::BTreeMap<String, f64>,
 }
 
 /// What the samplers saw during one test (docs/results.md); None: no backend measures it.

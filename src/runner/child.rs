@@ -16,6 +16,7 @@ use crate::stats::percentile;
 
 pub fn run_child() -> Result<i32> {
     die_with_parent();
+    super::crash::install();
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
     let job: ChildJob = serde_json::from_str(&input).context("bad job on stdin")?;
@@ -172,6 +173,9 @@ pub(super) fn send(message: &ChildMessage) {
     let _ = serde_json::to_writer(&mut out, message);
     let _ = out.write_all(b"\n");
     let _ = out.flush();
+    if let ChildMessage::Started { test } = message {
+        super::crash::inject_fault_for_test(test);
+    }
 }
 
 fn report_test_failure(test: &str, outcome: Result<()>) {

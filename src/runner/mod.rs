@@ -1,17 +1,22 @@
 //! The sweep: resolve the plan, check every candidate before running any, then
 //! run each work unit in its own child process, saving its record the moment it
 //! ends, and rebuild the result files from those records.
+mod build_doctor;
 mod child;
+mod child_output;
 mod child_stability;
+mod crash;
 pub mod memory_check;
 mod protocol;
 mod sampling;
 mod stability;
 mod supervise;
 
+pub use build_doctor::print_llama_build;
 pub use child::run_child;
 pub use protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, QualityItem, TimingMode};
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,7 +31,9 @@ use crate::error::{exit, UsageError};
 use crate::gguf::read_gguf_info;
 use crate::progress::Progress;
 use crate::report::{comparison_table, markdown_summary, measurement_warnings};
-use crate::results::manifest::{read_manifest, write_manifest, BuildInfo, HostInfo, Manifest};
+use crate::results::manifest::{
+    read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
+};
 use crate::results::{
     attach_resources, quality_frame, speed_frame, stability_frame, stability_summary_frame,
     summarize, summary_frame, write_atomic, write_frame, ModelMeta, QualityRow, SpeedRow,
@@ -92,6 +99,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
             progress: &progress,
             label: &label,
             sampler: &session.sampler,
+            run_dir: &run_dir,
         };
         let mut record = measure_unit(unit, &context)?;
         record.resources = session.end_unit(&run_dir, &record)?;
@@ -110,6 +118,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     sampling::write_samples(&run_dir)?;
     manifest.ended_at = Some(now());
     manifest.state = "finished".into();
+    note_weight_buffers(&mut manifest, &records);
     write_manifest(&run_dir, &manifest)?;
 
     println!();
@@ -246,6 +255,7 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
     let run_dir = out.join(&run_id);
     std::fs::create_dir_all(run_dir.join("parts"))
         .with_context(|| format!("cannot create the run directory {}", run_dir.display()))?;
+    let llama_cpp = probe_engine();
     let manifest = Manifest {
         run_id,
         started_at: now(),
@@ -253,7 +263,8 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
         state: "running".into(),
         resumed_at: Vec::new(),
         edgebench: BuildInfo::current(),
-        llama_cpp: probe_engine(),
+        cpu_paths: Some(CpuPaths::detect(&llama_cpp.system_info)),
+        llama_cpp,
         host: HostInfo::read(),
         units: config::expand(&sweep)
             .into_iter()
@@ -431,6 +442,7 @@ struct UnitContext<'a> {
     progress: &'a Progress,
     label: &'a str,
     sampler: &'a Sampler,
+    run_dir: &'a Path,
 }
 
 fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
@@ -461,6 +473,8 @@ fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
     };
     let timeout = Duration::from_secs(sweep.timeout_secs);
     let mut outcome = run_unit(&job, timeout, verbose, &mut observer)?;
+    write_unit_log(cx.run_dir, &unit.id, &outcome.log)?;
+    let weight_buffers = child_output::weight_buffers(&outcome.log);
     if outcome.status == UnitStatus::Ok {
         let ladder = stability::ceiling_ladder(cx.suites, &job, timeout, verbose, &mut observer)?;
         outcome.stability.extend(ladder);
@@ -518,6 +532,7 @@ fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
         stability: outcome.stability,
         resources: Default::default(),
         cooldown_s: None,
+        weight_buffers,
     })
 }
 
@@ -633,6 +648,30 @@ fn unit_line(label: &str, record: &UnitRecord) -> String {
         Some(e) => format!("{label}: {} ({e})", record.status),
         None => format!("{label}: ok  {}", parts.join("  ")),
     }
+}
+
+/// The manifest says which weight paths (AMX, CPU_REPACK...) the units used.
+fn note_weight_buffers(manifest: &mut Manifest, records: &[UnitRecord]) {
+    if let Some(paths) = manifest.cpu_paths.as_mut() {
+        let used: std::collections::BTreeSet<String> = records
+            .iter()
+            .flat_map(|r| r.weight_buffers.keys().cloned())
+            .chain(paths.weight_buffers_used.drain(..))
+            .collect();
+        paths.weight_buffers_used = used.into_iter().collect();
+    }
+}
+
+/// `logs/<unit>.log`: the child's stderr (llama.cpp's log, a crash's frames).
+fn write_unit_log(run_dir: &Path, unit_id: &str, log: &[String]) -> Result<()> {
+    let dir = run_dir.join("logs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    write_atomic(&dir.join(format!("{unit_id}.log")), |f| {
+        for line in log {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    })
 }
 
 fn record_path(run_dir: &Path, unit_id: &str) -> PathBuf {

@@ -1,14 +1,16 @@
 //! Runs one work unit in a child process and turns whatever happens to it
 //! (success, a load error, an abort inside ggml, a kill by the OOM killer, a
 //! timeout) into a recorded outcome.
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, ExitStatus, Stdio};
+use std::io::Write;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 
+use super::child_output::{
+    for_each_line, ChildLog, CrashSite, LineEvent, MAX_LOG_LINE, MAX_PROTOCOL_LINE,
+};
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement};
 use crate::results::StabilityRow;
 
@@ -52,6 +54,8 @@ pub struct UnitOutcome {
     pub stability: Vec<StabilityRow>,
     /// The test running when the child ended abnormally.
     pub test_in_progress: Option<String>,
+    /// The child's stderr (llama.cpp's log, the crash report): the unit log.
+    pub log: Vec<String>,
 }
 
 /// Observer of a running child, for the progress display.
@@ -60,6 +64,9 @@ pub trait UnitObserver {
     fn spawned(&mut self, pid: u32);
     fn message(&mut self, message: &ChildMessage);
 }
+
+/// How long a child that closed its stdout may take to exit before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(30);
 
 pub fn run_unit(
     job: &ChildJob,
@@ -86,27 +93,13 @@ pub fn run_unit(
 
     // The last lines of llama.cpp's log explain most failures (GGML_ASSERT, unknown architecture...).
     let stderr = child.stderr.take().expect("stderr is piped");
-    let stderr_thread = std::thread::spawn(move || {
-        let mut tail = VecDeque::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if verbose {
-                eprintln!("  | {line}");
-            }
-            if tail.len() == 40 {
-                tail.pop_front();
-            }
-            tail.push_back(line);
-        }
-        tail
-    });
+    let stderr_thread = std::thread::spawn(move || capture_stderr(stderr, verbose));
     let (sender, receiver) = mpsc::channel();
     let stdout = child.stdout.take().expect("stdout is piped");
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
+        for_each_line(stdout, MAX_PROTOCOL_LINE, |event| {
+            sender.send(event).is_ok()
+        });
     });
 
     let deadline = Instant::now() + timeout;
@@ -117,63 +110,141 @@ pub fn run_unit(
         answers: Vec::new(),
         stability: Vec::new(),
         test_in_progress: None,
+        log: Vec::new(),
     };
     let mut load_error = None;
+    let mut protocol_error = None;
     let mut timed_out = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match receiver.recv_timeout(left) {
-            Ok(line) => {
-                let Ok(message) = serde_json::from_str::<ChildMessage>(&line) else {
-                    continue; // stray output from a library; the protocol lines are JSON
-                };
-                observer.message(&message);
-                match message {
-                    ChildMessage::Loaded { load_ms } => outcome.load_ms = Some(load_ms),
-                    ChildMessage::Started { test } => outcome.test_in_progress = Some(test),
-                    ChildMessage::Measured(m) => outcome.measurements.push(m),
-                    ChildMessage::Answered(a) => outcome.answers.push(a),
-                    ChildMessage::Stability(r) => outcome.stability.push(r),
-                    ChildMessage::LoadFailed { error } => load_error = Some(error),
-                }
+        let line = match receiver.recv_timeout(left) {
+            Ok(LineEvent::Line(line)) => line,
+            Ok(LineEvent::TooLong { .. }) => {
+                protocol_error = Some(format!(
+                    "a message from the child went past {} MiB without a line end",
+                    MAX_PROTOCOL_LINE >> 20
+                ));
+                break;
+            }
+            Ok(LineEvent::Failed(e)) => {
+                protocol_error = Some(format!("reading the child's output failed: {e}"));
+                break;
             }
             Err(RecvTimeoutError::Timeout) => {
                 timed_out = true;
-                let _ = child.kill();
                 break;
             }
             Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let message = match serde_json::from_str::<ChildMessage>(&line) {
+            Ok(message) => message,
+            // A protocol line that does not parse would silently lose rows.
+            Err(e) if line.starts_with("{\"kind\"") => {
+                protocol_error = Some(format!("a message from the child does not parse: {e}"));
+                break;
+            }
+            Err(_) => continue, // stray output from a library; the protocol lines are JSON
+        };
+        observer.message(&message);
+        match message {
+            ChildMessage::Loaded { load_ms } => outcome.load_ms = Some(load_ms),
+            ChildMessage::Started { test } => outcome.test_in_progress = Some(test),
+            ChildMessage::Measured(m) => outcome.measurements.push(m),
+            ChildMessage::Answered(a) => outcome.answers.push(a),
+            ChildMessage::Stability(r) => outcome.stability.push(r),
+            ChildMessage::LoadFailed { error } => load_error = Some(error),
         }
     }
-    let exit = child.wait().context("cannot wait for the child process")?;
-    let log_tail: Vec<String> = stderr_thread.join().unwrap_or_default().into();
-    outcome.status = classify(exit, timed_out, timeout, load_error, &log_tail);
+    if timed_out || protocol_error.is_some() {
+        let _ = child.kill();
+    }
+    let exit_by = Instant::now().max(deadline) + EXIT_GRACE;
+    let (exit, killed_late) = wait_until(&mut child, exit_by)?;
+    timed_out |= killed_late;
+    let log = stderr_thread.join().unwrap_or_default();
+    let ending = Ending {
+        exit,
+        timed_out,
+        timeout,
+        load_error,
+        protocol_error,
+        test: outcome.test_in_progress.as_deref(),
+    };
+    outcome.status = classify(&ending, &log);
+    outcome.log = log.lines.into();
     Ok(outcome)
 }
 
-fn classify(
+fn capture_stderr(stderr: impl std::io::Read, verbose: bool) -> ChildLog {
+    let mut log = ChildLog::default();
+    for_each_line(stderr, MAX_LOG_LINE, |event| {
+        let line = match event {
+            LineEvent::Line(line) => line,
+            LineEvent::TooLong { head } => format!("{head} [cut at {MAX_LOG_LINE} bytes]"),
+            LineEvent::Failed(e) => format!("[edgebench: reading the child's stderr failed: {e}]"),
+        };
+        if verbose {
+            eprintln!("  | {line}");
+        }
+        log.push(line);
+        true
+    });
+    log
+}
+
+/// Waits for the child until `until`, then kills it; true when it had to be killed.
+fn wait_until(child: &mut Child, until: Instant) -> Result<(ExitStatus, bool)> {
+    loop {
+        if let Some(exit) = child
+            .try_wait()
+            .context("cannot wait for the child process")?
+        {
+            return Ok((exit, false));
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let exit = child.wait().context("cannot wait for the child process")?;
+            return Ok((exit, true));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How a child ended, as the parent saw it.
+struct Ending<'a> {
     exit: ExitStatus,
     timed_out: bool,
     timeout: Duration,
     load_error: Option<String>,
-    log_tail: &[String],
-) -> UnitStatus {
-    if timed_out {
+    protocol_error: Option<String>,
+    /// The test the child had started last.
+    test: Option<&'a str>,
+}
+
+fn classify(ending: &Ending, log: &ChildLog) -> UnitStatus {
+    let log_tail = log.hint_tail();
+    if ending.timed_out {
         return UnitStatus::Timeout(format!(
             "no result within the {}s timeout; the child was killed",
-            timeout.as_secs()
+            ending.timeout.as_secs()
         ));
     }
-    if let Some(error) = load_error {
-        return UnitStatus::LoadFailed(with_log_hint(error, log_tail));
+    if let Some(error) = &ending.protocol_error {
+        return UnitStatus::Crashed(format!("protocol error: {error}; the child was killed"));
     }
-    if exit.success() {
+    if let Some(error) = &ending.load_error {
+        return UnitStatus::LoadFailed(with_log_hint(error.clone(), &log_tail));
+    }
+    if let Some(site) = log.crash_site() {
+        return UnitStatus::Crashed(crash_message(&site, ending));
+    }
+    if ending.exit.success() {
         return UnitStatus::Ok;
     }
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = exit.signal() {
+        if let Some(signal) = ending.exit.signal() {
             // SIGKILL that we did not send is, in practice, the kernel's OOM killer.
             if signal == libc::SIGKILL {
                 return UnitStatus::Oom(
@@ -183,14 +254,38 @@ fn classify(
             let name = signal_name(signal);
             return UnitStatus::Crashed(with_log_hint(
                 format!("killed by signal {signal} ({name})"),
-                log_tail,
+                &log_tail,
             ));
         }
     }
     UnitStatus::Crashed(with_log_hint(
-        format!("exited with status {}", exit.code().unwrap_or(-1)),
-        log_tail,
+        format!("exited with status {}", ending.exit.code().unwrap_or(-1)),
+        &log_tail,
     ))
+}
+
+/// "SIGSEGV in ggml_backend_amx_mul_mat during pp512 (killed by signal 11, ...)".
+fn crash_message(site: &CrashSite, ending: &Ending) -> String {
+    let mut message = site.signal.clone();
+    match (site.sender, &site.frame) {
+        (Some(pid), _) => message.push_str(&format!(" sent by process {pid}")),
+        (None, Some(frame)) => message.push_str(&format!(" in {frame}")),
+        (None, None) => {}
+    }
+    if let Some(test) = ending.test {
+        message.push_str(&format!(" during {test}"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = ending.exit.signal() {
+            message.push_str(&format!(
+                " (killed by signal {signal}, {})",
+                signal_name(signal)
+            ));
+        }
+    }
+    message
 }
 
 /// Appends llama.cpp's own explanation: its last line that names an error, else
@@ -215,6 +310,7 @@ fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGABRT => "SIGABRT, an abort inside llama.cpp/ggml",
         libc::SIGSEGV => "SIGSEGV, a segmentation fault",
+        libc::SIGALRM => "SIGALRM",
         libc::SIGBUS => "SIGBUS, a bus error (truncated or changed model file?)",
         libc::SIGFPE => "SIGFPE",
         libc::SIGILL => "SIGILL, an instruction this CPU lacks (built for another CPU?)",

@@ -37,6 +37,13 @@ fn existing(path: PathBuf) -> PathBuf {
 
 /// Small, fast sweep settings; `extra` adds or overrides.
 pub fn quick_run(models: &[&Path], out: &Path, extra: &[&str]) -> Output {
+    quick_command(models, out, extra)
+        .output()
+        .expect("edgebench runs")
+}
+
+/// The command quick_run runs, for a test that adds to it (environment...).
+pub fn quick_command(models: &[&Path], out: &Path, extra: &[&str]) -> Command {
     let mut cmd = edgebench();
     cmd.arg("run").args(["--out", out.to_str().unwrap()]);
     for m in models {
@@ -58,7 +65,7 @@ pub fn quick_run(models: &[&Path], out: &Path, extra: &[&str]) -> Output {
         }
     }
     cmd.args(extra);
-    cmd.output().expect("edgebench runs")
+    cmd
 }
 
 pub fn stdout(o: &Output) -> String {
