@@ -88,7 +88,7 @@ extern "C" fn on_fatal_signal(
     } else {
         None
     };
-    let frames = stack_frames();
+    let frames = stack_frames(fault_pc);
     for (i, name) in frames.iter().enumerate() {
         write_line(&format!("{FRAME_PREFIX}#{i} {name}"));
     }
@@ -114,10 +114,17 @@ fn signal_abbrev(signal: libc::c_int) -> &'static str {
     }
 }
 
-fn stack_frames() -> Vec<String> {
+/// Every frame's function name (its address when it has none), innermost first.
+fn stack_frames(fault_pc: Option<usize>) -> Vec<String> {
     let mut frames = Vec::new();
     unsafe {
         backtrace::trace_unsynchronized(|frame| {
+            let ip = frame.ip() as usize;
+            if fault_pc == Some(ip) {
+                // The faulting frame's ip is the instruction itself, not a return address.
+                frames.push(symbol_at(ip).unwrap_or_else(|| format!("{ip:#x}")));
+                return frames.len() < MAX_FRAMES;
+            }
             let mut name = None;
             backtrace::resolve_frame_unsynchronized(frame, |symbol| {
                 if name.is_none() {
@@ -131,10 +138,13 @@ fn stack_frames() -> Vec<String> {
     frames
 }
 
+/// The function holding the instruction at `pc`.
 fn symbol_at(pc: usize) -> Option<String> {
     let mut name = None;
     unsafe {
-        backtrace::resolve_unsynchronized(pc as *mut c_void, |symbol| {
+        // resolve() takes return addresses and looks one byte back (the call);
+        // a faulting pc is the instruction itself, and may be a function's first byte.
+        backtrace::resolve_unsynchronized((pc + 1) as *mut c_void, |symbol| {
             if name.is_none() {
                 name = symbol.name().map(|n| n.to_string());
             }

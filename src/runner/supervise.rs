@@ -236,7 +236,7 @@ fn classify(ending: &Ending, log: &ChildLog) -> UnitStatus {
         return UnitStatus::LoadFailed(with_log_hint(error.clone(), &log_tail));
     }
     if let Some(site) = log.crash_site() {
-        return UnitStatus::Crashed(crash_message(&site, ending));
+        return UnitStatus::Crashed(with_log_hint(crash_message(&site, ending), &log_tail));
     }
     if ending.exit.success() {
         return UnitStatus::Ok;
