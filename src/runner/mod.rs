@@ -385,7 +385,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 
 /// llama.cpp's build and devices, asked of a child so no GPU context lives in the parent.
 fn probe_engine() -> EngineProbe {
-    let output = std::env::current_exe()
+    let output = supervise::own_executable()
         .and_then(|exe| std::process::Command::new(exe).arg("__probe").output());
     match output {
         Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap_or_default(),

@@ -58,6 +58,36 @@ pub struct UnitOutcome {
     pub log: Vec<String>,
 }
 
+impl UnitOutcome {
+    fn failed_to_start(error: std::io::Error) -> Self {
+        UnitOutcome::empty(UnitStatus::Crashed(format!(
+            "cannot start the measuring child process: {error}"
+        )))
+    }
+
+    fn empty(status: UnitStatus) -> Self {
+        UnitOutcome {
+            status,
+            load_ms: None,
+            measurements: Vec::new(),
+            answers: Vec::new(),
+            stability: Vec::new(),
+            test_in_progress: None,
+            log: Vec::new(),
+        }
+    }
+}
+
+/// This very binary: /proc/self/exe still runs it after a rebuild replaced the
+/// file mid-sweep, where the path from current_exe() would run the new one or fail.
+pub fn own_executable() -> std::io::Result<std::path::PathBuf> {
+    let proc_exe = std::path::Path::new("/proc/self/exe");
+    if proc_exe.exists() {
+        return Ok(proc_exe.to_path_buf());
+    }
+    std::env::current_exe()
+}
+
 /// Observer of a running child, for the progress display.
 pub trait UnitObserver {
     /// The child is running (the sampler follows its RSS).
@@ -74,14 +104,19 @@ pub fn run_unit(
     verbose: bool,
     observer: &mut dyn UnitObserver,
 ) -> Result<UnitOutcome> {
-    let exe = std::env::current_exe().context("cannot find the edgebench executable")?;
-    let mut child = Command::new(exe)
-        .arg("__child")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot start the measuring child process")?;
+    let spawned = own_executable().and_then(|exe| {
+        Command::new(exe)
+            .arg("__child")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    });
+    let mut child = match spawned {
+        Ok(child) => child,
+        // One failed unit, not the end of an overnight sweep.
+        Err(e) => return Ok(UnitOutcome::failed_to_start(e)),
+    };
     observer.spawned(child.id());
     let job_json = serde_json::to_vec(job)?;
     {
@@ -103,58 +138,13 @@ pub fn run_unit(
     });
 
     let deadline = Instant::now() + timeout;
-    let mut outcome = UnitOutcome {
-        status: UnitStatus::Ok,
-        load_ms: None,
-        measurements: Vec::new(),
-        answers: Vec::new(),
-        stability: Vec::new(),
-        test_in_progress: None,
-        log: Vec::new(),
-    };
-    let mut load_error = None;
-    let mut protocol_error = None;
-    let mut timed_out = false;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = match receiver.recv_timeout(left) {
-            Ok(LineEvent::Line(line)) => line,
-            Ok(LineEvent::TooLong { .. }) => {
-                protocol_error = Some(format!(
-                    "a message from the child went past {} MiB without a line end",
-                    MAX_PROTOCOL_LINE >> 20
-                ));
-                break;
-            }
-            Ok(LineEvent::Failed(e)) => {
-                protocol_error = Some(format!("reading the child's output failed: {e}"));
-                break;
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                timed_out = true;
-                break;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        let message = match serde_json::from_str::<ChildMessage>(&line) {
-            Ok(message) => message,
-            // A protocol line that does not parse would silently lose rows.
-            Err(e) if line.starts_with("{\"kind\"") => {
-                protocol_error = Some(format!("a message from the child does not parse: {e}"));
-                break;
-            }
-            Err(_) => continue, // stray output from a library; the protocol lines are JSON
-        };
-        observer.message(&message);
-        match message {
-            ChildMessage::Loaded { load_ms } => outcome.load_ms = Some(load_ms),
-            ChildMessage::Started { test } => outcome.test_in_progress = Some(test),
-            ChildMessage::Measured(m) => outcome.measurements.push(m),
-            ChildMessage::Answered(a) => outcome.answers.push(a),
-            ChildMessage::Stability(r) => outcome.stability.push(r),
-            ChildMessage::LoadFailed { error } => load_error = Some(error),
-        }
-    }
+    let mut outcome = UnitOutcome::empty(UnitStatus::Ok);
+    let reading = read_messages(&receiver, deadline, observer, &mut outcome);
+    let (load_error, protocol_error, mut timed_out) = (
+        reading.load_error,
+        reading.protocol_error,
+        reading.timed_out,
+    );
     if timed_out || protocol_error.is_some() {
         let _ = child.kill();
     }
@@ -173,6 +163,66 @@ pub fn run_unit(
     outcome.status = classify(&ending, &log);
     outcome.log = log.lines.into();
     Ok(outcome)
+}
+
+/// How reading the child's messages ended.
+#[derive(Default)]
+struct Reading {
+    load_error: Option<String>,
+    protocol_error: Option<String>,
+    timed_out: bool,
+}
+
+/// Collects the child's protocol messages into `outcome` until its stdout
+/// closes, the deadline passes, or the protocol breaks.
+fn read_messages(
+    receiver: &mpsc::Receiver<LineEvent>,
+    deadline: Instant,
+    observer: &mut dyn UnitObserver,
+    outcome: &mut UnitOutcome,
+) -> Reading {
+    let mut reading = Reading::default();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = match receiver.recv_timeout(left) {
+            Ok(LineEvent::Line(line)) => line,
+            Ok(LineEvent::TooLong { .. }) => {
+                reading.protocol_error = Some(format!(
+                    "a message from the child went past {} MiB without a line end",
+                    MAX_PROTOCOL_LINE >> 20
+                ));
+                return reading;
+            }
+            Ok(LineEvent::Failed(e)) => {
+                reading.protocol_error = Some(format!("reading the child's output failed: {e}"));
+                return reading;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                reading.timed_out = true;
+                return reading;
+            }
+            Err(RecvTimeoutError::Disconnected) => return reading,
+        };
+        let message = match serde_json::from_str::<ChildMessage>(&line) {
+            Ok(message) => message,
+            // A protocol line that does not parse would silently lose rows.
+            Err(e) if line.starts_with("{\"kind\"") => {
+                reading.protocol_error =
+                    Some(format!("a message from the child does not parse: {e}"));
+                return reading;
+            }
+            Err(_) => continue, // stray output from a library; the protocol lines are JSON
+        };
+        observer.message(&message);
+        match message {
+            ChildMessage::Loaded { load_ms } => outcome.load_ms = Some(load_ms),
+            ChildMessage::Started { test } => outcome.test_in_progress = Some(test),
+            ChildMessage::Measured(m) => outcome.measurements.push(m),
+            ChildMessage::Answered(a) => outcome.answers.push(a),
+            ChildMessage::Stability(r) => outcome.stability.push(r),
+            ChildMessage::LoadFailed { error } => reading.load_error = Some(error),
+        }
+    }
 }
 
 fn capture_stderr(stderr: impl std::io::Read, verbose: bool) -> ChildLog {
@@ -323,6 +373,45 @@ fn signal_name(signal: i32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Quiet;
+    impl UnitObserver for Quiet {
+        fn spawned(&mut self, _pid: u32) {}
+        fn message(&mut self, _message: &ChildMessage) {}
+    }
+
+    fn read(events: Vec<LineEvent>) -> (Reading, UnitOutcome) {
+        let (sender, receiver) = mpsc::channel();
+        for event in events {
+            sender.send(event).unwrap();
+        }
+        drop(sender);
+        let mut outcome = UnitOutcome::empty(UnitStatus::Ok);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let reading = read_messages(&receiver, deadline, &mut Quiet, &mut outcome);
+        (reading, outcome)
+    }
+
+    #[test]
+    fn a_broken_protocol_line_fails_the_unit_instead_of_losing_rows() {
+        let started = r#"{"kind":"started","test":"pp512"}"#.to_string();
+        let (reading, outcome) = read(vec![
+            LineEvent::Line("stray library output".into()),
+            LineEvent::Line(started),
+            LineEvent::Line(r#"{"kind":"measured","test":"#.into()),
+        ]);
+        assert_eq!(outcome.test_in_progress.as_deref(), Some("pp512"));
+        let error = reading.protocol_error.unwrap();
+        assert!(error.contains("does not parse"), "{error}");
+
+        let (reading, _) = read(vec![LineEvent::TooLong { head: "{".into() }]);
+        assert!(reading
+            .protocol_error
+            .unwrap()
+            .contains("without a line end"));
+        let (reading, _) = read(vec![LineEvent::Line("ok".into())]);
+        assert!(reading.protocol_error.is_none() && !reading.timed_out);
+    }
 
     #[test]
     fn log_hint_prefers_the_line_naming_the_error() {
