@@ -42,13 +42,14 @@ fi
 build default "$no_amx"
 build amx ""
 
-kernels() { objdump -d --no-show-raw-insn "$(find "$PWD/tools/amx-cost-$1" -name 'libggml-cpu.a' | head -n1)" | grep -v -e 'file format' -e '^In archive'; }
+kernels() { objdump -d --no-show-raw-insn "$(find "$PWD/tools/amx-cost-$1/" -name 'libggml-cpu.a' | head -n1)" | grep -v -e 'file format' -e '^In archive'; }
 if cmp -s <(kernels default) <(kernels amx); then
     echo "CPU kernels (libggml-cpu.a machine code): identical in both builds: AMX changes nothing on this CPU"
 else
     echo "CPU kernels (libggml-cpu.a machine code): differ between the builds"
 fi
-grep -o 'amx[a-z0-9_]*' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/^/CPU AMX flags: /;s/$/\n/'
+amx_flags=$( (grep -o 'amx[a-z0-9_]*' /proc/cpuinfo || true) | sort -u | tr '\n' ' ')
+echo "CPU AMX flags: ${amx_flags:-none}"
 echo "CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
 
 out=$(mktemp -d)
