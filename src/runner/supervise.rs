@@ -78,13 +78,8 @@ impl UnitOutcome {
     }
 }
 
-/// This very binary: /proc/self/exe still runs it after a rebuild replaced the
-/// file mid-sweep, where the path from current_exe() would run the new one or fail.
+/// This binary, to run the measuring child and the probe.
 pub fn own_executable() -> std::io::Result<std::path::PathBuf> {
-    let proc_exe = std::path::Path::new("/proc/self/exe");
-    if proc_exe.exists() {
-        return Ok(proc_exe.to_path_buf());
-    }
     std::env::current_exe()
 }
 
