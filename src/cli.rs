@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::FlashAttn;
+use crate::config::{FlashAttn, SweepOverrides};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,6 +133,32 @@ pub struct RunArgs {
     /// Do not write report.md, report.html and charts/ into the run directory.
     #[arg(long = "no-report")]
     pub no_report: bool,
+}
+
+impl RunArgs {
+    /// The options that shape the sweep, for `config::resolve`.
+    pub fn sweep_overrides(&self) -> SweepOverrides {
+        SweepOverrides {
+            models: self.models.clone(),
+            suites: self.suites.clone(),
+            reps: self.reps,
+            warmup: self.warmup,
+            threads: self.threads.clone(),
+            n_gpu_layers: self.n_gpu_layers.clone(),
+            n_batch: self.n_batch.clone(),
+            flash_attn: self.flash_attn.clone(),
+            ctx: self.ctx,
+            pp: self.pp.clone(),
+            tg: self.tg.clone(),
+            e2e_tokens: self.e2e_tokens,
+            timeout: self.timeout,
+            sample_ms: self.sample_ms,
+            cooldown_temp: self.cooldown_temp,
+            cooldown_max: self.cooldown_max,
+            soak: self.soak.clone(),
+            reference: self.reference.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

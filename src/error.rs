@@ -1,6 +1,7 @@
 //! The user's mistakes (exit status 2, one clear line) kept apart from failures
 //! of the measured work.
 use std::fmt;
+use std::path::Path;
 
 /// Bad usage or bad input: nothing was run. Printed as one line, exit status 2.
 #[derive(Debug)]
@@ -19,6 +20,31 @@ impl fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// A TOML file the user wrote (sweep, suite) that does not parse, as
+/// one line: `file:line: key `k`: message`. toml's own Display spans several lines.
+pub fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> UsageError {
+    let line = e
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let message = e.message().trim().replace('\n', " ");
+    // The key is what stands before `=` on the offending line (or the table header).
+    let key = line
+        .and_then(|l| text.lines().nth(l - 1))
+        .map(|l| l.split('=').next().unwrap_or("").trim().to_string())
+        .filter(|k| !k.is_empty() && !message.contains(k.as_str()));
+    let location = match line {
+        Some(l) => format!("{}:{l}", path.display()),
+        None => path.display().to_string(),
+    };
+    match key {
+        Some(k) if k.starts_with('[') => {
+            UsageError::new(format!("{location}: in `{k}`: {message}"))
+        }
+        Some(k) => UsageError::new(format!("{location}: key `{k}`: {message}")),
+        None => UsageError::new(format!("{location}: {message}")),
+    }
+}
 
 /// Exit statuses, a contract for scripts and CI.
 pub mod exit {

@@ -13,6 +13,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use sha2::Digest as _;
+
 const MAGIC: &[u8; 4] = b"GGUF";
 const DEFAULT_ALIGNMENT: u64 = 32;
 /// The GGUF spec caps keys at 65535 bytes; tensor names are shorter still (ggml: 63).
@@ -133,6 +135,14 @@ pub enum GgufError {
     Truncated { path: PathBuf, detail: String },
     #[error("{}: corrupt GGUF file: {detail}", path.display())]
     Corrupt { path: PathBuf, detail: String },
+}
+
+/// The sha256 of a whole file (the model's identity in the results), hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// Reads the GGUF header of `path`; the tensor data is only checked to be

@@ -5,6 +5,14 @@
 //! drives the engine through the suites in child processes (`runner`, `engine`,
 //! `suite`); answers are checked in the parent (`checks`, `scoring`); rows go to
 //! the results store (`results`); reports read only the stored results (`report`).
+//!
+//! Layers, top to bottom; a module imports only from its own layer (without
+//! cycles) and lower ones, and only layers 1-2 print (`tests/layers.rs` checks):
+//! 1. `main.rs`: the commands;
+//! 2. `runner`, `report`, `compare`, `import`, `telemetry`, `models`, `progress`, `cli`;
+//! 3. `scoring`, `engine`, `sampler`;
+//! 4. `config`, `suite`, `checks`, `fit`, `profiles`, `gguf`;
+//! 5. `results` (rows, manifest, plan, parts/), `stats`, `error`.
 pub mod checks;
 pub mod cli;
 pub mod compare;

@@ -2,19 +2,21 @@ use clap::Parser;
 
 use edgebench::cli::{Cli, Command};
 use edgebench::error::{exit, UsageError};
+use edgebench::sampler::{detect_backends, read_conditions, sysfs_root};
+use edgebench::suite::{list_suites, load_suite, AnySuite};
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => edgebench::runner::run_sweep(&args),
         Command::Models(args) => edgebench::models::run(&args),
-        Command::Suites => edgebench::suite::print_suites(),
-        Command::Doctor => edgebench::sampler::print_doctor().inspect(|_| {
+        Command::Suites => print_suites(),
+        Command::Doctor => print_doctor().inspect(|_| {
             edgebench::runner::print_llama_build();
         }),
         Command::Compare(args) => edgebench::compare::run(&args),
         Command::Rescore(args) => {
-            edgebench::scoring::rescore_run(&args.run_dir, args.suite.as_deref())
+            edgebench::runner::rescore_run(&args.run_dir, args.suite.as_deref())
         }
         Command::Report(args) => edgebench::report::run(&args),
         Command::Import(command) => edgebench::import::run(&command),
@@ -38,4 +40,52 @@ fn main() {
             std::process::exit(code);
         }
     }
+}
+
+/// `edgebench suites`: every suite file with its kind and case count.
+fn print_suites() -> anyhow::Result<i32> {
+    println!("{:<24} {:<8} {:>6}  description", "suite", "kind", "cases");
+    for (name, _) in list_suites()? {
+        match load_suite(&name) {
+            Ok(AnySuite::Speed(s)) => {
+                let cases = s.file.pp.as_ref().map_or(1, Vec::len)
+                    + s.file.tg.as_ref().map_or(1, Vec::len)
+                    + s.prompts.len();
+                println!(
+                    "{:<24} {:<8} {:>6}  {}",
+                    name, s.file.kind, cases, s.file.description
+                );
+            }
+            Ok(AnySuite::Quality(q)) => {
+                println!(
+                    "{:<24} {:<8} {:>6}  {}",
+                    name,
+                    if q.stability.is_some() {
+                        "stability"
+                    } else {
+                        "quality"
+                    },
+                    q.cases.len(),
+                    q.description
+                );
+            }
+            Err(e) => println!("{name:<24} {:<8} {:>6}  {e}", "?", "-"),
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `edgebench doctor`: which backends work here, what each measures, why one is missing.
+fn print_doctor() -> anyhow::Result<i32> {
+    let (_, statuses) = detect_backends(std::time::Duration::from_millis(250));
+    println!("samplers on this machine:");
+    for s in &statuses {
+        let mark = if s.available { "yes" } else { "no " };
+        println!("  {mark} {:<8} {}", s.name, s.detail);
+    }
+    let jetson = read_conditions(&sysfs_root());
+    if jetson.is_jetson {
+        println!("jetson: {}", serde_json::to_string(&jetson)?);
+    }
+    Ok(exit::OK)
 }

@@ -5,9 +5,8 @@ use serde::Serialize;
 use crate::cli::ModelsArgs;
 use crate::error::{exit, UsageError};
 use crate::fit::{estimate, FitEstimate, FitVerdict};
-use crate::gguf::read_gguf_info;
+use crate::gguf::{read_gguf_info, sha256_file};
 use crate::profiles;
-use crate::runner::sha256_file;
 
 #[derive(Debug, Serialize)]
 struct ModelLine {

@@ -6,7 +6,8 @@
 //! top-level module. The test fails, naming file, line and import, when
 //! - a module imports from a higher layer than its own (`LAYERS` below),
 //! - imports between top-level modules close a cycle (possible within a layer),
-//! - imports between the files of one module directory close a cycle.
+//! - imports between the files of one module directory close a cycle,
+//! - code below the command layers (1-2) prints to stdout or stderr.
 //!
 //! Run with `--nocapture` to print the module dependency list.
 
@@ -39,13 +40,14 @@ const LAYERS: &[(&str, u8)] = &[
     ("config", 4),
     ("suite", 4),
     ("checks", 4),
-    ("stats", 4),
     ("fit", 4),
     ("profiles", 4),
     ("gguf", 4),
-    // 5. Row types, manifest and the run directory store; errors.
+    // 5. Row types, manifest, plan and the run directory store; errors; and
+    //    `stats`, pure functions with no imports, which summary.* rows need.
     ("results", 5),
     ("error", 5),
+    ("stats", 5),
 ];
 
 /// A file of src/, with comments, string contents and `#[cfg(test)]` items blanked.
@@ -80,6 +82,9 @@ struct Edge {
     to: usize,
     line: usize,
     path: String,
+    /// Where a re-exported item is really defined: `to` is then that file, and
+    /// another edge goes to the module the path names.
+    defined_in: Option<String>,
 }
 
 #[test]
@@ -97,11 +102,13 @@ fn module_layers_point_down_without_cycles() {
     let mut failures = Vec::new();
     let top = |f: usize| top_module(&sources[f]);
     let site = |e: &Edge| {
+        let defined = e.defined_in.as_ref().map(|d| format!(" (defined in {d})"));
         format!(
-            "{}:{}: `{}`\n        {}",
+            "{}:{}: `{}`{}\n        {}",
             sources[e.from].rel,
             e.line,
             e.path,
+            defined.unwrap_or_default(),
             sources[e.from].lines[e.line - 1].trim()
         )
     };
@@ -116,10 +123,11 @@ fn module_layers_point_down_without_cycles() {
         }
     }
 
-    // Upward imports.
+    // Upward imports (once per import and module: a re-exported item is both).
+    let mut reported = BTreeSet::new();
     for e in &edges {
         let (from, to) = (top(e.from), top(e.to));
-        if from == to {
+        if from == to || !reported.insert((e.from, e.line, to.clone())) {
             continue;
         }
         if let (Some(&lf), Some(&lt)) = (layers.get(from.as_str()), layers.get(to.as_str())) {
@@ -132,16 +140,41 @@ fn module_layers_point_down_without_cycles() {
         }
     }
 
+    // Only the command layers talk to the user; lower layers return values and errors.
+    for (i, s) in sources.iter().enumerate() {
+        let m = top(i);
+        let Some(&layer) = layers.get(m.as_str()) else {
+            continue;
+        };
+        if layer <= 2 {
+            continue;
+        }
+        for (line, mac) in print_macros(&s.code) {
+            failures.push(format!(
+                "prints below the command layers: {m} (layer {layer}) calls `{mac}!` at {}:{line}\n        {}",
+                s.rel,
+                s.lines[line - 1].trim()
+            ));
+        }
+    }
+
     // Cycles between top-level modules.
     let module_edges: Vec<(String, String, &Edge)> = edges
         .iter()
         .filter(|e| top(e.from) != top(e.to))
         .map(|e| (top(e.from), top(e.to), e))
         .collect();
-    for cycle in cycles(&module_edges) {
+    for (cycle, others) in cycles(&module_edges) {
         let mut msg = format!("module cycle: {}", cycle_names(&cycle));
         for e in &cycle {
             let _ = write!(msg, "\n    {} -> {} at {}", e.0, e.1, site(e.2));
+        }
+        if !others.is_empty() {
+            let _ = write!(
+                msg,
+                "\n  (all modules that import each other in a circle here: {})",
+                members(&cycle, &others)
+            );
         }
         failures.push(msg);
     }
@@ -152,17 +185,26 @@ fn module_layers_point_down_without_cycles() {
     // counted; everything else (siblings, submodules up to mod.rs) is.
     let facade_down = |e: &Edge| {
         let (from, to) = (&sources[e.from], &sources[e.to]);
-        from.is_dir_module && to.module.len() > from.module.len() && to.module.starts_with(&from.module)
+        from.is_dir_module
+            && to.module.len() > from.module.len()
+            && to.module.starts_with(&from.module)
     };
     let file_edges: Vec<(String, String, &Edge)> = edges
         .iter()
         .filter(|e| e.from != e.to && top(e.from) == top(e.to) && !facade_down(e))
         .map(|e| (sources[e.from].rel.clone(), sources[e.to].rel.clone(), e))
         .collect();
-    for cycle in cycles(&file_edges) {
+    for (cycle, others) in cycles(&file_edges) {
         let mut msg = format!("file cycle: {}", cycle_names(&cycle));
         for e in &cycle {
             let _ = write!(msg, "\n    at {}", site(e.2));
+        }
+        if !others.is_empty() {
+            let _ = write!(
+                msg,
+                "\n  (all files that import each other in a circle here: {})",
+                members(&cycle, &others)
+            );
         }
         failures.push(msg);
     }
@@ -177,7 +219,10 @@ fn module_layers_point_down_without_cycles() {
     by_layer.sort_by_key(|&(m, l)| (l, m));
     for (m, l) in by_layer {
         let to = deps.get(m).map(|s| s.iter().cloned().collect::<Vec<_>>());
-        println!("  {l}: {m} -> {}", to.map(|t| t.join(", ")).unwrap_or_default());
+        println!(
+            "  {l}: {m} -> {}",
+            to.map(|t| t.join(", ")).unwrap_or_default()
+        );
     }
 
     assert!(
@@ -192,15 +237,27 @@ fn top_module(s: &Source) -> String {
     s.module.first().cloned().unwrap_or_else(|| "lib".into())
 }
 
+fn members<T>(cycle: &[(String, String, T)], others: &[(String, String, T)]) -> String {
+    let all: BTreeSet<&str> = cycle
+        .iter()
+        .chain(others)
+        .flat_map(|e| [e.0.as_str(), e.1.as_str()])
+        .collect();
+    all.into_iter().collect::<Vec<_>>().join(", ")
+}
+
 fn cycle_names<T>(cycle: &[(String, String, T)]) -> String {
     let mut names: Vec<&str> = cycle.iter().map(|e| e.0.as_str()).collect();
     names.push(&cycle[0].0);
     names.join(" -> ")
 }
 
-/// One shortest cycle through each strongly connected component with more than
-/// one node, as its edges (each with one import site as witness).
-fn cycles<'a>(edges: &[(String, String, &'a Edge)]) -> Vec<Vec<(String, String, &'a Edge)>> {
+type Cycle<'a> = Vec<(String, String, &'a Edge)>;
+
+/// For each group of nodes that import each other in a circle (strongly connected
+/// component): one shortest cycle, then the group's other imports (each also on
+/// some cycle), every edge with one import site as witness.
+fn cycles<'a>(edges: &[(String, String, &'a Edge)]) -> Vec<(Cycle<'a>, Cycle<'a>)> {
     let mut adj: BTreeMap<&str, BTreeMap<&str, &'a Edge>> = BTreeMap::new();
     for (a, b, e) in edges {
         adj.entry(a).or_default().entry(b).or_insert(e);
@@ -232,7 +289,9 @@ fn cycles<'a>(edges: &[(String, String, &'a Edge)]) -> Vec<Vec<(String, String, 
             continue;
         }
         let paths = reach(start);
-        let Some(back) = paths.get(start) else { continue };
+        let Some(back) = paths.get(start) else {
+            continue;
+        };
         // Everything on a cycle through `start` is in its component: report it once.
         for (node, _) in paths.iter() {
             if reach(node).contains_key(start) {
@@ -241,11 +300,31 @@ fn cycles<'a>(edges: &[(String, String, &'a Edge)]) -> Vec<Vec<(String, String, 
         }
         let mut nodes = vec![start.to_string()];
         nodes.extend(back.iter().cloned());
-        let cycle = nodes
+        let cycle: Cycle = nodes
             .windows(2)
-            .map(|w| (w[0].clone(), w[1].clone(), adj[w[0].as_str()][w[1].as_str()]))
+            .map(|w| {
+                (
+                    w[0].clone(),
+                    w[1].clone(),
+                    adj[w[0].as_str()][w[1].as_str()],
+                )
+            })
             .collect();
-        out.push(cycle);
+        let group: BTreeSet<&str> = paths
+            .keys()
+            .map(String::as_str)
+            .filter(|n| reach(n).contains_key(start))
+            .collect();
+        let others = adj
+            .iter()
+            .filter(|(from, _)| group.contains(*from))
+            .flat_map(|(from, tos)| tos.iter().map(move |(to, e)| (*from, *to, *e)))
+            .filter(|(from, to, _)| {
+                group.contains(to) && !cycle.iter().any(|c| c.0 == *from && c.1 == *to)
+            })
+            .map(|(from, to, e)| (from.to_string(), to.to_string(), e))
+            .collect();
+        out.push((cycle, others));
     }
     out
 }
@@ -335,7 +414,10 @@ fn blank_comments_and_strings(text: &str) -> Vec<char> {
         let c = src[i];
         let next = src.get(i + 1).copied();
         if c == '/' && next == Some('/') {
-            let end = src[i..].iter().position(|&c| c == '\n').map_or(src.len(), |p| i + p);
+            let end = src[i..]
+                .iter()
+                .position(|&c| c == '\n')
+                .map_or(src.len(), |p| i + p);
             blank(&mut out, i, end);
             i = end;
         } else if c == '/' && next == Some('*') {
@@ -356,7 +438,9 @@ fn blank_comments_and_strings(text: &str) -> Vec<char> {
         } else if c == '\'' {
             // A char literal ('x', '\n', '\u{..}'), or a lifetime (left alone).
             if next == Some('\\') {
-                let end = (i + 3..src.len()).find(|&j| src[j] == '\'').unwrap_or(src.len());
+                let end = (i + 3..src.len())
+                    .find(|&j| src[j] == '\'')
+                    .unwrap_or(src.len());
                 blank(&mut out, i + 1, end);
                 i = end + 1;
             } else if src.get(i + 2) == Some(&'\'') {
@@ -366,7 +450,9 @@ fn blank_comments_and_strings(text: &str) -> Vec<char> {
                 i += 1;
             }
         } else if c == 'r'
-            && (i == 0 || !is_ident(src[i - 1]) || (src[i - 1] == 'b' && (i < 2 || !is_ident(src[i - 2]))))
+            && (i == 0
+                || !is_ident(src[i - 1])
+                || (src[i - 1] == 'b' && (i < 2 || !is_ident(src[i - 2]))))
             && matches!(next, Some('"') | Some('#'))
         {
             // A raw string r"…" / r#"…"#.
@@ -378,7 +464,14 @@ fn blank_comments_and_strings(text: &str) -> Vec<char> {
             let start = i + 2 + hashes;
             let mut j = start;
             while j < src.len() {
-                if src[j] == '"' && src[j + 1..].iter().take(hashes).filter(|&&c| c == '#').count() == hashes {
+                if src[j] == '"'
+                    && src[j + 1..]
+                        .iter()
+                        .take(hashes)
+                        .filter(|&&c| c == '#')
+                        .count()
+                        == hashes
+                {
                     break;
                 }
                 j += 1;
@@ -465,9 +558,43 @@ fn out_of_line_mod(item: &str) -> Option<TestMod> {
         let path = after.split('"').nth(1)?;
         return Some(TestMod::Path(path.to_string()));
     }
-    let words: Vec<&str> = item.split(|c: char| !is_ident(c)).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = item
+        .split(|c: char| !is_ident(c))
+        .filter(|w| !w.is_empty())
+        .collect();
     let pos = words.iter().position(|&w| w == "mod")?;
     Some(TestMod::Name(words.get(pos + 1)?.to_string()))
+}
+
+/// (line, macro) of every print!/println!/eprint!/eprintln!/dbg! call.
+fn print_macros(code: &[char]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut line = 1;
+    let mut i = 0;
+    while i < code.len() {
+        if code[i] == '\n' {
+            line += 1;
+        }
+        if is_ident(code[i]) && (i == 0 || !is_ident(code[i - 1])) {
+            let start = i;
+            while i < code.len() && is_ident(code[i]) {
+                i += 1;
+            }
+            let word: String = code[start..i].iter().collect();
+            let is_macro = code.get(i) == Some(&'!');
+            if is_macro
+                && matches!(
+                    word.as_str(),
+                    "print" | "println" | "eprint" | "eprintln" | "dbg"
+                )
+            {
+                out.push((line, word));
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
 }
 
 // ---- Imports ----
@@ -505,7 +632,9 @@ fn imports_of(file: usize, s: &Source, all: &[Source]) -> Vec<Import> {
             i += 1;
             continue;
         }
-        let end = (i..code.len()).find(|&j| code[j] == ';').unwrap_or(code.len());
+        let end = (i..code.len())
+            .find(|&j| code[j] == ';')
+            .unwrap_or(code.len());
         for flag in &mut in_use[i..end] {
             *flag = true;
         }
@@ -515,7 +644,12 @@ fn imports_of(file: usize, s: &Source, all: &[Source]) -> Vec<Import> {
         parse_tree(&toks, &mut pos, &[], &mut leaves);
         for (path, at, glob) in leaves {
             if let Some(target) = absolute(s, &children, &path) {
-                out.push(Import { file, line: line_of(at), target, named_use: !glob });
+                out.push(Import {
+                    file,
+                    line: line_of(at),
+                    target,
+                    named_use: !glob,
+                });
             }
         }
         i = end;
@@ -524,7 +658,10 @@ fn imports_of(file: usize, s: &Source, all: &[Source]) -> Vec<Import> {
     // Inline paths: `crate::a::b`, `super::x`, `child::f`.
     let mut i = 0;
     while i < code.len() {
-        if !is_ident(code[i]) || (i > 0 && (is_ident(code[i - 1]) || code[i - 1] == '$')) || in_use[i] {
+        if !is_ident(code[i])
+            || (i > 0 && (is_ident(code[i - 1]) || code[i - 1] == '$'))
+            || in_use[i]
+        {
             i += 1;
             continue;
         }
@@ -549,7 +686,12 @@ fn imports_of(file: usize, s: &Source, all: &[Source]) -> Vec<Import> {
             || (s.rel == "src/main.rs" && first == "edgebench");
         if !preceded_by_sep && relative && path.len() > 1 {
             if let Some(target) = absolute(s, &children, &path) {
-                out.push(Import { file, line: line_of(i), target, named_use: false });
+                out.push(Import {
+                    file,
+                    line: line_of(i),
+                    target,
+                    named_use: false,
+                });
             }
         }
         i = j.max(i + 1);
@@ -587,7 +729,12 @@ fn tokenize(code: &[char], offset: usize) -> Vec<(Tok, usize)> {
 }
 
 /// Parses one use tree at `pos`, pushing each leaf path with its offset.
-fn parse_tree(toks: &[(Tok, usize)], pos: &mut usize, prefix: &[String], leaves: &mut Vec<(Vec<String>, usize, bool)>) {
+fn parse_tree(
+    toks: &[(Tok, usize)],
+    pos: &mut usize,
+    prefix: &[String],
+    leaves: &mut Vec<(Vec<String>, usize, bool)>,
+) {
     let mut path = prefix.to_vec();
     let mut at = toks.get(*pos).map_or(0, |t| t.1);
     if toks.get(*pos).map(|t| &t.0) == Some(&Tok::Sep) {
@@ -667,26 +814,41 @@ fn absolute(s: &Source, children: &BTreeSet<String>, path: &[String]) -> Option<
 
 /// Resolves imports to defining files, following `use`/`pub use` of named items.
 fn resolve(sources: &[Source], imports: &[Import]) -> Vec<Edge> {
-    let by_module: BTreeMap<&[String], usize> =
-        sources.iter().enumerate().filter(|(_, s)| s.rel != "src/main.rs").map(|(i, s)| (s.module.as_slice(), i)).collect();
+    let by_module: BTreeMap<&[String], usize> = sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.rel != "src/main.rs")
+        .map(|(i, s)| (s.module.as_slice(), i))
+        .collect();
     // Names each file brings into scope with `use`: file -> name -> target path.
     let mut scope: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
     for imp in imports.iter().filter(|i| i.named_use) {
         if let Some(name) = imp.target.last() {
-            scope.entry((imp.file, name.clone())).or_insert_with(|| imp.target.clone());
+            scope
+                .entry((imp.file, name.clone()))
+                .or_insert_with(|| imp.target.clone());
         }
     }
     let file_of = |path: &[String]| -> Option<(usize, usize)> {
-        (0..=path.len()).rev().find_map(|n| by_module.get(&path[..n]).map(|&f| (f, n)))
+        (0..=path.len())
+            .rev()
+            .find_map(|n| by_module.get(&path[..n]).map(|&f| (f, n)))
     };
     let mut edges = Vec::new();
     for imp in imports {
         let mut target = imp.target.clone();
         let mut hops = 0;
+        let mut named = None;
         let to = loop {
-            let Some((file, used)) = file_of(&target) else { break None };
+            let Some((file, used)) = file_of(&target) else {
+                break None;
+            };
+            named.get_or_insert(file);
             // `a::b::Name` where file a/b.rs only imports `Name`: follow it.
-            match target.get(used).and_then(|name| scope.get(&(file, name.clone()))) {
+            match target
+                .get(used)
+                .and_then(|name| scope.get(&(file, name.clone())))
+            {
                 Some(next) if hops < 8 && file != imp.file && next != &target => {
                     let mut t = next.clone();
                     t.extend(target[used + 1..].iter().cloned());
@@ -696,13 +858,19 @@ fn resolve(sources: &[Source], imports: &[Import]) -> Vec<Edge> {
                 _ => break Some(file),
             }
         };
-        if let Some(to) = to {
-            edges.push(Edge {
-                from: imp.file,
-                to,
-                line: imp.line,
-                path: imp.target.join("::"),
-            });
+        // Both count: the module the path names, and the file that defines the item.
+        let edge = |to: usize, defined_in: Option<String>| Edge {
+            from: imp.file,
+            to,
+            line: imp.line,
+            path: imp.target.join("::"),
+            defined_in,
+        };
+        if let (Some(named), Some(to)) = (named, to) {
+            edges.push(edge(named, None));
+            if to != named {
+                edges.push(edge(to, Some(sources[to].rel.clone())));
+            }
         }
     }
     edges

@@ -1,39 +1,7 @@
 //! Expansion of a sweep into work units: candidate x every combination of the
 //! configuration axes, in llama-bench's order (model outermost, so each model
 //! is loaded once per configuration).
-use serde::{Deserialize, Serialize};
-
-use super::{Candidate, FlashAttn, Sweep};
-
-/// Settings that need a model (re)load or a new context.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Configuration {
-    pub n_threads: u32,
-    pub n_gpu_layers: u32,
-    pub n_batch: u32,
-    pub flash_attn: FlashAttn,
-    pub n_ctx: u32,
-}
-
-impl Configuration {
-    /// Short label for tables and progress lines.
-    pub fn label(&self) -> String {
-        format!(
-            "t={} ngl={} b={} fa={} ctx={}",
-            self.n_threads, self.n_gpu_layers, self.n_batch, self.flash_attn, self.n_ctx
-        )
-    }
-}
-
-/// One child process: one candidate loaded with one configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkUnit {
-    /// Stable across resumes: `c{candidate index}-k{configuration index}`.
-    pub id: String,
-    pub candidate_index: usize,
-    pub candidate: Candidate,
-    pub config: Configuration,
-}
+use super::{Configuration, Sweep, WorkUnit};
 
 pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
     let mut units = Vec::new();
@@ -77,6 +45,7 @@ pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Candidate, FlashAttn};
     use std::path::PathBuf;
 
     fn candidate(name: &str) -> Candidate {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::FlashAttn;
-use crate::error::UsageError;
+use crate::error::{toml_error, UsageError};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,30 +73,6 @@ pub fn read_sweep_file(path: &Path) -> Result<SweepFile, UsageError> {
 
 pub fn parse_sweep_toml(text: &str, path: &Path) -> Result<SweepFile, UsageError> {
     toml::from_str(text).map_err(|e| toml_error(&e, text, path))
-}
-
-/// One line: `file:line: key `k`: message`. toml's own Display spans several lines.
-pub fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> UsageError {
-    let line = e
-        .span()
-        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-    let message = e.message().trim().replace('\n', " ");
-    // The key is what stands before `=` on the offending line (or the table header).
-    let key = line
-        .and_then(|l| text.lines().nth(l - 1))
-        .map(|l| l.split('=').next().unwrap_or("").trim().to_string())
-        .filter(|k| !k.is_empty() && !message.contains(k.as_str()));
-    let location = match line {
-        Some(l) => format!("{}:{l}", path.display()),
-        None => path.display().to_string(),
-    };
-    match key {
-        Some(k) if k.starts_with('[') => {
-            UsageError::new(format!("{location}: in `{k}`: {message}"))
-        }
-        Some(k) => UsageError::new(format!("{location}: key `{k}`: {message}")),
-        None => UsageError::new(format!("{location}: {message}")),
-    }
 }
 
 #[cfg(test)]

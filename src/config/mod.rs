@@ -4,101 +4,16 @@ mod expand;
 mod file;
 mod resolve;
 
-pub use expand::{expand, Configuration, WorkUnit};
-pub use file::{parse_sweep_toml, read_sweep_file, toml_error as file_error_line, SweepFile};
-pub use resolve::resolve;
+pub use expand::expand;
+pub use file::{parse_sweep_toml, read_sweep_file, SweepFile};
+pub use resolve::{resolve, SweepOverrides};
 
-use std::path::PathBuf;
-
-use serde::{Deserialize, Serialize};
-
-/// Flash attention policy, as llama.cpp names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FlashAttn {
-    Auto,
-    On,
-    Off,
-}
-
-impl std::fmt::Display for FlashAttn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            FlashAttn::Auto => "auto",
-            FlashAttn::On => "on",
-            FlashAttn::Off => "off",
-        })
-    }
-}
-
-impl std::str::FromStr for FlashAttn {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "auto" => Ok(FlashAttn::Auto),
-            "on" | "1" | "true" => Ok(FlashAttn::On),
-            "off" | "0" | "false" => Ok(FlashAttn::Off),
-            _ => Err(format!(
-                "`{s}` is not a flash-attention setting (auto, on, off)"
-            )),
-        }
-    }
-}
-
-/// One model to evaluate, with its per-candidate overrides.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    pub name: String,
-    pub path: PathBuf,
-    pub n_gpu_layers: Option<u32>,
-    pub n_ctx: Option<u32>,
-    pub n_threads: Option<u32>,
-    pub n_batch: Option<u32>,
-    pub flash_attn: Option<FlashAttn>,
-    /// llama.cpp template name, a full template, or "raw"; None: the model's own.
-    pub chat_template: Option<String>,
-}
-
-/// A fully resolved sweep: what `edgebench run` executes and what manifest.json records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sweep {
-    pub candidates: Vec<Candidate>,
-    pub suites: Vec<String>,
-    pub reps: u32,
-    pub warmup: u32,
-    pub timeout_secs: u64,
-    pub threads: Vec<u32>,
-    pub n_gpu_layers: Vec<u32>,
-    pub n_batch: Vec<u32>,
-    pub flash_attn: Vec<FlashAttn>,
-    pub pp: Vec<u32>,
-    pub tg: Vec<u32>,
-    /// Context for the user-path tests (engine tests size theirs like llama-bench).
-    pub n_ctx: u32,
-    /// Tokens generated per user-path prompt; at least 50 so latency_50_ms exists.
-    pub e2e_tokens: u32,
-    pub fallback_chat_template: Option<String>,
-    #[serde(default = "default_sample_ms")]
-    pub sample_ms: u64,
-    #[serde(default)]
-    pub cooldown_temp_c: Option<f64>,
-    #[serde(default = "default_cooldown_max_secs")]
-    pub cooldown_max_secs: u64,
-    /// Soak length (stability suite), overriding the suite's.
-    #[serde(default)]
-    pub soak_secs: Option<u64>,
-    /// Reference candidate for quantisation fidelity, overriding the suite's.
-    #[serde(default)]
-    pub reference: Option<String>,
-}
-
-fn default_sample_ms() -> u64 {
-    DEFAULT_SAMPLE_MS
-}
-
-fn default_cooldown_max_secs() -> u64 {
-    DEFAULT_COOLDOWN_MAX_SECS
-}
+// The plan a run records in manifest.json is results' (the bottom layer's) to
+// define; config builds it from the sweep file and the command line.
+pub use crate::results::plan::{
+    Candidate, Configuration, FlashAttn, Sweep, WorkUnit, DEFAULT_COOLDOWN_MAX_SECS,
+    DEFAULT_SAMPLE_MS,
+};
 
 /// Defaults match llama-bench where it has one (reps 5, pp512, tg128, n_batch 2048,
 /// all layers offloaded, flash attention auto).
@@ -108,8 +23,6 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 pub const DEFAULT_N_CTX: u32 = 4096;
 pub const DEFAULT_E2E_TOKENS: u32 = 64;
 pub const ALL_LAYERS: u32 = 999;
-pub const DEFAULT_SAMPLE_MS: u64 = 250;
-pub const DEFAULT_COOLDOWN_MAX_SECS: u64 = 600;
 
 /// Suites of a sweep that names none: speed, and a first look at answer quality.
 pub const DEFAULT_SUITES: [&str; 2] = ["speed", "quality-basic"];

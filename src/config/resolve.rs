@@ -7,13 +7,36 @@ use super::{
     DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
     DEFAULT_SUITES, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP,
 };
-use crate::cli::RunArgs;
 use crate::error::UsageError;
 use crate::suite::SpeedSuite;
 
+/// What the command line says about the sweep (`edgebench run`'s options), as
+/// plain values: config sits below the clap definitions, which fill this in.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOverrides {
+    pub models: Vec<PathBuf>,
+    pub suites: Vec<String>,
+    pub reps: Option<u32>,
+    pub warmup: Option<u32>,
+    pub threads: Vec<u32>,
+    pub n_gpu_layers: Vec<u32>,
+    pub n_batch: Vec<u32>,
+    pub flash_attn: Vec<FlashAttn>,
+    pub ctx: Option<u32>,
+    pub pp: Vec<u32>,
+    pub tg: Vec<u32>,
+    pub e2e_tokens: Option<u32>,
+    pub timeout: Option<u64>,
+    pub sample_ms: Option<u64>,
+    pub cooldown_temp: Option<f64>,
+    pub cooldown_max: Option<u64>,
+    pub soak: Option<String>,
+    pub reference: Option<String>,
+}
+
 /// `speed` is None when the sweep runs no speed suite: then no ppN/tgN unless asked for.
 pub fn resolve(
-    args: &RunArgs,
+    args: &SweepOverrides,
     file: &SweepFile,
     speed: Option<&SpeedSuite>,
 ) -> Result<Sweep, UsageError> {
@@ -87,7 +110,7 @@ pub fn resolve(
     Ok(sweep)
 }
 
-fn candidates(args: &RunArgs, file: &SweepFile) -> Result<Vec<Candidate>, UsageError> {
+fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>, UsageError> {
     if !args.models.is_empty() {
         // The same file twice (an A/B/A check) gets distinct names: name, name-2, ...
         let mut candidates: Vec<Candidate> = Vec::new();

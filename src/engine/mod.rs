@@ -6,6 +6,8 @@ mod stability;
 
 pub use answer::{Answer, AnswerRequest};
 pub use llama::{probe, LlamaEngine};
+// The probe is recorded in manifest.json, so its types live with the manifest.
+pub use crate::results::manifest::{DeviceInfo, EngineProbe};
 
 use std::time::Duration;
 
@@ -67,22 +69,4 @@ impl From<&Configuration> for EngineSettings {
             flash_attn: c.flash_attn,
         }
     }
-}
-
-/// What `edgebench __probe` reports about the linked llama.cpp: recorded in the manifest.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EngineProbe {
-    pub llama_cpp_sys_version: String,
-    pub system_info: String,
-    pub supports_gpu_offload: bool,
-    pub devices: Vec<DeviceInfo>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeviceInfo {
-    pub name: String,
-    pub description: String,
-    pub backend: String,
-    pub kind: String,
-    pub memory_total_bytes: u64,
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{write_atomic, QualityRow, SpeedRow, SummaryRow, SUMMARY_METRICS};
+use super::{write_atomic, QualityRow, SampleRow, SpeedRow, SummaryRow, SUMMARY_METRICS};
 
 macro_rules! column {
     ($rows:expr, $name:literal, $get:expr) => {
@@ -205,7 +205,7 @@ pub fn summary_frame(rows: &[SummaryRow]) -> Result<DataFrame> {
 
 /// Quality scores in summary.* (null on speed rows); docs/results.md defines each.
 fn quality_columns(rows: &[SummaryRow]) -> Vec<Column> {
-    use crate::scoring::QualityScore;
+    use super::QualityScore;
     let text = |name: &str, get: fn(&QualityScore) -> Option<String>| {
         Column::new(
             name.into(),
@@ -273,8 +273,7 @@ pub fn write_frame(dir: &Path, stem: &str, frame: &mut DataFrame) -> Result<()> 
     })
 }
 
-pub fn samples_frame(run_id: &str, rows: &[crate::sampler::SampleRow]) -> Result<DataFrame> {
-    use crate::sampler::SampleRow;
+pub fn samples_frame(run_id: &str, rows: &[SampleRow]) -> Result<DataFrame> {
     let columns = vec![
         column!(rows, "run_id", |_: &SampleRow| run_id.to_string()),
         column!(rows, "t_ms", |r: &SampleRow| r.t_ms),

@@ -3,8 +3,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use super::frame::column;
-use super::StabilityRow;
-use crate::scoring::StabilitySummary;
+use super::{StabilityRow, StabilitySummary};
 
 pub fn stability_frame(rows: &[StabilityRow]) -> Result<DataFrame> {
     let columns = vec![

@@ -5,9 +5,8 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
+use super::plan::{Sweep, WorkUnit};
 use super::{write_atomic, ModelMeta};
-use crate::config::{Sweep, WorkUnit};
-use crate::engine::EngineProbe;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -73,14 +72,54 @@ pub fn cpu_flag(flag: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// What `edgebench __probe` reports about the linked llama.cpp: recorded in the manifest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EngineProbe {
+    pub llama_cpp_sys_version: String,
+    pub system_info: String,
+    pub supports_gpu_offload: bool,
+    pub devices: Vec<DeviceInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub name: String,
+    pub description: String,
+    pub backend: String,
+    pub kind: String,
+    pub memory_total_bytes: u64,
+}
+
+/// Whether a backend is usable here and, if not, why (for `doctor` and the manifest).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendStatus {
+    pub name: String,
+    pub available: bool,
+    /// What it measures, or why it is missing.
+    pub detail: String,
+}
+
+/// What sampling itself cost: the sampler must not distort what it measures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SamplerReport {
+    pub interval_ms: u64,
+    pub ticks: u64,
+    pub wall_s: f64,
+    /// CPU time of the sampling thread (getrusage RUSAGE_THREAD).
+    pub cpu_s: f64,
+    /// cpu_s / wall_s: the share of one core spent sampling.
+    pub cpu_share_of_one_core: f64,
+    pub backends: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SamplingInfo {
     pub interval_ms: u64,
-    pub backends: Vec<crate::sampler::BackendStatus>,
+    pub backends: Vec<BackendStatus>,
     /// Mean power over the idle seconds before the first candidate (None: no power sensor).
     pub idle_power_w: Option<f64>,
     /// One per sweep session (a resumed run has several).
-    pub sessions: Vec<crate::sampler::SamplerReport>,
+    pub sessions: Vec<SamplerReport>,
     /// Whether GPU memory is system RAM here (Jetson, integrated GPU).
     pub unified_memory: bool,
 }

@@ -4,6 +4,8 @@ mod atomic;
 mod frame;
 mod frame_stability;
 pub mod manifest;
+mod parts;
+pub mod plan;
 mod read;
 mod rows;
 mod summary;
@@ -14,6 +16,12 @@ pub use frame::{
     write_parquet,
 };
 pub use frame_stability::{stability_frame, stability_summary_frame};
+pub use parts::{read_record, write_record};
 pub use read::{read_summary, Columns};
-pub use rows::{ModelMeta, QualityRow, ResourceSummary, SpeedRow, StabilityRow, UnitRecord};
-pub use summary::{attach_resources, summarize, MetricSpread, SummaryRow, SUMMARY_METRICS};
+pub use rows::{
+    ModelMeta, Phase, QualityRow, ResourceSummary, SampleRow, SpeedRow, StabilityRow,
+    StabilitySummary, UnitRecord,
+};
+pub use summary::{
+    attach_resources, summarize, MetricSpread, QualityScore, SummaryRow, SUMMARY_METRICS,
+};

@@ -1,4 +1,5 @@
-//! Row types of speed.* and the per-unit records they are rebuilt from.
+//! Row types of the result files (speed, quality, stability, samples,
+//! stability_summary) and the per-unit records they are rebuilt from.
 use serde::{Deserialize, Serialize};
 
 /// What the parent knows about a candidate's file before running it.
@@ -196,4 +197,98 @@ pub struct ResourceSummary {
     pub joules_per_token: Option<f64>,
     /// Share of this test's ticks with clock throttling reported.
     pub throttled_share: Option<f64>,
+}
+
+/// One reading of one metric at one tick (samples.* is long: one row per metric).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRow {
+    /// Milliseconds since the run started.
+    pub t_ms: f64,
+    pub unix_ms: i64,
+    pub unit_id: Option<String>,
+    pub candidate: Option<String>,
+    pub test: Option<String>,
+    pub phase: Phase,
+    pub backend: String,
+    pub metric: String,
+    pub value: f64,
+    /// Some backend reported clock throttling at this tick.
+    pub throttled: bool,
+}
+
+/// What the measured process is doing; every sample carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Idle,
+    Load,
+    Pp,
+    Tg,
+    E2e,
+    Quality,
+}
+
+impl Phase {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Load => "load",
+            Phase::Pp => "pp",
+            Phase::Tg => "tg",
+            Phase::E2e => "e2e",
+            Phase::Quality => "quality",
+        }
+    }
+
+    /// The phase of a test name (`pp512`, `tg128`, `e2e:...`).
+    pub fn of_test(test: &str) -> Phase {
+        if test.starts_with("pp") {
+            Phase::Pp
+        } else if test.starts_with("tg") {
+            Phase::Tg
+        } else if test.starts_with("e2e") {
+            Phase::E2e
+        } else {
+            Phase::Quality
+        }
+    }
+}
+
+/// One row of stability_summary.*: a unit's stability figures, computed by `scoring`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StabilitySummary {
+    pub unit_id: String,
+    pub candidate: String,
+    pub quant: String,
+    /// Share of repeated cases whose text differs between reps (same seed).
+    pub determinism_differs: Option<f64>,
+    /// Coefficient of variation of the first tgN test's tok/s over reps.
+    pub tg_cv: Option<f64>,
+    pub repetitive_share: Option<f64>,
+    pub hit_max_share: Option<f64>,
+    pub empty_share: Option<f64>,
+    pub soak_windows: Option<u32>,
+    pub soak_first_min_tps: Option<f64>,
+    pub soak_last_min_tps: Option<f64>,
+    /// 1 - last minute / first minute.
+    pub soak_drop: Option<f64>,
+    pub soak_temp_first_c: Option<f64>,
+    pub soak_temp_last_c: Option<f64>,
+    pub thermal_throttle_suspected: Option<bool>,
+    pub multi_turn_turns: Option<u32>,
+    /// Tokens in the context at the last turn that ran.
+    pub multi_turn_ctx_reached: Option<u32>,
+    pub recall_lost_at_turn: Option<u32>,
+    pub recall_lost_at_tokens: Option<u32>,
+    pub multi_turn_error: Option<String>,
+    pub max_ctx_ok: Option<u32>,
+    pub first_ctx_failed: Option<u32>,
+    pub ceiling_error: Option<String>,
+    pub ppl: Option<f64>,
+    pub reference: Option<String>,
+    pub kld_mean: Option<f64>,
+    pub kld_p99: Option<f64>,
+    pub top1_agree: Option<f64>,
+    /// Share of quality answers (same case, decoding, rep) whose verdict differs from the reference's.
+    pub answer_flip_share: Option<f64>,
 }

@@ -1,6 +1,8 @@
 //! summary.*: one row per candidate x configuration x test, with the spread of
 //! every rate and latency over the repetitions.
 use super::{ResourceSummary, SpeedRow, UnitRecord};
+use serde::{Deserialize, Serialize};
+
 use crate::stats::Spread;
 
 /// The metrics summarised, in column order.
@@ -45,7 +47,42 @@ pub struct SummaryRow {
     /// GPU memory is system RAM (Jetson, integrated GPUs): peak RAM is the one budget.
     pub unified_memory: bool,
     /// Quality rows (test `quality:...`): the suite's scores.
-    pub quality: Option<crate::scoring::QualityScore>,
+    pub quality: Option<QualityScore>,
+}
+
+/// The quality columns of a summary row (test `quality:...`), computed by `scoring`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QualityScore {
+    pub suite: String,
+    pub decoding: String,
+    /// None: every category of the suite.
+    pub category: Option<String>,
+    /// Answers checked (cases x reps), and how many passed every check.
+    pub n: usize,
+    pub passed: usize,
+    pub pass_rate: Option<f64>,
+    pub pass_rate_lo: Option<f64>,
+    pub pass_rate_hi: Option<f64>,
+    pub n_cases: usize,
+    /// Share of cases that passed in every rep (only with reps > 1).
+    pub pass_all_reps: Option<f64>,
+    /// Share of individual checks passed (IFEval's instruction-level score).
+    pub check_pass_rate: Option<f64>,
+    pub tool_parse_rate: Option<f64>,
+    pub tool_name_acc: Option<f64>,
+    pub tool_args_acc: Option<f64>,
+    pub irrelevance_acc: Option<f64>,
+    pub mc_acc: Option<f64>,
+    pub mc_acc_norm: Option<f64>,
+    pub mc_acc_tok: Option<f64>,
+    /// Generated answers with seq-rep-4 > 0.5, cut at max_tokens, or empty.
+    pub repetitive_share: Option<f64>,
+    pub hit_max_share: Option<f64>,
+    pub empty_share: Option<f64>,
+    /// Cases (x decoding) whose text differs between reps (only with reps > 1).
+    pub differs_share: Option<f64>,
+    /// Answers the model could not give (errors), not counted in n.
+    pub n_failed: usize,
 }
 
 impl SummaryRow {

@@ -1,11 +1,12 @@
 //! The measuring child: `edgebench __child` reads one job on stdin, loads the
 //! model once, runs every test and streams one JSON message per line on stdout.
 //! If llama.cpp aborts or the kernel kills us, the parent records what was sent.
-use std::io::{Read, Write};
+use std::io::Read;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
+use super::child_send::send;
 use super::protocol::{
     AnswerMessage, ChildJob, ChildMessage, Measurement, QualityItem, TimingMode, EXIT_LOAD_FAILED,
 };
@@ -164,17 +165,6 @@ fn failed_answer(item: &QualityItem, e: &anyhow::Error) -> AnswerMessage {
         rep: item.rep,
         error: Some(format!("{e:#}")),
         ..Default::default()
-    }
-}
-
-pub(super) fn send(message: &ChildMessage) {
-    let mut out = std::io::stdout().lock();
-    // If the parent is gone there is nobody to tell; PDEATHSIG ends us anyway.
-    let _ = serde_json::to_writer(&mut out, message);
-    let _ = out.write_all(b"\n");
-    let _ = out.flush();
-    if let ChildMessage::Started { test } = message {
-        super::crash::inject_fault_for_test(test);
     }
 }
 

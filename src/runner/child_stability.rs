@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::child::send;
+use super::child_send::send;
 use super::protocol::{ChildJob, ChildMessage, StabilityJob};
 use crate::engine::{AnswerRequest, LlamaEngine};
 use crate::results::StabilityRow;

@@ -4,10 +4,12 @@
 mod build_doctor;
 mod child;
 mod child_output;
+mod child_send;
 mod child_stability;
 mod crash;
 pub mod memory_check;
 mod protocol;
+mod rescore;
 mod sampling;
 mod stability;
 mod supervise;
@@ -15,6 +17,7 @@ mod supervise;
 pub use build_doctor::print_llama_build;
 pub use child::run_child;
 pub use protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, QualityItem, TimingMode};
+pub use rescore::rescore_run;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,22 +25,21 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use rand::SeedableRng;
-use sha2::{Digest, Sha256};
 
 use crate::cli::RunArgs;
 use crate::config::{self, Sweep, SweepFile, WorkUnit};
 use crate::engine::EngineProbe;
 use crate::error::{exit, UsageError};
-use crate::gguf::read_gguf_info;
+use crate::gguf::{read_gguf_info, sha256_file};
 use crate::progress::Progress;
 use crate::report::{comparison_table, markdown_summary, measurement_warnings};
 use crate::results::manifest::{
     read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
 };
 use crate::results::{
-    attach_resources, quality_frame, speed_frame, stability_frame, stability_summary_frame,
-    summarize, summary_frame, write_atomic, write_frame, ModelMeta, QualityRow, SpeedRow,
-    StabilityRow, SummaryRow, UnitRecord,
+    attach_resources, quality_frame, read_record, speed_frame, stability_frame,
+    stability_summary_frame, summarize, summary_frame, write_atomic, write_frame, write_record,
+    ModelMeta, QualityRow, SpeedRow, StabilityRow, SummaryRow, UnitRecord,
 };
 use crate::sampler::{Phase, Sampler};
 use crate::suite::{load_suites, Suites};
@@ -243,7 +245,7 @@ fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
             .unwrap_or_else(|| config::DEFAULT_SUITES.map(String::from).to_vec())
     };
     let suites = load_suites(&suite_names)?;
-    let sweep = config::resolve(args, &file, suites.speed.as_ref())?;
+    let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let models = check_candidates(&sweep)?;
     let run_id = new_run_id();
@@ -374,13 +376,6 @@ fn check_candidates(sweep: &Sweep) -> Result<Vec<ModelMeta>, UsageError> {
             })
         })
         .collect()
-}
-
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// llama.cpp's build and devices, asked of a child so no GPU context lives in the parent.
@@ -670,28 +665,6 @@ fn write_unit_log(run_dir: &Path, unit_id: &str, log: &[String]) -> Result<()> {
         for line in log {
             writeln!(f, "{line}")?;
         }
-        Ok(())
-    })
-}
-
-fn record_path(run_dir: &Path, unit_id: &str) -> PathBuf {
-    run_dir.join("parts").join(format!("{unit_id}.json"))
-}
-
-pub(crate) fn read_record(run_dir: &Path, unit_id: &str) -> Result<Option<UnitRecord>> {
-    let path = record_path(run_dir, unit_id);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path)?;
-    Ok(Some(serde_json::from_str(&text).with_context(|| {
-        format!("{} is damaged", path.display())
-    })?))
-}
-
-pub(crate) fn write_record(run_dir: &Path, record: &UnitRecord) -> Result<()> {
-    write_atomic(&record_path(run_dir, &record.unit_id), |f| {
-        serde_json::to_writer(&mut *f, record)?;
         Ok(())
     })
 }

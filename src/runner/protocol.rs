@@ -2,11 +2,12 @@
 //! the child's stdin (JSON), and one JSON message per line on its stdout.
 use serde::{Deserialize, Serialize};
 
-use crate::checks::OptionScore;
 use crate::config::WorkUnit;
 use crate::results::StabilityRow;
 use crate::suite::stability::MultiTurnSpec;
 use crate::suite::{Decoding, Message, Prompt, Sampling};
+// The answer message is what scoring reads: it is defined there, below the runner.
+pub use crate::scoring::AnswerMessage;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChildJob {
@@ -72,28 +73,6 @@ pub struct QualityItem {
     /// GBNF for constrained decoding (converted from the case's JSON schema).
     pub grammar: Option<String>,
     pub choices: Option<Vec<String>>,
-}
-
-/// What the child answered to one QualityItem.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct AnswerMessage {
-    pub suite: String,
-    pub case_id: String,
-    pub decoding: Option<Decoding>,
-    pub rep: u32,
-    pub output_text: String,
-    pub n_prompt: u32,
-    pub n_gen: u32,
-    /// The model ended the answer itself (false: cut at max_tokens).
-    pub ended: bool,
-    pub ttft_ms: Option<f64>,
-    pub latency_ms: Option<f64>,
-    pub tg_tps: Option<f64>,
-    /// 1 - unique 4-grams / 4-grams over the generated tokens.
-    pub seq_rep_4: Option<f64>,
-    pub choice_scores: Option<Vec<OptionScore>>,
-    pub chat_template: Option<String>,
-    pub error: Option<String>,
 }
 
 /// Engine-only tests are comparable to llama-bench; user-path tests are what a user feels.

@@ -13,7 +13,10 @@ pub use jetson_sysfs::{read_conditions, JetsonConditions};
 pub use nvml::nvml_conditions;
 pub use resources::{mean_power_w, resource_summary};
 pub use tegrastats::{parse_tegrastats_line, parse_tegrastats_log, ImportReport, TegrastatsLine};
-pub use thread::{SampleRow, Sampler, SamplerReport, SamplerState};
+pub use thread::{Sampler, SamplerState};
+// Rows of samples.* and the manifest's sampling record are results' types.
+pub use crate::results::manifest::{BackendStatus, SamplerReport};
+pub use crate::results::{Phase, SampleRow};
 
 /// Conditions worth recording in the manifest, read once at the start of a run.
 pub fn read_run_conditions() -> serde_json::Value {
@@ -25,8 +28,6 @@ pub fn read_run_conditions() -> serde_json::Value {
 }
 
 use std::path::PathBuf;
-
-use serde::{Deserialize, Serialize};
 
 /// One measured value. Units are in the metric name's suffix: _mb, _pct, _mhz, _c, _mw.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,58 +45,11 @@ impl Reading {
     }
 }
 
-/// What the measured process is doing; every sample carries it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Idle,
-    Load,
-    Pp,
-    Tg,
-    E2e,
-    Quality,
-}
-
-impl Phase {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Phase::Idle => "idle",
-            Phase::Load => "load",
-            Phase::Pp => "pp",
-            Phase::Tg => "tg",
-            Phase::E2e => "e2e",
-            Phase::Quality => "quality",
-        }
-    }
-
-    /// The phase of a test name (`pp512`, `tg128`, `e2e:...`).
-    pub fn of_test(test: &str) -> Phase {
-        if test.starts_with("pp") {
-            Phase::Pp
-        } else if test.starts_with("tg") {
-            Phase::Tg
-        } else if test.starts_with("e2e") {
-            Phase::E2e
-        } else {
-            Phase::Quality
-        }
-    }
-}
-
 /// A source of readings. `sample` must be cheap: it runs every interval.
 pub trait Backend: Send {
     fn name(&self) -> &'static str;
     /// Appends this tick's readings; `pid` is the measuring child when one runs.
     fn sample(&mut self, pid: Option<u32>, out: &mut Vec<Reading>);
-}
-
-/// Whether a backend is usable here and, if not, why (for `doctor` and the manifest).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BackendStatus {
-    pub name: String,
-    pub available: bool,
-    /// What it measures, or why it is missing.
-    pub detail: String,
 }
 
 /// Where sysfs is read from: `/` unless EDGEBENCH_SYSFS_ROOT points at a (test) tree.
@@ -133,19 +87,4 @@ pub fn detect_backends(
         jetson::JetsonBackend::detect(&sysfs_root(), interval),
     );
     (backends, statuses)
-}
-
-/// `edgebench doctor`: which backends work here, what each measures, why one is missing.
-pub fn print_doctor() -> anyhow::Result<i32> {
-    let (_, statuses) = detect_backends(std::time::Duration::from_millis(250));
-    println!("samplers on this machine:");
-    for s in &statuses {
-        let mark = if s.available { "yes" } else { "no " };
-        println!("  {mark} {:<8} {}", s.name, s.detail);
-    }
-    let jetson = read_conditions(&sysfs_root());
-    if jetson.is_jetson {
-        println!("jetson: {}", serde_json::to_string(&jetson)?);
-    }
-    Ok(crate::error::exit::OK)
 }

@@ -5,26 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-
-use super::{Backend, Phase, Reading};
-
-/// One reading of one metric at one tick (samples.* is long: one row per metric).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SampleRow {
-    /// Milliseconds since the run started.
-    pub t_ms: f64,
-    pub unix_ms: i64,
-    pub unit_id: Option<String>,
-    pub candidate: Option<String>,
-    pub test: Option<String>,
-    pub phase: Phase,
-    pub backend: String,
-    pub metric: String,
-    pub value: f64,
-    /// Some backend reported clock throttling at this tick.
-    pub throttled: bool,
-}
+use super::{Backend, Phase, Reading, SampleRow, SamplerReport};
 
 /// What is being measured right now; the runner updates it, the thread reads it.
 #[derive(Debug, Clone)]
@@ -34,19 +15,6 @@ pub struct SamplerState {
     pub candidate: Option<String>,
     pub test: Option<String>,
     pub phase: Phase,
-}
-
-/// What sampling itself cost: the sampler must not distort what it measures.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct SamplerReport {
-    pub interval_ms: u64,
-    pub ticks: u64,
-    pub wall_s: f64,
-    /// CPU time of the sampling thread (getrusage RUSAGE_THREAD).
-    pub cpu_s: f64,
-    /// cpu_s / wall_s: the share of one core spent sampling.
-    pub cpu_share_of_one_core: f64,
-    pub backends: Vec<String>,
 }
 
 /// Orders to the sampling thread.

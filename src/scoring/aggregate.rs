@@ -3,47 +3,11 @@
 //! (tool calling, multiple choice, instruction level) and the stability shares.
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::results::QualityRow;
+use crate::results::{QualityRow, QualityScore};
 use crate::stats::wilson_interval;
 
 /// Above this seq-rep-4 an answer counts as caught in a repetition loop.
 pub const REPETITION_LIMIT: f64 = 0.5;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct QualityScore {
-    pub suite: String,
-    pub decoding: String,
-    /// None: every category of the suite.
-    pub category: Option<String>,
-    /// Answers checked (cases x reps), and how many passed every check.
-    pub n: usize,
-    pub passed: usize,
-    pub pass_rate: Option<f64>,
-    pub pass_rate_lo: Option<f64>,
-    pub pass_rate_hi: Option<f64>,
-    pub n_cases: usize,
-    /// Share of cases that passed in every rep (only with reps > 1).
-    pub pass_all_reps: Option<f64>,
-    /// Share of individual checks passed (IFEval's instruction-level score).
-    pub check_pass_rate: Option<f64>,
-    pub tool_parse_rate: Option<f64>,
-    pub tool_name_acc: Option<f64>,
-    pub tool_args_acc: Option<f64>,
-    pub irrelevance_acc: Option<f64>,
-    pub mc_acc: Option<f64>,
-    pub mc_acc_norm: Option<f64>,
-    pub mc_acc_tok: Option<f64>,
-    /// Generated answers with seq-rep-4 > 0.5, cut at max_tokens, or empty.
-    pub repetitive_share: Option<f64>,
-    pub hit_max_share: Option<f64>,
-    pub empty_share: Option<f64>,
-    /// Cases (x decoding) whose text differs between reps (only with reps > 1).
-    pub differs_share: Option<f64>,
-    /// Answers the model could not give (errors), not counted in n.
-    pub n_failed: usize,
-}
 
 /// Scores for each unit x suite x decoding, then each of its categories, in first-seen order.
 pub fn quality_summary(rows: &[QualityRow]) -> Vec<(String, QualityScore)> {

@@ -2,20 +2,23 @@
 //! (in the parent, so `rescore` reuses exactly this code without a model), and
 //! the per-suite and per-category scores of summary.*.
 mod aggregate;
+mod answer;
 mod rescore;
 mod stability;
 mod summary_rows;
 
-pub use aggregate::{quality_summary, QualityScore};
-pub use rescore::rescore_run;
-pub use stability::{stability_summaries, StabilitySummary};
+pub use aggregate::quality_summary;
+pub use answer::AnswerMessage;
+pub use rescore::{rescore_records, Rescored};
+pub use stability::stability_summaries;
+// The rows scoring fills in are results' types (summary.*, stability_summary.*).
+pub use crate::results::{QualityScore, StabilitySummary};
 pub use summary_rows::{quality_summary_rows, quality_test_name};
 
 use sha2::{Digest, Sha256};
 
 use crate::checks::{choice_picks, Answer, Check, OptionScore, Verdict};
 use crate::results::QualityRow;
-use crate::runner::AnswerMessage;
 use crate::suite::Case;
 
 /// A quality row from the child's answer, with the case's checks applied.

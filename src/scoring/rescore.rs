@@ -1,15 +1,30 @@
 //! `edgebench rescore RUN_DIR [--suite FILE]`: the checks of the current suite
 //! files applied again to the answers a run stored. No model is loaded.
+//! This part rescores the stored records; the command (`runner::rescore_run`)
+//! then rebuilds the result files and the report from them.
 use std::path::Path;
 
 use anyhow::Result;
 
 use super::apply_checks;
-use crate::error::{exit, UsageError};
+use crate::error::UsageError;
 use crate::results::manifest::read_manifest;
+use crate::results::{read_record, write_record, UnitRecord};
 use crate::suite::{load_suite, AnySuite, QualitySuite};
 
-pub fn rescore_run(run_dir: &Path, suite: Option<&str>) -> Result<i32> {
+/// The run's records with their answers rescored (and saved back to parts/).
+pub struct Rescored {
+    pub records: Vec<UnitRecord>,
+    /// Answers rescored, and how many of them changed verdict.
+    pub rescored: usize,
+    pub changed: usize,
+    /// Answers of cases no longer in the suite (their verdicts are kept).
+    pub unknown: usize,
+    /// From the manifest: GPU memory is system RAM (for the summary's resources).
+    pub unified_memory: bool,
+}
+
+pub fn rescore_records(run_dir: &Path, suite: Option<&str>) -> Result<Rescored> {
     if !run_dir.join("manifest.json").is_file() {
         return Err(UsageError::new(format!(
             "{}: not a run directory (no manifest.json)",
@@ -39,7 +54,7 @@ pub fn rescore_run(run_dir: &Path, suite: Option<&str>) -> Result<i32> {
     let mut records = Vec::new();
     let (mut rescored, mut unknown, mut changed) = (0usize, 0usize, 0usize);
     for unit in &manifest.units {
-        let Some(mut record) = crate::runner::read_record(run_dir, &unit.id)? else {
+        let Some(mut record) = read_record(run_dir, &unit.id)? else {
             continue;
         };
         for row in &mut record.quality {
@@ -55,7 +70,7 @@ pub fn rescore_run(run_dir: &Path, suite: Option<&str>) -> Result<i32> {
             rescored += 1;
             changed += usize::from(before != row.pass);
         }
-        crate::runner::write_record(run_dir, &record)?;
+        write_record(run_dir, &record)?;
         records.push(record);
     }
     if rescored == 0 {
@@ -70,18 +85,11 @@ pub fn rescore_run(run_dir: &Path, suite: Option<&str>) -> Result<i32> {
         ))
         .into());
     }
-    let unified = manifest.sampling.as_ref().is_some_and(|s| s.unified_memory);
-    crate::runner::write_results(run_dir, &records, unified)?;
-    // The report shows quality scores: it must not go on showing the old verdicts.
-    if run_dir.join("report.html").is_file() {
-        crate::runner::write_run_report(run_dir, None);
-    }
-    println!(
-        "rescored {rescored} answers ({changed} changed verdict) in {}",
-        run_dir.display()
-    );
-    if unknown > 0 {
-        eprintln!("warning: {unknown} answers belong to cases no longer in the suite; their verdicts are kept");
-    }
-    Ok(exit::OK)
+    Ok(Rescored {
+        records,
+        rescored,
+        changed,
+        unknown,
+        unified_memory: manifest.sampling.as_ref().is_some_and(|s| s.unified_memory),
+    })
 }

@@ -1,54 +1,15 @@
 //! One line of stability figures per candidate x configuration: determinism,
 //! speed consistency, degeneration, soak, multi-turn, context ceiling and
 //! quantisation fidelity (docs/metrics.md defines each).
-use serde::{Deserialize, Serialize};
 
 use super::aggregate::REPETITION_LIMIT;
-use crate::results::{StabilityRow, UnitRecord};
+use crate::results::{StabilityRow, StabilitySummary, UnitRecord};
 use crate::stats::{percentile, Spread};
 
 /// A soak whose rate falls by more than this while the temperature rises is flagged.
 pub const SOAK_DROP_FLAG: f64 = 0.05;
 /// ... and the temperature must rise by more than this (°C).
 pub const SOAK_TEMP_RISE_FLAG: f64 = 2.0;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct StabilitySummary {
-    pub unit_id: String,
-    pub candidate: String,
-    pub quant: String,
-    /// Share of repeated cases whose text differs between reps (same seed).
-    pub determinism_differs: Option<f64>,
-    /// Coefficient of variation of the first tgN test's tok/s over reps.
-    pub tg_cv: Option<f64>,
-    pub repetitive_share: Option<f64>,
-    pub hit_max_share: Option<f64>,
-    pub empty_share: Option<f64>,
-    pub soak_windows: Option<u32>,
-    pub soak_first_min_tps: Option<f64>,
-    pub soak_last_min_tps: Option<f64>,
-    /// 1 - last minute / first minute.
-    pub soak_drop: Option<f64>,
-    pub soak_temp_first_c: Option<f64>,
-    pub soak_temp_last_c: Option<f64>,
-    pub thermal_throttle_suspected: Option<bool>,
-    pub multi_turn_turns: Option<u32>,
-    /// Tokens in the context at the last turn that ran.
-    pub multi_turn_ctx_reached: Option<u32>,
-    pub recall_lost_at_turn: Option<u32>,
-    pub recall_lost_at_tokens: Option<u32>,
-    pub multi_turn_error: Option<String>,
-    pub max_ctx_ok: Option<u32>,
-    pub first_ctx_failed: Option<u32>,
-    pub ceiling_error: Option<String>,
-    pub ppl: Option<f64>,
-    pub reference: Option<String>,
-    pub kld_mean: Option<f64>,
-    pub kld_p99: Option<f64>,
-    pub top1_agree: Option<f64>,
-    /// Share of quality answers (same case, decoding, rep) whose verdict differs from the reference's.
-    pub answer_flip_share: Option<f64>,
-}
 
 pub fn stability_summaries(records: &[UnitRecord]) -> Vec<StabilitySummary> {
     records

@@ -1,17 +1,18 @@
 //! Suite files (TOML in suites/) and the prompts they use (files in prompts/).
 //! A suite's `kind` says what it measures: speed, quality or stability.
+mod message;
 pub mod quality;
 pub mod stability;
 pub mod tools;
 
-pub use quality::{Case, Decoding, Message, QualitySuite, Sampling};
+pub use message::Message;
+pub use quality::{Case, Decoding, QualitySuite, Sampling};
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::file_error_line;
-use crate::error::UsageError;
+use crate::error::{toml_error, UsageError};
 
 /// A realistic prompt for the user-path tests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,8 +137,7 @@ pub fn load_suite(name_or_path: &str) -> Result<AnySuite, UsageError> {
     let path = resolve_suite_path(name_or_path)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| UsageError::new(format!("cannot read suite {}: {e}", path.display())))?;
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|e| file_error_line(&e, &text, &path))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| toml_error(&e, &text, &path))?;
     match table.get("kind").and_then(|k| k.as_str()) {
         Some("speed") => parse_speed_suite(&text, path).map(AnySuite::Speed),
         Some("quality" | "stability") => {
@@ -165,8 +165,7 @@ pub fn load_speed_suite(name_or_path: &str) -> Result<SpeedSuite, UsageError> {
 }
 
 fn parse_speed_suite(text: &str, path: PathBuf) -> Result<SpeedSuite, UsageError> {
-    let file: SpeedSuiteFile =
-        toml::from_str(text).map_err(|e| file_error_line(&e, text, &path))?;
+    let file: SpeedSuiteFile = toml::from_str(text).map_err(|e| toml_error(&e, text, &path))?;
     if file.kind != "speed" {
         return Err(UsageError::new(format!(
             "{}: suite kind `{}` is not supported by this version (supported: speed)",
@@ -216,39 +215,6 @@ pub fn list_suites() -> std::io::Result<Vec<(String, PathBuf)>> {
         .collect();
     suites.sort();
     Ok(suites)
-}
-
-/// `edgebench suites`: every suite file with its kind and case count.
-pub fn print_suites() -> anyhow::Result<i32> {
-    println!("{:<24} {:<8} {:>6}  description", "suite", "kind", "cases");
-    for (name, _) in list_suites()? {
-        match load_suite(&name) {
-            Ok(AnySuite::Speed(s)) => {
-                let cases = s.file.pp.as_ref().map_or(1, Vec::len)
-                    + s.file.tg.as_ref().map_or(1, Vec::len)
-                    + s.prompts.len();
-                println!(
-                    "{:<24} {:<8} {:>6}  {}",
-                    name, s.file.kind, cases, s.file.description
-                );
-            }
-            Ok(AnySuite::Quality(q)) => {
-                println!(
-                    "{:<24} {:<8} {:>6}  {}",
-                    name,
-                    if q.stability.is_some() {
-                        "stability"
-                    } else {
-                        "quality"
-                    },
-                    q.cases.len(),
-                    q.description
-                );
-            }
-            Err(e) => println!("{name:<24} {:<8} {:>6}  {e}", "?", "-"),
-        }
-    }
-    Ok(crate::error::exit::OK)
 }
 
 #[cfg(test)]

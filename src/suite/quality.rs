@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+pub use super::message::Message;
 use super::stability::{self, StabilitySpec};
 use super::{project_dir, tools};
 use crate::checks::Check;
-use crate::config::file_error_line;
-use crate::error::UsageError;
+use crate::error::{toml_error, UsageError};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,14 +71,6 @@ struct CaseFile {
     system: Option<String>,
     constrained: Option<Constrained>,
     checks: Vec<Spanned<Check>>,
-}
-
-/// One turn of a conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Message {
-    pub role: String,
-    pub content: String,
 }
 
 /// Whether json_schema / tool_call cases also run with grammar-constrained decoding.
@@ -166,7 +158,7 @@ const DEFAULT_MAX_TOKENS: u32 = 128;
 
 /// Parses and checks a quality suite; every error names the file and line.
 pub fn parse_quality_suite(text: &str, path: &Path) -> Result<QualitySuite, UsageError> {
-    let file: SuiteFile = toml::from_str(text).map_err(|e| file_error_line(&e, text, path))?;
+    let file: SuiteFile = toml::from_str(text).map_err(|e| toml_error(&e, text, path))?;
     let at = |span: std::ops::Range<usize>, message: String| {
         let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
         UsageError::new(format!("{}:{line}: {message}", path.display()))

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::quality::Message;
+use super::message::Message;
 
 /// A function the model may call, in the OpenAI function format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,129 @@
+//! The plan of a run as manifest.json records it: the resolved sweep, its
+//! candidates and configurations, and the work units it expands into.
+//! `config` builds these (sweep file, command line, defaults, expansion).
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Flash attention policy, as llama.cpp names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashAttn {
+    Auto,
+    On,
+    Off,
+}
+
+impl std::fmt::Display for FlashAttn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FlashAttn::Auto => "auto",
+            FlashAttn::On => "on",
+            FlashAttn::Off => "off",
+        })
+    }
+}
+
+impl std::str::FromStr for FlashAttn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(FlashAttn::Auto),
+            "on" | "1" | "true" => Ok(FlashAttn::On),
+            "off" | "0" | "false" => Ok(FlashAttn::Off),
+            _ => Err(format!(
+                "`{s}` is not a flash-attention setting (auto, on, off)"
+            )),
+        }
+    }
+}
+
+/// One model to evaluate, with its per-candidate overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub name: String,
+    pub path: PathBuf,
+    pub n_gpu_layers: Option<u32>,
+    pub n_ctx: Option<u32>,
+    pub n_threads: Option<u32>,
+    pub n_batch: Option<u32>,
+    pub flash_attn: Option<FlashAttn>,
+    /// llama.cpp template name, a full template, or "raw"; None: the model's own.
+    pub chat_template: Option<String>,
+}
+
+/// A fully resolved sweep: what `edgebench run` executes and what manifest.json records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    pub candidates: Vec<Candidate>,
+    pub suites: Vec<String>,
+    pub reps: u32,
+    pub warmup: u32,
+    pub timeout_secs: u64,
+    pub threads: Vec<u32>,
+    pub n_gpu_layers: Vec<u32>,
+    pub n_batch: Vec<u32>,
+    pub flash_attn: Vec<FlashAttn>,
+    pub pp: Vec<u32>,
+    pub tg: Vec<u32>,
+    /// Context for the user-path tests (engine tests size theirs like llama-bench).
+    pub n_ctx: u32,
+    /// Tokens generated per user-path prompt; at least 50 so latency_50_ms exists.
+    pub e2e_tokens: u32,
+    pub fallback_chat_template: Option<String>,
+    #[serde(default = "default_sample_ms")]
+    pub sample_ms: u64,
+    #[serde(default)]
+    pub cooldown_temp_c: Option<f64>,
+    #[serde(default = "default_cooldown_max_secs")]
+    pub cooldown_max_secs: u64,
+    /// Soak length (stability suite), overriding the suite's.
+    #[serde(default)]
+    pub soak_secs: Option<u64>,
+    /// Reference candidate for quantisation fidelity, overriding the suite's.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+fn default_sample_ms() -> u64 {
+    DEFAULT_SAMPLE_MS
+}
+
+fn default_cooldown_max_secs() -> u64 {
+    DEFAULT_COOLDOWN_MAX_SECS
+}
+
+/// Sampling interval and longest cooldown wait when nothing sets them; also
+/// what a manifest written before these fields existed reads as.
+pub const DEFAULT_SAMPLE_MS: u64 = 250;
+pub const DEFAULT_COOLDOWN_MAX_SECS: u64 = 600;
+
+/// Settings that need a model (re)load or a new context.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Configuration {
+    pub n_threads: u32,
+    pub n_gpu_layers: u32,
+    pub n_batch: u32,
+    pub flash_attn: FlashAttn,
+    pub n_ctx: u32,
+}
+
+impl Configuration {
+    /// Short label for tables and progress lines.
+    pub fn label(&self) -> String {
+        format!(
+            "t={} ngl={} b={} fa={} ctx={}",
+            self.n_threads, self.n_gpu_layers, self.n_batch, self.flash_attn, self.n_ctx
+        )
+    }
+}
+
+/// One child process: one candidate loaded with one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkUnit {
+    /// Stable across resumes: `c{candidate index}-k{configuration index}`.
+    pub id: String,
+    pub candidate_index: usize,
+    pub candidate: Candidate,
+    pub config: Configuration,
+}
