@@ -46,19 +46,9 @@ pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
 mod tests {
     use super::*;
     use crate::config::{Candidate, FlashAttn};
-    use std::path::PathBuf;
 
     fn candidate(name: &str) -> Candidate {
-        Candidate {
-            name: name.into(),
-            path: PathBuf::from(format!("{name}.gguf")),
-            n_gpu_layers: None,
-            n_ctx: None,
-            n_threads: None,
-            n_batch: None,
-            flash_attn: None,
-            chat_template: None,
-        }
+        Candidate::new(name, format!("{name}.gguf"))
     }
 
     fn sweep(candidates: Vec<Candidate>) -> Sweep {

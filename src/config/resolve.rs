@@ -159,16 +159,7 @@ fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>,
 }
 
 fn candidate_from_path(path: &Path) -> Candidate {
-    Candidate {
-        name: name_from_path(path),
-        path: path.to_path_buf(),
-        n_gpu_layers: None,
-        n_ctx: None,
-        n_threads: None,
-        n_batch: None,
-        flash_attn: None,
-        chat_template: None,
-    }
+    Candidate::new(name_from_path(path), path)
 }
 
 fn name_from_path(path: &Path) -> String {

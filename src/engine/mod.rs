@@ -1,72 +1,168 @@
-//! Inference engines. llama.cpp (in-process through llama-cpp-2) is the one we
-//! have; the runner only sees these types, so another engine is one more file.
-mod answer;
+//! Inference engines behind one trait. The measuring child drives a
+//! `&mut dyn Engine` and sees only the neutral types of `types.rs`, so another
+//! engine (a server over HTTP) is one more module. What an engine cannot do it
+//! answers with [`Unsupported`], which the results record as such: never a
+//! figure made up to fill the column.
 mod llama;
-mod stability;
+#[cfg(test)]
+pub mod scripted;
+mod types;
 
-pub use answer::{Answer, AnswerRequest};
-pub use llama::{probe, LlamaEngine};
+pub use llama::{probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
+pub use types::{
+    Answer, AnswerRequest, ContextTrial, EngineSettings, EngineTiming, FidelityChunk,
+    FidelityRequest, SoakSpan, SoakWindow, TemplateChoice, UserPathRequest, UserPathTiming,
+};
 // The probe is recorded in manifest.json, so its types live with the manifest.
 pub use crate::results::manifest::{DeviceInfo, EngineProbe};
 
-use std::time::Duration;
+use anyhow::Result;
 
-use serde::{Deserialize, Serialize};
-
-use crate::config::Configuration;
-
-/// Engine-only timing of one ppN or tgN repetition (comparable to llama-bench).
-#[derive(Debug, Clone, Copy)]
-pub struct EngineTiming {
-    pub n_tokens: u32,
-    pub elapsed: Duration,
+/// llama-bench's engine-only tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchTest {
+    /// ppN: a prompt of N random tokens, decoded in batches.
+    Prompt(u32),
+    /// tgN: N random tokens decoded one at a time.
+    Generation(u32),
 }
 
-impl EngineTiming {
-    pub fn tokens_per_second(&self) -> f64 {
-        self.n_tokens as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
-/// User-path timing of one templated prompt: every timestamp is taken from the
-/// moment the request starts, before templating and tokenization.
-#[derive(Debug, Clone)]
-pub struct UserPathTiming {
-    pub n_prompt: u32,
-    /// Templating + tokenization only.
-    pub prepare: Duration,
-    /// Request start to the end of the prompt decode (before the first sample).
-    pub prompt_done: Duration,
-    /// Request start to each generated token (after it was sampled).
-    pub token_times: Vec<Duration>,
-    /// Index of the first end-of-generation token, if the model produced one
-    /// (generation goes on past it so latency_50_ms is always measured).
-    pub eos_at: Option<u32>,
-    /// The reply up to the first end-of-generation token.
-    pub text: String,
-    /// Which template was applied: "model", a template name, or "raw".
-    pub chat_template: String,
-}
-
-/// How one configuration loads a model, from the sweep's configuration.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EngineSettings {
-    pub n_threads: u32,
-    pub n_gpu_layers: u32,
-    pub n_batch: u32,
-    pub n_ubatch: u32,
-    pub flash_attn: crate::config::FlashAttn,
-}
-
-impl From<&Configuration> for EngineSettings {
-    fn from(c: &Configuration) -> Self {
-        EngineSettings {
-            n_threads: c.n_threads,
-            n_gpu_layers: c.n_gpu_layers,
-            n_batch: c.n_batch,
-            // llama-bench's default physical batch.
-            n_ubatch: c.n_batch.min(512),
-            flash_attn: c.flash_attn,
+impl BenchTest {
+    pub fn n_tokens(self) -> u32 {
+        match self {
+            BenchTest::Prompt(n) | BenchTest::Generation(n) => n,
         }
     }
+
+    /// `pp512`, `tg128`: the test's name in the rows.
+    pub fn name(self) -> String {
+        match self {
+            BenchTest::Prompt(n) => format!("pp{n}"),
+            BenchTest::Generation(n) => format!("tg{n}"),
+        }
+    }
+}
+
+/// What an engine may lack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// ppN/tgN over random token ids (llama-bench's engine-only tests).
+    RandomTokenBench,
+    /// The log-likelihood of a given continuation (multiple-choice scoring).
+    LogLikelihood,
+    /// Full logits of every position: perplexity and KL divergence.
+    FullLogits,
+    /// Creating a context of a chosen size (the memory-ceiling ladder).
+    ContextSize,
+    /// Generating without pause for a set time (soak).
+    SustainedGeneration,
+}
+
+impl Capability {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Capability::RandomTokenBench => "random-token ppN/tgN",
+            Capability::LogLikelihood => "log-likelihood scoring",
+            Capability::FullLogits => "perplexity and KL divergence (full logits)",
+            Capability::ContextSize => "contexts of a chosen size",
+            Capability::SustainedGeneration => "sustained generation (soak)",
+        }
+    }
+}
+
+/// The error of a capability the engine does not have; find it with
+/// `error.downcast_ref::<Unsupported>()`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{engine} does not support {}", .capability.describe())]
+pub struct Unsupported {
+    pub engine: &'static str,
+    pub capability: Capability,
+}
+
+/// Whether `error` says the engine lacks a capability (rather than that it failed).
+pub fn is_unsupported(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<Unsupported>().is_some()
+}
+
+/// One loaded model, ready to measure. Methods with a default body are the
+/// capabilities an engine may lack.
+pub trait Engine {
+    /// A short name for messages and rows ("llama.cpp").
+    fn name(&self) -> &'static str;
+
+    /// ppN or tgN over random token ids: `warmup` unmeasured runs, then `reps`
+    /// timed ones, each reported to `on_rep` with its index.
+    fn random_token_bench(
+        &mut self,
+        test: BenchTest,
+        warmup: u32,
+        reps: u32,
+        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>),
+    ) -> Result<()> {
+        let _ = (test, warmup, reps, on_rep);
+        Err(self.unsupported(Capability::RandomTokenBench))
+    }
+
+    /// One templated prompt as a user sends it, every token timestamped.
+    fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming>;
+
+    /// A conversation in a context of `n_ctx` tokens, reused between its requests.
+    fn conversation(&mut self, n_ctx: u32) -> Result<Box<dyn Conversation + '_>>;
+
+    /// Generates from `prompt` without pause for `span.total`, one report per window.
+    fn soak(
+        &mut self,
+        prompt: &AnswerRequest,
+        span: SoakSpan,
+        on_window: &mut dyn FnMut(SoakWindow),
+    ) -> Result<()> {
+        let _ = (prompt, span, on_window);
+        Err(self.unsupported(Capability::SustainedGeneration))
+    }
+
+    /// A context of `n_ctx` tokens (filled when `fill`), then a few tokens generated.
+    fn try_context(&mut self, n_ctx: u32, fill: bool) -> Result<ContextTrial> {
+        let _ = (n_ctx, fill);
+        Err(self.unsupported(Capability::ContextSize))
+    }
+
+    /// Perplexity of a text in chunks; KL divergence against a reference model.
+    fn fidelity(
+        &mut self,
+        request: &FidelityRequest,
+        on_chunk: &mut dyn FnMut(FidelityChunk),
+    ) -> Result<()> {
+        let _ = (request, on_chunk);
+        Err(self.unsupported(Capability::FullLogits))
+    }
+
+    fn unsupported(&self, capability: Capability) -> anyhow::Error {
+        Unsupported {
+            engine: self.name(),
+            capability,
+        }
+        .into()
+    }
+}
+
+/// Requests that share one context (the quality cases of a unit, the turns of
+/// a multi-turn conversation).
+pub trait Conversation {
+    /// How many tokens the request's prompt takes (to see whether a turn still fits).
+    fn prompt_tokens(&mut self, request: &AnswerRequest) -> Result<u32>;
+
+    /// Generates an answer until the model ends it or `max_tokens` is reached.
+    fn answer(&mut self, request: &AnswerRequest) -> Result<Answer>;
+
+    /// Scores each option as a continuation of the prompt by its log-likelihood.
+    fn score_choices(&mut self, request: &AnswerRequest, options: &[String]) -> Result<Answer> {
+        let _ = (request, options);
+        Err(Unsupported {
+            engine: self.engine_name(),
+            capability: Capability::LogLikelihood,
+        }
+        .into())
+    }
+
+    fn engine_name(&self) -> &'static str;
 }

@@ -52,6 +52,22 @@ pub struct Candidate {
     pub chat_template: Option<String>,
 }
 
+impl Candidate {
+    /// A candidate with no overrides of its own.
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> Candidate {
+        Candidate {
+            name: name.into(),
+            path: path.into(),
+            n_gpu_layers: None,
+            n_ctx: None,
+            n_threads: None,
+            n_batch: None,
+            flash_attn: None,
+            chat_template: None,
+        }
+    }
+}
+
 /// A fully resolved sweep: what `edgebench run` executes and what manifest.json records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {

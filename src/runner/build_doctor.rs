@@ -4,7 +4,7 @@ use crate::results::manifest::{BuildInfo, CpuPaths};
 
 pub fn print_llama_build() {
     let build = BuildInfo::current();
-    let probe = super::probe_engine();
+    let probe = super::plan::probe_engine();
     let paths = CpuPaths::detect(&probe.system_info);
     let yes_no = |b: bool| if b { "yes" } else { "no " };
     println!("llama.cpp build ({}):", probe.llama_cpp_sys_version);

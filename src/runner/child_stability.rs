@@ -4,54 +4,63 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::child_send::send;
-use super::protocol::{ChildJob, ChildMessage, StabilityJob};
-use crate::engine::{AnswerRequest, LlamaEngine};
+use super::child_speed::{error_status, template_choice};
+use super::protocol::{ChildJob, ChildMessage, FidelityJob, Sink, SoakJob, StabilityJob};
+use crate::engine::{AnswerRequest, Engine, FidelityRequest, SoakSpan};
 use crate::results::StabilityRow;
+use crate::suite::stability::MultiTurnSpec;
 use crate::suite::{Message, Sampling};
 
-pub fn run_stability(engine: &LlamaEngine, job: &ChildJob, stability: &StabilityJob) {
+pub(super) fn run_stability(
+    engine: &mut dyn Engine,
+    job: &ChildJob,
+    stability: &StabilityJob,
+    out: Sink,
+) {
     if let Some(ceiling) = &stability.ceiling {
-        let test = format!("memory_ceiling:{}", ceiling.n_ctx);
-        send(&ChildMessage::Started { test });
+        out(ChildMessage::Started {
+            test: format!("memory_ceiling:{}", ceiling.n_ctx),
+        });
         let row = match engine.try_context(ceiling.n_ctx, ceiling.fill) {
-            Ok((n, elapsed)) => StabilityRow {
-                n_tokens: Some(n),
-                tg_tps: Some(n as f64 / elapsed.as_secs_f64()),
+            Ok(trial) => StabilityRow {
+                n_tokens: Some(trial.n_generated),
+                tg_tps: Some(trial.n_generated as f64 / trial.elapsed.as_secs_f64()),
                 status: "ok".into(),
                 ..step_row("memory_ceiling", ceiling.step)
             },
             Err(e) => failed(step_row("memory_ceiling", ceiling.step), &e),
         };
-        send(&ChildMessage::Stability(StabilityRow {
+        out(ChildMessage::Stability(StabilityRow {
             n_ctx: Some(ceiling.n_ctx),
             ..row
         }));
         return;
     }
     if let Some(soak) = &stability.soak {
-        send(&ChildMessage::Started {
+        out(ChildMessage::Started {
             test: "soak".into(),
         });
-        if let Err(e) = soak_test(engine, job, soak) {
-            send(&ChildMessage::Stability(failed(step_row("soak", 0), &e)));
+        if let Err(e) = soak_test(engine, job, soak, out) {
+            out(ChildMessage::Stability(failed(step_row("soak", 0), &e)));
         }
     }
-    if stability.multi_turn.is_some() {
-        send(&ChildMessage::Started {
+    if let Some(spec) = &stability.multi_turn {
+        out(ChildMessage::Started {
             test: "multi_turn".into(),
         });
-        multi_turn(engine, job);
-    }
-    if let Some(fidelity) = &stability.fidelity {
-        send(&ChildMessage::Started {
-            test: "fidelity".into(),
-        });
-        if let Err(e) = fidelity_test(engine, fidelity) {
-            send(&ChildMessage::Stability(failed(
-                step_row("fidelity", 0),
+        if let Err((turn, e)) = multi_turn(engine, job, spec, out) {
+            out(ChildMessage::Stability(failed(
+                step_row("multi_turn", turn),
                 &e,
             )));
+        }
+    }
+    if let Some(fidelity) = &stability.fidelity {
+        out(ChildMessage::Started {
+            test: "fidelity".into(),
+        });
+        if let Err(e) = fidelity_test(engine, fidelity, out) {
+            out(ChildMessage::Stability(failed(step_row("fidelity", 0), &e)));
         }
     }
 }
@@ -66,12 +75,13 @@ fn step_row(test: &str, step: u32) -> StabilityRow {
 
 fn failed(row: StabilityRow, e: &anyhow::Error) -> StabilityRow {
     StabilityRow {
-        status: "failed".into(),
+        status: error_status(e).into(),
         error: Some(format!("{e:#}")),
         ..row
     }
 }
 
+/// A greedy request with the candidate's chat template.
 fn request<'a>(job: &'a ChildJob, messages: &'a [Message], max_tokens: u32) -> AnswerRequest<'a> {
     AnswerRequest {
         messages,
@@ -82,53 +92,43 @@ fn request<'a>(job: &'a ChildJob, messages: &'a [Message], max_tokens: u32) -> A
             top_p: 1.0,
             seed: 0,
         },
-        grammar: None,
-        template_override: job.unit.candidate.chat_template.as_deref(),
-        fallback_template: job.fallback_chat_template.as_deref(),
+        json_schema: None,
+        template: template_choice(job),
     }
 }
 
-fn soak_test(engine: &LlamaEngine, job: &ChildJob, soak: &super::protocol::SoakJob) -> Result<()> {
+fn soak_test(engine: &mut dyn Engine, job: &ChildJob, soak: &SoakJob, out: Sink) -> Result<()> {
     let messages = [Message {
         role: "user".into(),
         content: soak.prompt.clone(),
     }];
-    let tokens = engine.prompt_tokens(&request(job, &messages, 1))?;
-    // A context that rarely fills keeps re-prefills (which count) rare.
-    let n_ctx = job.unit.config.n_ctx.min(2048);
-    engine.soak(
-        &tokens,
-        n_ctx,
-        Duration::from_secs(soak.seconds),
-        Duration::from_secs(soak.window_s),
-        |w| {
-            send(&ChildMessage::Stability(StabilityRow {
-                t_s: Some(w.end.as_secs_f64()),
-                n_tokens: Some(w.tokens),
-                tg_tps: Some(w.tokens as f64 / w.elapsed.as_secs_f64()),
-                status: "ok".into(),
-                ..step_row("soak", w.index)
-            }))
-        },
-    )
+    let span = SoakSpan {
+        // A context that rarely fills keeps re-prefills (which count) rare.
+        n_ctx: job.unit.config.n_ctx.min(2048),
+        total: Duration::from_secs(soak.seconds),
+        window: Duration::from_secs(soak.window_s),
+    };
+    engine.soak(&request(job, &messages, 1), span, &mut |w| {
+        out(ChildMessage::Stability(StabilityRow {
+            t_s: Some(w.end.as_secs_f64()),
+            n_tokens: Some(w.tokens),
+            tg_tps: Some(w.tokens as f64 / w.elapsed.as_secs_f64()),
+            status: "ok".into(),
+            ..step_row("soak", w.index)
+        }))
+    })
 }
 
-/// Grows one conversation turn by turn until the next turn would not fit.
-fn multi_turn(engine: &LlamaEngine, job: &ChildJob) {
-    let Some(spec) = job.stability.as_ref().and_then(|s| s.multi_turn.as_ref()) else {
-        return;
-    };
+/// Grows one conversation turn by turn until the next turn would not fit; an
+/// error comes back with the turn it ended.
+fn multi_turn(
+    engine: &mut dyn Engine,
+    job: &ChildJob,
+    spec: &MultiTurnSpec,
+    out: Sink,
+) -> Result<(), (u32, anyhow::Error)> {
     let n_ctx = job.unit.config.n_ctx;
-    let mut ctx = match engine.answer_context(n_ctx) {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            send(&ChildMessage::Stability(failed(
-                step_row("multi_turn", 0),
-                &e,
-            )));
-            return;
-        }
-    };
+    let mut conversation = engine.conversation(n_ctx).map_err(|e| (0, e))?;
     let mut messages = vec![Message {
         role: "user".into(),
         content: spec.remember.clone(),
@@ -142,30 +142,14 @@ fn multi_turn(engine: &LlamaEngine, job: &ChildJob) {
             });
         }
         let req = request(job, &messages, spec.max_tokens);
-        let n_prompt = match engine.prompt_tokens(&req) {
-            Ok(t) => t.len() as u32,
-            Err(e) => {
-                send(&ChildMessage::Stability(failed(
-                    step_row("multi_turn", turn),
-                    &e,
-                )));
-                return;
-            }
-        };
+        let n_prompt = conversation.prompt_tokens(&req).map_err(|e| (turn, e))?;
         if n_prompt + spec.max_tokens > n_ctx {
-            return; // the context is full: the last row says how far it got
+            return Ok(()); // the context is full: the last row says how far it got
         }
-        let row = step_row("multi_turn", turn);
-        let answer = match engine.answer(&mut ctx, &req) {
-            Ok(a) => a,
-            Err(e) => {
-                send(&ChildMessage::Stability(failed(row, &e)));
-                return;
-            }
-        };
+        let answer = conversation.answer(&req).map_err(|e| (turn, e))?;
         let gen_s = (answer.total - answer.ttft).as_secs_f64();
         let n_gen = answer.tokens.len() as u32;
-        send(&ChildMessage::Stability(StabilityRow {
+        out(ChildMessage::Stability(StabilityRow {
             n_ctx: Some(n_prompt),
             n_tokens: Some(n_gen),
             tg_tps: (n_gen > 1 && gen_s > 0.0).then(|| (n_gen - 1) as f64 / gen_s),
@@ -180,46 +164,41 @@ fn multi_turn(engine: &LlamaEngine, job: &ChildJob) {
             seq_rep_4: crate::checks::seq_rep_n(&answer.tokens, 4),
             output_text: Some(answer.text.clone()),
             status: "ok".into(),
-            ..row
+            ..step_row("multi_turn", turn)
         }));
         messages.push(Message {
             role: "assistant".into(),
             content: answer.text,
         });
     }
+    Ok(())
 }
 
-fn fidelity_test(engine: &LlamaEngine, job: &super::protocol::FidelityJob) -> Result<()> {
-    let reference = match &job.reference {
-        Some((_, path)) => Some(engine.load_reference(path)?),
-        None => None,
-    };
+fn fidelity_test(engine: &mut dyn Engine, job: &FidelityJob, out: Sink) -> Result<()> {
     let name = job.reference.as_ref().map(|(n, _)| n.clone());
-    engine.fidelity(
-        &job.text,
-        job.chunk_tokens,
-        job.max_chunks,
-        reference.as_ref(),
-        |c| {
-            let n = c.n_scored.max(1) as f64;
-            let with_ref = !c.kld.is_empty();
-            let mut sorted = c.kld.clone();
-            sorted.sort_by(f32::total_cmp);
-            send(&ChildMessage::Stability(StabilityRow {
-                n_tokens: Some(c.n_scored),
-                nll_sum: Some(c.nll_sum),
-                ppl: Some((c.nll_sum / n).exp()),
-                kld_mean: with_ref.then(|| c.kld.iter().map(|&v| v as f64).sum::<f64>() / n),
-                kld_p99: with_ref.then(|| {
-                    let v: Vec<f64> = sorted.iter().map(|&v| v as f64).collect();
-                    crate::stats::percentile_sorted(&v, 99.0)
-                }),
-                top1_agree: with_ref.then(|| c.top1_same as f64 / n),
-                reference: name.clone(),
-                kld_values: c.kld,
-                status: "ok".into(),
-                ..step_row("fidelity", c.index)
-            }))
-        },
-    )
+    let request = FidelityRequest {
+        text: &job.text,
+        chunk_tokens: job.chunk_tokens,
+        max_chunks: job.max_chunks,
+        reference: job.reference.as_ref().map(|(_, path)| path.as_path()),
+    };
+    engine.fidelity(&request, &mut |c| {
+        let n = c.n_scored.max(1) as f64;
+        let with_ref = !c.kld.is_empty();
+        let kld: Vec<f64> = c.kld.iter().map(|&v| v as f64).collect();
+        let mut sorted = kld.clone();
+        sorted.sort_by(f64::total_cmp);
+        out(ChildMessage::Stability(StabilityRow {
+            n_tokens: Some(c.n_scored),
+            nll_sum: Some(c.nll_sum),
+            ppl: Some((c.nll_sum / n).exp()),
+            kld_mean: with_ref.then(|| kld.iter().sum::<f64>() / n),
+            kld_p99: with_ref.then(|| crate::stats::percentile_sorted(&sorted, 99.0)),
+            top1_agree: with_ref.then(|| c.top1_same as f64 / n),
+            reference: name.clone(),
+            kld_values: c.kld,
+            status: "ok".into(),
+            ..step_row("fidelity", c.index)
+        }))
+    })
 }

@@ -70,8 +70,9 @@ pub struct QualityItem {
     pub use_chat_template: bool,
     pub max_tokens: u32,
     pub sampling: Sampling,
-    /// GBNF for constrained decoding (converted from the case's JSON schema).
-    pub grammar: Option<String>,
+    /// The JSON schema constrained decoding holds the answer to (the engine
+    /// compiles it: llama.cpp into a GBNF grammar).
+    pub json_schema: Option<serde_json::Value>,
     pub choices: Option<Vec<String>>,
 }
 
@@ -133,6 +134,14 @@ pub enum ChildMessage {
     LoadFailed {
         error: String,
     },
+}
+
+/// Where the child's messages go: stdout in the real child, a vector or a pipe in tests.
+pub type Sink<'a> = &'a mut dyn FnMut(ChildMessage);
+
+/// Milliseconds, the unit of every duration in the rows.
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 /// Exit code of a child that reported LoadFailed.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{write_results, write_run_report};
+use super::output::{write_results, write_run_report};
 use crate::error::exit;
 use crate::scoring::rescore_records;
 

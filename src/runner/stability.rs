@@ -1,12 +1,10 @@
 //! The parent's side of the stability suite: what the child is asked to do, the
 //! context ladder (one child per rung, so an out-of-memory is a data point), and
 //! the temperature beside each soak window.
-use std::time::Duration;
-
 use anyhow::Result;
 
 use super::protocol::{CeilingJob, ChildJob, FidelityJob, SoakJob, StabilityJob};
-use super::supervise::{run_unit, UnitObserver, UnitStatus};
+use super::supervise::{run_unit, UnitObserver, UnitRun, UnitStatus};
 use crate::config::{Sweep, WorkUnit};
 use crate::results::StabilityRow;
 use crate::suite::stability::parse_duration;
@@ -51,8 +49,7 @@ pub fn stability_job(suites: &Suites, sweep: &Sweep, unit: &WorkUnit) -> Option<
 pub fn ceiling_ladder(
     suites: &Suites,
     base_job: &ChildJob,
-    timeout: Duration,
-    verbose: bool,
+    run: &UnitRun,
     observer: &mut dyn UnitObserver,
 ) -> Result<Vec<StabilityRow>> {
     let Some(spec) = suites
@@ -85,7 +82,7 @@ pub fn ceiling_ladder(
                 ..Default::default()
             }),
         };
-        let outcome = run_unit(&job, timeout, verbose, observer)?;
+        let outcome = run_unit(run, &job, observer)?;
         let row = match (outcome.stability.into_iter().next(), &outcome.status) {
             (Some(row), UnitStatus::Ok) => row,
             (_, status) => StabilityRow {

@@ -1,8 +1,7 @@
 //! Runs one work unit in a child process and turns whatever happens to it
 //! (success, a load error, an abort inside ggml, a kill by the OOM killer, a
 //! timeout) into a recorded outcome.
-use std::io::Write;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use anyhow::{Context as _, Result};
 use super::child_output::{
     for_each_line, ChildLog, CrashSite, LineEvent, MAX_LOG_LINE, MAX_PROTOCOL_LINE,
 };
+use super::child_process::{Launcher, RunningChild};
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement};
 use crate::results::StabilityRow;
 
@@ -78,11 +78,6 @@ impl UnitOutcome {
     }
 }
 
-/// This binary, to run the measuring child and the probe.
-pub fn own_executable() -> std::io::Result<std::path::PathBuf> {
-    std::env::current_exe()
-}
-
 /// Observer of a running child, for the progress display.
 pub trait UnitObserver {
     /// The child is running (the sampler follows its RSS).
@@ -93,39 +88,32 @@ pub trait UnitObserver {
 /// How long a child that closed its stdout may take to exit before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(30);
 
+/// What running one unit needs besides its job.
+pub struct UnitRun<'a> {
+    pub launcher: &'a dyn Launcher,
+    pub timeout: Duration,
+    /// Echo the child's log (llama.cpp's) to stderr.
+    pub verbose: bool,
+}
+
 pub fn run_unit(
+    run: &UnitRun,
     job: &ChildJob,
-    timeout: Duration,
-    verbose: bool,
     observer: &mut dyn UnitObserver,
 ) -> Result<UnitOutcome> {
-    let spawned = own_executable().and_then(|exe| {
-        Command::new(exe)
-            .arg("__child")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-    });
-    let mut child = match spawned {
+    let (timeout, verbose) = (run.timeout, run.verbose);
+    let mut child = match run.launcher.launch(job) {
         Ok(child) => child,
         // One failed unit, not the end of an overnight sweep.
         Err(e) => return Ok(UnitOutcome::failed_to_start(e)),
     };
     observer.spawned(child.id());
-    let job_json = serde_json::to_vec(job)?;
-    {
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin
-            .write_all(&job_json)
-            .context("cannot send the job to the child")?;
-    }
 
     // The last lines of llama.cpp's log explain most failures (GGML_ASSERT, unknown architecture...).
-    let stderr = child.stderr.take().expect("stderr is piped");
+    let stderr = child.take_stderr();
     let stderr_thread = std::thread::spawn(move || capture_stderr(stderr, verbose));
     let (sender, receiver) = mpsc::channel();
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let stdout = child.take_stdout();
     std::thread::spawn(move || {
         for_each_line(stdout, MAX_PROTOCOL_LINE, |event| {
             sender.send(event).is_ok()
@@ -144,7 +132,7 @@ pub fn run_unit(
         let _ = child.kill();
     }
     let exit_by = Instant::now().max(deadline) + EXIT_GRACE;
-    let (exit, killed_late) = wait_until(&mut child, exit_by)?;
+    let (exit, killed_late) = wait_until(child.as_mut(), exit_by)?;
     timed_out |= killed_late;
     let log = stderr_thread.join().unwrap_or_default();
     let ending = Ending {
@@ -238,7 +226,7 @@ fn capture_stderr(stderr: impl std::io::Read, verbose: bool) -> ChildLog {
 }
 
 /// Waits for the child until `until`, then kills it; true when it had to be killed.
-fn wait_until(child: &mut Child, until: Instant) -> Result<(ExitStatus, bool)> {
+fn wait_until(child: &mut dyn RunningChild, until: Instant) -> Result<(ExitStatus, bool)> {
     loop {
         if let Some(exit) = child
             .try_wait()

@@ -25,4 +25,8 @@ pub struct AnswerMessage {
     pub choice_scores: Option<Vec<OptionScore>>,
     pub chat_template: Option<String>,
     pub error: Option<String>,
+    /// The engine lacks what the case needs (e.g. log-likelihoods): the row
+    /// says "unsupported", not "failed".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsupported: bool,
 }

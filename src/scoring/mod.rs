@@ -43,10 +43,10 @@ pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> Q
             .choice_scores
             .as_ref()
             .and_then(|s| serde_json::to_string(s).ok()),
-        status: if answer.error.is_some() {
-            "failed".into()
-        } else {
-            "ok".into()
+        status: match (answer.unsupported, &answer.error) {
+            (true, _) => "unsupported".into(),
+            (false, Some(_)) => "failed".into(),
+            (false, None) => "ok".into(),
         },
         error: answer.error.clone(),
         ..base.clone()

@@ -123,8 +123,6 @@ pub struct Case {
     pub decodings: Vec<Decoding>,
     /// JSON schema for constrained decoding, when a check gives one.
     pub schema: Option<serde_json::Value>,
-    /// The schema as a GBNF grammar (llama.cpp's converter), when the case runs constrained.
-    pub grammar: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -315,17 +313,6 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         (Some(_), Constrained::Both, _) => vec![Decoding::Free, Decoding::Constrained],
         (Some(_), Constrained::Only, _) => vec![Decoding::Constrained],
     };
-    let grammar = match &schema {
-        Some(schema) if decodings.contains(&Decoding::Constrained) => Some(
-            llama_cpp_2::json_schema_to_grammar(&schema.to_string()).map_err(|e| {
-                format!(
-                    "case `{}`: llama.cpp cannot turn the JSON schema into a grammar: {e}",
-                    case.id
-                )
-            })?,
-        ),
-        _ => None,
-    };
     let sampling = Sampling {
         temperature: s.temperature.or(d.temperature).unwrap_or(0.0),
         top_p: s.top_p.or(d.top_p).unwrap_or(1.0),
@@ -352,7 +339,6 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         checks,
         decodings,
         schema,
-        grammar,
     })
 }
 

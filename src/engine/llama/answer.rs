@@ -1,0 +1,283 @@
+//! Generated answers: the user-path request, and a conversation's answers
+//! decoded with the case's sampler (optionally held to a JSON schema through
+//! llama.cpp's grammar) and multiple-choice options scored by log-likelihood.
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Result};
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+use llama_cpp_2::token::LlamaToken;
+
+use super::decode::{log_softmax_at, Chunks, Sequence};
+use super::template::{render, tokenize};
+use super::LlamaEngine;
+use crate::checks::OptionScore;
+use crate::engine::{Answer, AnswerRequest, Conversation, UserPathRequest, UserPathTiming};
+
+/// The JSON schema as llama.cpp's GBNF grammar (also to refuse a schema early).
+pub fn schema_grammar(schema: &serde_json::Value) -> Result<String> {
+    llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+        .map_err(|e| anyhow!("llama.cpp cannot turn the JSON schema into a grammar: {e}"))
+}
+
+/// One user-path request: template, tokenize, decode the prompt, then sample
+/// `n_gen` tokens greedily, timestamping each. EOS does not stop it (see UserPathTiming).
+pub(super) fn user_path(engine: &LlamaEngine, req: &UserPathRequest) -> Result<UserPathTiming> {
+    let mut ctx = engine.new_context(req.n_ctx)?;
+    let model = &engine.model;
+    let start = Instant::now();
+    let user = [crate::suite::Message {
+        role: "user".into(),
+        content: req.prompt.into(),
+    }];
+    let (text, chat_template) = render(model, &user, Some(req.template))?;
+    let tokens = tokenize(model, &text);
+    let prepare = start.elapsed();
+    let n_prompt = tokens.len() as u32;
+    if n_prompt + req.n_gen > req.n_ctx {
+        bail!("the prompt has {n_prompt} tokens; with {} to generate it needs a context over {} (use --ctx)", req.n_gen, req.n_ctx);
+    }
+    let mut sequence = Sequence::start(&mut ctx, &tokens, engine.settings.n_batch)?;
+    let prompt_done = start.elapsed();
+
+    let mut sampler = LlamaSampler::greedy();
+    let mut timing = UserPathTiming {
+        n_prompt,
+        prepare,
+        prompt_done,
+        chat_template,
+        ..Default::default()
+    };
+    let mut reply = Vec::new();
+    for i in 0..req.n_gen {
+        let token = sampler.sample(&ctx, sequence.logits_index());
+        timing.token_times.push(start.elapsed());
+        if timing.eos_at.is_none() {
+            if model.vocab().is_eog(token) {
+                timing.eos_at = Some(i);
+            } else {
+                reply.extend(model.vocab().token_to_piece(token, false, None));
+            }
+        }
+        if i + 1 < req.n_gen {
+            sequence.push(&mut ctx, token)?;
+        }
+    }
+    timing.text = String::from_utf8_lossy(&reply).into_owned();
+    Ok(timing)
+}
+
+/// Quality cases and conversation turns in one context, cleared between requests.
+pub(super) struct LlamaConversation<'e> {
+    engine: &'e LlamaEngine,
+    ctx: LlamaContext<'e>,
+}
+
+impl<'e> LlamaConversation<'e> {
+    pub(super) fn new(engine: &'e LlamaEngine, n_ctx: u32) -> Result<Self> {
+        Ok(LlamaConversation {
+            engine,
+            ctx: engine.new_context(n_ctx)?,
+        })
+    }
+
+    fn model(&self) -> &'e LlamaModel {
+        &self.engine.model
+    }
+
+    fn prompt(&self, req: &AnswerRequest) -> Result<(String, String)> {
+        let choice = req.use_chat_template.then_some(req.template);
+        render(self.model(), req.messages, choice)
+    }
+}
+
+impl Conversation for LlamaConversation<'_> {
+    fn engine_name(&self) -> &'static str {
+        "llama.cpp"
+    }
+
+    fn prompt_tokens(&mut self, req: &AnswerRequest) -> Result<u32> {
+        let (prompt, _) = self.prompt(req)?;
+        Ok(tokenize(self.model(), &prompt).len() as u32)
+    }
+
+    fn answer(&mut self, req: &AnswerRequest) -> Result<Answer> {
+        let model = self.model();
+        let start = Instant::now();
+        let (prompt, chat_template) = self.prompt(req)?;
+        let tokens = tokenize(model, &prompt);
+        let n_prompt = tokens.len() as u32;
+        let n_ctx = self.ctx.n_ctx();
+        if n_prompt + req.max_tokens > n_ctx {
+            bail!("the prompt has {n_prompt} tokens; with {} to generate it needs a context over {n_ctx} (use --ctx)", req.max_tokens);
+        }
+        let (mut sampler, mut grammar) = samplers(model, req)?;
+        let ctx = &mut self.ctx;
+        let mut sequence = Sequence::start(ctx, &tokens, self.engine.settings.n_batch)?;
+        let mut answer = Answer {
+            n_prompt,
+            chat_template,
+            ..Default::default()
+        };
+        let mut bytes = Vec::new();
+        for i in 0..req.max_tokens {
+            let index = sequence.logits_index();
+            let token = match &mut grammar {
+                Some(g) => sample_constrained(ctx, index, &mut sampler, g),
+                None => sampler.sample(ctx, index),
+            };
+            if i == 0 {
+                answer.ttft = start.elapsed();
+            }
+            if model.vocab().is_eog(token) {
+                answer.ended = true;
+                break;
+            }
+            bytes.extend(model.vocab().token_to_piece(token, false, None));
+            answer.tokens.push(token.0);
+            if i + 1 < req.max_tokens {
+                sequence.push(ctx, token)?;
+            }
+        }
+        answer.total = start.elapsed();
+        answer.text = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(answer)
+    }
+
+    /// The sum of each option's token log-probabilities given the prompt
+    /// (lm-evaluation-harness's loglikelihood request).
+    fn score_choices(&mut self, req: &AnswerRequest, options: &[String]) -> Result<Answer> {
+        let model = self.model();
+        let start = Instant::now();
+        let (prompt, chat_template) = self.prompt(req)?;
+        let context = tokenize(model, &prompt);
+        let mut scores = Vec::with_capacity(options.len());
+        for option in options {
+            // As lm-evaluation-harness: tokenize context + option together and take the
+            // tokens past the context, so a word is split as the model would see it.
+            let whole = tokenize(model, &format!("{prompt}{option}"));
+            let shared = whole
+                .iter()
+                .zip(&context)
+                .take_while(|(a, b)| a == b)
+                .count()
+                .min(context.len());
+            let shared = shared.min(whole.len().saturating_sub(1)).max(1);
+            if whole.len() as u32 > self.ctx.n_ctx() {
+                bail!("an option needs {} tokens, over the context", whole.len());
+            }
+            scores.push(OptionScore {
+                option: option.clone(),
+                logprob: self.continuation_logprob(&whole, shared)?,
+                n_tokens: (whole.len() - shared) as u32,
+            });
+        }
+        Ok(Answer {
+            n_prompt: context.len() as u32,
+            ended: true,
+            ttft: start.elapsed(),
+            total: start.elapsed(),
+            chat_template,
+            choice_scores: Some(scores),
+            ..Default::default()
+        })
+    }
+}
+
+impl LlamaConversation<'_> {
+    /// Sum of log p(tokens[i] | tokens[..i]) for i >= from.
+    fn continuation_logprob(&mut self, tokens: &[LlamaToken], from: usize) -> Result<f64> {
+        self.ctx.clear_kv_cache();
+        let mut total = 0.0;
+        // Logits are needed where the next token is scored.
+        let scored = |pos: usize| pos + 1 >= from && pos + 1 < tokens.len();
+        Chunks::new(self.engine.settings.n_batch).decode(
+            &mut self.ctx,
+            tokens,
+            scored,
+            |pos, logits| total += log_softmax_at(logits, tokens[pos + 1].0 as usize),
+        )?;
+        Ok(total)
+    }
+}
+
+/// The case's sampler, and the grammar (kept apart: see `sample_constrained`).
+fn samplers(
+    model: &LlamaModel,
+    req: &AnswerRequest,
+) -> Result<(LlamaSampler, Option<LlamaSampler>)> {
+    let grammar = match req.json_schema {
+        Some(schema) => Some(
+            LlamaSampler::grammar(model, &schema_grammar(schema)?, "root")
+                .map_err(|e| anyhow!("the grammar was refused by llama.cpp: {e}"))?,
+        ),
+        None => None,
+    };
+    let s = req.sampling;
+    let chain = if s.temperature <= 0.0 {
+        LlamaSampler::greedy()
+    } else {
+        LlamaSampler::chain_simple([
+            LlamaSampler::top_p(s.top_p, 1),
+            LlamaSampler::temp(s.temperature),
+            LlamaSampler::dist(s.seed),
+        ])
+    };
+    Ok((chain, grammar))
+}
+
+/// Candidates the grammar filters first when the free choice is refused.
+const GRAMMAR_TOP_K: usize = 1024;
+
+/// Samples as if free, and only when the grammar refuses that token samples again
+/// over grammar-filtered candidates (llama.cpp's common_sampler does the same):
+/// llama.cpp's grammar check costs about a millisecond per thousand tokens, and
+/// Gemma 3 has 262k. The refilter looks at the `GRAMMAR_TOP_K` most likely tokens
+/// first (for greedy decoding the result is exactly the full filter's: the best
+/// allowed token is among them whenever any is) and at the whole vocabulary only
+/// when none of those is allowed.
+fn sample_constrained(
+    ctx: &LlamaContext<'_>,
+    index: i32,
+    sampler: &mut LlamaSampler,
+    grammar: &mut LlamaSampler,
+) -> LlamaToken {
+    let token = sampler.sample(ctx, index);
+    let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
+    grammar.apply(&mut one);
+    let chosen = if one.data[0].logit().is_finite() {
+        token
+    } else {
+        let mut pool = grammar_pool(ctx, index, grammar);
+        sampler.apply(&mut pool);
+        pool.selected_token().unwrap_or(token)
+    };
+    grammar.accept(chosen);
+    chosen
+}
+
+/// The candidates the grammar allows: the most likely `GRAMMAR_TOP_K` when any
+/// of them is allowed, else the whole vocabulary.
+fn grammar_pool(
+    ctx: &LlamaContext<'_>,
+    index: i32,
+    grammar: &mut LlamaSampler,
+) -> LlamaTokenDataArray {
+    let mut candidates: Vec<LlamaTokenData> = ctx.candidates_ith(index).collect();
+    let k = GRAMMAR_TOP_K.min(candidates.len());
+    if k < candidates.len() {
+        candidates.select_nth_unstable_by(k - 1, |a, b| b.logit().total_cmp(&a.logit()));
+        candidates.truncate(k);
+    }
+    let mut top = LlamaTokenDataArray::new(candidates, false);
+    grammar.apply(&mut top);
+    if top.data.iter().any(|d| d.logit().is_finite()) {
+        return top;
+    }
+    let mut all = LlamaTokenDataArray::from_iter(ctx.candidates_ith(index), false);
+    grammar.apply(&mut all);
+    all
+}

@@ -1,0 +1,147 @@
+//! The llama.cpp engine (in-process, through llama-cpp-2). Engine-only tests
+//! follow llama-bench's definitions (tools/llama-bench/llama-bench.cpp:
+//! test_prompt, test_gen) so the numbers compare with it; the user path runs
+//! the real template, tokenizer and sampler.
+mod answer;
+mod bench;
+mod decode;
+mod probe;
+mod stability;
+mod template;
+
+pub use answer::schema_grammar;
+pub use probe::{probe, LLAMA_CPP_SYS_VERSION};
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context as _, Result};
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+
+use super::{
+    AnswerRequest, BenchTest, ContextTrial, Conversation, Engine, EngineSettings, EngineTiming,
+    FidelityChunk, FidelityRequest, SoakSpan, SoakWindow, UserPathRequest, UserPathTiming,
+};
+use crate::config::FlashAttn;
+
+pub struct LlamaEngine {
+    backend: LlamaBackend,
+    model: LlamaModel,
+    settings: EngineSettings,
+    /// Random token ids, like llama-bench's std::rand(); seeded so runs are repeatable.
+    rng: SmallRng,
+}
+
+impl LlamaEngine {
+    /// Loads the model; returns the engine and the load time.
+    /// The caller has already checked the file (a missing path panics in llama-cpp-2 debug builds).
+    pub fn load(path: &Path, settings: EngineSettings) -> Result<(Self, Duration)> {
+        let backend = LlamaBackend::init().context("llama.cpp backend failed to initialise")?;
+        let start = Instant::now();
+        let model = load_model(&backend, path, &settings)
+            .map_err(|_| anyhow!("llama.cpp could not load {}", path.display()))?;
+        let load_time = start.elapsed();
+        let engine = LlamaEngine {
+            backend,
+            model,
+            settings,
+            rng: SmallRng::seed_from_u64(0x5eed),
+        };
+        Ok((engine, load_time))
+    }
+
+    fn new_context(&self, n_ctx: u32) -> Result<LlamaContext<'_>> {
+        new_context(&self.backend, &self.model, &self.settings, n_ctx)
+    }
+}
+
+impl Engine for LlamaEngine {
+    fn name(&self) -> &'static str {
+        "llama.cpp"
+    }
+
+    fn random_token_bench(
+        &mut self,
+        test: BenchTest,
+        warmup: u32,
+        reps: u32,
+        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>),
+    ) -> Result<()> {
+        bench::random_token_bench(self, test, warmup, reps, on_rep)
+    }
+
+    fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
+        answer::user_path(self, request)
+    }
+
+    fn conversation(&mut self, n_ctx: u32) -> Result<Box<dyn Conversation + '_>> {
+        Ok(Box::new(answer::LlamaConversation::new(self, n_ctx)?))
+    }
+
+    fn soak(
+        &mut self,
+        prompt: &AnswerRequest,
+        span: SoakSpan,
+        on_window: &mut dyn FnMut(SoakWindow),
+    ) -> Result<()> {
+        stability::soak(self, prompt, span, on_window)
+    }
+
+    fn try_context(&mut self, n_ctx: u32, fill: bool) -> Result<ContextTrial> {
+        stability::try_context(self, n_ctx, fill)
+    }
+
+    fn fidelity(
+        &mut self,
+        request: &FidelityRequest,
+        on_chunk: &mut dyn FnMut(FidelityChunk),
+    ) -> Result<()> {
+        stability::fidelity(self, request, on_chunk)
+    }
+}
+
+fn load_model(
+    backend: &LlamaBackend,
+    path: &Path,
+    settings: &EngineSettings,
+) -> Result<LlamaModel> {
+    let params = LlamaModelParams::default().with_n_gpu_layers(settings.n_gpu_layers);
+    Ok(LlamaModel::load_from_file(backend, path, &params)?)
+}
+
+/// A context of exactly `n_ctx` tokens with the configuration's threads and batches.
+fn new_context<'m>(
+    backend: &LlamaBackend,
+    model: &'m LlamaModel,
+    settings: &EngineSettings,
+    n_ctx: u32,
+) -> Result<LlamaContext<'m>> {
+    let flash = match settings.flash_attn {
+        FlashAttn::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+        FlashAttn::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+        FlashAttn::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+    };
+    let threads = settings.n_threads as i32;
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(n_ctx.max(1)))
+        .with_n_batch(settings.n_batch)
+        .with_n_ubatch(settings.n_ubatch)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads)
+        .with_flash_attention_policy(flash)
+        // llama.cpp's default keeps a full-size cache for sliding-window layers;
+        // llama-bench and llama-server use the small one (Gemma 3 is SWA).
+        .with_swa_full(false)
+        // llama-cpp-2 turns llama.cpp's perf counters off by default.
+        .with_no_perf(false);
+    model.new_context(backend, params).map_err(|e| {
+        anyhow!("could not create a context of {n_ctx} tokens (not enough memory?): {e}")
+    })
+}

@@ -1,0 +1,211 @@
+//! A scripted engine for tests: fixed timings and answers, chosen capabilities
+//! missing, chosen calls failing, and a hook before each call (where a test
+//! makes the "process" crash or hang), all without a model.
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use super::{
+    Answer, AnswerRequest, BenchTest, Capability, ContextTrial, Conversation, Engine, EngineTiming,
+    FidelityChunk, FidelityRequest, SoakSpan, SoakWindow, Unsupported, UserPathRequest,
+    UserPathTiming,
+};
+
+/// Runs first in every call, with the call's name ("pp64", "tg16", "user_path",
+/// "answer", "score_choices", "soak", "try_context", "fidelity").
+pub type Hook = Box<dyn FnMut(&str) + Send>;
+
+pub struct ScriptedEngine {
+    /// Capabilities it answers as unsupported.
+    pub lacks: Vec<Capability>,
+    /// Calls (by name) that fail with an error.
+    pub failing: Vec<String>,
+    /// The text of every generated answer.
+    pub reply: String,
+    pub before: Option<Hook>,
+    /// Every call, in order.
+    pub calls: Vec<String>,
+}
+
+impl Default for ScriptedEngine {
+    fn default() -> Self {
+        ScriptedEngine {
+            lacks: Vec::new(),
+            failing: Vec::new(),
+            reply: "42".into(),
+            before: None,
+            calls: Vec::new(),
+        }
+    }
+}
+
+impl ScriptedEngine {
+    /// Logs the call, runs the hook, then fails it when the script says so.
+    fn enter(&mut self, call: &str, needs: Option<Capability>) -> Result<()> {
+        self.calls.push(call.to_string());
+        if let Some(hook) = &mut self.before {
+            hook(call);
+        }
+        if let Some(capability) = needs.filter(|c| self.lacks.contains(c)) {
+            return Err(self.unsupported(capability));
+        }
+        if self.failing.iter().any(|f| f == call) {
+            bail!("scripted failure in {call}");
+        }
+        Ok(())
+    }
+}
+
+impl Engine for ScriptedEngine {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+
+    /// ppN at 1 ms a token (1000 tokens/s), tgN at 4 ms (250 tokens/s).
+    fn random_token_bench(
+        &mut self,
+        test: BenchTest,
+        _warmup: u32,
+        reps: u32,
+        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>),
+    ) -> Result<()> {
+        self.enter(&test.name(), Some(Capability::RandomTokenBench))?;
+        let ms_per_token = match test {
+            BenchTest::Prompt(_) => 1,
+            BenchTest::Generation(_) => 4,
+        };
+        let n = test.n_tokens();
+        for rep in 0..reps {
+            let elapsed = Duration::from_millis(n as u64 * ms_per_token);
+            on_rep(
+                rep,
+                Ok(EngineTiming {
+                    n_tokens: n,
+                    elapsed,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    /// 10 tokens of prompt ready at 20 ms, then one token every 10 ms.
+    fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
+        self.enter("user_path", None)?;
+        Ok(UserPathTiming {
+            n_prompt: 10,
+            prepare: Duration::from_millis(1),
+            prompt_done: Duration::from_millis(20),
+            token_times: (1..=request.n_gen as u64)
+                .map(|i| Duration::from_millis(20 + 10 * i))
+                .collect(),
+            eos_at: None,
+            text: self.reply.clone(),
+            chat_template: "scripted".into(),
+        })
+    }
+
+    fn conversation(&mut self, _n_ctx: u32) -> Result<Box<dyn Conversation + '_>> {
+        self.enter("conversation", None)?;
+        Ok(Box::new(ScriptedConversation { engine: self }))
+    }
+
+    fn soak(
+        &mut self,
+        _prompt: &AnswerRequest,
+        span: SoakSpan,
+        on_window: &mut dyn FnMut(SoakWindow),
+    ) -> Result<()> {
+        self.enter("soak", Some(Capability::SustainedGeneration))?;
+        let windows = (span.total.as_secs() / span.window.as_secs().max(1)).max(1) as u32;
+        for index in 0..windows {
+            on_window(SoakWindow {
+                index,
+                end: span.window * (index + 1),
+                tokens: 100,
+                elapsed: span.window,
+            });
+        }
+        Ok(())
+    }
+
+    fn try_context(&mut self, _n_ctx: u32, _fill: bool) -> Result<ContextTrial> {
+        self.enter("try_context", Some(Capability::ContextSize))?;
+        Ok(ContextTrial {
+            n_generated: 16,
+            elapsed: Duration::from_millis(64),
+        })
+    }
+
+    fn fidelity(
+        &mut self,
+        request: &FidelityRequest,
+        on_chunk: &mut dyn FnMut(FidelityChunk),
+    ) -> Result<()> {
+        self.enter("fidelity", Some(Capability::FullLogits))?;
+        for index in 0..request.max_chunks {
+            on_chunk(FidelityChunk {
+                index,
+                n_scored: 10,
+                nll_sum: 10.0,
+                ..Default::default()
+            });
+        }
+        Ok(())
+    }
+}
+
+struct ScriptedConversation<'e> {
+    engine: &'e mut ScriptedEngine,
+}
+
+impl Conversation for ScriptedConversation<'_> {
+    fn engine_name(&self) -> &'static str {
+        "scripted"
+    }
+
+    /// Ten tokens a message.
+    fn prompt_tokens(&mut self, request: &AnswerRequest) -> Result<u32> {
+        Ok(10 * request.messages.len() as u32)
+    }
+
+    fn answer(&mut self, request: &AnswerRequest) -> Result<Answer> {
+        self.engine.enter("answer", None)?;
+        Ok(Answer {
+            text: self.engine.reply.clone(),
+            n_prompt: 10 * request.messages.len() as u32,
+            tokens: vec![1, 2, 3],
+            ended: true,
+            ttft: Duration::from_millis(20),
+            total: Duration::from_millis(40),
+            chat_template: "scripted".into(),
+            choice_scores: None,
+        })
+    }
+
+    fn score_choices(&mut self, _request: &AnswerRequest, options: &[String]) -> Result<Answer> {
+        self.engine.enter("score_choices", None)?;
+        if self.engine.lacks.contains(&Capability::LogLikelihood) {
+            return Err(Unsupported {
+                engine: "scripted",
+                capability: Capability::LogLikelihood,
+            }
+            .into());
+        }
+        let scores = options
+            .iter()
+            .enumerate()
+            .map(|(i, option)| crate::checks::OptionScore {
+                option: option.clone(),
+                // The first option is the most likely.
+                logprob: -(i as f64) - 1.0,
+                n_tokens: 1,
+            })
+            .collect();
+        Ok(Answer {
+            ended: true,
+            chat_template: "scripted".into(),
+            choice_scores: Some(scores),
+            ..Default::default()
+        })
+    }
+}

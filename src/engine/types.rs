@@ -1,0 +1,160 @@
+//! What goes in and out of an engine: token counts, text and timings, nothing
+//! of any one engine's own types (no token ids of a vocabulary, no grammar).
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::OptionScore;
+use crate::config::Configuration;
+use crate::suite::{Message, Sampling};
+
+/// Engine-only timing of one ppN or tgN repetition (comparable to llama-bench).
+#[derive(Debug, Clone, Copy)]
+pub struct EngineTiming {
+    pub n_tokens: u32,
+    pub elapsed: Duration,
+}
+
+impl EngineTiming {
+    pub fn tokens_per_second(&self) -> f64 {
+        self.n_tokens as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Which chat template applies: an explicit override for this candidate, else
+/// the model's own, else the sweep's fallback, else none ("raw").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TemplateChoice<'a> {
+    pub override_name: Option<&'a str>,
+    pub fallback: Option<&'a str>,
+}
+
+/// One user-path request: `prompt` as the user's turn, `n_gen` tokens generated
+/// greedily past any end-of-generation token, in a context of `n_ctx`.
+#[derive(Debug, Clone, Copy)]
+pub struct UserPathRequest<'a> {
+    pub prompt: &'a str,
+    pub n_gen: u32,
+    pub n_ctx: u32,
+    pub template: TemplateChoice<'a>,
+}
+
+/// User-path timing of one templated prompt: every timestamp is taken from the
+/// moment the request starts, before templating and tokenization.
+#[derive(Debug, Clone, Default)]
+pub struct UserPathTiming {
+    pub n_prompt: u32,
+    /// Templating + tokenization only.
+    pub prepare: Duration,
+    /// Request start to the end of the prompt decode (before the first sample).
+    pub prompt_done: Duration,
+    /// Request start to each generated token (after it was sampled).
+    pub token_times: Vec<Duration>,
+    /// Index of the first end-of-generation token, if the model produced one
+    /// (generation goes on past it so latency_50_ms is always measured).
+    pub eos_at: Option<u32>,
+    /// The reply up to the first end-of-generation token.
+    pub text: String,
+    /// Which template was applied: "model", a template name, or "raw".
+    pub chat_template: String,
+}
+
+/// One question to the model.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerRequest<'a> {
+    pub messages: &'a [Message],
+    pub use_chat_template: bool,
+    pub max_tokens: u32,
+    pub sampling: Sampling,
+    /// JSON schema the answer is held to (constrained decoding); each engine
+    /// turns it into its own form (llama.cpp: a GBNF grammar).
+    pub json_schema: Option<&'a serde_json::Value>,
+    pub template: TemplateChoice<'a>,
+}
+
+/// What the model answered, with the timings of the request.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub text: String,
+    pub n_prompt: u32,
+    /// Tokens generated, the end-of-generation token not counted. Only their
+    /// repetition is looked at (seq_rep_4), so any stable id per token will do.
+    pub tokens: Vec<i32>,
+    /// The model ended its answer itself (false: it ran into max_tokens).
+    pub ended: bool,
+    pub ttft: Duration,
+    pub total: Duration,
+    pub chat_template: String,
+    /// Log-likelihood of each option (multiple choice; nothing is generated).
+    pub choice_scores: Option<Vec<OptionScore>>,
+}
+
+/// Tokens generated in one soak window.
+#[derive(Debug, Clone, Copy)]
+pub struct SoakWindow {
+    pub index: u32,
+    pub end: Duration,
+    pub tokens: u32,
+    pub elapsed: Duration,
+}
+
+/// How long a soak runs and how it is cut into windows.
+#[derive(Debug, Clone, Copy)]
+pub struct SoakSpan {
+    pub n_ctx: u32,
+    pub total: Duration,
+    pub window: Duration,
+}
+
+/// One rung of the context ladder: tokens generated once the context was full
+/// (or not), and how long they took.
+#[derive(Debug, Clone, Copy)]
+pub struct ContextTrial {
+    pub n_generated: u32,
+    pub elapsed: Duration,
+}
+
+/// Perplexity (and, with a reference model, KL divergence) over a text.
+#[derive(Debug, Clone, Copy)]
+pub struct FidelityRequest<'a> {
+    pub text: &'a str,
+    pub chunk_tokens: u32,
+    pub max_chunks: u32,
+    /// The same model in a higher precision, loaded beside this one.
+    pub reference: Option<&'a Path>,
+}
+
+/// One chunk of the fidelity text.
+#[derive(Debug, Clone, Default)]
+pub struct FidelityChunk {
+    pub index: u32,
+    pub n_scored: u32,
+    pub nll_sum: f64,
+    /// Per scored token, when a reference was given.
+    pub kld: Vec<f32>,
+    pub top1_same: u32,
+}
+
+/// How one configuration loads a model, from the sweep's configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EngineSettings {
+    pub n_threads: u32,
+    pub n_gpu_layers: u32,
+    pub n_batch: u32,
+    pub n_ubatch: u32,
+    pub flash_attn: crate::config::FlashAttn,
+}
+
+impl From<&Configuration> for EngineSettings {
+    fn from(c: &Configuration) -> Self {
+        EngineSettings {
+            n_threads: c.n_threads,
+            n_gpu_layers: c.n_gpu_layers,
+            n_batch: c.n_batch,
+            // llama-bench's default physical batch.
+            n_ubatch: c.n_batch.min(512),
+            flash_attn: c.flash_attn,
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The quality suites in the child: every case answered in one reused context,
+//! each answer one `answered` message (the parent applies the checks).
+use super::child_speed::{error_status, template_choice};
+use super::protocol::{ms, AnswerMessage, ChildJob, ChildMessage, QualityItem, Sink};
+use crate::engine::{Answer, AnswerRequest, Engine};
+
+/// A failed item is reported and the rest go on (one over-long prompt must not
+/// cost the whole suite).
+pub(super) fn answer_quality(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
+    let mut conversation = match engine.conversation(job.unit.config.n_ctx) {
+        Ok(conversation) => conversation,
+        Err(e) => {
+            for item in &job.quality {
+                out(ChildMessage::Answered(failed_answer(item, &e)));
+            }
+            return;
+        }
+    };
+    let mut current_suite = None;
+    for item in &job.quality {
+        if current_suite != Some(&item.suite) {
+            current_suite = Some(&item.suite);
+            out(ChildMessage::Started {
+                test: format!("quality:{}", item.suite),
+            });
+        }
+        let request = AnswerRequest {
+            messages: &item.messages,
+            use_chat_template: item.use_chat_template,
+            max_tokens: item.max_tokens,
+            sampling: item.sampling,
+            json_schema: item.json_schema.as_ref(),
+            template: template_choice(job),
+        };
+        let result = match &item.choices {
+            Some(options) => conversation.score_choices(&request, options),
+            None => conversation.answer(&request),
+        };
+        let message = match result {
+            Ok(answer) => answer_message(item, answer),
+            Err(e) => failed_answer(item, &e),
+        };
+        out(ChildMessage::Answered(message));
+    }
+}
+
+fn answer_message(item: &QualityItem, a: Answer) -> AnswerMessage {
+    let n_gen = a.tokens.len() as u32;
+    let gen_ms = ms(a.total) - ms(a.ttft);
+    AnswerMessage {
+        suite: item.suite.clone(),
+        case_id: item.case_id.clone(),
+        decoding: Some(item.decoding),
+        rep: item.rep,
+        output_text: a.text,
+        n_prompt: a.n_prompt,
+        n_gen,
+        ended: a.ended,
+        ttft_ms: item.choices.is_none().then(|| ms(a.ttft)),
+        latency_ms: Some(ms(a.total)),
+        tg_tps: (n_gen > 1 && gen_ms > 0.0).then(|| (n_gen - 1) as f64 / (gen_ms / 1e3)),
+        seq_rep_4: crate::checks::seq_rep_n(&a.tokens, 4),
+        choice_scores: a.choice_scores,
+        chat_template: Some(a.chat_template),
+        error: None,
+        unsupported: false,
+    }
+}
+
+fn failed_answer(item: &QualityItem, e: &anyhow::Error) -> AnswerMessage {
+    AnswerMessage {
+        suite: item.suite.clone(),
+        case_id: item.case_id.clone(),
+        decoding: Some(item.decoding),
+        rep: item.rep,
+        error: Some(format!("{e:#}")),
+        unsupported: error_status(e) == "unsupported",
+        ..Default::default()
+    }
+}

@@ -1,0 +1,137 @@
+//! What a run leaves on disk besides parts/: the result files rebuilt from the
+//! unit records, the report, and a saved baseline.
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::error::UsageError;
+use crate::report::{markdown_summary, measurement_warnings};
+use crate::results::manifest::Manifest;
+use crate::results::{
+    attach_resources, quality_frame, speed_frame, stability_frame, stability_summary_frame,
+    summarize, summary_frame, write_atomic, write_frame, QualityRow, SpeedRow, StabilityRow,
+    SummaryRow, UnitRecord,
+};
+
+/// The report in the run directory. Its failure is a warning: the run's results
+/// are already written and stay valid.
+pub(super) fn write_run_report(run_dir: &Path, baseline: Option<&str>) {
+    let options = crate::report::ReportOptions {
+        run_dirs: vec![run_dir.to_path_buf()],
+        out: run_dir.to_path_buf(),
+        baseline: baseline.map(str::to_string),
+        ..Default::default()
+    };
+    match crate::report::write_report(&options) {
+        Ok(written) => println!("report: {}", written.html.display()),
+        Err(e) => eprintln!(
+            "warning: no report written ({e:#}); the results are complete: run `edgebench report {}` to retry",
+            run_dir.display()
+        ),
+    }
+}
+
+/// Copies a finished run's result files to the baselines directory under `name`
+/// (replacing an older one only once the copy is complete).
+pub(super) fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Err(UsageError::new(format!(
+            "--save-baseline {name}: use a plain name such as `main`"
+        ))
+        .into());
+    }
+    let dir = crate::compare::baselines_dir();
+    std::fs::create_dir_all(&dir)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".incoming-")
+        .tempdir_in(&dir)?;
+    for entry in std::fs::read_dir(run_dir)? {
+        let path = entry?.path();
+        if path.is_file() {
+            std::fs::copy(
+                &path,
+                staging.path().join(path.file_name().unwrap_or_default()),
+            )?;
+        }
+    }
+    let target = dir.join(name);
+    if target.exists() {
+        std::fs::remove_dir_all(&target)?;
+    }
+    std::fs::rename(staging.keep(), &target)?;
+    Ok(target)
+}
+
+/// The manifest says which weight paths (AMX, CPU_REPACK...) the units used.
+pub(super) fn note_weight_buffers(manifest: &mut Manifest, records: &[UnitRecord]) {
+    if let Some(paths) = manifest.cpu_paths.as_mut() {
+        let used: std::collections::BTreeSet<String> = records
+            .iter()
+            .flat_map(|r| r.weight_buffers.keys().cloned())
+            .chain(paths.weight_buffers_used.drain(..))
+            .collect();
+        paths.weight_buffers_used = used.into_iter().collect();
+    }
+}
+
+/// speed.*, quality.*, summary.* are always rebuilt from the unit records: a
+/// resumed (or rescored) run gets every row exactly once.
+pub(super) fn write_results(
+    run_dir: &Path,
+    records: &[UnitRecord],
+    unified_memory: bool,
+) -> Result<()> {
+    let rows: Vec<SpeedRow> = records
+        .iter()
+        .flat_map(|r| r.rows.iter().cloned())
+        .collect();
+    write_frame(run_dir, "speed", &mut speed_frame(&rows)?)?;
+    let answers: Vec<QualityRow> = records
+        .iter()
+        .flat_map(|r| r.quality.iter().cloned())
+        .collect();
+    if !answers.is_empty() {
+        write_frame(run_dir, "quality", &mut quality_frame(&answers)?)?;
+    }
+    let steps: Vec<StabilityRow> = records
+        .iter()
+        .flat_map(|r| r.stability.iter().cloned())
+        .collect();
+    if !steps.is_empty() {
+        write_frame(run_dir, "stability", &mut stability_frame(&steps)?)?;
+    }
+    let stability = crate::scoring::stability_summaries(records);
+    if !stability.is_empty() {
+        write_frame(
+            run_dir,
+            "stability_summary",
+            &mut stability_summary_frame(&stability)?,
+        )?;
+    }
+    let mut summary = summarize(&rows);
+    let quality = crate::scoring::quality_summary_rows(records);
+    summary.extend(quality.iter().cloned());
+    attach_resources(&mut summary, records, unified_memory);
+    write_frame(run_dir, "summary", &mut summary_frame(&summary)?)?;
+    write_atomic(&run_dir.join("summary.md"), |f| {
+        use std::io::Write;
+        let speed: Vec<SummaryRow> = summary
+            .iter()
+            .filter(|r| r.quality.is_none())
+            .cloned()
+            .collect();
+        f.write_all(markdown_summary(&speed).as_bytes())?;
+        if !quality.is_empty() {
+            writeln!(f)?;
+            f.write_all(crate::report::quality_markdown(&quality).as_bytes())?;
+        }
+        if !stability.is_empty() {
+            writeln!(f)?;
+            f.write_all(crate::report::stability_markdown(&stability).as_bytes())?;
+        }
+        for warning in measurement_warnings(&speed) {
+            writeln!(f, "\n> warning: {}", crate::report::escape_md(&warning))?;
+        }
+        Ok(())
+    })
+}

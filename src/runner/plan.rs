@@ -1,0 +1,232 @@
+//! The sweep's plan: a new one from the command line and sweep file (suites
+//! loaded, every candidate file and schema checked before anything runs), or
+//! the stored one of a run being resumed.
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use rand::SeedableRng;
+
+use super::child_process::own_executable;
+use super::protocol::QualityItem;
+use crate::cli::RunArgs;
+use crate::config::{self, Sweep, SweepFile};
+use crate::engine::EngineProbe;
+use crate::error::UsageError;
+use crate::gguf::{read_gguf_info, sha256_file};
+use crate::results::manifest::{
+    read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
+};
+use crate::results::ModelMeta;
+use crate::suite::{load_suites, Suites};
+
+/// A sweep's plan: its run directory, the manifest (units, candidates,
+/// conditions) and the suites.
+pub(super) struct Plan {
+    pub run_dir: PathBuf,
+    pub manifest: Manifest,
+    pub suites: Suites,
+}
+
+impl Plan {
+    pub fn unified_memory(&self) -> bool {
+        let sampling = self.manifest.sampling.as_ref();
+        sampling.is_some_and(|s| s.unified_memory)
+    }
+
+    /// Progress steps of one unit: repetitions and quality answers.
+    pub fn steps_per_unit(&self) -> u64 {
+        let sweep = &self.manifest.sweep;
+        let prompts = self.suites.speed.as_ref().map_or(0, |s| s.prompts.len());
+        (sweep.pp.len() + sweep.tg.len() + prompts) as u64 * sweep.reps as u64
+            + quality_items(&self.suites).len() as u64
+    }
+}
+
+pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
+    let file = match &args.config {
+        Some(path) => config::read_sweep_file(path)?,
+        None => SweepFile::default(),
+    };
+    let suite_names = if !args.suites.is_empty() {
+        args.suites.clone()
+    } else {
+        file.suites
+            .clone()
+            .unwrap_or_else(|| config::DEFAULT_SUITES.map(String::from).to_vec())
+    };
+    let suites = load_suites(&suite_names)?;
+    check_schemas(&suites)?;
+    let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let models = check_candidates(&sweep)?;
+    let run_id = new_run_id();
+    let out = args
+        .out
+        .clone()
+        .or(file.out.clone())
+        .unwrap_or_else(|| PathBuf::from("results"));
+    let run_dir = out.join(&run_id);
+    std::fs::create_dir_all(run_dir.join("parts"))
+        .with_context(|| format!("cannot create the run directory {}", run_dir.display()))?;
+    let llama_cpp = probe_engine();
+    let manifest = Manifest {
+        run_id,
+        started_at: now(),
+        ended_at: None,
+        state: "running".into(),
+        resumed_at: Vec::new(),
+        edgebench: BuildInfo::current(),
+        cpu_paths: Some(CpuPaths::detect(&llama_cpp.system_info)),
+        llama_cpp,
+        host: HostInfo::read(),
+        units: config::expand(&sweep)
+            .into_iter()
+            .filter(|u| shard.is_none_or(|(i, n)| u.candidate_index % n == i - 1))
+            .collect(),
+        sweep,
+        models,
+        sampling: None,
+        conditions: crate::sampler::read_run_conditions(),
+    };
+    write_manifest(&run_dir, &manifest)?;
+    Ok((run_dir, manifest, suites))
+}
+
+/// Continues a killed sweep with the plan it was started with.
+pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
+    if !run_dir.join("manifest.json").is_file() {
+        return Err(UsageError::new(format!(
+            "--resume {}: not a run directory (no manifest.json)",
+            run_dir.display()
+        ))
+        .into());
+    }
+    if args.config.is_some() || !args.models.is_empty() {
+        eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored");
+    }
+    let mut manifest = read_manifest(run_dir)?;
+    let suites = load_suites(&manifest.sweep.suites)?;
+    check_schemas(&suites)?;
+    check_candidates(&manifest.sweep)?;
+    manifest.resumed_at.push(now());
+    manifest.state = "running".into();
+    write_manifest(run_dir, &manifest)?;
+    Ok((run_dir.to_path_buf(), manifest, suites))
+}
+
+/// `I/N` (1-based): this job runs the candidates whose index is I-1 modulo N, so N
+/// matrix jobs with I = 1..N cover every candidate exactly once.
+fn parse_shard(text: &str) -> Result<(usize, usize), UsageError> {
+    let bad = || {
+        UsageError::new(format!(
+            "--shard {text}: expected I/N with 1 <= I <= N, e.g. 2/4"
+        ))
+    };
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// Every quality case x decoding x rep, suite by suite.
+pub(super) fn quality_items(suites: &Suites) -> Vec<QualityItem> {
+    let mut items = Vec::new();
+    for suite in &suites.quality {
+        for rep in 0..suite.reps {
+            for case in &suite.cases {
+                for &decoding in &case.decodings {
+                    items.push(QualityItem {
+                        suite: suite.name.clone(),
+                        case_id: case.id.clone(),
+                        decoding,
+                        rep,
+                        messages: case.messages.clone(),
+                        use_chat_template: case.use_chat_template,
+                        max_tokens: case.max_tokens,
+                        sampling: case.sampling,
+                        json_schema: match decoding {
+                            crate::suite::Decoding::Constrained => case.schema.clone(),
+                            crate::suite::Decoding::Free => None,
+                        },
+                        choices: case.choices.clone(),
+                    });
+                }
+            }
+        }
+    }
+    items
+}
+
+/// Every schema a case is held to must compile for the in-process engine: a
+/// bad schema is the suite's mistake, found before any model loads.
+fn check_schemas(suites: &Suites) -> Result<(), UsageError> {
+    for suite in &suites.quality {
+        for case in &suite.cases {
+            let constrained = case
+                .decodings
+                .contains(&crate::suite::Decoding::Constrained);
+            if let (true, Some(schema)) = (constrained, &case.schema) {
+                crate::engine::schema_grammar(schema).map_err(|e| {
+                    UsageError::new(format!("suite `{}`, case `{}`: {e}", suite.name, case.id))
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every candidate file is checked before anything runs: a typo found at 3 am
+/// after six hours of measuring is no use to anyone.
+fn check_candidates(sweep: &Sweep) -> Result<Vec<ModelMeta>, UsageError> {
+    sweep
+        .candidates
+        .iter()
+        .map(|c| {
+            let info = read_gguf_info(&c.path).map_err(|e| UsageError::new(e.to_string()))?;
+            Ok(ModelMeta {
+                candidate: c.name.clone(),
+                model_file: c.path.display().to_string(),
+                model_sha256: sha256_file(&c.path).map_err(|e| {
+                    UsageError::new(format!("{}: cannot read: {e}", c.path.display()))
+                })?,
+                arch: info
+                    .architecture
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
+                quant: info.quant.clone(),
+                params: info.n_params,
+                size_bytes: info.file_size,
+                n_ctx_train: info.context_length,
+                has_chat_template: info.has_chat_template,
+            })
+        })
+        .collect()
+}
+
+/// llama.cpp's build and devices, asked of a child so no GPU context lives in the parent.
+pub(super) fn probe_engine() -> EngineProbe {
+    let output =
+        own_executable().and_then(|exe| std::process::Command::new(exe).arg("__probe").output());
+    match output {
+        Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap_or_default(),
+        _ => EngineProbe::default(),
+    }
+}
+
+pub(super) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Sortable and unique enough for one machine: UTC time plus a random suffix.
+fn new_run_id() -> String {
+    let suffix: u16 = rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng());
+    format!(
+        "{}-{suffix:04x}",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+    )
+}

@@ -1,0 +1,300 @@
+//! One unit measured: its child job built, run under supervision, and its
+//! messages turned into the unit's record (rows, scored answers, stability,
+//! the log) with the failure, if any, as a row of its own.
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+
+use super::child_process::Launcher;
+use super::plan::quality_items;
+use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, TimingMode};
+use super::supervise::{run_unit, UnitObserver, UnitOutcome, UnitRun, UnitStatus};
+use super::{child_output, stability};
+use crate::config::WorkUnit;
+use crate::progress::Progress;
+use crate::results::manifest::Manifest;
+use crate::results::{
+    summarize, write_atomic, ModelMeta, QualityRow, SpeedRow, StabilityRow, UnitRecord,
+};
+use crate::sampler::{Phase, Sampler};
+use crate::suite::Suites;
+
+struct ProgressObserver<'a> {
+    progress: &'a Progress,
+    label: &'a str,
+    sampler: &'a Sampler,
+    /// The hottest sensor when each soak window ended.
+    soak_temps: Vec<(u32, Option<f64>)>,
+}
+
+impl UnitObserver for ProgressObserver<'_> {
+    fn spawned(&mut self, pid: u32) {
+        self.sampler.update(|s| s.pid = Some(pid));
+    }
+
+    fn message(&mut self, message: &ChildMessage) {
+        match message {
+            ChildMessage::Started { test } => {
+                // The previous phase's last state goes on record before the switch.
+                self.sampler.tick_now();
+                self.sampler.update(|s| {
+                    s.test = Some(test.clone());
+                    s.phase = Phase::of_test(test);
+                });
+                self.progress.status(&format!("{}: {test}", self.label));
+            }
+            ChildMessage::Measured(m) if m.rep.is_some() => self.progress.step(),
+            ChildMessage::Answered(_) => self.progress.step(),
+            ChildMessage::Stability(row) if row.test == "soak" => {
+                let hottest = self.sampler.latest_max(|m| m.starts_with("temp_"));
+                self.soak_temps.push((row.step, hottest));
+                self.progress.status(&format!(
+                    "{}: soak {:.0} s",
+                    self.label,
+                    row.t_s.unwrap_or(0.0)
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What measuring one unit needs besides the unit itself.
+pub(super) struct UnitContext<'a> {
+    pub meta: &'a ModelMeta,
+    pub manifest: &'a Manifest,
+    pub suites: &'a Suites,
+    pub verbose: bool,
+    pub launcher: &'a dyn Launcher,
+    pub progress: &'a Progress,
+    pub label: &'a str,
+    pub sampler: &'a Sampler,
+    pub run_dir: &'a Path,
+}
+
+pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
+    let job = child_job(unit, cx);
+    let mut observer = ProgressObserver {
+        progress: cx.progress,
+        label: cx.label,
+        sampler: cx.sampler,
+        soak_temps: Vec::new(),
+    };
+    let run = UnitRun {
+        launcher: cx.launcher,
+        timeout: Duration::from_secs(cx.manifest.sweep.timeout_secs),
+        verbose: cx.verbose,
+    };
+    let mut outcome = run_unit(&run, &job, &mut observer)?;
+    write_unit_log(cx.run_dir, &unit.id, &outcome.log)?;
+    if outcome.status == UnitStatus::Ok {
+        let ladder = stability::ceiling_ladder(cx.suites, &job, &run, &mut observer)?;
+        outcome.stability.extend(ladder);
+    }
+    let mut stability = std::mem::take(&mut outcome.stability);
+    label_stability_rows(&mut stability, &observer.soak_temps, unit, cx);
+    let base = base_row(unit, cx.meta, cx.manifest, outcome.load_ms);
+    let rows = speed_rows(&base, unit, &outcome);
+    let failed_test = rows.iter().find(|r| r.status != "ok");
+    let status = match (&outcome.status, failed_test) {
+        (UnitStatus::Ok, Some(r)) => r.status.clone(),
+        (s, _) => s.name().to_string(),
+    };
+    let error = outcome.status.error().map(str::to_string);
+    Ok(UnitRecord {
+        unit_id: unit.id.clone(),
+        candidate: unit.candidate.name.clone(),
+        error: error.or_else(|| failed_test.and_then(|r| r.error.clone())),
+        status,
+        quality: score_answers(&base, cx.suites, &outcome.answers),
+        rows,
+        base: Some(base),
+        stability,
+        resources: Default::default(),
+        cooldown_s: None,
+        weight_buffers: child_output::weight_buffers(&outcome.log),
+    })
+}
+
+/// Everything the unit's child runs, from the sweep and the suites.
+fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
+    let sweep = &cx.manifest.sweep;
+    let speed = cx.suites.speed.as_ref();
+    ChildJob {
+        unit: unit.clone(),
+        reps: sweep.reps,
+        warmup: sweep.warmup,
+        pp: sweep.pp.clone(),
+        tg: sweep.tg.clone(),
+        prompts: speed.map(|s| s.prompts.clone()).unwrap_or_default(),
+        e2e_tokens: sweep.e2e_tokens,
+        fallback_chat_template: sweep.fallback_chat_template.clone(),
+        quality: quality_items(cx.suites),
+        stability: stability::stability_job(cx.suites, sweep, unit),
+    }
+}
+
+/// The identity columns, and beside each soak window the hottest sensor then.
+fn label_stability_rows(
+    rows: &mut [StabilityRow],
+    soak_temps: &[(u32, Option<f64>)],
+    unit: &WorkUnit,
+    cx: &UnitContext,
+) {
+    for row in rows {
+        if row.test == "soak" {
+            let at_step = soak_temps.iter().find(|(step, _)| *step == row.step);
+            row.temp_c = at_step.and_then(|(_, t)| *t);
+        }
+        row.run_id = cx.manifest.run_id.clone();
+        row.unit_id = unit.id.clone();
+        row.candidate = cx.meta.candidate.clone();
+        row.model_sha256 = cx.meta.model_sha256.clone();
+        row.quant = cx.meta.quant.clone();
+    }
+}
+
+/// One row per measured repetition, and the unit's failure as a row too, so
+/// tables and CI see it next to the numbers.
+fn speed_rows(base: &SpeedRow, unit: &WorkUnit, outcome: &UnitOutcome) -> Vec<SpeedRow> {
+    let measured = outcome.measurements.iter();
+    let mut rows: Vec<SpeedRow> = measured.map(|m| row_from(base, unit, m)).collect();
+    if outcome.status != UnitStatus::Ok {
+        let test = outcome.test_in_progress.as_deref().unwrap_or("load");
+        rows.push(SpeedRow {
+            test: test.to_string(),
+            status: outcome.status.name().into(),
+            error: outcome.status.error().map(str::to_string),
+            ..base.clone()
+        });
+    }
+    rows
+}
+
+/// The child's answers with their cases' checks applied.
+fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) -> Vec<QualityRow> {
+    let identity = QualityRow {
+        run_id: base.run_id.clone(),
+        unit_id: base.unit_id.clone(),
+        candidate: base.candidate.clone(),
+        model_sha256: base.model_sha256.clone(),
+        quant: base.quant.clone(),
+        backend: base.backend.clone(),
+        n_threads: base.n_threads,
+        n_gpu_layers: base.n_gpu_layers,
+        n_ctx: base.n_ctx,
+        n_batch: base.n_batch,
+        flash_attn: base.flash_attn.clone(),
+        ..Default::default()
+    };
+    answers
+        .iter()
+        .filter_map(|a| {
+            let suite = suites.quality.iter().find(|s| s.name == a.suite)?;
+            let case = suite.case(&a.case_id)?;
+            Some(crate::scoring::score_answer(&identity, case, a))
+        })
+        .collect()
+}
+
+fn base_row(
+    unit: &WorkUnit,
+    meta: &ModelMeta,
+    manifest: &Manifest,
+    load_ms: Option<f64>,
+) -> SpeedRow {
+    let gpu = manifest.llama_cpp.devices.iter().find(|d| d.kind != "Cpu");
+    let backend = match gpu {
+        Some(d) if unit.config.n_gpu_layers > 0 => d.backend.clone(),
+        _ => "CPU".to_string(),
+    };
+    let settings = crate::engine::EngineSettings::from(&unit.config);
+    SpeedRow {
+        run_id: manifest.run_id.clone(),
+        unit_id: unit.id.clone(),
+        candidate: meta.candidate.clone(),
+        model_file: meta.model_file.clone(),
+        model_sha256: meta.model_sha256.clone(),
+        arch: meta.arch.clone(),
+        quant: meta.quant.clone(),
+        params: meta.params,
+        size_bytes: meta.size_bytes,
+        backend,
+        n_threads: unit.config.n_threads,
+        n_gpu_layers: unit.config.n_gpu_layers,
+        n_ctx: unit.config.n_ctx,
+        n_batch: settings.n_batch,
+        n_ubatch: settings.n_ubatch,
+        flash_attn: unit.config.flash_attn.to_string(),
+        load_ms,
+        ..Default::default()
+    }
+}
+
+fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
+    let mode = m.mode.unwrap_or(TimingMode::Engine);
+    SpeedRow {
+        test: m.test.clone(),
+        mode: mode.as_str().into(),
+        rep: m.rep,
+        // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
+        n_ctx: match mode {
+            TimingMode::Engine => m.n_prompt + m.n_gen,
+            TimingMode::UserPath => unit.config.n_ctx,
+        },
+        n_prompt: m.n_prompt,
+        n_gen: m.n_gen,
+        t_prompt_ms: m.t_prompt_ms,
+        t_gen_ms: m.t_gen_ms,
+        pp_tps: m.pp_tps,
+        tg_tps: m.tg_tps,
+        ttft_ms: m.ttft_ms,
+        latency_50_ms: m.latency_50_ms,
+        itl_p50_ms: m.itl_p50_ms,
+        itl_p95_ms: m.itl_p95_ms,
+        chat_template: m.chat_template.clone(),
+        eos_at: m.eos_at,
+        output_text: m.output_text.clone(),
+        status: m.status.clone(),
+        error: m.error.clone(),
+        ..base.clone()
+    }
+}
+
+pub(super) fn unit_line(label: &str, record: &UnitRecord) -> String {
+    let summary = summarize(&record.rows);
+    let mut parts = Vec::new();
+    for row in &summary {
+        let metric = if row.first.test.starts_with("pp") {
+            "pp_tps"
+        } else {
+            "tg_tps"
+        };
+        if row.first.mode == "engine" {
+            if let Some(s) = row.spread(metric) {
+                parts.push(format!(
+                    "{} {:.1}±{:.1} t/s",
+                    row.first.test, s.mean, s.stddev
+                ));
+            }
+        }
+    }
+    match &record.error {
+        Some(e) => format!("{label}: {} ({e})", record.status),
+        None => format!("{label}: ok  {}", parts.join("  ")),
+    }
+}
+
+/// `logs/<unit>.log`: the child's stderr (llama.cpp's log, a crash's frames).
+fn write_unit_log(run_dir: &Path, unit_id: &str, log: &[String]) -> Result<()> {
+    let dir = run_dir.join("logs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    write_atomic(&dir.join(format!("{unit_id}.log")), |f| {
+        for line in log {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    })
+}
