@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::cli::ImportCommand;
 use crate::error::{exit, UsageError};
-use crate::results::{speed_frame, summarize, summary_frame, write_atomic, write_frame, SpeedRow};
+use crate::results::{summarize, write_atomic, write_table, SpeedRow};
 
 /// The fields of one llama-bench JSON test that edgebench uses.
 #[derive(Debug, Deserialize)]
@@ -56,8 +56,8 @@ pub fn run(command: &ImportCommand) -> Result<i32> {
     let rows = to_rows(&tests, &run_id);
     let dir = out.join(&run_id);
     std::fs::create_dir_all(&dir)?;
-    write_frame(&dir, "speed", &mut speed_frame(&rows)?)?;
-    write_frame(&dir, "summary", &mut summary_frame(&summarize(&rows))?)?;
+    write_table(&dir, &rows)?;
+    write_table(&dir, &summarize(&rows))?;
     write_manifest(&dir, &run_id, file, &tests[0])?;
     println!(
         "imported {} tests ({} repetitions) from {}",

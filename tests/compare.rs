@@ -4,7 +4,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use edgebench::results::{speed_frame, write_frame, SpeedRow};
+use edgebench::results::{write_table, SpeedRow};
 
 /// A run directory whose tg128 and pp512 reps are `tg` and `pp` scaled by ~2% noise.
 fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String {
@@ -41,7 +41,7 @@ fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String 
             });
         }
     }
-    write_frame(&run, "speed", &mut speed_frame(&rows).unwrap()).unwrap();
+    write_table(&run, &rows).unwrap();
     run.to_string_lossy().into_owned()
 }
 
@@ -155,7 +155,7 @@ fn runs_with_nothing_in_common_or_bad_paths_are_usage_errors() {
         status: "ok".into(),
         ..Default::default()
     }];
-    write_frame(&other, "speed", &mut speed_frame(&rows).unwrap()).unwrap();
+    write_table(&other, &rows).unwrap();
     let o = compare(&base, other.to_str().unwrap(), &[]);
     assert_clean_error(&o, 2, &["nothing to compare", "something-else"]);
     assert_clean_error(
@@ -307,7 +307,7 @@ fn shards_split_the_candidates_between_jobs() {
 
 /// Adds quality.parquet to a synthetic run: case i of 50 passes when `passes(i)`.
 fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
-    use edgebench::results::{quality_frame, QualityRow};
+    use edgebench::results::QualityRow;
     let rows: Vec<QualityRow> = (0..50)
         .map(|i| QualityRow {
             run_id: "r".into(),
@@ -329,12 +329,7 @@ fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
             ..Default::default()
         })
         .collect();
-    write_frame(
-        Path::new(run),
-        "quality",
-        &mut quality_frame(&rows).unwrap(),
-    )
-    .unwrap();
+    write_table(Path::new(run), &rows).unwrap();
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
+use edgebench::results::{read_table, table_frame, QualityRow, SpeedRow, SummaryRow, Table};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/run-8dc1cfb-smollm")
@@ -45,6 +46,53 @@ fn assert_files_unchanged(dir: &Path, names: &[&str]) {
         let after = std::fs::read(dir.join(name)).unwrap();
         assert!(before == after, "{name} changed");
     }
+}
+
+fn read_back_and_write<T: Table>() -> Vec<T> {
+    let path = fixture().join(format!("{}.parquet", T::STEM));
+    let stored = read_parquet(&path);
+    let rows: Vec<T> = read_table(&path).unwrap();
+    let written = table_frame(&rows).unwrap();
+    assert_eq!(stored.schema(), written.schema(), "{} columns", T::STEM);
+    assert!(stored.equals_missing(&written), "{} values", T::STEM);
+    rows
+}
+
+#[test]
+fn stored_tables_read_back_into_rows_that_write_the_same_frames() {
+    let speed: Vec<SpeedRow> = read_back_and_write();
+    let tests: Vec<&str> = speed.iter().map(|r| r.test.as_str()).collect();
+    assert_eq!(
+        tests,
+        [
+            "pp32",
+            "tg8",
+            "e2e:voice-question",
+            "e2e:short-instruction",
+            "e2e:long-summary"
+        ]
+    );
+    assert_eq!(speed[0].pp_tps, Some(139.42516624773617));
+    assert_eq!(speed[1].tg_tps, Some(81.30768036719036));
+    assert_eq!(speed[1].candidate, "SmolLM2-135M-Instruct-Q4_1");
+    assert_eq!(speed[1].quant, "Q4_1");
+    assert_eq!((speed[1].n_threads, speed[1].n_batch), (2, 2048));
+
+    let answers: Vec<QualityRow> = read_back_and_write();
+    assert_eq!(answers.len(), 69);
+    assert_eq!(answers.iter().filter(|r| r.pass == Some(true)).count(), 25);
+    assert_eq!(
+        (answers[0].case_id.as_str(), answers[0].pass),
+        ("reasoning.add", Some(false))
+    );
+
+    let summary: Vec<SummaryRow> = read_back_and_write();
+    assert_eq!(summary.len(), 12);
+    assert_eq!(summary[1].spread("tg_tps").unwrap().mean, 81.30768036719036);
+    let overall = summary[5].quality.as_ref().expect("quality scores");
+    assert_eq!(summary[5].first.test, "quality:quality-basic");
+    assert_eq!((overall.n_cases, overall.passed), (67, 24));
+    assert_eq!(overall.pass_rate, Some(0.3582089552238806));
 }
 
 #[test]
@@ -102,7 +150,10 @@ fn rescore_of_a_stored_run_keeps_its_verdicts_and_files() {
         "{}",
         stdout(&o)
     );
-    assert_files_unchanged(&dir, &["speed.csv", "quality.csv", "summary.csv", "summary.md"]);
+    assert_files_unchanged(
+        &dir,
+        &["speed.csv", "quality.csv", "summary.csv", "summary.md"],
+    );
 }
 
 #[test]
@@ -125,7 +176,10 @@ fn resume_of_a_finished_stored_run_rewrites_the_same_files() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
-    assert_files_unchanged(&dir, &["speed.csv", "quality.csv", "summary.csv", "summary.md"]);
+    assert_files_unchanged(
+        &dir,
+        &["speed.csv", "quality.csv", "summary.csv", "summary.md"],
+    );
     for table in ["speed", "quality", "summary"] {
         let path = format!("{table}.parquet");
         let before = read_parquet(&fixture().join(&path));

@@ -19,6 +19,7 @@ pub struct ModelMeta {
 /// One row of speed.parquet / speed.csv: candidate x configuration x test x rep.
 /// Columns are documented in docs/results.md; the order here is the file order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SpeedRow {
     pub run_id: String,
     pub unit_id: String,
@@ -60,6 +61,7 @@ pub struct SpeedRow {
 /// One row of quality.parquet / quality.csv: candidate x configuration x case x
 /// decoding x rep, with the answer and every check's verdict (docs/results.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QualityRow {
     pub run_id: String,
     pub unit_id: String,
@@ -256,6 +258,7 @@ impl Phase {
 
 /// One row of stability_summary.*: a unit's stability figures, computed by `scoring`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StabilitySummary {
     pub unit_id: String,
     pub candidate: String,

@@ -5,25 +5,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::Spread;
 
-/// The metrics summarised, in column order.
-pub const SUMMARY_METRICS: [&str; 6] = [
-    "pp_tps",
-    "tg_tps",
-    "ttft_ms",
-    "latency_50_ms",
-    "itl_p50_ms",
-    "itl_p95_ms",
+/// A per-repetition figure of speed.* that summary.* spreads and `compare` compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Metric {
+    pub name: &'static str,
+    pub higher_is_better: bool,
+    /// The figure in a speed row (None: not measured by that test).
+    pub of: fn(&SpeedRow) -> Option<f64>,
+}
+
+/// The metrics summarised and compared, in summary.* column order.
+pub const METRICS: [Metric; 6] = [
+    metric("pp_tps", true, |r| r.pp_tps),
+    metric("tg_tps", true, |r| r.tg_tps),
+    metric("ttft_ms", false, |r| r.ttft_ms),
+    metric("latency_50_ms", false, |r| r.latency_50_ms),
+    metric("itl_p50_ms", false, |r| r.itl_p50_ms),
+    metric("itl_p95_ms", false, |r| r.itl_p95_ms),
 ];
 
-fn metric(row: &SpeedRow, name: &str) -> Option<f64> {
-    match name {
-        "pp_tps" => row.pp_tps,
-        "tg_tps" => row.tg_tps,
-        "ttft_ms" => row.ttft_ms,
-        "latency_50_ms" => row.latency_50_ms,
-        "itl_p50_ms" => row.itl_p50_ms,
-        "itl_p95_ms" => row.itl_p95_ms,
-        _ => None,
+const fn metric(
+    name: &'static str,
+    higher_is_better: bool,
+    of: fn(&SpeedRow) -> Option<f64>,
+) -> Metric {
+    Metric {
+        name,
+        higher_is_better,
+        of,
     }
 }
 
@@ -51,14 +60,18 @@ pub struct SummaryRow {
 }
 
 /// The quality columns of a summary row (test `quality:...`), computed by `scoring`.
+/// Serialised with the summary's column names (`n` is the row's own column).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QualityScore {
     pub suite: String,
     pub decoding: String,
     /// None: every category of the suite.
     pub category: Option<String>,
     /// Answers checked (cases x reps), and how many passed every check.
+    #[serde(skip)]
     pub n: usize,
+    #[serde(rename = "n_passed")]
     pub passed: usize,
     pub pass_rate: Option<f64>,
     pub pass_rate_lo: Option<f64>,
@@ -82,6 +95,7 @@ pub struct QualityScore {
     /// Cases (x decoding) whose text differs between reps (only with reps > 1).
     pub differs_share: Option<f64>,
     /// Answers the model could not give (errors), not counted in n.
+    #[serde(rename = "n_failed_answers")]
     pub n_failed: usize,
 }
 
@@ -114,14 +128,12 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
             SummaryRow {
                 first: group[0].clone(),
                 n: ok.len(),
-                metrics: SUMMARY_METRICS
+                metrics: METRICS
                     .iter()
-                    .map(|&name| MetricSpread {
-                        name,
+                    .map(|m| MetricSpread {
+                        name: m.name,
                         spread: Spread::of(
-                            &ok.iter()
-                                .filter_map(|r| metric(r, name))
-                                .collect::<Vec<_>>(),
+                            &ok.iter().filter_map(|r| (m.of)(r)).collect::<Vec<_>>(),
                         ),
                     })
                     .collect(),

@@ -1,7 +1,7 @@
 //! Quality scores as rows of summary.*, beside the speed tests: test is
 //! `quality:<suite>` (`+grammar` for constrained decoding, `/<category>` per category).
 use super::{quality_summary, QualityScore};
-use crate::results::{MetricSpread, SpeedRow, SummaryRow, UnitRecord, SUMMARY_METRICS};
+use crate::results::{MetricSpread, SpeedRow, SummaryRow, UnitRecord, METRICS};
 use crate::stats::Spread;
 
 /// The summary test name of a score.
@@ -53,11 +53,11 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                     ..base.clone()
                 },
                 n: score.n,
-                metrics: SUMMARY_METRICS
+                metrics: METRICS
                     .iter()
-                    .map(|&name| MetricSpread {
-                        name,
-                        spread: metric(name),
+                    .map(|m| MetricSpread {
+                        name: m.name,
+                        spread: metric(m.name),
                     })
                     .collect(),
                 status: if score.n == 0 { "failed" } else { "ok" }.into(),

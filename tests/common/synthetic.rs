@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use edgebench::results::{
-    samples_frame, speed_frame, summarize, summary_frame, write_parquet, SpeedRow, SummaryRow,
+    samples_frame, summarize, table_frame, write_parquet, SpeedRow, SummaryRow,
 };
 use edgebench::sampler::{Phase, SampleRow};
 use polars::prelude::*;
@@ -230,8 +230,8 @@ fn samples(spec: &Spec) -> Vec<SampleRow> {
 pub fn write_run(dir: &Path, spec: &Spec) {
     std::fs::create_dir_all(dir).unwrap();
     let rows = speed_rows(spec);
-    write_parquet(&dir.join("speed.parquet"), &mut speed_frame(&rows).unwrap()).unwrap();
-    let mut frame = summary_frame(&summary(spec, &rows)).unwrap();
+    write_parquet(&dir.join("speed.parquet"), &mut table_frame(&rows).unwrap()).unwrap();
+    let mut frame = table_frame(&summary(spec, &rows)).unwrap();
     if spec.quality {
         add_quality_columns(&mut frame);
     }
