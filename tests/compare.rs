@@ -23,14 +23,20 @@ fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String 
         for (test, rate) in [("tg128", tg), ("pp512", pp)] {
             let value = rate * noise();
             rows.push(SpeedRow {
-                run_id: name.into(),
-                unit_id: "c0-k0".into(),
-                candidate: "model-a|<b>".into(),
-                model_sha256: "abc123".into(),
-                n_threads: 2,
-                n_gpu_layers: 999,
-                n_batch: 2048,
-                flash_attn: "auto".into(),
+                id: edgebench::results::RowIdentity {
+                    run_id: name.into(),
+                    unit_id: "c0-k0".into(),
+                    candidate: "model-a|<b>".into(),
+                    model_sha256: "abc123".into(),
+                    ..Default::default()
+                },
+                config: edgebench::results::RowConfig {
+                    n_threads: 2,
+                    n_gpu_layers: 999,
+                    n_batch: 2048,
+                    flash_attn: "auto".into(),
+                    ..Default::default()
+                },
                 test: test.into(),
                 mode: "engine".into(),
                 rep: Some(rep),
@@ -148,7 +154,10 @@ fn runs_with_nothing_in_common_or_bad_paths_are_usage_errors() {
     let other = dir.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
     let rows = vec![SpeedRow {
-        candidate: "something-else".into(),
+        id: edgebench::results::RowIdentity {
+            candidate: "something-else".into(),
+            ..Default::default()
+        },
         test: "tg128".into(),
         rep: Some(0),
         tg_tps: Some(1.0),
@@ -310,14 +319,20 @@ fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
     use edgebench::results::QualityRow;
     let rows: Vec<QualityRow> = (0..50)
         .map(|i| QualityRow {
-            run_id: "r".into(),
-            unit_id: "c0-k0".into(),
-            candidate: "model-a|<b>".into(),
-            model_sha256: "abc123".into(),
-            n_threads: 2,
-            n_gpu_layers: 999,
-            n_batch: 2048,
-            flash_attn: "auto".into(),
+            id: edgebench::results::RowIdentity {
+                run_id: "r".into(),
+                unit_id: "c0-k0".into(),
+                candidate: "model-a|<b>".into(),
+                model_sha256: "abc123".into(),
+                ..Default::default()
+            },
+            config: edgebench::results::RowConfig {
+                n_threads: 2,
+                n_gpu_layers: 999,
+                n_batch: 2048,
+                flash_attn: "auto".into(),
+                ..Default::default()
+            },
             suite: suite.into(),
             case_id: format!("case-{i}"),
             category: "c".into(),

@@ -74,9 +74,12 @@ fn stored_tables_read_back_into_rows_that_write_the_same_frames() {
     );
     assert_eq!(speed[0].pp_tps, Some(139.42516624773617));
     assert_eq!(speed[1].tg_tps, Some(81.30768036719036));
-    assert_eq!(speed[1].candidate, "SmolLM2-135M-Instruct-Q4_1");
-    assert_eq!(speed[1].quant, "Q4_1");
-    assert_eq!((speed[1].n_threads, speed[1].n_batch), (2, 2048));
+    assert_eq!(speed[1].id.candidate, "SmolLM2-135M-Instruct-Q4_1");
+    assert_eq!(speed[1].id.quant, "Q4_1");
+    assert_eq!(
+        (speed[1].config.n_threads, speed[1].config.n_batch),
+        (2, 2048)
+    );
 
     let answers: Vec<QualityRow> = read_back_and_write();
     assert_eq!(answers.len(), 69);

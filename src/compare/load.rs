@@ -103,18 +103,18 @@ fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
     for row in rows {
         let Some(pass) = row.pass else { continue };
         let key = RowKey {
-            candidate: row.candidate.clone(),
+            candidate: row.id.candidate.clone(),
             config: config_label(
-                row.n_threads,
-                row.n_gpu_layers,
-                row.n_batch,
-                &row.flash_attn,
+                row.config.n_threads,
+                row.config.n_gpu_layers,
+                row.config.n_batch,
+                &row.config.flash_attn,
             ),
             test: row.suite.clone(),
         };
         let group = runs.answers.entry(key).or_default();
-        group.candidate = row.candidate;
-        group.model_sha256 = row.model_sha256;
+        group.candidate = row.id.candidate;
+        group.model_sha256 = row.id.model_sha256;
         group.passed.insert(
             format!("{}|{}|{}", row.case_id, row.decoding, row.rep),
             pass,
@@ -127,18 +127,18 @@ fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
     let rows: Vec<SpeedRow> = read_table(&dir.join("speed.parquet"))?;
     for row in rows.iter().filter(|r| r.status == "ok") {
         let key = RowKey {
-            candidate: row.candidate.clone(),
+            candidate: row.id.candidate.clone(),
             config: config_label(
-                row.n_threads,
-                row.n_gpu_layers,
-                row.n_batch,
-                &row.flash_attn,
+                row.config.n_threads,
+                row.config.n_gpu_layers,
+                row.config.n_batch,
+                &row.config.flash_attn,
             ),
             test: row.test.clone(),
         };
         let group = runs.groups.entry(key).or_default();
-        group.candidate = row.candidate.clone();
-        group.model_sha256 = row.model_sha256.clone();
+        group.candidate = row.id.candidate.clone();
+        group.model_sha256 = row.id.model_sha256.clone();
         for metric in METRICS {
             if let Some(v) = (metric.of)(row) {
                 group.values.entry(metric.name.into()).or_default().push(v);

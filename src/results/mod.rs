@@ -20,8 +20,8 @@ pub use frame::{concat_parquet, samples_frame, write_frame, write_parquet};
 pub use parts::{read_record, write_record};
 pub use read::{read_summary, Columns};
 pub use rows::{
-    ModelMeta, Phase, QualityRow, ResourceSummary, SampleRow, SpeedRow, StabilityRow,
-    StabilitySummary, UnitRecord,
+    ModelMeta, Phase, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
+    StabilityRow, StabilitySummary, UnitRecord,
 };
 pub use summary::{
     attach_resources, summarize, Metric, MetricSpread, QualityScore, SummaryRow, METRICS,

@@ -69,9 +69,12 @@ mod tests {
         let rows: Vec<SpeedRow> = [10.0, 12.0]
             .iter()
             .map(|&tg| SpeedRow {
-                unit_id: "c0-k0".into(),
-                candidate: "gemma".into(),
-                quant: "Q4_K_M".into(),
+                id: crate::results::RowIdentity {
+                    unit_id: "c0-k0".into(),
+                    candidate: "gemma".into(),
+                    quant: "Q4_K_M".into(),
+                    ..Default::default()
+                },
                 params: 268_000_000,
                 test: "tg8".into(),
                 mode: "engine".into(),
@@ -87,7 +90,7 @@ mod tests {
         write_parquet(&path, &mut table_frame(&summary).unwrap()).unwrap();
         let back = read_summary(&path).unwrap();
         assert_eq!(back.len(), 1);
-        assert_eq!(back[0].first.candidate, "gemma");
+        assert_eq!(back[0].first.id.candidate, "gemma");
         assert_eq!(back[0].first.params, 268_000_000);
         assert_eq!(back[0].n, 2);
         assert_eq!(back[0].spread("tg_tps"), summary[0].spread("tg_tps"));

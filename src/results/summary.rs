@@ -112,7 +112,7 @@ impl SummaryRow {
 pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
     let mut keys: Vec<(&str, &str)> = Vec::new();
     for row in rows {
-        let key = (row.unit_id.as_str(), row.test.as_str());
+        let key = (row.id.unit_id.as_str(), row.test.as_str());
         if !keys.contains(&key) {
             keys.push(key);
         }
@@ -121,7 +121,7 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
         .map(|(unit, test)| {
             let group: Vec<&SpeedRow> = rows
                 .iter()
-                .filter(|r| r.unit_id == unit && r.test == test)
+                .filter(|r| r.id.unit_id == unit && r.test == test)
                 .collect();
             let ok: Vec<&SpeedRow> = group.iter().copied().filter(|r| r.status == "ok").collect();
             let failure = group.iter().find(|r| r.status != "ok");
@@ -151,7 +151,7 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
 pub fn attach_resources(summary: &mut [SummaryRow], records: &[UnitRecord], unified_memory: bool) {
     for row in summary {
         row.unified_memory = unified_memory;
-        let record = records.iter().find(|r| r.unit_id == row.first.unit_id);
+        let record = records.iter().find(|r| r.unit_id == row.first.id.unit_id);
         if let Some(resources) = record.and_then(|r| r.resources.get(&row.first.test)) {
             row.resources = resources.clone();
         }
@@ -164,7 +164,10 @@ mod tests {
 
     fn row(unit: &str, test: &str, tg: Option<f64>, status: &str) -> SpeedRow {
         SpeedRow {
-            unit_id: unit.into(),
+            id: crate::results::RowIdentity {
+                unit_id: unit.into(),
+                ..Default::default()
+            },
             test: test.into(),
             tg_tps: tg,
             status: status.into(),
@@ -182,7 +185,7 @@ mod tests {
         ];
         let summary = summarize(&rows);
         assert_eq!(summary.len(), 2);
-        assert_eq!(summary[0].first.unit_id, "c0-k0");
+        assert_eq!(summary[0].first.id.unit_id, "c0-k0");
         assert_eq!(summary[0].n, 2);
         let tg = summary[0].spread("tg_tps").unwrap();
         assert_eq!((tg.mean, tg.min, tg.max), (11.0, 10.0, 12.0));

@@ -38,7 +38,7 @@ use crate::results::manifest::{
 };
 use crate::results::{
     attach_resources, read_record, summarize, write_atomic, write_record, write_table, ModelMeta,
-    QualityRow, SpeedRow, StabilityRow, SummaryRow, UnitRecord,
+    QualityRow, RowConfig, RowIdentity, SpeedRow, StabilityRow, SummaryRow, UnitRecord,
 };
 use crate::sampler::{Phase, Sampler};
 use crate::suite::{load_suites, Suites};
@@ -481,13 +481,11 @@ fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
                 .find(|(step, _)| *step == row.step)
                 .and_then(|(_, t)| *t);
         }
-        row.run_id = manifest.run_id.clone();
-        row.unit_id = unit.id.clone();
-        row.candidate = meta.candidate.clone();
-        row.model_sha256 = meta.model_sha256.clone();
-        row.quant = meta.quant.clone();
     }
     let base = base_row(unit, meta, manifest, outcome.load_ms);
+    for row in &mut outcome.stability {
+        row.id = base.id.clone();
+    }
     let quality = score_answers(&base, cx.suites, &outcome.answers);
     let mut rows: Vec<SpeedRow> = outcome
         .measurements
@@ -533,17 +531,8 @@ fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
 /// The child's answers with their cases' checks applied.
 fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) -> Vec<QualityRow> {
     let identity = QualityRow {
-        run_id: base.run_id.clone(),
-        unit_id: base.unit_id.clone(),
-        candidate: base.candidate.clone(),
-        model_sha256: base.model_sha256.clone(),
-        quant: base.quant.clone(),
-        backend: base.backend.clone(),
-        n_threads: base.n_threads,
-        n_gpu_layers: base.n_gpu_layers,
-        n_ctx: base.n_ctx,
-        n_batch: base.n_batch,
-        flash_attn: base.flash_attn.clone(),
+        id: base.id.clone(),
+        config: base.config.clone(),
         ..Default::default()
     };
     answers
@@ -569,22 +558,26 @@ fn base_row(
     };
     let settings = crate::engine::EngineSettings::from(&unit.config);
     SpeedRow {
-        run_id: manifest.run_id.clone(),
-        unit_id: unit.id.clone(),
-        candidate: meta.candidate.clone(),
+        id: RowIdentity {
+            run_id: manifest.run_id.clone(),
+            unit_id: unit.id.clone(),
+            candidate: meta.candidate.clone(),
+            model_sha256: meta.model_sha256.clone(),
+            quant: meta.quant.clone(),
+        },
         model_file: meta.model_file.clone(),
-        model_sha256: meta.model_sha256.clone(),
         arch: meta.arch.clone(),
-        quant: meta.quant.clone(),
         params: meta.params,
         size_bytes: meta.size_bytes,
-        backend,
-        n_threads: unit.config.n_threads,
-        n_gpu_layers: unit.config.n_gpu_layers,
-        n_ctx: unit.config.n_ctx,
-        n_batch: settings.n_batch,
+        config: RowConfig {
+            backend,
+            n_threads: unit.config.n_threads,
+            n_gpu_layers: unit.config.n_gpu_layers,
+            n_ctx: unit.config.n_ctx,
+            n_batch: settings.n_batch,
+            flash_attn: unit.config.flash_attn.to_string(),
+        },
         n_ubatch: settings.n_ubatch,
-        flash_attn: unit.config.flash_attn.to_string(),
         load_ms,
         ..Default::default()
     }
@@ -596,10 +589,13 @@ fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
         test: m.test.clone(),
         mode: mode.as_str().into(),
         rep: m.rep,
-        // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
-        n_ctx: match mode {
-            TimingMode::Engine => m.n_prompt + m.n_gen,
-            TimingMode::UserPath => unit.config.n_ctx,
+        config: RowConfig {
+            // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
+            n_ctx: match mode {
+                TimingMode::Engine => m.n_prompt + m.n_gen,
+                TimingMode::UserPath => unit.config.n_ctx,
+            },
+            ..base.config.clone()
         },
         n_prompt: m.n_prompt,
         n_gen: m.n_gen,

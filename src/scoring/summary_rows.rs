@@ -81,17 +81,8 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
 fn base_from(record: &UnitRecord) -> SpeedRow {
     let q = &record.quality[0];
     SpeedRow {
-        run_id: q.run_id.clone(),
-        unit_id: q.unit_id.clone(),
-        candidate: q.candidate.clone(),
-        model_sha256: q.model_sha256.clone(),
-        quant: q.quant.clone(),
-        backend: q.backend.clone(),
-        n_threads: q.n_threads,
-        n_gpu_layers: q.n_gpu_layers,
-        n_ctx: q.n_ctx,
-        n_batch: q.n_batch,
-        flash_attn: q.flash_attn.clone(),
+        id: q.id.clone(),
+        config: q.config.clone(),
         status: "ok".into(),
         ..Default::default()
     }
