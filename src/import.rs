@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::cli::ImportCommand;
 use crate::error::{exit, UsageError};
-use crate::results::{speed_frame, summarize, summary_frame, write_atomic, write_frame, SpeedRow};
+use crate::results::{summarize, write_atomic, write_table, RowConfig, RowIdentity, SpeedRow};
 
 /// The fields of one llama-bench JSON test that edgebench uses.
 #[derive(Debug, Deserialize)]
@@ -56,8 +56,8 @@ pub fn run(command: &ImportCommand) -> Result<i32> {
     let rows = to_rows(&tests, &run_id);
     let dir = out.join(&run_id);
     std::fs::create_dir_all(&dir)?;
-    write_frame(&dir, "speed", &mut speed_frame(&rows)?)?;
-    write_frame(&dir, "summary", &mut summary_frame(&summarize(&rows))?)?;
+    write_table(&dir, &rows)?;
+    write_table(&dir, &summarize(&rows))?;
     write_manifest(&dir, &run_id, file, &tests[0])?;
     println!(
         "imported {} tests ({} repetitions) from {}",
@@ -103,20 +103,25 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Vec<SpeedRow> {
         for (rep, (&ns, &ts)) in t.samples_ns.iter().zip(&t.samples_ts).enumerate() {
             let ms = ns / 1e6;
             rows.push(SpeedRow {
-                run_id: run_id.to_string(),
-                unit_id: format!("{candidate}-{}", t.n_threads.unwrap_or(0)),
-                candidate: candidate.clone(),
+                id: RowIdentity {
+                    run_id: run_id.to_string(),
+                    unit_id: format!("{candidate}-{}", t.n_threads.unwrap_or(0)),
+                    candidate: candidate.clone(),
+                    ..Default::default()
+                },
                 model_file: t.model_filename.clone(),
                 arch: t.model_type.clone().unwrap_or_default(),
                 params: t.model_n_params.unwrap_or(0),
                 size_bytes: t.model_size.unwrap_or(0),
-                backend: t.backends.clone().unwrap_or_default(),
-                n_threads: t.n_threads.unwrap_or(0),
-                n_gpu_layers,
-                n_ctx: t.n_prompt + t.n_gen,
-                n_batch: t.n_batch.unwrap_or(2048),
+                config: RowConfig {
+                    backend: t.backends.clone().unwrap_or_default(),
+                    n_threads: t.n_threads.unwrap_or(0),
+                    n_gpu_layers,
+                    n_ctx: t.n_prompt + t.n_gen,
+                    n_batch: t.n_batch.unwrap_or(2048),
+                    flash_attn: flash_attn.into(),
+                },
                 n_ubatch: t.n_ubatch.unwrap_or(512),
-                flash_attn: flash_attn.into(),
                 test: test.clone(),
                 mode: "engine".into(),
                 rep: Some(rep as u32),

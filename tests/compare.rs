@@ -4,7 +4,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use edgebench::results::{speed_frame, write_frame, SpeedRow};
+use edgebench::results::{write_table, SpeedRow};
 
 /// A run directory whose tg128 and pp512 reps are `tg` and `pp` scaled by ~2% noise.
 fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String {
@@ -23,14 +23,20 @@ fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String 
         for (test, rate) in [("tg128", tg), ("pp512", pp)] {
             let value = rate * noise();
             rows.push(SpeedRow {
-                run_id: name.into(),
-                unit_id: "c0-k0".into(),
-                candidate: "model-a|<b>".into(),
-                model_sha256: "abc123".into(),
-                n_threads: 2,
-                n_gpu_layers: 999,
-                n_batch: 2048,
-                flash_attn: "auto".into(),
+                id: edgebench::results::RowIdentity {
+                    run_id: name.into(),
+                    unit_id: "c0-k0".into(),
+                    candidate: "model-a|<b>".into(),
+                    model_sha256: "abc123".into(),
+                    ..Default::default()
+                },
+                config: edgebench::results::RowConfig {
+                    n_threads: 2,
+                    n_gpu_layers: 999,
+                    n_batch: 2048,
+                    flash_attn: "auto".into(),
+                    ..Default::default()
+                },
                 test: test.into(),
                 mode: "engine".into(),
                 rep: Some(rep),
@@ -41,7 +47,7 @@ fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String 
             });
         }
     }
-    write_frame(&run, "speed", &mut speed_frame(&rows).unwrap()).unwrap();
+    write_table(&run, &rows).unwrap();
     run.to_string_lossy().into_owned()
 }
 
@@ -148,14 +154,17 @@ fn runs_with_nothing_in_common_or_bad_paths_are_usage_errors() {
     let other = dir.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
     let rows = vec![SpeedRow {
-        candidate: "something-else".into(),
+        id: edgebench::results::RowIdentity {
+            candidate: "something-else".into(),
+            ..Default::default()
+        },
         test: "tg128".into(),
         rep: Some(0),
         tg_tps: Some(1.0),
         status: "ok".into(),
         ..Default::default()
     }];
-    write_frame(&other, "speed", &mut speed_frame(&rows).unwrap()).unwrap();
+    write_table(&other, &rows).unwrap();
     let o = compare(&base, other.to_str().unwrap(), &[]);
     assert_clean_error(&o, 2, &["nothing to compare", "something-else"]);
     assert_clean_error(
@@ -307,17 +316,23 @@ fn shards_split_the_candidates_between_jobs() {
 
 /// Adds quality.parquet to a synthetic run: case i of 50 passes when `passes(i)`.
 fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
-    use edgebench::results::{quality_frame, QualityRow};
+    use edgebench::results::QualityRow;
     let rows: Vec<QualityRow> = (0..50)
         .map(|i| QualityRow {
-            run_id: "r".into(),
-            unit_id: "c0-k0".into(),
-            candidate: "model-a|<b>".into(),
-            model_sha256: "abc123".into(),
-            n_threads: 2,
-            n_gpu_layers: 999,
-            n_batch: 2048,
-            flash_attn: "auto".into(),
+            id: edgebench::results::RowIdentity {
+                run_id: "r".into(),
+                unit_id: "c0-k0".into(),
+                candidate: "model-a|<b>".into(),
+                model_sha256: "abc123".into(),
+                ..Default::default()
+            },
+            config: edgebench::results::RowConfig {
+                n_threads: 2,
+                n_gpu_layers: 999,
+                n_batch: 2048,
+                flash_attn: "auto".into(),
+                ..Default::default()
+            },
             suite: suite.into(),
             case_id: format!("case-{i}"),
             category: "c".into(),
@@ -329,12 +344,7 @@ fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
             ..Default::default()
         })
         .collect();
-    write_frame(
-        Path::new(run),
-        "quality",
-        &mut quality_frame(&rows).unwrap(),
-    )
-    .unwrap();
+    write_table(Path::new(run), &rows).unwrap();
 }
 
 #[test]

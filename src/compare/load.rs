@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use polars::prelude::*;
 
 use crate::error::UsageError;
+use crate::results::{read_table, QualityRow, SpeedRow, METRICS};
 
 /// A candidate x configuration x test of one run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,16 +58,6 @@ impl LoadedRuns {
     }
 }
 
-/// Metrics compared by default, with whether higher is better.
-pub const METRICS: [(&str, bool); 6] = [
-    ("pp_tps", true),
-    ("tg_tps", true),
-    ("ttft_ms", false),
-    ("latency_50_ms", false),
-    ("itl_p50_ms", false),
-    ("itl_p95_ms", false),
-];
-
 /// `spec` is a run directory, a comma-separated list of them, or a saved baseline name.
 pub fn load_runs(spec: &str) -> Result<LoadedRuns> {
     let dirs: Vec<PathBuf> = spec
@@ -103,107 +93,55 @@ fn resolve_run_dir(spec: &str) -> Result<PathBuf, UsageError> {
 }
 
 /// The same configuration label speed and quality rows are matched on.
-fn config_label(threads: &str, ngl: &str, batch: &str, fa: &str) -> String {
+fn config_label(threads: u32, ngl: u32, batch: u32, fa: &str) -> String {
     format!("t={threads} ngl={ngl} b={batch} fa={fa}")
-}
-
-fn read_frame(path: &Path) -> Result<DataFrame> {
-    let file = std::fs::File::open(path)?;
-    Ok(ParquetReader::new(file)
-        .finish()
-        .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", path.display())))?)
-}
-
-fn text_column(frame: &DataFrame, path: &Path, name: &str) -> Result<Vec<String>> {
-    let c = frame
-        .column(name)
-        .map_err(|_| UsageError::new(format!("{}: no column {name}", path.display())))?
-        .cast(&DataType::String)?;
-    let ca = c.str()?;
-    Ok((0..ca.len())
-        .map(|i| ca.get(i).unwrap_or("").to_string())
-        .collect())
 }
 
 /// Checked answers only: one that failed to run has no verdict to compare.
 fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
-    let path = dir.join("quality.parquet");
-    let frame = read_frame(&path)?;
-    let col = |name: &str| text_column(&frame, &path, name);
-    let (candidate, sha, suite, case, decoding, rep, pass) = (
-        col("candidate")?,
-        col("model_sha256")?,
-        col("suite")?,
-        col("case_id")?,
-        col("decoding")?,
-        col("rep")?,
-        col("pass")?,
-    );
-    let config: Vec<Vec<String>> = ["n_threads", "n_gpu_layers", "n_batch", "flash_attn"]
-        .iter()
-        .map(|c| col(c))
-        .collect::<Result<_>>()?;
-    for i in 0..frame.height() {
-        if pass[i].is_empty() {
-            continue;
-        }
+    let rows: Vec<QualityRow> = read_table(&dir.join("quality.parquet"))?;
+    for row in rows {
+        let Some(pass) = row.pass else { continue };
         let key = RowKey {
-            candidate: candidate[i].clone(),
-            config: config_label(&config[0][i], &config[1][i], &config[2][i], &config[3][i]),
-            test: suite[i].clone(),
+            candidate: row.id.candidate.clone(),
+            config: config_label(
+                row.config.n_threads,
+                row.config.n_gpu_layers,
+                row.config.n_batch,
+                &row.config.flash_attn,
+            ),
+            test: row.suite.clone(),
         };
         let group = runs.answers.entry(key).or_default();
-        group.candidate = candidate[i].clone();
-        group.model_sha256 = sha[i].clone();
+        group.candidate = row.id.candidate;
+        group.model_sha256 = row.id.model_sha256;
         group.passed.insert(
-            format!("{}|{}|{}", case[i], decoding[i], rep[i]),
-            pass[i] == "true",
+            format!("{}|{}|{}", row.case_id, row.decoding, row.rep),
+            pass,
         );
     }
     Ok(())
 }
 
 fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
-    let path = dir.join("speed.parquet");
-    let frame = read_frame(&path)?;
-    let text = |name: &str| text_column(&frame, &path, name);
-    let number = |name: &str| -> Result<Vec<Option<f64>>> {
-        let c = frame
-            .column(name)
-            .map_err(|_| UsageError::new(format!("{}: no column {name}", path.display())))?
-            .cast(&DataType::Float64)?;
-        let ca = c.f64()?;
-        Ok((0..ca.len()).map(|i| ca.get(i)).collect())
-    };
-    let (candidate, sha, test, status) = (
-        text("candidate")?,
-        text("model_sha256")?,
-        text("test")?,
-        text("status")?,
-    );
-    let config: Vec<Vec<String>> = ["n_threads", "n_gpu_layers", "n_batch", "flash_attn"]
-        .iter()
-        .map(|c| text(c))
-        .collect::<Result<_>>()?;
-    let metrics: Vec<(&str, Vec<Option<f64>>)> = METRICS
-        .iter()
-        .map(|(m, _)| Ok((*m, number(m)?)))
-        .collect::<Result<_>>()?;
-    for i in 0..frame.height() {
-        if status[i] != "ok" {
-            continue;
-        }
+    let rows: Vec<SpeedRow> = read_table(&dir.join("speed.parquet"))?;
+    for row in rows.iter().filter(|r| r.status == "ok") {
         let key = RowKey {
-            candidate: candidate[i].clone(),
-            config: config_label(&config[0][i], &config[1][i], &config[2][i], &config[3][i]),
-            test: test[i].clone(),
+            candidate: row.id.candidate.clone(),
+            config: config_label(
+                row.config.n_threads,
+                row.config.n_gpu_layers,
+                row.config.n_batch,
+                &row.config.flash_attn,
+            ),
+            test: row.test.clone(),
         };
         let group = runs.groups.entry(key).or_default();
-        group.candidate = candidate[i].clone();
-        group.model_sha256 = sha[i].clone();
-        for (name, values) in &metrics {
-            if let Some(v) = values[i] {
-                group.values.entry(name.to_string()).or_default().push(v);
+        group.candidate = row.id.candidate.clone();
+        group.model_sha256 = row.id.model_sha256.clone();
+        for metric in METRICS {
+            if let Some(v) = (metric.of)(row) {
+                group.values.entry(metric.name.into()).or_default().push(v);
             }
         }
     }

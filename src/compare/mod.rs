@@ -5,7 +5,8 @@ mod load;
 pub mod render;
 pub mod stats;
 
-pub use load::{load_runs, LoadedRuns, METRICS};
+pub use crate::results::METRICS;
+pub use load::{load_runs, LoadedRuns};
 pub use stats::{compare_metric, Direction, GateSettings, MetricComparison, Verdict};
 
 use std::io::Write;
@@ -61,7 +62,12 @@ pub fn compare_runs(
         let Some(cand) = candidate.matching(key, base) else {
             continue;
         };
-        for (metric, higher_is_better) in METRICS {
+        for crate::results::Metric {
+            name: metric,
+            higher_is_better,
+            ..
+        } in METRICS
+        {
             if !only.is_empty() && !only.iter().any(|m| m == metric) {
                 continue;
             }
@@ -154,8 +160,8 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         ..GateSettings::default()
     };
     for m in &args.metrics {
-        if !METRICS.iter().any(|(name, _)| name == m) {
-            let known: Vec<&str> = METRICS.iter().map(|(n, _)| *n).collect();
+        if !METRICS.iter().any(|metric| metric.name == m) {
+            let known: Vec<&str> = METRICS.iter().map(|metric| metric.name).collect();
             return Err(UsageError::new(format!(
                 "--metric {m}: unknown (known: {})",
                 known.join(", ")

@@ -74,15 +74,15 @@ pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<Candidate> {
     for run in runs {
         let mut units: Vec<&str> = Vec::new();
         for row in &run.summary {
-            if !units.contains(&row.first.unit_id.as_str()) {
-                units.push(&row.first.unit_id);
+            if !units.contains(&row.first.id.unit_id.as_str()) {
+                units.push(&row.first.id.unit_id);
             }
         }
         for unit in units {
             let rows: Vec<&SummaryRow> = run
                 .summary
                 .iter()
-                .filter(|r| r.first.unit_id == unit)
+                .filter(|r| r.first.id.unit_id == unit)
                 .collect();
             let quality: Vec<QualityRow> = run
                 .quality
@@ -119,7 +119,11 @@ fn candidate(
         .filter(|q| q.category.is_none())
         .map(|q| q.pass_rate)
         .collect();
-    let n_ctx = rows.iter().map(|r| r.first.n_ctx as u64).max().unwrap_or(0);
+    let n_ctx = rows
+        .iter()
+        .map(|r| r.first.config.n_ctx as u64)
+        .max()
+        .unwrap_or(0);
     let info = headers
         .entry(first.model_file.clone())
         .or_insert_with(|| read_gguf_info(Path::new(&first.model_file)).ok());
@@ -130,17 +134,20 @@ fn candidate(
         .map_or(first.size_bytes, |f: &FitEstimate| f.weights_bytes);
     Candidate {
         run: run.label.clone(),
-        unit_id: first.unit_id.clone(),
-        name: first.candidate.clone(),
-        label: first.candidate.clone(),
+        unit_id: first.id.unit_id.clone(),
+        name: first.id.candidate.clone(),
+        label: first.id.candidate.clone(),
         model_file: first.model_file.clone(),
         arch: first.arch.clone(),
-        quant: first.quant.clone(),
+        quant: first.id.quant.clone(),
         params: first.params,
         size_bytes: first.size_bytes,
         config: format!(
             "t={} ngl={} b={} fa={}",
-            first.n_threads, first.n_gpu_layers, first.n_batch, first.flash_attn
+            first.config.n_threads,
+            first.config.n_gpu_layers,
+            first.config.n_batch,
+            first.config.flash_attn
         ),
         n_ctx,
         pp_tps: engine_spread(rows, "pp", "pp_tps"),

@@ -43,8 +43,11 @@ fn suite_scores(q: &QualityScore) -> String {
 
 fn line(r: &SummaryRow, q: &QualityScore) -> Vec<String> {
     vec![
-        r.first.candidate.clone(),
-        format!("t={} ngl={}", r.first.n_threads, r.first.n_gpu_layers),
+        r.first.id.candidate.clone(),
+        format!(
+            "t={} ngl={}",
+            r.first.config.n_threads, r.first.config.n_gpu_layers
+        ),
         r.first.test.clone(),
         q.n.to_string(),
         match (q.pass_rate, q.pass_rate_lo, q.pass_rate_hi) {

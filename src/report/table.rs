@@ -21,24 +21,30 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
     ];
     let mut units: Vec<&str> = Vec::new();
     for row in summary {
-        if !units.contains(&row.first.unit_id.as_str()) {
-            units.push(&row.first.unit_id);
+        if !units.contains(&row.first.id.unit_id.as_str()) {
+            units.push(&row.first.id.unit_id);
         }
     }
     let mut lines: Vec<Vec<String>> = Vec::new();
     for unit in units {
-        let rows: Vec<&SummaryRow> = summary.iter().filter(|r| r.first.unit_id == unit).collect();
+        let rows: Vec<&SummaryRow> = summary
+            .iter()
+            .filter(|r| r.first.id.unit_id == unit)
+            .collect();
         let first = &rows[0].first;
         let engine = |prefix: &str, metric: &str| engine_spread(&rows, prefix, metric);
         let user_path = |metric: &str| user_path_median(&rows, metric);
         let failure = rows.iter().find(|r| r.status != "ok");
         lines.push(vec![
-            first.candidate.clone(),
+            first.id.candidate.clone(),
             first.arch.clone(),
-            first.quant.clone(),
+            first.id.quant.clone(),
             format!("{:.0}", first.size_bytes as f64 / 1048576.0),
             format!("{:.0}", first.params as f64 / 1e6),
-            format!("t={} ngl={}", first.n_threads, first.n_gpu_layers),
+            format!(
+                "t={} ngl={}",
+                first.config.n_threads, first.config.n_gpu_layers
+            ),
             rate(engine("pp", "pp_tps")),
             rate(engine("tg", "tg_tps")),
             opt(user_path("ttft_ms")),
@@ -90,10 +96,10 @@ pub fn markdown_summary(summary: &[SummaryRow]) -> String {
         .iter()
         .map(|r| {
             vec![
-                escape_md(&r.first.candidate),
+                escape_md(&r.first.id.candidate),
                 format!(
                     "t={} ngl={} b={}",
-                    r.first.n_threads, r.first.n_gpu_layers, r.first.n_batch
+                    r.first.config.n_threads, r.first.config.n_gpu_layers, r.first.config.n_batch
                 ),
                 escape_md(&r.first.test),
                 r.n.to_string(),

@@ -15,7 +15,7 @@ pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
             if let Some(cv) = spread.cv().filter(|cv| *cv > NOISY_CV) {
                 warnings.push(format!(
                     "{} {} {}: repetitions vary by {:.0}% (CV; {:.1} to {:.1}): another process may be competing for the CPU or the device is throttling; rerun or raise --reps before trusting this",
-                    row.first.candidate,
+                    row.first.id.candidate,
                     row.first.test,
                     metric,
                     cv * 100.0,
@@ -27,7 +27,7 @@ pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
         if row.resources.throttled_share.is_some_and(|t| t > 0.0) {
             warnings.push(format!(
                 "{} {}: clocks were throttled during {:.0}% of the samples",
-                row.first.candidate,
+                row.first.id.candidate,
                 row.first.test,
                 row.resources.throttled_share.unwrap_or(0.0) * 100.0
             ));
@@ -47,8 +47,11 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &tg)| SpeedRow {
-                unit_id: "u".into(),
-                candidate: "gemma".into(),
+                id: crate::results::RowIdentity {
+                    unit_id: "u".into(),
+                    candidate: "gemma".into(),
+                    ..Default::default()
+                },
                 test: if i < 5 { "tg128".into() } else { "tg64".into() },
                 tg_tps: Some(tg),
                 status: "ok".into(),

@@ -1,27 +1,30 @@
 //! Results: row types, their Parquet/CSV/Markdown files, the manifest.
 //! Everything here is written atomically (temp file + rename).
 mod atomic;
+mod columns;
 mod frame;
-mod frame_stability;
 pub mod manifest;
 mod parts;
 pub mod plan;
 mod read;
 mod rows;
 mod summary;
+mod summary_table;
+pub mod table;
 
 pub use atomic::write_atomic;
-pub use frame::{
-    concat_parquet, quality_frame, samples_frame, speed_frame, summary_frame, write_frame,
-    write_parquet,
+pub use columns::{
+    QUALITY_COLUMNS, SAMPLE_COLUMNS, SPEED_COLUMNS, STABILITY_COLUMNS, STABILITY_SUMMARY_COLUMNS,
 };
-pub use frame_stability::{stability_frame, stability_summary_frame};
+pub use frame::{concat_parquet, samples_frame, write_frame, write_parquet};
 pub use parts::{read_record, write_record};
 pub use read::{read_summary, Columns};
 pub use rows::{
-    ModelMeta, Phase, QualityRow, ResourceSummary, SampleRow, SpeedRow, StabilityRow,
-    StabilitySummary, UnitRecord,
+    ModelMeta, Phase, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
+    StabilityRow, StabilitySummary, UnitRecord,
 };
 pub use summary::{
-    attach_resources, summarize, MetricSpread, QualityScore, SummaryRow, SUMMARY_METRICS,
+    attach_resources, summarize, Metric, MetricSpread, QualityScore, SummaryRow, METRICS,
 };
+pub use summary_table::SPREAD_STATS;
+pub use table::{read_table, table_frame, write_table, Col, Dtype, Record, Table};

@@ -16,26 +16,48 @@ pub struct ModelMeta {
     pub has_chat_template: bool,
 }
 
-/// One row of speed.parquet / speed.csv: candidate x configuration x test x rep.
-/// Columns are documented in docs/results.md; the order here is the file order.
+/// Which run, work unit and model a row belongs to: the identity columns of
+/// speed.*, quality.*, stability.* and summary.* (flattened: in parts/*.json too,
+/// each field is a key of the row).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SpeedRow {
+#[serde(default)]
+pub struct RowIdentity {
     pub run_id: String,
     pub unit_id: String,
     pub candidate: String,
-    pub model_file: String,
     pub model_sha256: String,
-    pub arch: String,
     pub quant: String,
-    pub params: u64,
-    pub size_bytes: u64,
+}
+
+/// The configuration a unit ran with: the configuration columns of speed.*,
+/// quality.* and summary.* (flattened like `RowIdentity`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RowConfig {
+    /// `CPU`, or the GPU backend when layers are offloaded.
     pub backend: String,
     pub n_threads: u32,
     pub n_gpu_layers: u32,
     pub n_ctx: u32,
     pub n_batch: u32,
-    pub n_ubatch: u32,
     pub flash_attn: String,
+}
+
+/// One row of speed.parquet / speed.csv: candidate x configuration x test x rep.
+/// Columns are documented in docs/results.md; the order here is the file order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpeedRow {
+    #[serde(flatten)]
+    pub id: RowIdentity,
+    pub model_file: String,
+    pub arch: String,
+    pub params: u64,
+    pub size_bytes: u64,
+    /// Its `n_ctx` is this test's context (engine tests: n_prompt + n_gen).
+    #[serde(flatten)]
+    pub config: RowConfig,
+    pub n_ubatch: u32,
     pub test: String,
     pub mode: String,
     pub rep: Option<u32>,
@@ -60,18 +82,12 @@ pub struct SpeedRow {
 /// One row of quality.parquet / quality.csv: candidate x configuration x case x
 /// decoding x rep, with the answer and every check's verdict (docs/results.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QualityRow {
-    pub run_id: String,
-    pub unit_id: String,
-    pub candidate: String,
-    pub model_sha256: String,
-    pub quant: String,
-    pub backend: String,
-    pub n_threads: u32,
-    pub n_gpu_layers: u32,
-    pub n_ctx: u32,
-    pub n_batch: u32,
-    pub flash_attn: String,
+    #[serde(flatten)]
+    pub id: RowIdentity,
+    #[serde(flatten)]
+    pub config: RowConfig,
     pub suite: String,
     pub case_id: String,
     pub category: String,
@@ -116,11 +132,8 @@ pub struct QualityRow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StabilityRow {
-    pub run_id: String,
-    pub unit_id: String,
-    pub candidate: String,
-    pub model_sha256: String,
-    pub quant: String,
+    #[serde(flatten)]
+    pub id: RowIdentity,
     /// soak, multi_turn, memory_ceiling, fidelity.
     pub test: String,
     pub step: u32,
@@ -256,6 +269,7 @@ impl Phase {
 
 /// One row of stability_summary.*: a unit's stability figures, computed by `scoring`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StabilitySummary {
     pub unit_id: String,
     pub candidate: String,

@@ -5,25 +5,34 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::Spread;
 
-/// The metrics summarised, in column order.
-pub const SUMMARY_METRICS: [&str; 6] = [
-    "pp_tps",
-    "tg_tps",
-    "ttft_ms",
-    "latency_50_ms",
-    "itl_p50_ms",
-    "itl_p95_ms",
+/// A per-repetition figure of speed.* that summary.* spreads and `compare` compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Metric {
+    pub name: &'static str,
+    pub higher_is_better: bool,
+    /// The figure in a speed row (None: not measured by that test).
+    pub of: fn(&SpeedRow) -> Option<f64>,
+}
+
+/// The metrics summarised and compared, in summary.* column order.
+pub const METRICS: [Metric; 6] = [
+    metric("pp_tps", true, |r| r.pp_tps),
+    metric("tg_tps", true, |r| r.tg_tps),
+    metric("ttft_ms", false, |r| r.ttft_ms),
+    metric("latency_50_ms", false, |r| r.latency_50_ms),
+    metric("itl_p50_ms", false, |r| r.itl_p50_ms),
+    metric("itl_p95_ms", false, |r| r.itl_p95_ms),
 ];
 
-fn metric(row: &SpeedRow, name: &str) -> Option<f64> {
-    match name {
-        "pp_tps" => row.pp_tps,
-        "tg_tps" => row.tg_tps,
-        "ttft_ms" => row.ttft_ms,
-        "latency_50_ms" => row.latency_50_ms,
-        "itl_p50_ms" => row.itl_p50_ms,
-        "itl_p95_ms" => row.itl_p95_ms,
-        _ => None,
+const fn metric(
+    name: &'static str,
+    higher_is_better: bool,
+    of: fn(&SpeedRow) -> Option<f64>,
+) -> Metric {
+    Metric {
+        name,
+        higher_is_better,
+        of,
     }
 }
 
@@ -51,14 +60,18 @@ pub struct SummaryRow {
 }
 
 /// The quality columns of a summary row (test `quality:...`), computed by `scoring`.
+/// Serialised with the summary's column names (`n` is the row's own column).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QualityScore {
     pub suite: String,
     pub decoding: String,
     /// None: every category of the suite.
     pub category: Option<String>,
     /// Answers checked (cases x reps), and how many passed every check.
+    #[serde(skip)]
     pub n: usize,
+    #[serde(rename = "n_passed")]
     pub passed: usize,
     pub pass_rate: Option<f64>,
     pub pass_rate_lo: Option<f64>,
@@ -82,6 +95,7 @@ pub struct QualityScore {
     /// Cases (x decoding) whose text differs between reps (only with reps > 1).
     pub differs_share: Option<f64>,
     /// Answers the model could not give (errors), not counted in n.
+    #[serde(rename = "n_failed_answers")]
     pub n_failed: usize,
 }
 
@@ -98,7 +112,7 @@ impl SummaryRow {
 pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
     let mut keys: Vec<(&str, &str)> = Vec::new();
     for row in rows {
-        let key = (row.unit_id.as_str(), row.test.as_str());
+        let key = (row.id.unit_id.as_str(), row.test.as_str());
         if !keys.contains(&key) {
             keys.push(key);
         }
@@ -107,21 +121,19 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
         .map(|(unit, test)| {
             let group: Vec<&SpeedRow> = rows
                 .iter()
-                .filter(|r| r.unit_id == unit && r.test == test)
+                .filter(|r| r.id.unit_id == unit && r.test == test)
                 .collect();
             let ok: Vec<&SpeedRow> = group.iter().copied().filter(|r| r.status == "ok").collect();
             let failure = group.iter().find(|r| r.status != "ok");
             SummaryRow {
                 first: group[0].clone(),
                 n: ok.len(),
-                metrics: SUMMARY_METRICS
+                metrics: METRICS
                     .iter()
-                    .map(|&name| MetricSpread {
-                        name,
+                    .map(|m| MetricSpread {
+                        name: m.name,
                         spread: Spread::of(
-                            &ok.iter()
-                                .filter_map(|r| metric(r, name))
-                                .collect::<Vec<_>>(),
+                            &ok.iter().filter_map(|r| (m.of)(r)).collect::<Vec<_>>(),
                         ),
                     })
                     .collect(),
@@ -139,7 +151,7 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
 pub fn attach_resources(summary: &mut [SummaryRow], records: &[UnitRecord], unified_memory: bool) {
     for row in summary {
         row.unified_memory = unified_memory;
-        let record = records.iter().find(|r| r.unit_id == row.first.unit_id);
+        let record = records.iter().find(|r| r.unit_id == row.first.id.unit_id);
         if let Some(resources) = record.and_then(|r| r.resources.get(&row.first.test)) {
             row.resources = resources.clone();
         }
@@ -152,7 +164,10 @@ mod tests {
 
     fn row(unit: &str, test: &str, tg: Option<f64>, status: &str) -> SpeedRow {
         SpeedRow {
-            unit_id: unit.into(),
+            id: crate::results::RowIdentity {
+                unit_id: unit.into(),
+                ..Default::default()
+            },
             test: test.into(),
             tg_tps: tg,
             status: status.into(),
@@ -170,7 +185,7 @@ mod tests {
         ];
         let summary = summarize(&rows);
         assert_eq!(summary.len(), 2);
-        assert_eq!(summary[0].first.unit_id, "c0-k0");
+        assert_eq!(summary[0].first.id.unit_id, "c0-k0");
         assert_eq!(summary[0].n, 2);
         let tg = summary[0].spread("tg_tps").unwrap();
         assert_eq!((tg.mean, tg.min, tg.max), (11.0, 10.0, 12.0));

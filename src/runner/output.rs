@@ -8,8 +8,7 @@ use crate::error::UsageError;
 use crate::report::{markdown_summary, measurement_warnings};
 use crate::results::manifest::Manifest;
 use crate::results::{
-    attach_resources, quality_frame, speed_frame, stability_frame, stability_summary_frame,
-    summarize, summary_frame, write_atomic, write_frame, QualityRow, SpeedRow, StabilityRow,
+    attach_resources, summarize, write_atomic, write_table, QualityRow, SpeedRow, StabilityRow,
     SummaryRow, UnitRecord,
 };
 
@@ -85,34 +84,30 @@ pub(super) fn write_results(
         .iter()
         .flat_map(|r| r.rows.iter().cloned())
         .collect();
-    write_frame(run_dir, "speed", &mut speed_frame(&rows)?)?;
+    write_table(run_dir, &rows)?;
     let answers: Vec<QualityRow> = records
         .iter()
         .flat_map(|r| r.quality.iter().cloned())
         .collect();
     if !answers.is_empty() {
-        write_frame(run_dir, "quality", &mut quality_frame(&answers)?)?;
+        write_table(run_dir, &answers)?;
     }
     let steps: Vec<StabilityRow> = records
         .iter()
         .flat_map(|r| r.stability.iter().cloned())
         .collect();
     if !steps.is_empty() {
-        write_frame(run_dir, "stability", &mut stability_frame(&steps)?)?;
+        write_table(run_dir, &steps)?;
     }
     let stability = crate::scoring::stability_summaries(records);
     if !stability.is_empty() {
-        write_frame(
-            run_dir,
-            "stability_summary",
-            &mut stability_summary_frame(&stability)?,
-        )?;
+        write_table(run_dir, &stability)?;
     }
     let mut summary = summarize(&rows);
     let quality = crate::scoring::quality_summary_rows(records);
     summary.extend(quality.iter().cloned());
     attach_resources(&mut summary, records, unified_memory);
-    write_frame(run_dir, "summary", &mut summary_frame(&summary)?)?;
+    write_table(run_dir, &summary)?;
     write_atomic(&run_dir.join("summary.md"), |f| {
         use std::io::Write;
         let speed: Vec<SummaryRow> = summary

@@ -16,7 +16,8 @@ use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
 use crate::results::{
-    summarize, write_atomic, ModelMeta, QualityRow, SpeedRow, StabilityRow, UnitRecord,
+    summarize, write_atomic, ModelMeta, QualityRow, RowConfig, RowIdentity, SpeedRow, StabilityRow,
+    UnitRecord,
 };
 use crate::sampler::{Phase, Sampler};
 use crate::suite::Suites;
@@ -93,9 +94,9 @@ pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitReco
         let ladder = stability::ceiling_ladder(cx.suites, &job, &run, &mut observer)?;
         outcome.stability.extend(ladder);
     }
-    let mut stability = std::mem::take(&mut outcome.stability);
-    label_stability_rows(&mut stability, &observer.soak_temps, unit, cx);
     let base = base_row(unit, cx.meta, cx.manifest, outcome.load_ms);
+    let mut stability = std::mem::take(&mut outcome.stability);
+    label_stability_rows(&mut stability, &observer.soak_temps, &base.id);
     let rows = speed_rows(&base, unit, &outcome);
     let failed_test = rows.iter().find(|r| r.status != "ok");
     let status = match (&outcome.status, failed_test) {
@@ -140,19 +141,14 @@ fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
 fn label_stability_rows(
     rows: &mut [StabilityRow],
     soak_temps: &[(u32, Option<f64>)],
-    unit: &WorkUnit,
-    cx: &UnitContext,
+    identity: &RowIdentity,
 ) {
     for row in rows {
         if row.test == "soak" {
             let at_step = soak_temps.iter().find(|(step, _)| *step == row.step);
             row.temp_c = at_step.and_then(|(_, t)| *t);
         }
-        row.run_id = cx.manifest.run_id.clone();
-        row.unit_id = unit.id.clone();
-        row.candidate = cx.meta.candidate.clone();
-        row.model_sha256 = cx.meta.model_sha256.clone();
-        row.quant = cx.meta.quant.clone();
+        row.id = identity.clone();
     }
 }
 
@@ -176,17 +172,8 @@ fn speed_rows(base: &SpeedRow, unit: &WorkUnit, outcome: &UnitOutcome) -> Vec<Sp
 /// The child's answers with their cases' checks applied.
 fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) -> Vec<QualityRow> {
     let identity = QualityRow {
-        run_id: base.run_id.clone(),
-        unit_id: base.unit_id.clone(),
-        candidate: base.candidate.clone(),
-        model_sha256: base.model_sha256.clone(),
-        quant: base.quant.clone(),
-        backend: base.backend.clone(),
-        n_threads: base.n_threads,
-        n_gpu_layers: base.n_gpu_layers,
-        n_ctx: base.n_ctx,
-        n_batch: base.n_batch,
-        flash_attn: base.flash_attn.clone(),
+        id: base.id.clone(),
+        config: base.config.clone(),
         ..Default::default()
     };
     answers
@@ -212,22 +199,26 @@ fn base_row(
     };
     let settings = crate::engine::EngineSettings::from(&unit.config);
     SpeedRow {
-        run_id: manifest.run_id.clone(),
-        unit_id: unit.id.clone(),
-        candidate: meta.candidate.clone(),
+        id: RowIdentity {
+            run_id: manifest.run_id.clone(),
+            unit_id: unit.id.clone(),
+            candidate: meta.candidate.clone(),
+            model_sha256: meta.model_sha256.clone(),
+            quant: meta.quant.clone(),
+        },
         model_file: meta.model_file.clone(),
-        model_sha256: meta.model_sha256.clone(),
         arch: meta.arch.clone(),
-        quant: meta.quant.clone(),
         params: meta.params,
         size_bytes: meta.size_bytes,
-        backend,
-        n_threads: unit.config.n_threads,
-        n_gpu_layers: unit.config.n_gpu_layers,
-        n_ctx: unit.config.n_ctx,
-        n_batch: settings.n_batch,
+        config: RowConfig {
+            backend,
+            n_threads: unit.config.n_threads,
+            n_gpu_layers: unit.config.n_gpu_layers,
+            n_ctx: unit.config.n_ctx,
+            n_batch: settings.n_batch,
+            flash_attn: unit.config.flash_attn.to_string(),
+        },
         n_ubatch: settings.n_ubatch,
-        flash_attn: unit.config.flash_attn.to_string(),
         load_ms,
         ..Default::default()
     }
@@ -239,10 +230,13 @@ fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
         test: m.test.clone(),
         mode: mode.as_str().into(),
         rep: m.rep,
-        // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
-        n_ctx: match mode {
-            TimingMode::Engine => m.n_prompt + m.n_gen,
-            TimingMode::UserPath => unit.config.n_ctx,
+        config: RowConfig {
+            // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
+            n_ctx: match mode {
+                TimingMode::Engine => m.n_prompt + m.n_gen,
+                TimingMode::UserPath => unit.config.n_ctx,
+            },
+            ..base.config.clone()
         },
         n_prompt: m.n_prompt,
         n_gen: m.n_gen,

@@ -13,7 +13,7 @@ pub const REPETITION_LIMIT: f64 = 0.5;
 pub fn quality_summary(rows: &[QualityRow]) -> Vec<(String, QualityScore)> {
     let mut groups: Vec<((String, String, String), Option<String>)> = Vec::new();
     for r in rows {
-        let key = (r.unit_id.clone(), r.suite.clone(), r.decoding.clone());
+        let key = (r.id.unit_id.clone(), r.suite.clone(), r.decoding.clone());
         for category in [None, Some(r.category.clone())] {
             if !groups.contains(&(key.clone(), category.clone())) {
                 groups.push((key.clone(), category));
@@ -24,7 +24,7 @@ pub fn quality_summary(rows: &[QualityRow]) -> Vec<(String, QualityScore)> {
     groups.sort_by_key(|(key, category)| {
         let first = rows
             .iter()
-            .position(|r| (&r.unit_id, &r.suite, &r.decoding) == (&key.0, &key.1, &key.2));
+            .position(|r| (&r.id.unit_id, &r.suite, &r.decoding) == (&key.0, &key.1, &key.2));
         (first, category.is_some())
     });
     groups
@@ -32,7 +32,7 @@ pub fn quality_summary(rows: &[QualityRow]) -> Vec<(String, QualityScore)> {
         .map(|((unit, suite, decoding), category)| {
             let members: Vec<&QualityRow> = rows
                 .iter()
-                .filter(|r| r.unit_id == unit && r.suite == suite && r.decoding == decoding)
+                .filter(|r| r.id.unit_id == unit && r.suite == suite && r.decoding == decoding)
                 .filter(|r| category.as_ref().is_none_or(|c| &r.category == c))
                 .collect();
             let mut score = score(&members);
@@ -115,7 +115,10 @@ mod tests {
 
     fn row(case: &str, category: &str, rep: u32, pass: bool, text: &str) -> QualityRow {
         QualityRow {
-            unit_id: "c0-k0".into(),
+            id: crate::results::RowIdentity {
+                unit_id: "c0-k0".into(),
+                ..Default::default()
+            },
             suite: "s".into(),
             decoding: "free".into(),
             case_id: case.into(),

@@ -30,7 +30,7 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
         quant: record
             .base
             .as_ref()
-            .map(|b| b.quant.clone())
+            .map(|b| b.id.quant.clone())
             .unwrap_or_default(),
         ..Default::default()
     };
@@ -167,13 +167,17 @@ fn answer_flips(record: &UnitRecord, all: &[UnitRecord], reference: Option<&str>
     let other = all.iter().find(|r| {
         r.candidate == reference
             && r.base.as_ref().is_some_and(|b| {
-                (b.n_threads, b.n_gpu_layers, b.n_batch, &b.flash_attn)
-                    == (
-                        mine.n_threads,
-                        mine.n_gpu_layers,
-                        mine.n_batch,
-                        &mine.flash_attn,
-                    )
+                (
+                    b.config.n_threads,
+                    b.config.n_gpu_layers,
+                    b.config.n_batch,
+                    &b.config.flash_attn,
+                ) == (
+                    mine.config.n_threads,
+                    mine.config.n_gpu_layers,
+                    mine.config.n_batch,
+                    &mine.config.flash_attn,
+                )
             })
     })?;
     let mut shared = 0usize;

@@ -1,7 +1,7 @@
 //! Quality scores as rows of summary.*, beside the speed tests: test is
 //! `quality:<suite>` (`+grammar` for constrained decoding, `/<category>` per category).
 use super::{quality_summary, QualityScore};
-use crate::results::{MetricSpread, SpeedRow, SummaryRow, UnitRecord, SUMMARY_METRICS};
+use crate::results::{MetricSpread, SpeedRow, SummaryRow, UnitRecord, METRICS};
 use crate::stats::Spread;
 
 /// The summary test name of a score.
@@ -53,11 +53,11 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                     ..base.clone()
                 },
                 n: score.n,
-                metrics: SUMMARY_METRICS
+                metrics: METRICS
                     .iter()
-                    .map(|&name| MetricSpread {
-                        name,
-                        spread: metric(name),
+                    .map(|m| MetricSpread {
+                        name: m.name,
+                        spread: metric(m.name),
                     })
                     .collect(),
                 status: if score.n == 0 { "failed" } else { "ok" }.into(),
@@ -81,17 +81,8 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
 fn base_from(record: &UnitRecord) -> SpeedRow {
     let q = &record.quality[0];
     SpeedRow {
-        run_id: q.run_id.clone(),
-        unit_id: q.unit_id.clone(),
-        candidate: q.candidate.clone(),
-        model_sha256: q.model_sha256.clone(),
-        quant: q.quant.clone(),
-        backend: q.backend.clone(),
-        n_threads: q.n_threads,
-        n_gpu_layers: q.n_gpu_layers,
-        n_ctx: q.n_ctx,
-        n_batch: q.n_batch,
-        flash_attn: q.flash_attn.clone(),
+        id: q.id.clone(),
+        config: q.config.clone(),
         status: "ok".into(),
         ..Default::default()
     }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use edgebench::results::{
-    samples_frame, speed_frame, summarize, summary_frame, write_parquet, SpeedRow, SummaryRow,
+    samples_frame, summarize, table_frame, write_parquet, SpeedRow, SummaryRow,
 };
 use edgebench::sampler::{Phase, SampleRow};
 use polars::prelude::*;
@@ -53,21 +53,27 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
     let mut rows = Vec::new();
     for c in 0..spec.candidates {
         let base = SpeedRow {
-            run_id: spec.run_id.clone(),
-            unit_id: format!("c{c}-k0"),
-            candidate: name(spec, c),
+            id: edgebench::results::RowIdentity {
+                run_id: spec.run_id.clone(),
+                unit_id: format!("c{c}-k0"),
+                candidate: name(spec, c),
+                model_sha256: format!("{c:064x}"),
+                quant: "Q4_K_M".into(),
+                ..Default::default()
+            },
             model_file: spec.model_file.clone(),
-            model_sha256: format!("{c:064x}"),
             arch: "llama".into(),
-            quant: "Q4_K_M".into(),
             params: 100_000_000 * (c as u64 + 1),
             size_bytes: 60_000_000 * (c as u64 + 1),
-            backend: "CPU".into(),
-            n_threads: 4,
-            n_ctx: 2048,
-            n_batch: 2048,
+            config: edgebench::results::RowConfig {
+                backend: "CPU".into(),
+                n_threads: 4,
+                n_ctx: 2048,
+                n_batch: 2048,
+                flash_attn: "auto".into(),
+                ..Default::default()
+            },
             n_ubatch: 512,
-            flash_attn: "auto".into(),
             status: "ok".into(),
             load_ms: Some(120.0),
             ..Default::default()
@@ -122,7 +128,7 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
 fn summary(spec: &Spec, rows: &[SpeedRow]) -> Vec<SummaryRow> {
     let mut summary = summarize(rows);
     for s in &mut summary {
-        let c: f64 = s.first.unit_id[1..]
+        let c: f64 = s.first.id.unit_id[1..]
             .split('-')
             .next()
             .unwrap()
@@ -136,8 +142,11 @@ fn summary(spec: &Spec, rows: &[SpeedRow]) -> Vec<SummaryRow> {
         for c in 0..spec.candidates {
             for test in ["quality:basic", "quality:basic/math", "quality:basic/facts"] {
                 let row = SpeedRow {
-                    unit_id: format!("c{c}-k0"),
-                    candidate: name(spec, c),
+                    id: edgebench::results::RowIdentity {
+                        unit_id: format!("c{c}-k0"),
+                        candidate: name(spec, c),
+                        ..Default::default()
+                    },
                     test: test.into(),
                     mode: "quality".into(),
                     status: "ok".into(),
@@ -230,8 +239,8 @@ fn samples(spec: &Spec) -> Vec<SampleRow> {
 pub fn write_run(dir: &Path, spec: &Spec) {
     std::fs::create_dir_all(dir).unwrap();
     let rows = speed_rows(spec);
-    write_parquet(&dir.join("speed.parquet"), &mut speed_frame(&rows).unwrap()).unwrap();
-    let mut frame = summary_frame(&summary(spec, &rows)).unwrap();
+    write_parquet(&dir.join("speed.parquet"), &mut table_frame(&rows).unwrap()).unwrap();
+    let mut frame = table_frame(&summary(spec, &rows)).unwrap();
     if spec.quality {
         add_quality_columns(&mut frame);
     }

@@ -1,0 +1,180 @@
+//! summary.* as a table: the candidate and configuration columns of speed.*,
+//! the spread of every metric, the resource figures and the quality scores.
+use serde_json::Value;
+
+use super::columns::SPEED_COLUMNS;
+use super::table::{col, from_serde, opt, serde_record, Col, Dtype::*, Record, Table};
+use super::{MetricSpread, QualityScore, SummaryRow, METRICS};
+use crate::stats::Spread;
+
+/// The speed.* columns summary.* opens with (types as in speed.*).
+const FROM_SPEED: [&str; 18] = [
+    "run_id",
+    "unit_id",
+    "candidate",
+    "model_file",
+    "model_sha256",
+    "arch",
+    "quant",
+    "params",
+    "size_bytes",
+    "backend",
+    "n_threads",
+    "n_gpu_layers",
+    "n_ctx",
+    "n_batch",
+    "flash_attn",
+    "test",
+    "mode",
+    "chat_template",
+];
+
+/// Statistics of each metric: column `<metric>_<stat>`.
+pub const SPREAD_STATS: [&str; 5] = ["mean", "median", "stddev", "min", "max"];
+
+const RESOURCE_COLUMNS: &[Col] = &[
+    opt("peak_rss_mb", F64),
+    opt("peak_ram_used_mb", F64),
+    opt("peak_vram_mb", F64),
+    opt("max_gpu_temp_c", F64),
+    opt("max_cpu_temp_c", F64),
+    opt("mean_power_w", F64),
+    opt("energy_j", F64),
+    opt("energy_above_idle_j", F64),
+    opt("joules_per_token", F64),
+    opt("throttled_share", F64),
+    col("unified_memory", Bool),
+];
+
+/// `QualityScore`'s columns, null on speed rows.
+const QUALITY_SCORE_COLUMNS: &[Col] = &[
+    opt("suite", Str),
+    opt("decoding", Str),
+    opt("category", Str),
+    opt("n_cases", U32),
+    opt("n_passed", U32),
+    opt("pass_rate", F64),
+    opt("pass_rate_lo", F64),
+    opt("pass_rate_hi", F64),
+    opt("pass_all_reps", F64),
+    opt("check_pass_rate", F64),
+    opt("tool_parse_rate", F64),
+    opt("tool_name_acc", F64),
+    opt("tool_args_acc", F64),
+    opt("irrelevance_acc", F64),
+    opt("mc_acc", F64),
+    opt("mc_acc_norm", F64),
+    opt("mc_acc_tok", F64),
+    opt("repetitive_share", F64),
+    opt("hit_max_share", F64),
+    opt("empty_share", F64),
+    opt("differs_share", F64),
+    opt("n_failed_answers", U32),
+];
+
+const CLOSING_COLUMNS: &[Col] = &[opt("load_ms", F64), col("status", Str), opt("error", Str)];
+
+fn stat_column(metric: &str, stat: &str) -> String {
+    format!("{metric}_{stat}")
+}
+
+fn spread_stat(spread: &Spread, stat: &str) -> f64 {
+    match stat {
+        "mean" => spread.mean,
+        "median" => spread.median,
+        "stddev" => spread.stddev,
+        "min" => spread.min,
+        _ => spread.max,
+    }
+}
+
+impl Table for SummaryRow {
+    const STEM: &'static str = "summary";
+    const REQUIRED: &'static [&'static str] = &["candidate", "test"];
+
+    fn columns() -> Vec<Col> {
+        let mut columns: Vec<Col> = FROM_SPEED
+            .iter()
+            .map(|name| {
+                let c = SPEED_COLUMNS.iter().find(|c| c.name == *name);
+                c.expect("a speed column").clone()
+            })
+            .collect();
+        columns.push(col("n", U32));
+        for m in METRICS {
+            for stat in SPREAD_STATS {
+                let mut c = opt("", F64);
+                c.name = stat_column(m.name, stat).into();
+                columns.push(c);
+            }
+        }
+        columns.extend_from_slice(RESOURCE_COLUMNS);
+        columns.extend_from_slice(QUALITY_SCORE_COLUMNS);
+        columns.extend_from_slice(CLOSING_COLUMNS);
+        columns
+    }
+
+    fn to_record(&self) -> anyhow::Result<Record> {
+        let mut record = serde_record(&self.first)?;
+        record.insert("n".into(), self.n.into());
+        for m in &self.metrics {
+            for stat in SPREAD_STATS {
+                let value = m.spread.as_ref().map(|s| spread_stat(s, stat));
+                record.insert(stat_column(m.name, stat), value.into());
+            }
+        }
+        record.extend(serde_record(&self.resources)?);
+        record.insert("unified_memory".into(), self.unified_memory.into());
+        match &self.quality {
+            Some(q) => record.extend(serde_record(q)?),
+            None => {
+                for c in QUALITY_SCORE_COLUMNS {
+                    record.insert(c.name.to_string(), Value::Null);
+                }
+            }
+        }
+        record.insert("status".into(), self.status.clone().into());
+        record.insert("error".into(), self.error.clone().into());
+        Ok(record)
+    }
+
+    fn from_record(record: Record) -> anyhow::Result<Self> {
+        let number = |name: &str| record.get(name).and_then(Value::as_f64);
+        let n = number("n").unwrap_or(0.0) as usize;
+        let metrics = METRICS
+            .iter()
+            .map(|m| {
+                let stat = |s: &str| number(&stat_column(m.name, s));
+                MetricSpread {
+                    name: m.name,
+                    spread: stat("mean").map(|mean| Spread {
+                        n,
+                        mean,
+                        median: stat("median").unwrap_or(mean),
+                        stddev: stat("stddev").unwrap_or(0.0),
+                        min: stat("min").unwrap_or(mean),
+                        max: stat("max").unwrap_or(mean),
+                    }),
+                }
+            })
+            .collect();
+        let quality = match record.contains_key("suite") {
+            true => Some(QualityScore {
+                n,
+                ..from_serde(record.clone())?
+            }),
+            false => None,
+        };
+        let first: super::SpeedRow = from_serde(record.clone())?;
+        Ok(SummaryRow {
+            n,
+            metrics,
+            status: first.status.clone(),
+            error: first.error.clone(),
+            resources: from_serde(record.clone())?,
+            unified_memory: record.get("unified_memory") == Some(&Value::Bool(true)),
+            quality,
+            first,
+        })
+    }
+}

@@ -1,0 +1,193 @@
+//! A run directory written by an earlier edgebench still loads, with the same
+//! figures, in `report`, `compare`, `rescore` and `run --resume`.
+//!
+//! tests/data/run-8dc1cfb-smollm is a real run of commit 8dc1cfb (SmolLM2 135M
+//! Q4_1, suites speed and quality-basic, the quick settings of `quick_run`),
+//! less its logs, charts, report and samples.csv. The compare output of that
+//! same commit on it is tests/data/run-8dc1cfb-smollm-compare.json.
+mod common;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use edgebench::results::{read_table, table_frame, QualityRow, SpeedRow, SummaryRow, Table};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/run-8dc1cfb-smollm")
+}
+
+/// A copy of the stored run (the commands rewrite their run directory).
+fn copy_of_fixture(into: &Path) -> PathBuf {
+    let dir = into.join("run");
+    for entry in walk(&fixture()) {
+        let rel = entry.strip_prefix(fixture()).unwrap();
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&entry, dir.join(rel)).unwrap();
+    }
+    dir
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// The files a rewrite must leave byte for byte as the earlier edgebench wrote them.
+fn assert_files_unchanged(dir: &Path, names: &[&str]) {
+    for name in names {
+        let before = std::fs::read(fixture().join(name)).unwrap();
+        let after = std::fs::read(dir.join(name)).unwrap();
+        assert!(before == after, "{name} changed");
+    }
+}
+
+fn read_back_and_write<T: Table>() -> Vec<T> {
+    let path = fixture().join(format!("{}.parquet", T::STEM));
+    let stored = read_parquet(&path);
+    let rows: Vec<T> = read_table(&path).unwrap();
+    let written = table_frame(&rows).unwrap();
+    assert_eq!(stored.schema(), written.schema(), "{} columns", T::STEM);
+    assert!(stored.equals_missing(&written), "{} values", T::STEM);
+    rows
+}
+
+#[test]
+fn stored_tables_read_back_into_rows_that_write_the_same_frames() {
+    let speed: Vec<SpeedRow> = read_back_and_write();
+    let tests: Vec<&str> = speed.iter().map(|r| r.test.as_str()).collect();
+    assert_eq!(
+        tests,
+        [
+            "pp32",
+            "tg8",
+            "e2e:voice-question",
+            "e2e:short-instruction",
+            "e2e:long-summary"
+        ]
+    );
+    assert_eq!(speed[0].pp_tps, Some(139.42516624773617));
+    assert_eq!(speed[1].tg_tps, Some(81.30768036719036));
+    assert_eq!(speed[1].id.candidate, "SmolLM2-135M-Instruct-Q4_1");
+    assert_eq!(speed[1].id.quant, "Q4_1");
+    assert_eq!(
+        (speed[1].config.n_threads, speed[1].config.n_batch),
+        (2, 2048)
+    );
+
+    let answers: Vec<QualityRow> = read_back_and_write();
+    assert_eq!(answers.len(), 69);
+    assert_eq!(answers.iter().filter(|r| r.pass == Some(true)).count(), 25);
+    assert_eq!(
+        (answers[0].case_id.as_str(), answers[0].pass),
+        ("reasoning.add", Some(false))
+    );
+
+    let summary: Vec<SummaryRow> = read_back_and_write();
+    assert_eq!(summary.len(), 12);
+    assert_eq!(summary[1].spread("tg_tps").unwrap().mean, 81.30768036719036);
+    let overall = summary[5].quality.as_ref().expect("quality scores");
+    assert_eq!(summary[5].first.test, "quality:quality-basic");
+    assert_eq!((overall.n_cases, overall.passed), (67, 24));
+    assert_eq!(overall.pass_rate, Some(0.3582089552238806));
+}
+
+#[test]
+fn report_reads_a_stored_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let o = edgebench().arg("report").arg(&dir).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| SmolLM2-135M-Instruct-Q4_1 | llama | Q4_1 |"))
+        .unwrap_or_else(|| panic!("no candidate row in\n{md}"));
+    // pp tok/s of pp32, tg tok/s of tg8, the quality-basic pass rate.
+    for cell in ["| 139.4 |", "| 81.3 |", "| 36% |", "| ok |"] {
+        assert!(row.contains(cell), "{cell} not in {row}");
+    }
+}
+
+#[test]
+fn compare_reads_a_stored_run_as_the_earlier_edgebench_did() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let dir = dir.to_str().unwrap();
+    let o = edgebench()
+        .args(["compare", dir, dir, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let now: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let path = fixture().with_file_name("run-8dc1cfb-smollm-compare.json");
+    let before: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(now["metrics"], before["metrics"]);
+    assert_eq!(now["quality"], before["quality"]);
+    let tg8 = now["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["test"] == "tg8" && m["metric"] == "tg_tps")
+        .expect("tg8 compared");
+    assert_eq!(tg8["baseline_median"], 81.30768036719036);
+    assert_eq!(now["quality"][0]["cases"], 69);
+}
+
+#[test]
+fn rescore_of_a_stored_run_keeps_its_verdicts_and_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    let o = edgebench().arg("rescore").arg(&dir).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    // A change to a check that alters these verdicts must update the test data.
+    assert!(
+        stdout(&o).contains("rescored 69 answers (0 changed verdict)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_files_unchanged(
+        &dir,
+        &["speed.csv", "quality.csv", "summary.csv", "summary.md"],
+    );
+}
+
+#[test]
+fn resume_of_a_finished_stored_run_rewrites_the_same_files() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_of_fixture(tmp.path());
+    // The manifest names the model as given (relative): point it at this machine's copy.
+    let manifest = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let model = smollm();
+    let text = text.replace(
+        "\"models/SmolLM2-135M-Instruct-Q4_1.gguf\"",
+        &serde_json::to_string(&model.to_string_lossy()).unwrap(),
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let o = edgebench()
+        .args(["run", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    assert_files_unchanged(
+        &dir,
+        &["speed.csv", "quality.csv", "summary.csv", "summary.md"],
+    );
+    for table in ["speed", "quality", "summary"] {
+        let path = format!("{table}.parquet");
+        let before = read_parquet(&fixture().join(&path));
+        let after = read_parquet(&dir.join(&path));
+        assert_eq!(before.schema(), after.schema(), "{path}");
+        assert!(before.equals_missing(&after), "{path}");
+    }
+}
