@@ -169,34 +169,8 @@ pub fn parse_quality_suite(text: &str, path: &Path) -> Result<QualitySuite, Usag
             file.kind
         )));
     }
-    let stability = StabilitySpec {
-        soak: file.soak.clone(),
-        multi_turn: file.multi_turn.clone(),
-        memory_ceiling: file.memory_ceiling.clone(),
-        fidelity: file.fidelity.clone(),
-    };
-    if !is_stability && stability != StabilitySpec::default() {
-        return Err(UsageError::new(format!(
-            "{}: soak, multi_turn, memory_ceiling and fidelity belong in a kind = \"stability\" suite",
-            path.display()
-        )));
-    }
-    stability
-        .validate()
-        .map_err(|e| UsageError::new(format!("{}: {e}", path.display())))?;
-    let fidelity_text = match &stability.fidelity {
-        Some(f) => {
-            let p = project_dir("prompts").join(&f.text_file);
-            Some(std::fs::read_to_string(&p).map_err(|e| {
-                UsageError::new(format!(
-                    "{}: [fidelity] text_file {} cannot be read: {e}",
-                    path.display(),
-                    p.display()
-                ))
-            })?)
-        }
-        None => None,
-    };
+    let stability = stability_spec(&file, path)?;
+    let fidelity_text = fidelity_text(&stability, path)?;
     if file.cases.is_empty() && !is_stability {
         return Err(UsageError::new(format!(
             "{}: no [[case]] in the suite",
@@ -244,6 +218,42 @@ pub fn parse_quality_suite(text: &str, path: &Path) -> Result<QualitySuite, Usag
     })
 }
 
+/// The stability tests of the suite, which only a kind = "stability" suite may have.
+fn stability_spec(file: &SuiteFile, path: &Path) -> Result<StabilitySpec, UsageError> {
+    let stability = StabilitySpec {
+        soak: file.soak.clone(),
+        multi_turn: file.multi_turn.clone(),
+        memory_ceiling: file.memory_ceiling.clone(),
+        fidelity: file.fidelity.clone(),
+    };
+    if file.kind != "stability" && stability != StabilitySpec::default() {
+        return Err(UsageError::new(format!(
+            "{}: soak, multi_turn, memory_ceiling and fidelity belong in a kind = \"stability\" suite",
+            path.display()
+        )));
+    }
+    stability
+        .validate()
+        .map_err(|e| UsageError::new(format!("{}: {e}", path.display())))?;
+    Ok(stability)
+}
+
+/// The text the fidelity test scores, from prompts/.
+fn fidelity_text(stability: &StabilitySpec, path: &Path) -> Result<Option<String>, UsageError> {
+    let Some(f) = &stability.fidelity else {
+        return Ok(None);
+    };
+    let p = project_dir("prompts").join(&f.text_file);
+    let text = std::fs::read_to_string(&p).map_err(|e| {
+        UsageError::new(format!(
+            "{}: [fidelity] text_file {} cannot be read: {e}",
+            path.display(),
+            p.display()
+        ))
+    })?;
+    Ok(Some(text))
+}
+
 macro_rules! settings {
     ($x:expr) => {
         CaseSettings {
@@ -256,6 +266,29 @@ macro_rules! settings {
             constrained: $x.constrained,
         }
     };
+}
+
+/// A multiple-choice case has at least two choices and a `choice` check whose
+/// answer is one of them; any other case has neither.
+fn check_choices(case: &CaseFile, checks: &[Check]) -> Result<(), String> {
+    let has_choice = checks.iter().any(|c| matches!(c, Check::Choice { .. }));
+    let id = &case.id;
+    match (&case.choices, has_choice) {
+        (Some(options), true) if options.len() >= 2 => {}
+        (Some(_), true) => return Err(format!("case `{id}`: give at least two choices")),
+        (Some(_), false) => return Err(format!("case `{id}` has choices but no `choice` check")),
+        (None, true) => return Err(format!("case `{id}` has a `choice` check but no choices")),
+        (None, false) => {}
+    }
+    if let (Some(options), Some(answer)) = (&case.choices, choice_answer(checks)) {
+        if answer >= options.len() {
+            let last = options.len() - 1;
+            return Err(format!(
+                "case `{id}`: choice answer {answer} is out of range (0..{last})"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result<Case, String> {
@@ -279,33 +312,7 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
     }
     let messages = conversation(case, s.system.as_ref().or(d.system.as_ref()), prompts_dir)?;
     let messages = tools::with_tool_prompt(messages, &file.tools);
-    let has_choice = checks.iter().any(|c| matches!(c, Check::Choice { .. }));
-    match (&case.choices, has_choice) {
-        (Some(options), true) if options.len() >= 2 => {}
-        (Some(_), true) => return Err(format!("case `{}`: give at least two choices", case.id)),
-        (Some(_), false) => {
-            return Err(format!(
-                "case `{}` has choices but no `choice` check",
-                case.id
-            ))
-        }
-        (None, true) => {
-            return Err(format!(
-                "case `{}` has a `choice` check but no choices",
-                case.id
-            ))
-        }
-        (None, false) => {}
-    }
-    if let (Some(options), Some(answer)) = (&case.choices, choice_answer(&checks)) {
-        if answer >= options.len() {
-            return Err(format!(
-                "case `{}`: choice answer {answer} is out of range (0..{})",
-                case.id,
-                options.len() - 1
-            ));
-        }
-    }
+    check_choices(case, &checks)?;
     let schema = grammar_schema(&checks, &file.tools);
     let constrained = s.constrained.or(d.constrained).unwrap_or_default();
     let decodings = match (&schema, constrained, case.choices.is_some()) {

@@ -1,6 +1,8 @@
 //! Horizontal bar charts, one bar per candidate (names stay readable however
 //! many there are): values with optional whiskers, markers and a reference line.
 use anyhow::Result;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::element::ErrorBar;
 use plotters::prelude::*;
@@ -97,43 +99,74 @@ where
         .label_style((style::FONT, LABEL_SIZE))
         .axis_desc_style((style::FONT, LABEL_SIZE))
         .draw()?;
-    let thickness = ROW_HEIGHT * 3 / 10;
     for (i, bar) in panel.bars.iter().enumerate() {
-        match bar.value {
-            Some(v) if v.is_finite() => {
-                let c = color(bar.group);
-                // A thick line is a bar of fixed pixel height, whatever the row count.
-                chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(0.0, row(i)), (v, row(i))],
-                    c.mix(0.8).stroke_width(thickness * 2),
-                )))?;
-            }
-            _ => {
-                chart.draw_series(std::iter::once(Text::new(
-                    "n/a",
-                    (x_max * 0.01, row(i)),
-                    (style::FONT, LABEL_SIZE).into_font().color(&GREY),
-                )))?;
-            }
-        }
-        if let (Some(v), Some(lo), Some(hi)) = (bar.value, bar.low, bar.high) {
-            chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
-                row(i),
-                lo,
-                v,
-                hi,
-                BLACK.stroke_width(2),
-                10,
+        draw_bar(&mut chart, bar, row(i), x_max)?;
+    }
+    draw_legend(&mut chart, panel)
+}
+
+/// The chart of one panel: values along x, one segment per bar along y.
+type PanelChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>;
+
+/// One bar: its value (or "n/a"), its spread as an error bar, its marker.
+fn draw_bar<'a, DB: DrawingBackend + 'a>(
+    chart: &mut PanelChart<'a, DB>,
+    bar: &Bar,
+    row: SegmentValue<usize>,
+    x_max: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let thickness = ROW_HEIGHT * 3 / 10;
+    // SegmentValue is Clone but not Copy.
+    let row = || row.clone();
+    match bar.value {
+        Some(v) if v.is_finite() => {
+            let c = color(bar.group);
+            // A thick line is a bar of fixed pixel height, whatever the row count.
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, row()), (v, row())],
+                c.mix(0.8).stroke_width(thickness * 2),
             )))?;
         }
-        if let Some(m) = bar.marker {
-            chart.draw_series(std::iter::once(Cross::new(
-                (m, row(i)),
-                7,
-                BLACK.stroke_width(2),
+        _ => {
+            chart.draw_series(std::iter::once(Text::new(
+                "n/a",
+                (x_max * 0.01, row()),
+                (style::FONT, LABEL_SIZE).into_font().color(&GREY),
             )))?;
         }
     }
+    if let (Some(v), Some(lo), Some(hi)) = (bar.value, bar.low, bar.high) {
+        chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+            row(),
+            lo,
+            v,
+            hi,
+            BLACK.stroke_width(2),
+            10,
+        )))?;
+    }
+    if let Some(m) = bar.marker {
+        chart.draw_series(std::iter::once(Cross::new(
+            (m, row()),
+            7,
+            BLACK.stroke_width(2),
+        )))?;
+    }
+    Ok(())
+}
+
+/// The legend of the panel's marker and reference line, when it has them.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut PanelChart<'a, DB>,
+    panel: &BarPanel,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     if let Some(name) = &panel.marker_name {
         // A legend entry without a point in view: drawn off-range.
         chart

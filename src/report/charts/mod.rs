@@ -261,7 +261,38 @@ fn quality_chart(candidates: &[Candidate]) -> BarChart {
 }
 
 fn timeline_chart(run: &RunData, candidates: &[Candidate]) -> Timeline {
-    let s = &run.samples;
+    let nonempty = |s: Series| -> Vec<Series> {
+        if s.points.is_empty() {
+            Vec::new()
+        } else {
+            vec![s]
+        }
+    };
+    Timeline {
+        title: format!("Resources over run {}", run.label),
+        panels: vec![
+            Panel {
+                title: "Memory".into(),
+                unit: "MiB".into(),
+                series: memory_series(&run.samples),
+            },
+            Panel {
+                title: "Temperature".into(),
+                unit: "°C".into(),
+                series: nonempty(temperature_series(&run.samples)),
+            },
+            Panel {
+                title: "Power".into(),
+                unit: "W".into(),
+                series: nonempty(power_series(&run.samples)),
+            },
+        ],
+        boundaries: unit_boundaries(run, candidates),
+    }
+}
+
+/// RAM used, the child's RSS, and VRAM used (all GPUs summed), in MiB.
+fn memory_series(s: &Samples) -> Vec<Series> {
     let memory: Vec<Series> = [
         ("RAM used", "ram_used_mb"),
         ("process RSS", "process_rss_mb"),
@@ -281,19 +312,28 @@ fn timeline_chart(run: &RunData, candidates: &[Candidate]) -> Timeline {
     }))
     .filter(|s| !s.points.is_empty())
     .collect();
-    let temperature = Series {
+    memory
+}
+
+/// The hottest temperature sensor at each tick.
+fn temperature_series(s: &Samples) -> Series {
+    Series {
         name: "hottest sensor".into(),
         points: series(
             s,
             |m| m.starts_with("temp_") && m.ends_with("_c"),
             Reduce::Max,
         ),
-    };
+    }
+}
+
+/// The whole module's power in W, or the GPUs' own where no module rail is measured.
+fn power_series(s: &Samples) -> Series {
     // The whole-module rail where there is one, else the GPUs' own power.
     let module_rail = ["power_VDD_IN_mw", "power_POM_5V_IN_mw"]
         .into_iter()
         .find(|r| s.metric.iter().any(|m| m == r));
-    let power = Series {
+    Series {
         name: module_rail.map_or("GPU power".into(), |r| r.to_string()),
         points: series(
             s,
@@ -306,14 +346,12 @@ fn timeline_chart(run: &RunData, candidates: &[Candidate]) -> Timeline {
         .into_iter()
         .map(|(t, mw)| (t, mw / 1000.0))
         .collect(),
-    };
-    let nonempty = |s: Series| -> Vec<Series> {
-        if s.points.is_empty() {
-            Vec::new()
-        } else {
-            vec![s]
-        }
-    };
+    }
+}
+
+/// Where each unit's samples begin, labelled with its candidate.
+fn unit_boundaries(run: &RunData, candidates: &[Candidate]) -> Vec<(f64, String)> {
+    let s = &run.samples;
     let mut boundaries = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for (t, unit) in s.t_s.iter().zip(&s.unit_id) {
@@ -328,27 +366,7 @@ fn timeline_chart(run: &RunData, candidates: &[Candidate]) -> Timeline {
             }
         }
     }
-    Timeline {
-        title: format!("Resources over run {}", run.label),
-        panels: vec![
-            Panel {
-                title: "Memory".into(),
-                unit: "MiB".into(),
-                series: memory,
-            },
-            Panel {
-                title: "Temperature".into(),
-                unit: "°C".into(),
-                series: nonempty(temperature),
-            },
-            Panel {
-                title: "Power".into(),
-                unit: "W".into(),
-                series: nonempty(power),
-            },
-        ],
-        boundaries,
-    }
+    boundaries
 }
 
 #[derive(Clone, Copy)]
