@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::error::UsageError;
-use crate::results::{read_table, QualityRow, SpeedRow, METRICS};
+use crate::results::{read_table, QualityRow, RowConfig, SpeedRow, METRICS};
 
 /// A candidate x configuration x test of one run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,8 +93,12 @@ fn resolve_run_dir(spec: &str) -> Result<PathBuf, UsageError> {
 }
 
 /// The same configuration label speed and quality rows are matched on.
-fn config_label(threads: u32, ngl: u32, batch: u32, fa: &str) -> String {
-    format!("t={threads} ngl={ngl} b={batch} fa={fa}")
+/// The configuration as compare's tables name it.
+fn config_label(c: &RowConfig) -> String {
+    format!(
+        "t={} ngl={} b={} fa={}",
+        c.n_threads, c.n_gpu_layers, c.n_batch, c.flash_attn
+    )
 }
 
 /// Checked answers only: one that failed to run has no verdict to compare.
@@ -104,12 +108,7 @@ fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
         let Some(pass) = row.pass else { continue };
         let key = RowKey {
             candidate: row.id.candidate.clone(),
-            config: config_label(
-                row.config.n_threads,
-                row.config.n_gpu_layers,
-                row.config.n_batch,
-                &row.config.flash_attn,
-            ),
+            config: config_label(&row.config),
             test: row.suite.clone(),
         };
         let group = runs.answers.entry(key).or_default();
@@ -128,12 +127,7 @@ fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
     for row in rows.iter().filter(|r| r.status == "ok") {
         let key = RowKey {
             candidate: row.id.candidate.clone(),
-            config: config_label(
-                row.config.n_threads,
-                row.config.n_gpu_layers,
-                row.config.n_batch,
-                &row.config.flash_attn,
-            ),
+            config: config_label(&row.config),
             test: row.test.clone(),
         };
         let group = runs.groups.entry(key).or_default();
