@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use crate::cli::ImportCommand;
 use crate::error::{exit, UsageError};
-use crate::results::{summarize, write_atomic, write_table, RowConfig, RowIdentity, SpeedRow};
+use crate::results::{
+    summarize, write_atomic, write_table, RowConfig, RowIdentity, SpeedRow, Status,
+};
 
 /// The fields of one llama-bench JSON test that edgebench uses.
 #[derive(Debug, Deserialize)]
@@ -131,7 +133,7 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Vec<SpeedRow> {
                 t_gen_ms: (t.n_prompt == 0).then_some(ms),
                 pp_tps: (t.n_gen == 0).then_some(ts),
                 tg_tps: (t.n_prompt == 0).then_some(ts),
-                status: "ok".into(),
+                status: Status::Ok,
                 ..Default::default()
             });
         }

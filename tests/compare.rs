@@ -4,7 +4,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use edgebench::results::{write_table, SpeedRow};
+use edgebench::results::{write_table, SpeedRow, Status};
 
 /// A run directory whose tg128 and pp512 reps are `tg` and `pp` scaled by ~2% noise.
 fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String {
@@ -42,7 +42,7 @@ fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String 
                 rep: Some(rep),
                 tg_tps: test.starts_with("tg").then_some(value),
                 pp_tps: test.starts_with("pp").then_some(value),
-                status: "ok".into(),
+                status: Status::Ok,
                 ..Default::default()
             });
         }
@@ -161,7 +161,7 @@ fn runs_with_nothing_in_common_or_bad_paths_are_usage_errors() {
         test: "tg128".into(),
         rep: Some(0),
         tg_tps: Some(1.0),
-        status: "ok".into(),
+        status: Status::Ok,
         ..Default::default()
     }];
     write_table(&other, &rows).unwrap();
@@ -340,7 +340,7 @@ fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
             pass: Some(passes(i)),
             n_checks: 1,
             n_checks_passed: u32::from(passes(i)),
-            status: "ok".into(),
+            status: Status::Ok,
             ..Default::default()
         })
         .collect();

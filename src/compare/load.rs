@@ -124,7 +124,7 @@ fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
 
 fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
     let rows: Vec<SpeedRow> = read_table(&dir.join("speed.parquet"))?;
-    for row in rows.iter().filter(|r| r.status == "ok") {
+    for row in rows.iter().filter(|r| r.status.is_ok()) {
         let key = RowKey {
             candidate: row.id.candidate.clone(),
             config: config_label(&row.config),

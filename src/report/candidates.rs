@@ -8,7 +8,7 @@ use super::table::{engine_spread, user_path_median};
 use crate::fit::{estimate, roofline_tg_tps, FitEstimate, FitVerdict};
 use crate::gguf::read_gguf_info;
 use crate::profiles::Profile;
-use crate::results::SummaryRow;
+use crate::results::{Status, SummaryRow};
 use crate::stats::Spread;
 
 const MIB: f64 = 1048576.0;
@@ -16,7 +16,7 @@ const MIB: f64 = 1048576.0;
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub test: String,
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
 }
 
@@ -44,7 +44,7 @@ pub struct Candidate {
     pub quality: Option<f64>,
     pub quality_rows: Vec<QualityRow>,
     /// `ok`, or the first failure's status.
-    pub status: String,
+    pub status: Status,
     pub failures: Vec<Failure>,
     /// From the GGUF header, when the model file is still where the run found it.
     pub fit: Option<FitEstimate>,
@@ -107,10 +107,10 @@ fn candidate(
     let first = &rows[0].first;
     let failures: Vec<Failure> = rows
         .iter()
-        .filter(|r| r.status != "ok")
+        .filter(|r| !r.status.is_ok())
         .map(|r| Failure {
             test: r.first.test.clone(),
-            status: r.status.clone(),
+            status: r.status,
             error: r.error.clone(),
         })
         .collect();
@@ -157,7 +157,7 @@ fn candidate(
         peak_memory_mb: measured_memory_mb(rows, profile),
         quality: (!overall.is_empty()).then(|| overall.iter().sum::<f64>() / overall.len() as f64),
         quality_rows,
-        status: failures.first().map_or("ok".into(), |f| f.status.clone()),
+        status: failures.first().map_or(Status::Ok, |f| f.status),
         failures,
         fit_verdict: fit
             .as_ref()

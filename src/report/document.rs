@@ -241,7 +241,7 @@ fn comparison(run: &str, candidates: &[&Candidate], profile: &Profile) -> Table 
                 Cell::number(c.roofline_tps, f0),
                 Cell::number(c.roofline_share(), pct),
                 Cell::number(c.quality, pct),
-                Cell::text(&c.status),
+                Cell::text(c.status.as_str()),
             ]
         })
         .collect();
@@ -261,7 +261,7 @@ fn failures(candidates: &[Candidate]) -> Table {
                     Cell::text(&c.label),
                     Cell::text(&c.run),
                     Cell::text(&f.test),
-                    Cell::text(&f.status),
+                    Cell::text(f.status.as_str()),
                     Cell::text(f.error.as_deref().unwrap_or("")),
                 ]
             })

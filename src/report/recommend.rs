@@ -6,6 +6,7 @@
 //! "not measured". A candidate that meets every measured target but has some
 //! unmeasured is "unverified": ranked after every fully verified candidate, and
 //! named best only when none is verified, with the unmeasured targets said.
+use crate::results::Status;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -62,7 +63,7 @@ impl Targets {
 pub struct Facts {
     pub label: String,
     /// `ok`, or how it failed.
-    pub status: String,
+    pub status: Status,
     pub tg_tps: Option<f64>,
     pub latency_50_ms: Option<f64>,
     pub memory_share: Option<f64>,
@@ -160,7 +161,7 @@ pub fn recommend(facts: &[Facts], targets: &Targets) -> Recommendation {
 
 fn checks(f: &Facts, t: &Targets) -> Vec<Check> {
     let mut out = Vec::new();
-    if f.status != "ok" {
+    if !f.status.is_ok() {
         out.push(Check::Missed(format!("did not complete ({})", f.status)));
     }
     let mut check =
@@ -204,7 +205,7 @@ mod tests {
     fn facts(label: &str, tg: f64, lat: f64, mem: f64, quality: Option<f64>) -> Facts {
         Facts {
             label: label.into(),
-            status: "ok".into(),
+            status: Status::Ok,
             tg_tps: Some(tg),
             latency_50_ms: Some(lat),
             memory_share: Some(mem),
@@ -222,7 +223,7 @@ mod tests {
             facts("slow", 12.0, 4100.0, 0.9, Some(0.9)),
             Facts {
                 label: "broken".into(),
-                status: "oom".into(),
+                status: Status::Oom,
                 ..Default::default()
             },
         ];

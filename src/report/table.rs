@@ -1,5 +1,5 @@
 //! The comparison table printed at the end of a run, and summary.md.
-use crate::results::SummaryRow;
+use crate::results::{Status, SummaryRow};
 use crate::stats::Spread;
 
 /// One line per candidate x configuration: the numbers people choose models by.
@@ -34,7 +34,7 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
         let first = &rows[0].first;
         let engine = |prefix: &str, metric: &str| engine_spread(&rows, prefix, metric);
         let user_path = |metric: &str| user_path_median(&rows, metric);
-        let failure = rows.iter().find(|r| r.status != "ok");
+        let failure = rows.iter().find(|r| !r.status.is_ok());
         lines.push(vec![
             first.id.candidate.clone(),
             first.arch.clone(),
@@ -54,7 +54,7 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
                 .filter_map(|r| r.resources.peak_rss_mb)
                 .reduce(f64::max)),
             opt(first.load_ms),
-            failure.map_or("ok".into(), |r| r.status.clone()),
+            failure.map_or(Status::Ok, |r| r.status).to_string(),
         ]);
     }
     render(&header, &lines)
@@ -111,7 +111,7 @@ pub fn markdown_summary(summary: &[SummaryRow]) -> String {
                 rate(r.spread("itl_p95_ms")),
                 match &r.error {
                     Some(e) => format!("{}: {}", r.status, escape_md(e)),
-                    None => r.status.clone(),
+                    None => r.status.to_string(),
                 },
             ]
         })

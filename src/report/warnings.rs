@@ -39,6 +39,7 @@ pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::Status;
     use crate::results::{summarize, SpeedRow};
 
     #[test]
@@ -54,7 +55,7 @@ mod tests {
                 },
                 test: if i < 5 { "tg128".into() } else { "tg64".into() },
                 tg_tps: Some(tg),
-                status: "ok".into(),
+                status: Status::Ok,
                 ..Default::default()
             })
             .collect();

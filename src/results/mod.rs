@@ -8,6 +8,7 @@ mod parts;
 pub mod plan;
 mod read;
 mod rows;
+mod status;
 mod summary;
 mod summary_table;
 pub mod table;
@@ -23,6 +24,7 @@ pub use rows::{
     ModelMeta, Phase, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
     StabilityRow, StabilitySummary, UnitRecord,
 };
+pub use status::Status;
 pub use summary::{
     attach_resources, summarize, Metric, MetricSpread, QualityScore, SummaryRow, METRICS,
 };

@@ -62,6 +62,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::Status;
     use crate::results::{summarize, table_frame, write_parquet, SpeedRow};
 
     #[test]
@@ -79,7 +80,7 @@ mod tests {
                 test: "tg8".into(),
                 mode: "engine".into(),
                 tg_tps: Some(tg),
-                status: "ok".into(),
+                status: Status::Ok,
                 ..Default::default()
             })
             .collect();

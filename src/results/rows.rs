@@ -2,6 +2,8 @@
 //! stability_summary) and the per-unit records they are rebuilt from.
 use serde::{Deserialize, Serialize};
 
+use super::Status;
+
 /// What the parent knows about a candidate's file before running it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelMeta {
@@ -75,7 +77,7 @@ pub struct SpeedRow {
     pub chat_template: Option<String>,
     pub eos_at: Option<u32>,
     pub output_text: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
 }
 
@@ -123,7 +125,7 @@ pub struct QualityRow {
     pub acc: Option<bool>,
     pub acc_norm: Option<bool>,
     pub acc_tok: Option<bool>,
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
 }
 
@@ -162,7 +164,7 @@ pub struct StabilityRow {
     /// Per-token KL values (kept in parts/ for the run-wide p99; not a column).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kld_values: Vec<f32>,
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
 }
 
@@ -172,7 +174,7 @@ pub struct StabilityRow {
 pub struct UnitRecord {
     pub unit_id: String,
     pub candidate: String,
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
     pub rows: Vec<SpeedRow>,
     /// The unit's identity columns (candidate, model, configuration), for rows built later.

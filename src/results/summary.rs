@@ -1,6 +1,6 @@
 //! summary.*: one row per candidate x configuration x test, with the spread of
 //! every rate and latency over the repetitions.
-use super::{ResourceSummary, SpeedRow, UnitRecord};
+use super::{ResourceSummary, SpeedRow, Status, UnitRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::Spread;
@@ -49,7 +49,7 @@ pub struct SummaryRow {
     /// Repetitions that succeeded.
     pub n: usize,
     pub metrics: Vec<MetricSpread>,
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
     /// What the samplers saw during this test.
     pub resources: ResourceSummary,
@@ -123,8 +123,8 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                 .iter()
                 .filter(|r| r.id.unit_id == unit && r.test == test)
                 .collect();
-            let ok: Vec<&SpeedRow> = group.iter().copied().filter(|r| r.status == "ok").collect();
-            let failure = group.iter().find(|r| r.status != "ok");
+            let ok: Vec<&SpeedRow> = group.iter().copied().filter(|r| r.status.is_ok()).collect();
+            let failure = group.iter().find(|r| !r.status.is_ok());
             SummaryRow {
                 first: group[0].clone(),
                 n: ok.len(),
@@ -137,7 +137,7 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                         ),
                     })
                     .collect(),
-                status: failure.map_or("ok".to_string(), |r| r.status.clone()),
+                status: failure.map_or(Status::Ok, |r| r.status),
                 error: failure.and_then(|r| r.error.clone()),
                 resources: ResourceSummary::default(),
                 unified_memory: false,
@@ -162,7 +162,7 @@ pub fn attach_resources(summary: &mut [SummaryRow], records: &[UnitRecord], unif
 mod tests {
     use super::*;
 
-    fn row(unit: &str, test: &str, tg: Option<f64>, status: &str) -> SpeedRow {
+    fn row(unit: &str, test: &str, tg: Option<f64>, status: Status) -> SpeedRow {
         SpeedRow {
             id: crate::results::RowIdentity {
                 unit_id: unit.into(),
@@ -170,7 +170,7 @@ mod tests {
             },
             test: test.into(),
             tg_tps: tg,
-            status: status.into(),
+            status,
             ..Default::default()
         }
     }
@@ -178,10 +178,10 @@ mod tests {
     #[test]
     fn groups_by_unit_and_test_and_summarises_ok_reps() {
         let rows = vec![
-            row("c0-k0", "tg8", Some(10.0), "ok"),
-            row("c0-k0", "tg8", Some(12.0), "ok"),
-            row("c1-k0", "tg8", Some(30.0), "ok"),
-            row("c0-k0", "tg8", None, "failed"),
+            row("c0-k0", "tg8", Some(10.0), Status::Ok),
+            row("c0-k0", "tg8", Some(12.0), Status::Ok),
+            row("c1-k0", "tg8", Some(30.0), Status::Ok),
+            row("c0-k0", "tg8", None, Status::Failed),
         ];
         let summary = summarize(&rows);
         assert_eq!(summary.len(), 2);
@@ -189,9 +189,9 @@ mod tests {
         assert_eq!(summary[0].n, 2);
         let tg = summary[0].spread("tg_tps").unwrap();
         assert_eq!((tg.mean, tg.min, tg.max), (11.0, 10.0, 12.0));
-        assert_eq!(summary[0].status, "failed");
+        assert_eq!(summary[0].status, Status::Failed);
         assert!(summary[0].spread("pp_tps").is_none());
-        assert_eq!(summary[1].status, "ok");
+        assert_eq!(summary[1].status, Status::Ok);
         assert_eq!(summary[1].spread("tg_tps").unwrap().n, 1);
     }
 }

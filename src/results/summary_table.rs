@@ -133,7 +133,7 @@ impl Table for SummaryRow {
                 }
             }
         }
-        record.insert("status".into(), self.status.clone().into());
+        record.insert("status".into(), self.status.as_str().into());
         record.insert("error".into(), self.error.clone().into());
         Ok(record)
     }
@@ -169,7 +169,7 @@ impl Table for SummaryRow {
         Ok(SummaryRow {
             n,
             metrics,
-            status: first.status.clone(),
+            status: first.status,
             error: first.error.clone(),
             resources: from_serde(record.clone())?,
             unified_memory: record.get("unified_memory") == Some(&Value::Bool(true)),

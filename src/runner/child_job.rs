@@ -24,6 +24,7 @@ pub(super) mod tests {
     use crate::config::{Candidate, Configuration, FlashAttn, WorkUnit};
     use crate::engine::scripted::ScriptedEngine;
     use crate::engine::Capability;
+    use crate::results::Status;
     use crate::runner::protocol::{AnswerMessage, ChildMessage, Measurement, QualityItem};
     use crate::suite::{Decoding, Message, Prompt, Sampling};
 
@@ -153,13 +154,13 @@ pub(super) mod tests {
         for test in ["pp64", "tg16"] {
             let rows = measured(&messages, test);
             assert_eq!(rows.len(), 1, "{test}: one row saying why, no repetitions");
-            assert_eq!(rows[0].status, "unsupported");
+            assert_eq!(rows[0].status, Status::Unsupported);
             assert!(rows[0].pp_tps.is_none() && rows[0].tg_tps.is_none());
             let error = rows[0].error.as_deref().unwrap();
             assert_eq!(error, "scripted does not support random-token ppN/tgN");
         }
         // What the engine can do is still measured.
-        assert_eq!(measured(&messages, "e2e:hello")[0].status, "ok");
+        assert_eq!(measured(&messages, "e2e:hello")[0].status, Status::Ok);
         let answers = answers(&messages);
         assert!(answers[0].error.is_none() && !answers[0].unsupported);
         assert!(answers[1].unsupported && answers[1].choice_scores.is_none());

@@ -3,6 +3,7 @@
 use super::child_speed::{error_status, template_choice};
 use super::protocol::{ms, AnswerMessage, ChildJob, ChildMessage, QualityItem, Sink};
 use crate::engine::{Answer, AnswerRequest, Engine};
+use crate::results::Status;
 
 /// A failed item is reported and the rest go on (one over-long prompt must not
 /// cost the whole suite).
@@ -74,7 +75,7 @@ fn failed_answer(item: &QualityItem, e: &anyhow::Error) -> AnswerMessage {
         decoding: Some(item.decoding),
         rep: item.rep,
         error: Some(format!("{e:#}")),
-        unsupported: error_status(e) == "unsupported",
+        unsupported: error_status(e) == Status::Unsupported,
         ..Default::default()
     }
 }

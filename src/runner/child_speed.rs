@@ -1,5 +1,6 @@
 //! The speed suite in the child: engine-only ppN/tgN (as llama-bench) and the
 //! user-path prompts, each repetition one `measured` message.
+use crate::results::Status;
 use anyhow::Result;
 
 use super::protocol::{ms, ChildJob, ChildMessage, Measurement, Sink, TimingMode};
@@ -67,18 +68,18 @@ pub(super) fn template_choice(job: &ChildJob) -> TemplateChoice<'_> {
 }
 
 /// "unsupported" when the engine lacks what the test needs, else "failed".
-pub(super) fn error_status(e: &anyhow::Error) -> &'static str {
+pub(super) fn error_status(e: &anyhow::Error) -> Status {
     if is_unsupported(e) {
-        "unsupported"
+        Status::Unsupported
     } else {
-        "failed"
+        Status::Failed
     }
 }
 
 fn failed_measurement(test: &str, e: &anyhow::Error) -> Measurement {
     Measurement {
         test: test.to_string(),
-        status: error_status(e).into(),
+        status: error_status(e),
         error: Some(format!("{e:#}")),
         ..Default::default()
     }
@@ -101,13 +102,13 @@ fn engine_row(test: &str, rep: u32, bench: BenchTest, timing: Result<EngineTimin
         Ok(t) if n_prompt > 0 => Measurement {
             t_prompt_ms: Some(ms(t.elapsed)),
             pp_tps: Some(t.tokens_per_second()),
-            status: "ok".into(),
+            status: Status::Ok,
             ..base
         },
         Ok(t) => Measurement {
             t_gen_ms: Some(ms(t.elapsed)),
             tg_tps: Some(t.tokens_per_second()),
-            status: "ok".into(),
+            status: Status::Ok,
             ..base
         },
         Err(e) => Measurement {
@@ -157,7 +158,7 @@ pub(super) fn user_path_row(test: &str, rep: u32, result: Result<UserPathTiming>
         chat_template: Some(t.chat_template),
         eos_at: t.eos_at,
         output_text: Some(t.text),
-        status: "ok".into(),
+        status: Status::Ok,
         error: None,
     }
 }

@@ -1,5 +1,6 @@
 //! The measuring child's stability tests: each step goes to the parent as one
 //! StabilityRow the moment it is measured, so a crash keeps what came before.
+use crate::results::Status;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -25,7 +26,7 @@ pub(super) fn run_stability(
             Ok(trial) => StabilityRow {
                 n_tokens: Some(trial.n_generated),
                 tg_tps: Some(trial.n_generated as f64 / trial.elapsed.as_secs_f64()),
-                status: "ok".into(),
+                status: Status::Ok,
                 ..step_row("memory_ceiling", ceiling.step)
             },
             Err(e) => failed(step_row("memory_ceiling", ceiling.step), &e),
@@ -75,7 +76,7 @@ fn step_row(test: &str, step: u32) -> StabilityRow {
 
 fn failed(row: StabilityRow, e: &anyhow::Error) -> StabilityRow {
     StabilityRow {
-        status: error_status(e).into(),
+        status: error_status(e),
         error: Some(format!("{e:#}")),
         ..row
     }
@@ -113,7 +114,7 @@ fn soak_test(engine: &mut dyn Engine, job: &ChildJob, soak: &SoakJob, out: Sink)
             t_s: Some(w.end.as_secs_f64()),
             n_tokens: Some(w.tokens),
             tg_tps: Some(w.tokens as f64 / w.elapsed.as_secs_f64()),
-            status: "ok".into(),
+            status: Status::Ok,
             ..step_row("soak", w.index)
         }))
     })
@@ -163,7 +164,7 @@ fn multi_turn(
             }),
             seq_rep_4: crate::checks::seq_rep_n(&answer.tokens, 4),
             output_text: Some(answer.text.clone()),
-            status: "ok".into(),
+            status: Status::Ok,
             ..step_row("multi_turn", turn)
         }));
         messages.push(Message {
@@ -197,7 +198,7 @@ fn fidelity_test(engine: &mut dyn Engine, job: &FidelityJob, out: Sink) -> Resul
             top1_agree: with_ref.then(|| c.top1_same as f64 / n),
             reference: name.clone(),
             kld_values: c.kld,
-            status: "ok".into(),
+            status: Status::Ok,
             ..step_row("fidelity", c.index)
         }))
     })

@@ -69,7 +69,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         println!("saved as baseline `{name}` in {}", saved.display());
     }
     let mut status = exit::OK;
-    let failed = records.iter().filter(|r| r.status != "ok").count();
+    let failed = records.iter().filter(|r| !r.status.is_ok()).count();
     if failed > 0 {
         eprintln!(
             "{failed} of {} candidate configurations failed; see the status and error columns",

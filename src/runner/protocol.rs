@@ -1,5 +1,6 @@
 //! What the sweep parent and a measuring child say to each other: the job on
 //! the child's stdin (JSON), and one JSON message per line on its stdout.
+use crate::results::Status;
 use serde::{Deserialize, Serialize};
 
 use crate::config::WorkUnit;
@@ -112,7 +113,7 @@ pub struct Measurement {
     pub chat_template: Option<String>,
     pub eos_at: Option<u32>,
     pub output_text: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
 }
 

@@ -148,7 +148,7 @@ fn per_test(
             let measured: Vec<_> = record
                 .rows
                 .iter()
-                .filter(|r| r.test == test && r.status == "ok")
+                .filter(|r| r.test == test && r.status.is_ok())
                 .collect();
             let (seconds, tokens) = if test == "load" {
                 (

@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::protocol::{CeilingJob, ChildJob, FidelityJob, SoakJob, StabilityJob};
 use super::supervise::{run_unit, UnitObserver, UnitRun, UnitStatus};
 use crate::config::{Sweep, WorkUnit};
-use crate::results::StabilityRow;
+use crate::results::{StabilityRow, Status};
 use crate::suite::stability::parse_duration;
 use crate::suite::Suites;
 
@@ -89,10 +89,9 @@ pub fn ceiling_ladder(
                 test: "memory_ceiling".into(),
                 step: step as u32,
                 n_ctx: Some(n_ctx),
-                status: if *status == UnitStatus::Ok {
-                    "failed".into()
-                } else {
-                    status.name().into()
+                status: match status {
+                    UnitStatus::Ok => Status::Failed,
+                    _ => status.status(),
                 },
                 error: status
                     .error()
@@ -101,7 +100,7 @@ pub fn ceiling_ladder(
                 ..Default::default()
             },
         };
-        let ok = row.status == "ok";
+        let ok = row.status.is_ok();
         rows.push(row);
         if !ok {
             break;

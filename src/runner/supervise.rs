@@ -12,7 +12,7 @@ use super::child_output::{
 };
 use super::child_process::{Launcher, RunningChild};
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement};
-use crate::results::StabilityRow;
+use crate::results::{StabilityRow, Status};
 
 /// How a unit ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +25,14 @@ pub enum UnitStatus {
 }
 
 impl UnitStatus {
-    pub fn name(&self) -> &'static str {
+    /// The `status` column value.
+    pub fn status(&self) -> Status {
         match self {
-            UnitStatus::Ok => "ok",
-            UnitStatus::LoadFailed(_) => "load_failed",
-            UnitStatus::Crashed(_) => "crashed",
-            UnitStatus::Oom(_) => "oom",
-            UnitStatus::Timeout(_) => "timeout",
+            UnitStatus::Ok => Status::Ok,
+            UnitStatus::LoadFailed(_) => Status::LoadFailed,
+            UnitStatus::Crashed(_) => Status::Crashed,
+            UnitStatus::Oom(_) => Status::Oom,
+            UnitStatus::Timeout(_) => Status::Timeout,
         }
     }
 

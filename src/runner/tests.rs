@@ -9,7 +9,7 @@ use crate::config::{Candidate, Configuration, FlashAttn, Sweep, WorkUnit};
 use crate::engine::scripted::ScriptedEngine;
 use crate::engine::EngineProbe;
 use crate::results::manifest::{BuildInfo, HostInfo, Manifest};
-use crate::results::{ModelMeta, UnitRecord};
+use crate::results::{ModelMeta, Status, UnitRecord};
 use crate::suite::Suites;
 
 /// A plan of `n` candidates (one unit each) doing pp64 and tg16, 2 repetitions.
@@ -91,9 +91,9 @@ fn measure(plan: &mut Plan, launcher: &ThreadLauncher) -> Vec<UnitRecord> {
     measure_units(plan, launcher, false).expect("the sweep loop runs")
 }
 
-fn tests_of(record: &UnitRecord) -> Vec<(String, String)> {
+fn tests_of(record: &UnitRecord) -> Vec<(String, Status)> {
     let rows = record.rows.iter();
-    rows.map(|r| (r.test.clone(), r.status.clone())).collect()
+    rows.map(|r| (r.test.clone(), r.status)).collect()
 }
 
 #[test]
@@ -108,22 +108,22 @@ fn a_crash_mid_unit_is_that_units_failure_and_the_sweep_goes_on() {
         (ScriptedEngine::default(), fate)
     });
     let records = measure(&mut plan, &launcher);
-    assert_eq!(records[0].status, "crashed");
+    assert_eq!(records[0].status, Status::Crashed);
     let error = records[0].error.as_deref().unwrap();
     assert!(
         error.starts_with("SIGSEGV in scripted_engine_fault during tg16"),
         "{error}"
     );
     // What was measured before the crash is kept; the crash is a row of its own.
-    let ok = |t: &str| (t.to_string(), "ok".to_string());
-    let crashed = ("tg16".to_string(), "crashed".to_string());
+    let ok = |t: &str| (t.to_string(), Status::Ok);
+    let crashed = ("tg16".to_string(), Status::Crashed);
     assert_eq!(tests_of(&records[0]), [ok("pp64"), ok("pp64"), crashed]);
-    assert_eq!(records[1].status, "ok");
+    assert_eq!(records[1].status, Status::Ok);
     assert_eq!(records[1].rows.len(), 4);
     assert_eq!(records[1].rows[0].pp_tps, Some(1000.0));
     // Both records are on disk.
     let saved = read_record(&plan.run_dir, "c0-k0").unwrap().unwrap();
-    assert_eq!(saved.status, "crashed");
+    assert_eq!(saved.status, Status::Crashed);
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn a_unit_past_its_timeout_is_killed_and_keeps_its_rows() {
     let started = std::time::Instant::now();
     let records = measure(&mut plan, &launcher);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert_eq!(records[0].status, "timeout");
+    assert_eq!(records[0].status, Status::Timeout);
     let error = records[0].error.as_deref().unwrap();
     assert_eq!(
         error,
@@ -144,7 +144,7 @@ fn a_unit_past_its_timeout_is_killed_and_keeps_its_rows() {
     );
     let tests: Vec<_> = tests_of(&records[0])
         .into_iter()
-        .map(|(t, s)| t + ":" + &s)
+        .map(|(t, s)| t + ":" + s.as_str())
         .collect();
     assert_eq!(tests, ["pp64:ok", "pp64:ok", "tg16:timeout"]);
 }
@@ -176,7 +176,7 @@ fn a_resumed_sweep_measures_only_the_units_without_a_record() {
     assert_eq!(ids, ["c0-k0", "c1-k0", "c2-k0"]);
     assert!(records
         .iter()
-        .all(|r| r.status == "ok" && r.rows.len() == 4));
+        .all(|r| r.status.is_ok() && r.rows.len() == 4));
     // The result files hold every unit's rows once.
     let speed = crate::results::Columns::read(&plan.run_dir.join("speed.parquet")).unwrap();
     assert_eq!(speed.height(), 12);
@@ -196,10 +196,10 @@ fn an_engine_without_random_token_tests_gives_unsupported_rows() {
     let records = measure(&mut plan, &launcher);
     let tests: Vec<_> = tests_of(&records[0])
         .into_iter()
-        .map(|(t, s)| t + ":" + &s)
+        .map(|(t, s)| t + ":" + s.as_str())
         .collect();
     assert_eq!(tests, ["pp64:unsupported", "tg16:unsupported"]);
-    assert_eq!(records[0].status, "unsupported");
+    assert_eq!(records[0].status, Status::Unsupported);
     assert!(records[0]
         .rows
         .iter()
@@ -219,11 +219,11 @@ fn a_child_that_cannot_start_is_one_failed_unit() {
         (ScriptedEngine::default(), fate)
     });
     let records = measure(&mut plan, &launcher);
-    assert_eq!(records[0].status, "crashed");
+    assert_eq!(records[0].status, Status::Crashed);
     let error = records[0].error.as_deref().unwrap();
     assert!(
         error.starts_with("cannot start the measuring child process"),
         "{error}"
     );
-    assert_eq!(records[1].status, "ok");
+    assert_eq!(records[1].status, Status::Ok);
 }

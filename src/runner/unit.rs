@@ -98,10 +98,10 @@ pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitReco
     let mut stability = std::mem::take(&mut outcome.stability);
     label_stability_rows(&mut stability, &observer.soak_temps, &base.id);
     let rows = speed_rows(&base, unit, &outcome);
-    let failed_test = rows.iter().find(|r| r.status != "ok");
+    let failed_test = rows.iter().find(|r| !r.status.is_ok());
     let status = match (&outcome.status, failed_test) {
-        (UnitStatus::Ok, Some(r)) => r.status.clone(),
-        (s, _) => s.name().to_string(),
+        (UnitStatus::Ok, Some(r)) => r.status,
+        (s, _) => s.status(),
     };
     let error = outcome.status.error().map(str::to_string);
     Ok(UnitRecord {
@@ -161,7 +161,7 @@ fn speed_rows(base: &SpeedRow, unit: &WorkUnit, outcome: &UnitOutcome) -> Vec<Sp
         let test = outcome.test_in_progress.as_deref().unwrap_or("load");
         rows.push(SpeedRow {
             test: test.to_string(),
-            status: outcome.status.name().into(),
+            status: outcome.status.status(),
             error: outcome.status.error().map(str::to_string),
             ..base.clone()
         });
@@ -251,7 +251,7 @@ fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
         chat_template: m.chat_template.clone(),
         eos_at: m.eos_at,
         output_text: m.output_text.clone(),
-        status: m.status.clone(),
+        status: m.status,
         error: m.error.clone(),
         ..base.clone()
     }

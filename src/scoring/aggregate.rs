@@ -112,6 +112,7 @@ fn score(rows: &[&QualityRow]) -> QualityScore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::Status;
 
     fn row(case: &str, category: &str, rep: u32, pass: bool, text: &str) -> QualityRow {
         QualityRow {
@@ -129,7 +130,7 @@ mod tests {
             n_checks_passed: if pass { 2 } else { 1 },
             output_text: text.into(),
             ended: true,
-            status: "ok".into(),
+            status: Status::Ok,
             ..Default::default()
         }
     }
@@ -161,7 +162,7 @@ mod tests {
     fn failed_answers_are_not_scored_but_counted() {
         let mut failed = row("c", "x", 0, false, "");
         failed.pass = None;
-        failed.status = "failed".into();
+        failed.status = Status::Failed;
         let rows = vec![row("a", "x", 0, true, "ok"), failed];
         let (_, all) = &quality_summary(&rows)[0];
         assert_eq!((all.n, all.n_failed), (1, 1));

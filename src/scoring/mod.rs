@@ -18,7 +18,7 @@ pub use summary_rows::{quality_summary_rows, quality_test_name};
 use sha2::{Digest, Sha256};
 
 use crate::checks::{choice_picks, Answer, Check, OptionScore, Verdict};
-use crate::results::QualityRow;
+use crate::results::{QualityRow, Status};
 use crate::suite::Case;
 
 /// A quality row from the child's answer, with the case's checks applied.
@@ -44,9 +44,9 @@ pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> Q
             .as_ref()
             .and_then(|s| serde_json::to_string(s).ok()),
         status: match (answer.unsupported, &answer.error) {
-            (true, _) => "unsupported".into(),
-            (false, Some(_)) => "failed".into(),
-            (false, None) => "ok".into(),
+            (true, _) => Status::Unsupported,
+            (false, Some(_)) => Status::Failed,
+            (false, None) => Status::Ok,
         },
         error: answer.error.clone(),
         ..base.clone()
@@ -60,7 +60,7 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
     row.category = case.category.clone();
     row.n_checks = case.checks.len() as u32;
     row.tool_expected = tool_expectation(&case.checks);
-    if row.status != "ok" {
+    if !row.status.is_ok() {
         row.pass = None;
         row.n_checks_passed = 0;
         row.verdicts = "[]".into();

@@ -45,7 +45,7 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
     let generated: Vec<_> = record
         .quality
         .iter()
-        .filter(|q| q.status == "ok" && q.choice_scores.is_none())
+        .filter(|q| q.status.is_ok() && q.choice_scores.is_none())
         .collect();
     let share = |f: &dyn Fn(&&crate::results::QualityRow) -> bool| {
         (!generated.is_empty())
@@ -57,7 +57,7 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
     let tg: Vec<f64> = record
         .rows
         .iter()
-        .filter(|r| r.mode == "engine" && r.test.starts_with("tg") && r.status == "ok")
+        .filter(|r| r.mode == "engine" && r.test.starts_with("tg") && r.status.is_ok())
         .filter_map(|r| r.tg_tps)
         .collect();
     s.tg_cv = Spread::of(&tg).filter(|x| x.n > 1).and_then(|x| x.cv());
@@ -67,10 +67,10 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
     let ladder = of(record, "memory_ceiling");
     s.max_ctx_ok = ladder
         .iter()
-        .filter(|r| r.status == "ok")
+        .filter(|r| r.status.is_ok())
         .filter_map(|r| r.n_ctx)
         .max();
-    if let Some(failed) = ladder.iter().find(|r| r.status != "ok") {
+    if let Some(failed) = ladder.iter().find(|r| !r.status.is_ok()) {
         s.first_ctx_failed = failed.n_ctx;
         s.ceiling_error = failed.error.clone();
     }
@@ -80,7 +80,7 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
 }
 
 fn soak(s: &mut StabilitySummary, windows: &[&StabilityRow]) {
-    let ok: Vec<&&StabilityRow> = windows.iter().filter(|w| w.status == "ok").collect();
+    let ok: Vec<&&StabilityRow> = windows.iter().filter(|w| w.status.is_ok()).collect();
     if ok.is_empty() {
         return;
     }
@@ -123,7 +123,7 @@ fn multi_turn(s: &mut StabilitySummary, turns: &[&StabilityRow]) {
     if turns.is_empty() {
         return;
     }
-    let ok: Vec<&&StabilityRow> = turns.iter().filter(|t| t.status == "ok").collect();
+    let ok: Vec<&&StabilityRow> = turns.iter().filter(|t| t.status.is_ok()).collect();
     s.multi_turn_turns = Some(ok.len() as u32);
     s.multi_turn_ctx_reached = ok
         .iter()
@@ -137,7 +137,7 @@ fn multi_turn(s: &mut StabilitySummary, turns: &[&StabilityRow]) {
 }
 
 fn fidelity(s: &mut StabilitySummary, chunks: &[&StabilityRow]) {
-    let ok: Vec<&&StabilityRow> = chunks.iter().filter(|c| c.status == "ok").collect();
+    let ok: Vec<&&StabilityRow> = chunks.iter().filter(|c| c.status.is_ok()).collect();
     let n: u32 = ok.iter().filter_map(|c| c.n_tokens).sum();
     if n == 0 {
         return;
@@ -197,6 +197,7 @@ fn answer_flips(record: &UnitRecord, all: &[UnitRecord], reference: Option<&str>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::Status;
 
     fn window(step: u32, t_s: f64, tps: f64, temp: f64) -> StabilityRow {
         StabilityRow {
@@ -205,7 +206,7 @@ mod tests {
             t_s: Some(t_s),
             tg_tps: Some(tps),
             temp_c: Some(temp),
-            status: "ok".into(),
+            status: Status::Ok,
             ..Default::default()
         }
     }

@@ -1,7 +1,7 @@
 //! Quality scores as rows of summary.*, beside the speed tests: test is
 //! `quality:<suite>` (`+grammar` for constrained decoding, `/<category>` per category).
 use super::{quality_summary, QualityScore};
-use crate::results::{MetricSpread, SpeedRow, SummaryRow, UnitRecord, METRICS};
+use crate::results::{MetricSpread, SpeedRow, Status, SummaryRow, UnitRecord, METRICS};
 use crate::stats::Spread;
 
 /// The summary test name of a score.
@@ -27,7 +27,7 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                 .iter()
                 .filter(|r| r.suite == score.suite && r.decoding == score.decoding)
                 .filter(|r| score.category.as_ref().is_none_or(|c| &r.category == c))
-                .filter(|r| r.status == "ok")
+                .filter(|r| r.status.is_ok())
                 .collect();
             let metric = |name: &str| -> Option<Spread> {
                 let values: Vec<f64> = members
@@ -60,7 +60,11 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                         spread: metric(m.name),
                     })
                     .collect(),
-                status: if score.n == 0 { "failed" } else { "ok" }.into(),
+                status: if score.n == 0 {
+                    Status::Failed
+                } else {
+                    Status::Ok
+                },
                 error: (score.n_failed > 0).then(|| {
                     format!(
                         "{} answers failed; first: {}",
@@ -83,7 +87,7 @@ fn base_from(record: &UnitRecord) -> SpeedRow {
     SpeedRow {
         id: q.id.clone(),
         config: q.config.clone(),
-        status: "ok".into(),
+        status: Status::Ok,
         ..Default::default()
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use edgebench::results::{
-    samples_frame, summarize, table_frame, write_parquet, SpeedRow, SummaryRow,
+    samples_frame, summarize, table_frame, write_parquet, SpeedRow, Status, SummaryRow,
 };
 use edgebench::sampler::{Phase, SampleRow};
 use polars::prelude::*;
@@ -74,7 +74,7 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 ..Default::default()
             },
             n_ubatch: 512,
-            status: "ok".into(),
+            status: Status::Ok,
             load_ms: Some(120.0),
             ..Default::default()
         };
@@ -93,7 +93,7 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 rows.push(SpeedRow {
                     test: "tg128".into(),
                     mode: "engine".into(),
-                    status: "oom".into(),
+                    status: Status::Oom,
                     error: Some(format!(
                         "killed by SIGKILL (out of memory?) while running {}",
                         name(spec, c)
@@ -149,7 +149,7 @@ fn summary(spec: &Spec, rows: &[SpeedRow]) -> Vec<SummaryRow> {
                     },
                     test: test.into(),
                     mode: "quality".into(),
-                    status: "ok".into(),
+                    status: Status::Ok,
                     ..rows[0].clone()
                 };
                 summary.extend(summarize(&[row]));
