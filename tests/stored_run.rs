@@ -9,7 +9,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use edgebench::results::{read_table, table_frame, QualityRow, SpeedRow, SummaryRow, Table};
+use edgebench::results::{
+    read_table, table_frame, Metric, QualityRow, SpeedRow, SummaryRow, Table,
+};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/run-8dc1cfb-smollm")
@@ -91,7 +93,10 @@ fn stored_tables_read_back_into_rows_that_write_the_same_frames() {
 
     let summary: Vec<SummaryRow> = read_back_and_write();
     assert_eq!(summary.len(), 12);
-    assert_eq!(summary[1].spread("tg_tps").unwrap().mean, 81.30768036719036);
+    assert_eq!(
+        summary[1].spread(Metric::TgTps).unwrap().mean,
+        81.30768036719036
+    );
     let overall = summary[5].quality.as_ref().expect("quality scores");
     assert_eq!(summary[5].first.test, "quality:quality-basic");
     assert_eq!((overall.n_cases, overall.passed), (67, 24));

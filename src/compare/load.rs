@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::error::UsageError;
-use crate::results::{read_table, QualityRow, RowConfig, SpeedRow, METRICS};
+use crate::results::{read_table, Metric, QualityRow, RowConfig, SpeedRow};
 
 /// A candidate x configuration x test of one run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -23,7 +23,7 @@ pub struct Group {
     /// Empty when unknown (e.g. imported from llama-bench).
     pub model_sha256: String,
     /// Metric name -> the values of its successful repetitions.
-    pub values: BTreeMap<String, Vec<f64>>,
+    pub values: BTreeMap<Metric, Vec<f64>>,
 }
 
 /// One candidate x configuration x suite's answers: "case|decoding|rep" -> passed.
@@ -133,9 +133,9 @@ fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
         let group = runs.groups.entry(key).or_default();
         group.candidate = row.id.candidate.clone();
         group.model_sha256 = row.id.model_sha256.clone();
-        for metric in METRICS {
-            if let Some(v) = (metric.of)(row) {
-                group.values.entry(metric.name.into()).or_default().push(v);
+        for metric in Metric::ALL {
+            if let Some(v) = metric.of(row) {
+                group.values.entry(metric).or_default().push(v);
             }
         }
     }

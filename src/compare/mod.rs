@@ -5,7 +5,6 @@ mod load;
 pub mod render;
 pub mod stats;
 
-pub use crate::results::METRICS;
 pub use load::{load_runs, LoadedRuns};
 pub use stats::{compare_metric, Direction, GateSettings, MetricComparison, Verdict};
 
@@ -16,6 +15,7 @@ use anyhow::Result;
 
 use crate::cli::{CompareArgs, ReportFormat};
 use crate::error::{exit, UsageError};
+use crate::results::Metric;
 use render::Report;
 
 /// Saved baselines (`run --save-baseline NAME`): `$EDGEBENCH_BASELINES`, else
@@ -54,7 +54,7 @@ pub fn parse_percent(flag: &str, text: &str) -> Result<f64, UsageError> {
 pub fn compare_runs(
     baseline: &LoadedRuns,
     candidate: &LoadedRuns,
-    only: &[String],
+    only: &[Metric],
     settings: &GateSettings,
 ) -> Vec<MetricComparison> {
     let mut out = Vec::new();
@@ -62,19 +62,14 @@ pub fn compare_runs(
         let Some(cand) = candidate.matching(key, base) else {
             continue;
         };
-        for crate::results::Metric {
-            name: metric,
-            higher_is_better,
-            ..
-        } in METRICS
-        {
-            if !only.is_empty() && !only.iter().any(|m| m == metric) {
+        for metric in Metric::ALL {
+            if !only.is_empty() && !only.contains(&metric) {
                 continue;
             }
-            let (Some(b), Some(c)) = (base.values.get(metric), cand.values.get(metric)) else {
+            let (Some(b), Some(c)) = (base.values.get(&metric), cand.values.get(&metric)) else {
                 continue;
             };
-            let direction = if higher_is_better {
+            let direction = if metric.higher_is_better() {
                 Direction::HigherIsBetter
             } else {
                 Direction::LowerIsBetter
@@ -84,7 +79,7 @@ pub fn compare_runs(
                 &label,
                 &cand.candidate,
                 &key.test,
-                metric,
+                metric.name(),
                 direction,
                 b,
                 c,
@@ -159,26 +154,30 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         run_noise: parse_percent("--run-noise", &args.run_noise)?,
         ..GateSettings::default()
     };
-    for m in &args.metrics {
-        if !METRICS.iter().any(|metric| metric.name == m) {
-            let known: Vec<&str> = METRICS.iter().map(|metric| metric.name).collect();
-            return Err(UsageError::new(format!(
-                "--metric {m}: unknown (known: {})",
-                known.join(", ")
-            ))
-            .into());
-        }
-    }
+    let metrics = parse_metrics(&args.metrics)?;
     let baseline = load_runs(&args.baseline)?;
     let candidate = load_runs(&args.candidate)?;
     compare_and_report(
         &baseline,
         &candidate,
         &settings,
-        &args.metrics,
+        &metrics,
         args.format,
         args.out.as_deref(),
     )
+}
+
+fn parse_metrics(names: &[String]) -> Result<Vec<Metric>> {
+    let parse = |name: &String| {
+        Metric::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+            UsageError::new(format!(
+                "--metric {name}: unknown (known: {})",
+                known.join(", ")
+            ))
+        })
+    };
+    Ok(names.iter().map(parse).collect::<Result<_, _>>()?)
 }
 
 /// Renders, writes (stdout or --out, plus GITHUB_STEP_SUMMARY) and returns the exit status.
@@ -186,7 +185,7 @@ pub fn compare_and_report(
     baseline: &LoadedRuns,
     candidate: &LoadedRuns,
     settings: &GateSettings,
-    metrics: &[String],
+    metrics: &[Metric],
     format: ReportFormat,
     out: Option<&std::path::Path>,
 ) -> Result<i32> {

@@ -8,7 +8,7 @@ use super::table::{engine_spread, user_path_median};
 use crate::fit::{estimate, roofline_tg_tps, FitEstimate, FitVerdict};
 use crate::gguf::read_gguf_info;
 use crate::profiles::Profile;
-use crate::results::{Status, SummaryRow};
+use crate::results::{Metric, Status, SummaryRow};
 use crate::stats::Spread;
 
 const MIB: f64 = 1048576.0;
@@ -150,10 +150,10 @@ fn candidate(
             first.config.flash_attn
         ),
         n_ctx,
-        pp_tps: engine_spread(rows, "pp", "pp_tps"),
-        tg_tps: engine_spread(rows, "tg", "tg_tps"),
-        ttft_ms: user_path_median(rows, "ttft_ms"),
-        latency_50_ms: user_path_median(rows, "latency_50_ms"),
+        pp_tps: engine_spread(rows, Metric::PpTps),
+        tg_tps: engine_spread(rows, Metric::TgTps),
+        ttft_ms: user_path_median(rows, Metric::TtftMs),
+        latency_50_ms: user_path_median(rows, Metric::Latency50Ms),
         peak_memory_mb: measured_memory_mb(rows, profile),
         quality: (!overall.is_empty()).then(|| overall.iter().sum::<f64>() / overall.len() as f64),
         quality_rows,

@@ -1,5 +1,5 @@
 //! The comparison table printed at the end of a run, and summary.md.
-use crate::results::{Status, SummaryRow};
+use crate::results::{Metric, Status, SummaryRow, TestKind};
 use crate::stats::Spread;
 
 /// One line per candidate x configuration: the numbers people choose models by.
@@ -32,8 +32,8 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
             .filter(|r| r.first.id.unit_id == unit)
             .collect();
         let first = &rows[0].first;
-        let engine = |prefix: &str, metric: &str| engine_spread(&rows, prefix, metric);
-        let user_path = |metric: &str| user_path_median(&rows, metric);
+        let engine = |metric: Metric| engine_spread(&rows, metric);
+        let user_path = |metric: Metric| user_path_median(&rows, metric);
         let failure = rows.iter().find(|r| !r.status.is_ok());
         lines.push(vec![
             first.id.candidate.clone(),
@@ -45,10 +45,10 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
                 "t={} ngl={}",
                 first.config.n_threads, first.config.n_gpu_layers
             ),
-            rate(engine("pp", "pp_tps")),
-            rate(engine("tg", "tg_tps")),
-            opt(user_path("ttft_ms")),
-            opt(user_path("latency_50_ms")),
+            rate(engine(Metric::PpTps)),
+            rate(engine(Metric::TgTps)),
+            opt(user_path(Metric::TtftMs)),
+            opt(user_path(Metric::Latency50Ms)),
             opt(rows
                 .iter()
                 .filter_map(|r| r.resources.peak_rss_mb)
@@ -60,18 +60,18 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
     render(&header, &lines)
 }
 
-/// The first engine test whose name starts with `prefix` (`pp`, `tg`): its spread of `metric`.
-pub fn engine_spread(rows: &[&SummaryRow], prefix: &str, metric: &str) -> Option<Spread> {
+/// The spread of `metric` in the first random-token test (ppN, tgN) that measures it.
+pub fn engine_spread(rows: &[&SummaryRow], metric: Metric) -> Option<Spread> {
     rows.iter()
-        .find(|r| r.first.mode == "engine" && r.first.test.starts_with(prefix))
-        .and_then(|r| r.spread(metric))
+        .filter(|r| r.first.kind().is_some_and(TestKind::is_engine_bench))
+        .find_map(|r| r.spread(metric))
 }
 
 /// The median over the user-path prompts of each prompt's median of `metric`.
-pub fn user_path_median(rows: &[&SummaryRow], metric: &str) -> Option<f64> {
+pub fn user_path_median(rows: &[&SummaryRow], metric: Metric) -> Option<f64> {
     let medians: Vec<f64> = rows
         .iter()
-        .filter(|r| r.first.mode == "user_path")
+        .filter(|r| r.first.kind() == Some(TestKind::EndToEnd))
         .filter_map(|r| r.spread(metric).map(|s| s.median))
         .collect();
     Spread::of(&medians).map(|s| s.median)
@@ -103,12 +103,12 @@ pub fn markdown_summary(summary: &[SummaryRow]) -> String {
                 ),
                 escape_md(&r.first.test),
                 r.n.to_string(),
-                rate(r.spread("pp_tps")),
-                rate(r.spread("tg_tps")),
-                rate(r.spread("ttft_ms")),
-                rate(r.spread("latency_50_ms")),
-                rate(r.spread("itl_p50_ms")),
-                rate(r.spread("itl_p95_ms")),
+                rate(r.spread(Metric::PpTps)),
+                rate(r.spread(Metric::TgTps)),
+                rate(r.spread(Metric::TtftMs)),
+                rate(r.spread(Metric::Latency50Ms)),
+                rate(r.spread(Metric::ItlP50Ms)),
+                rate(r.spread(Metric::ItlP95Ms)),
                 match &r.error {
                     Some(e) => format!("{}: {}", r.status, escape_md(e)),
                     None => r.status.to_string(),

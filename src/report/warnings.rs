@@ -1,6 +1,6 @@
 //! Plain-words warnings when a measurement is not to be trusted (as hyperfine
 //! does): the numbers stay in the files, the reader is told to doubt them.
-use crate::results::SummaryRow;
+use crate::results::{Metric, SummaryRow};
 
 /// Coefficient of variation above which repetitions disagree too much to trust a mean.
 const NOISY_CV: f64 = 0.10;
@@ -8,7 +8,7 @@ const NOISY_CV: f64 = 0.10;
 pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
     let mut warnings = Vec::new();
     for row in summary {
-        for metric in ["pp_tps", "tg_tps"] {
+        for metric in [Metric::PpTps, Metric::TgTps] {
             let Some(spread) = row.spread(metric).filter(|s| s.n >= 3) else {
                 continue;
             };

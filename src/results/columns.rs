@@ -269,9 +269,9 @@ mod tests {
         let named = ticks(section("summary"));
         let has = |s: &str| named.iter().any(|n| n == s);
         for col in SummaryRow::columns() {
-            let stat = crate::results::METRICS.iter().find_map(|m| {
-                let stat = col.name.strip_prefix(m.name)?.strip_prefix('_')?;
-                Some((m.name, stat))
+            let stat = crate::results::Metric::ALL.iter().find_map(|m| {
+                let stat = col.name.strip_prefix(m.name())?.strip_prefix('_')?;
+                Some((m.name(), stat))
             });
             let ok = match stat {
                 Some((metric, stat)) => {

@@ -4,7 +4,9 @@ mod atomic;
 mod columns;
 mod frame;
 pub mod manifest;
+mod metric;
 mod parts;
+mod phase;
 pub mod plan;
 mod read;
 mod rows;
@@ -12,21 +14,23 @@ mod status;
 mod summary;
 mod summary_table;
 pub mod table;
+mod test_kind;
 
 pub use atomic::write_atomic;
 pub use columns::{
     QUALITY_COLUMNS, SAMPLE_COLUMNS, SPEED_COLUMNS, STABILITY_COLUMNS, STABILITY_SUMMARY_COLUMNS,
 };
 pub use frame::{concat_parquet, samples_frame, write_frame, write_parquet};
+pub use metric::Metric;
 pub use parts::{read_record, write_record};
+pub use phase::Phase;
 pub use read::{read_summary, Columns};
 pub use rows::{
-    ModelMeta, Phase, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
+    ModelMeta, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
     StabilityRow, StabilitySummary, UnitRecord,
 };
 pub use status::Status;
-pub use summary::{
-    attach_resources, summarize, Metric, MetricSpread, QualityScore, SummaryRow, METRICS,
-};
+pub use summary::{attach_resources, summarize, MetricSpread, QualityScore, SummaryRow};
 pub use summary_table::SPREAD_STATS;
 pub use table::{read_table, table_frame, write_table, Col, Dtype, Record, Table};
+pub use test_kind::TestKind;

@@ -62,8 +62,8 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Status;
     use crate::results::{summarize, table_frame, write_parquet, SpeedRow};
+    use crate::results::{Metric, Status};
 
     #[test]
     fn summary_round_trips_through_parquet() {
@@ -94,8 +94,11 @@ mod tests {
         assert_eq!(back[0].first.id.candidate, "gemma");
         assert_eq!(back[0].first.params, 268_000_000);
         assert_eq!(back[0].n, 2);
-        assert_eq!(back[0].spread("tg_tps"), summary[0].spread("tg_tps"));
+        assert_eq!(
+            back[0].spread(Metric::TgTps),
+            summary[0].spread(Metric::TgTps)
+        );
         assert_eq!(back[0].resources.peak_rss_mb, Some(321.0));
-        assert!(back[0].spread("pp_tps").is_none());
+        assert!(back[0].spread(Metric::PpTps).is_none());
     }
 }

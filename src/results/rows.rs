@@ -2,7 +2,7 @@
 //! stability_summary) and the per-unit records they are rebuilt from.
 use serde::{Deserialize, Serialize};
 
-use super::Status;
+use super::{Phase, Status, TestKind};
 
 /// What the parent knows about a candidate's file before running it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -168,6 +168,18 @@ pub struct StabilityRow {
     pub error: Option<String>,
 }
 
+impl SpeedRow {
+    pub fn kind(&self) -> Option<TestKind> {
+        TestKind::of(&self.test)
+    }
+}
+
+impl StabilityRow {
+    pub fn kind(&self) -> Option<TestKind> {
+        TestKind::of(&self.test)
+    }
+}
+
 /// Everything one finished work unit produced; saved as parts/<unit_id>.json
 /// the moment the unit ends, so a killed sweep resumes without loss or duplicates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,44 +241,6 @@ pub struct SampleRow {
     pub value: f64,
     /// Some backend reported clock throttling at this tick.
     pub throttled: bool,
-}
-
-/// What the measured process is doing; every sample carries it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Idle,
-    Load,
-    Pp,
-    Tg,
-    E2e,
-    Quality,
-}
-
-impl Phase {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Phase::Idle => "idle",
-            Phase::Load => "load",
-            Phase::Pp => "pp",
-            Phase::Tg => "tg",
-            Phase::E2e => "e2e",
-            Phase::Quality => "quality",
-        }
-    }
-
-    /// The phase of a test name (`pp512`, `tg128`, `e2e:...`).
-    pub fn of_test(test: &str) -> Phase {
-        if test.starts_with("pp") {
-            Phase::Pp
-        } else if test.starts_with("tg") {
-            Phase::Tg
-        } else if test.starts_with("e2e") {
-            Phase::E2e
-        } else {
-            Phase::Quality
-        }
-    }
 }
 
 /// One row of stability_summary.*: a unit's stability figures, computed by `scoring`.

@@ -1,44 +1,13 @@
 //! summary.*: one row per candidate x configuration x test, with the spread of
 //! every rate and latency over the repetitions.
-use super::{ResourceSummary, SpeedRow, Status, UnitRecord};
+use super::{Metric, ResourceSummary, SpeedRow, Status, UnitRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::Spread;
 
-/// A per-repetition figure of speed.* that summary.* spreads and `compare` compares.
-#[derive(Debug, Clone, Copy)]
-pub struct Metric {
-    pub name: &'static str,
-    pub higher_is_better: bool,
-    /// The figure in a speed row (None: not measured by that test).
-    pub of: fn(&SpeedRow) -> Option<f64>,
-}
-
-/// The metrics summarised and compared, in summary.* column order.
-pub const METRICS: [Metric; 6] = [
-    metric("pp_tps", true, |r| r.pp_tps),
-    metric("tg_tps", true, |r| r.tg_tps),
-    metric("ttft_ms", false, |r| r.ttft_ms),
-    metric("latency_50_ms", false, |r| r.latency_50_ms),
-    metric("itl_p50_ms", false, |r| r.itl_p50_ms),
-    metric("itl_p95_ms", false, |r| r.itl_p95_ms),
-];
-
-const fn metric(
-    name: &'static str,
-    higher_is_better: bool,
-    of: fn(&SpeedRow) -> Option<f64>,
-) -> Metric {
-    Metric {
-        name,
-        higher_is_better,
-        of,
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricSpread {
-    pub name: &'static str,
+    pub metric: Metric,
     pub spread: Option<Spread>,
 }
 
@@ -100,10 +69,10 @@ pub struct QualityScore {
 }
 
 impl SummaryRow {
-    pub fn spread(&self, name: &str) -> Option<Spread> {
+    pub fn spread(&self, metric: Metric) -> Option<Spread> {
         self.metrics
             .iter()
-            .find(|m| m.name == name)
+            .find(|m| m.metric == metric)
             .and_then(|m| m.spread)
     }
 }
@@ -128,12 +97,12 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
             SummaryRow {
                 first: group[0].clone(),
                 n: ok.len(),
-                metrics: METRICS
-                    .iter()
-                    .map(|m| MetricSpread {
-                        name: m.name,
+                metrics: Metric::ALL
+                    .into_iter()
+                    .map(|metric| MetricSpread {
+                        metric,
                         spread: Spread::of(
-                            &ok.iter().filter_map(|r| (m.of)(r)).collect::<Vec<_>>(),
+                            &ok.iter().filter_map(|r| metric.of(r)).collect::<Vec<_>>(),
                         ),
                     })
                     .collect(),
@@ -187,11 +156,11 @@ mod tests {
         assert_eq!(summary.len(), 2);
         assert_eq!(summary[0].first.id.unit_id, "c0-k0");
         assert_eq!(summary[0].n, 2);
-        let tg = summary[0].spread("tg_tps").unwrap();
+        let tg = summary[0].spread(Metric::TgTps).unwrap();
         assert_eq!((tg.mean, tg.min, tg.max), (11.0, 10.0, 12.0));
         assert_eq!(summary[0].status, Status::Failed);
-        assert!(summary[0].spread("pp_tps").is_none());
+        assert!(summary[0].spread(Metric::PpTps).is_none());
         assert_eq!(summary[1].status, Status::Ok);
-        assert_eq!(summary[1].spread("tg_tps").unwrap().n, 1);
+        assert_eq!(summary[1].spread(Metric::TgTps).unwrap().n, 1);
     }
 }

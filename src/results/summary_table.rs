@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::columns::SPEED_COLUMNS;
 use super::table::{col, from_serde, opt, serde_record, Col, Dtype::*, Record, Table};
-use super::{MetricSpread, QualityScore, SummaryRow, METRICS};
+use super::{Metric, MetricSpread, QualityScore, SummaryRow};
 use crate::stats::Spread;
 
 /// The speed.* columns summary.* opens with (types as in speed.*).
@@ -101,10 +101,10 @@ impl Table for SummaryRow {
             })
             .collect();
         columns.push(col("n", U32));
-        for m in METRICS {
+        for m in Metric::ALL {
             for stat in SPREAD_STATS {
                 let mut c = opt("", F64);
-                c.name = stat_column(m.name, stat).into();
+                c.name = stat_column(m.name(), stat).into();
                 columns.push(c);
             }
         }
@@ -120,7 +120,7 @@ impl Table for SummaryRow {
         for m in &self.metrics {
             for stat in SPREAD_STATS {
                 let value = m.spread.as_ref().map(|s| spread_stat(s, stat));
-                record.insert(stat_column(m.name, stat), value.into());
+                record.insert(stat_column(m.metric.name(), stat), value.into());
             }
         }
         record.extend(serde_record(&self.resources)?);
@@ -141,12 +141,12 @@ impl Table for SummaryRow {
     fn from_record(record: Record) -> anyhow::Result<Self> {
         let number = |name: &str| record.get(name).and_then(Value::as_f64);
         let n = number("n").unwrap_or(0.0) as usize;
-        let metrics = METRICS
-            .iter()
-            .map(|m| {
-                let stat = |s: &str| number(&stat_column(m.name, s));
+        let metrics = Metric::ALL
+            .into_iter()
+            .map(|metric| {
+                let stat = |s: &str| number(&stat_column(metric.name(), s));
                 MetricSpread {
-                    name: m.name,
+                    metric,
                     spread: stat("mean").map(|mean| Spread {
                         n,
                         mean,

@@ -1,6 +1,6 @@
 //! The measuring child's stability tests: each step goes to the parent as one
 //! StabilityRow the moment it is measured, so a crash keeps what came before.
-use crate::results::Status;
+use crate::results::{Status, TestKind};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -27,9 +27,9 @@ pub(super) fn run_stability(
                 n_tokens: Some(trial.n_generated),
                 tg_tps: Some(trial.n_generated as f64 / trial.elapsed.as_secs_f64()),
                 status: Status::Ok,
-                ..step_row("memory_ceiling", ceiling.step)
+                ..step_row(TestKind::MemoryCeiling, ceiling.step)
             },
-            Err(e) => failed(step_row("memory_ceiling", ceiling.step), &e),
+            Err(e) => failed(step_row(TestKind::MemoryCeiling, ceiling.step), &e),
         };
         out(ChildMessage::Stability(StabilityRow {
             n_ctx: Some(ceiling.n_ctx),
@@ -39,36 +39,42 @@ pub(super) fn run_stability(
     }
     if let Some(soak) = &stability.soak {
         out(ChildMessage::Started {
-            test: "soak".into(),
+            test: TestKind::Soak.name(),
         });
         if let Err(e) = soak_test(engine, job, soak, out) {
-            out(ChildMessage::Stability(failed(step_row("soak", 0), &e)));
+            out(ChildMessage::Stability(failed(
+                step_row(TestKind::Soak, 0),
+                &e,
+            )));
         }
     }
     if let Some(spec) = &stability.multi_turn {
         out(ChildMessage::Started {
-            test: "multi_turn".into(),
+            test: TestKind::MultiTurn.name(),
         });
         if let Err((turn, e)) = multi_turn(engine, job, spec, out) {
             out(ChildMessage::Stability(failed(
-                step_row("multi_turn", turn),
+                step_row(TestKind::MultiTurn, turn),
                 &e,
             )));
         }
     }
     if let Some(fidelity) = &stability.fidelity {
         out(ChildMessage::Started {
-            test: "fidelity".into(),
+            test: TestKind::Fidelity.name(),
         });
         if let Err(e) = fidelity_test(engine, fidelity, out) {
-            out(ChildMessage::Stability(failed(step_row("fidelity", 0), &e)));
+            out(ChildMessage::Stability(failed(
+                step_row(TestKind::Fidelity, 0),
+                &e,
+            )));
         }
     }
 }
 
-fn step_row(test: &str, step: u32) -> StabilityRow {
+fn step_row(kind: TestKind, step: u32) -> StabilityRow {
     StabilityRow {
-        test: test.into(),
+        test: kind.name(),
         step,
         ..Default::default()
     }
@@ -115,7 +121,7 @@ fn soak_test(engine: &mut dyn Engine, job: &ChildJob, soak: &SoakJob, out: Sink)
             n_tokens: Some(w.tokens),
             tg_tps: Some(w.tokens as f64 / w.elapsed.as_secs_f64()),
             status: Status::Ok,
-            ..step_row("soak", w.index)
+            ..step_row(TestKind::Soak, w.index)
         }))
     })
 }
@@ -165,7 +171,7 @@ fn multi_turn(
             seq_rep_4: crate::checks::seq_rep_n(&answer.tokens, 4),
             output_text: Some(answer.text.clone()),
             status: Status::Ok,
-            ..step_row("multi_turn", turn)
+            ..step_row(TestKind::MultiTurn, turn)
         }));
         messages.push(Message {
             role: "assistant".into(),
@@ -199,7 +205,7 @@ fn fidelity_test(engine: &mut dyn Engine, job: &FidelityJob, out: Sink) -> Resul
             reference: name.clone(),
             kld_values: c.kld,
             status: Status::Ok,
-            ..step_row("fidelity", c.index)
+            ..step_row(TestKind::Fidelity, c.index)
         }))
     })
 }

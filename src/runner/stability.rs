@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::protocol::{CeilingJob, ChildJob, FidelityJob, SoakJob, StabilityJob};
 use super::supervise::{run_unit, UnitObserver, UnitRun, UnitStatus};
 use crate::config::{Sweep, WorkUnit};
-use crate::results::{StabilityRow, Status};
+use crate::results::{StabilityRow, Status, TestKind};
 use crate::suite::stability::parse_duration;
 use crate::suite::Suites;
 
@@ -86,7 +86,7 @@ pub fn ceiling_ladder(
         let row = match (outcome.stability.into_iter().next(), &outcome.status) {
             (Some(row), UnitStatus::Ok) => row,
             (_, status) => StabilityRow {
-                test: "memory_ceiling".into(),
+                test: TestKind::MemoryCeiling.name(),
                 step: step as u32,
                 n_ctx: Some(n_ctx),
                 status: match status {

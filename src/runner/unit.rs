@@ -16,10 +16,10 @@ use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
 use crate::results::{
-    summarize, write_atomic, ModelMeta, QualityRow, RowConfig, RowIdentity, SpeedRow, StabilityRow,
-    UnitRecord,
+    summarize, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity, SpeedRow,
+    StabilityRow, TestKind, UnitRecord,
 };
-use crate::sampler::{Phase, Sampler};
+use crate::sampler::Sampler;
 use crate::suite::Suites;
 
 struct ProgressObserver<'a> {
@@ -42,13 +42,15 @@ impl UnitObserver for ProgressObserver<'_> {
                 self.sampler.tick_now();
                 self.sampler.update(|s| {
                     s.test = Some(test.clone());
-                    s.phase = Phase::of_test(test);
+                    if let Some(kind) = TestKind::of(test) {
+                        s.phase = kind.phase();
+                    }
                 });
                 self.progress.status(&format!("{}: {test}", self.label));
             }
             ChildMessage::Measured(m) if m.rep.is_some() => self.progress.step(),
             ChildMessage::Answered(_) => self.progress.step(),
-            ChildMessage::Stability(row) if row.test == "soak" => {
+            ChildMessage::Stability(row) if row.kind() == Some(TestKind::Soak) => {
                 let hottest = self.sampler.latest_max(|m| m.starts_with("temp_"));
                 self.soak_temps.push((row.step, hottest));
                 self.progress.status(&format!(
@@ -144,7 +146,7 @@ fn label_stability_rows(
     identity: &RowIdentity,
 ) {
     for row in rows {
-        if row.test == "soak" {
+        if row.kind() == Some(TestKind::Soak) {
             let at_step = soak_temps.iter().find(|(step, _)| *step == row.step);
             row.temp_c = at_step.and_then(|(_, t)| *t);
         }
@@ -261,18 +263,14 @@ pub(super) fn unit_line(label: &str, record: &UnitRecord) -> String {
     let summary = summarize(&record.rows);
     let mut parts = Vec::new();
     for row in &summary {
-        let metric = if row.first.test.starts_with("pp") {
-            "pp_tps"
-        } else {
-            "tg_tps"
+        let metric = match row.first.kind() {
+            Some(TestKind::Prompt(_)) => Metric::PpTps,
+            Some(TestKind::Generation(_)) => Metric::TgTps,
+            _ => continue,
         };
-        if row.first.mode == "engine" {
-            if let Some(s) = row.spread(metric) {
-                parts.push(format!(
-                    "{} {:.1}±{:.1} t/s",
-                    row.first.test, s.mean, s.stddev
-                ));
-            }
+        if let Some(s) = row.spread(metric) {
+            let test = &row.first.test;
+            parts.push(format!("{test} {:.1}±{:.1} t/s", s.mean, s.stddev));
         }
     }
     match &record.error {

@@ -3,7 +3,7 @@
 //! quantisation fidelity (docs/metrics.md defines each).
 
 use super::aggregate::REPETITION_LIMIT;
-use crate::results::{StabilityRow, StabilitySummary, UnitRecord};
+use crate::results::{StabilityRow, StabilitySummary, TestKind, UnitRecord};
 use crate::stats::{percentile, Spread};
 
 /// A soak whose rate falls by more than this while the temperature rises is flagged.
@@ -19,8 +19,12 @@ pub fn stability_summaries(records: &[UnitRecord]) -> Vec<StabilitySummary> {
         .collect()
 }
 
-fn of<'a>(record: &'a UnitRecord, test: &str) -> Vec<&'a StabilityRow> {
-    record.stability.iter().filter(|s| s.test == test).collect()
+fn of(record: &UnitRecord, kind: TestKind) -> Vec<&StabilityRow> {
+    record
+        .stability
+        .iter()
+        .filter(|s| s.kind() == Some(kind))
+        .collect()
 }
 
 fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
@@ -57,14 +61,14 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
     let tg: Vec<f64> = record
         .rows
         .iter()
-        .filter(|r| r.mode == "engine" && r.test.starts_with("tg") && r.status.is_ok())
+        .filter(|r| matches!(r.kind(), Some(TestKind::Generation(_))) && r.status.is_ok())
         .filter_map(|r| r.tg_tps)
         .collect();
     s.tg_cv = Spread::of(&tg).filter(|x| x.n > 1).and_then(|x| x.cv());
 
-    soak(&mut s, &of(record, "soak"));
-    multi_turn(&mut s, &of(record, "multi_turn"));
-    let ladder = of(record, "memory_ceiling");
+    soak(&mut s, &of(record, TestKind::Soak));
+    multi_turn(&mut s, &of(record, TestKind::MultiTurn));
+    let ladder = of(record, TestKind::MemoryCeiling);
     s.max_ctx_ok = ladder
         .iter()
         .filter(|r| r.status.is_ok())
@@ -74,7 +78,7 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
         s.first_ctx_failed = failed.n_ctx;
         s.ceiling_error = failed.error.clone();
     }
-    fidelity(&mut s, &of(record, "fidelity"));
+    fidelity(&mut s, &of(record, TestKind::Fidelity));
     s.answer_flip_share = answer_flips(record, all, s.reference.as_deref());
     s
 }

@@ -1,7 +1,7 @@
 //! Quality scores as rows of summary.*, beside the speed tests: test is
 //! `quality:<suite>` (`+grammar` for constrained decoding, `/<category>` per category).
 use super::{quality_summary, QualityScore};
-use crate::results::{MetricSpread, SpeedRow, Status, SummaryRow, UnitRecord, METRICS};
+use crate::results::{Metric, MetricSpread, SpeedRow, Status, SummaryRow, UnitRecord};
 use crate::stats::Spread;
 
 /// The summary test name of a score.
@@ -29,12 +29,13 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                 .filter(|r| score.category.as_ref().is_none_or(|c| &r.category == c))
                 .filter(|r| r.status.is_ok())
                 .collect();
-            let metric = |name: &str| -> Option<Spread> {
+            // Answers carry a generation rate and a first-token time, nothing else.
+            let metric = |metric: Metric| -> Option<Spread> {
                 let values: Vec<f64> = members
                     .iter()
-                    .filter_map(|r| match name {
-                        "tg_tps" => r.tg_tps,
-                        "ttft_ms" => r.ttft_ms,
+                    .filter_map(|r| match metric {
+                        Metric::TgTps => r.tg_tps,
+                        Metric::TtftMs => r.ttft_ms,
                         _ => None,
                     })
                     .collect();
@@ -53,11 +54,11 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                     ..base.clone()
                 },
                 n: score.n,
-                metrics: METRICS
-                    .iter()
+                metrics: Metric::ALL
+                    .into_iter()
                     .map(|m| MetricSpread {
-                        name: m.name,
-                        spread: metric(m.name),
+                        metric: m,
+                        spread: metric(m),
                     })
                     .collect(),
                 status: if score.n == 0 {

@@ -1,0 +1,123 @@
+//! What a test measures, read from its name (`pp512`, `tg128`, `e2e:hello`,
+//! `quality:basic`, `soak`...): the one place test names are parsed.
+use super::Phase;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestKind {
+    /// ppN: N random prompt tokens in one batch (engine-only, as llama-bench).
+    Prompt(u32),
+    /// tgN: N tokens generated one at a time (engine-only, as llama-bench).
+    Generation(u32),
+    /// e2e:<prompt>: a real prompt through the chat template (the user path).
+    EndToEnd,
+    /// quality:<suite>: a quality suite's answers.
+    Quality,
+    Soak,
+    MultiTurn,
+    MemoryCeiling,
+    Fidelity,
+    /// The model load: a unit that failed before its first test.
+    Load,
+}
+
+/// Names that are the whole test name, or its prefix before `:`.
+const NAMED: [(&str, TestKind); 7] = [
+    ("e2e", TestKind::EndToEnd),
+    ("quality", TestKind::Quality),
+    ("soak", TestKind::Soak),
+    ("multi_turn", TestKind::MultiTurn),
+    ("memory_ceiling", TestKind::MemoryCeiling),
+    ("fidelity", TestKind::Fidelity),
+    ("load", TestKind::Load),
+];
+
+impl TestKind {
+    /// The kind of a test name (None: not a name edgebench writes).
+    pub fn of(test: &str) -> Option<TestKind> {
+        let tokens = |prefix: &str| test.strip_prefix(prefix)?.parse::<u32>().ok();
+        if let Some(n) = tokens("pp") {
+            return Some(TestKind::Prompt(n));
+        }
+        if let Some(n) = tokens("tg") {
+            return Some(TestKind::Generation(n));
+        }
+        let head = test.split_once(':').map_or(test, |(head, _)| head);
+        NAMED
+            .iter()
+            .find(|(name, _)| *name == head)
+            .map(|&(_, kind)| kind)
+    }
+
+    /// The test's name (ppN, tgN, soak...) or, for e2e and quality, its prefix.
+    pub fn name(self) -> String {
+        match self {
+            TestKind::Prompt(n) => format!("pp{n}"),
+            TestKind::Generation(n) => format!("tg{n}"),
+            kind => {
+                let named = NAMED.iter().find(|(_, k)| *k == kind);
+                named.map_or_else(String::new, |(name, _)| name.to_string())
+            }
+        }
+    }
+
+    /// A random-token test as llama-bench runs it (ppN, tgN).
+    pub fn is_engine_bench(self) -> bool {
+        matches!(self, TestKind::Prompt(_) | TestKind::Generation(_))
+    }
+
+    /// What the samplers record the process as doing while this test runs.
+    pub fn phase(self) -> Phase {
+        match self {
+            TestKind::Prompt(_) => Phase::Pp,
+            TestKind::Generation(_) => Phase::Tg,
+            TestKind::EndToEnd => Phase::E2e,
+            TestKind::Quality => Phase::Quality,
+            TestKind::Soak | TestKind::MultiTurn | TestKind::MemoryCeiling | TestKind::Fidelity => {
+                Phase::Stability
+            }
+            TestKind::Load => Phase::Load,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_edgebench_writes_has_one_kind() {
+        let cases = [
+            ("pp512", Some(TestKind::Prompt(512))),
+            ("tg128", Some(TestKind::Generation(128))),
+            ("e2e:hello", Some(TestKind::EndToEnd)),
+            ("quality:basic", Some(TestKind::Quality)),
+            ("soak", Some(TestKind::Soak)),
+            ("multi_turn", Some(TestKind::MultiTurn)),
+            ("memory_ceiling", Some(TestKind::MemoryCeiling)),
+            ("fidelity", Some(TestKind::Fidelity)),
+            ("load", Some(TestKind::Load)),
+            ("ppx", None),
+            ("tg", None),
+            ("soaked", None),
+            ("", None),
+        ];
+        for (name, kind) in cases {
+            assert_eq!(TestKind::of(name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip_and_stability_tests_are_not_quality() {
+        for kind in [
+            TestKind::Prompt(64),
+            TestKind::Generation(16),
+            TestKind::Soak,
+            TestKind::Load,
+        ] {
+            assert_eq!(TestKind::of(&kind.name()), Some(kind));
+        }
+        assert_eq!(TestKind::Soak.phase(), Phase::Stability);
+        assert_eq!(TestKind::Fidelity.phase(), Phase::Stability);
+        assert_eq!(TestKind::Quality.phase(), Phase::Quality);
+    }
+}
