@@ -1,23 +1,27 @@
 //! The harness's own hot code must not cost what it measures: statistics over
 //! repetitions, and rebuilding the result files after every work unit.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use edgebench::results::{speed_frame, summarize, summary_frame, write_frame, SpeedRow};
+use edgebench::results::{summarize, write_table, RowIdentity, SpeedRow, Status};
 use edgebench::stats::{percentile, Spread};
 
 fn rows(n: usize) -> Vec<SpeedRow> {
     (0..n)
         .map(|i| SpeedRow {
-            run_id: "bench".into(),
-            unit_id: format!("c{}-k0", i / 500),
-            candidate: format!("model-{}", i / 500),
-            model_sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818".into(),
+            id: RowIdentity {
+                run_id: "bench".into(),
+                unit_id: format!("c{}-k0", i / 500),
+                candidate: format!("model-{}", i / 500),
+                model_sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+                    .into(),
+                quant: "Q4_K_M".into(),
+            },
             test: ["pp512", "tg128", "e2e:voice-question"][i % 3].into(),
             mode: "engine".into(),
             rep: Some((i % 5) as u32),
             pp_tps: Some(600.0 + (i % 17) as f64),
             tg_tps: Some(70.0 + (i % 7) as f64),
             ttft_ms: Some(40.0 + (i % 11) as f64),
-            status: "ok".into(),
+            status: Status::Ok,
             ..Default::default()
         })
         .collect()
@@ -41,9 +45,8 @@ fn result_writing(c: &mut Criterion) {
         let rows = rows(n);
         group.bench_with_input(BenchmarkId::from_parameter(n), &rows, |b, rows| {
             b.iter(|| {
-                write_frame(dir.path(), "speed", &mut speed_frame(rows).unwrap()).unwrap();
-                let summary = summarize(rows);
-                write_frame(dir.path(), "summary", &mut summary_frame(&summary).unwrap()).unwrap();
+                write_table(dir.path(), rows).unwrap();
+                write_table(dir.path(), &summarize(rows)).unwrap();
             })
         });
     }

@@ -19,6 +19,7 @@ pub mod compare;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod fit;
 pub mod gguf;
 pub mod import;

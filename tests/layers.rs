@@ -37,6 +37,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("engine", 3),
     ("sampler", 3),
     // 4. Configuration, suites, checks and the pure helpers.
+    ("export", 4),
     ("config", 4),
     ("suite", 4),
     ("checks", 4),

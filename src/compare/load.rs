@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::error::UsageError;
-use crate::results::{read_table, Metric, QualityRow, RowConfig, SpeedRow};
+use crate::results::{read_table, Metric, QualityRow, SpeedRow};
 
 /// A candidate x configuration x test of one run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,15 +92,6 @@ fn resolve_run_dir(spec: &str) -> Result<PathBuf, UsageError> {
     )))
 }
 
-/// The same configuration label speed and quality rows are matched on.
-/// The configuration as compare's tables name it.
-fn config_label(c: &RowConfig) -> String {
-    format!(
-        "t={} ngl={} b={} fa={}",
-        c.n_threads, c.n_gpu_layers, c.n_batch, c.flash_attn
-    )
-}
-
 /// Checked answers only: one that failed to run has no verdict to compare.
 fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
     let rows: Vec<QualityRow> = read_table(&dir.join("quality.parquet"))?;
@@ -108,7 +99,7 @@ fn read_quality(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
         let Some(pass) = row.pass else { continue };
         let key = RowKey {
             candidate: row.id.candidate.clone(),
-            config: config_label(&row.config),
+            config: row.config.label(),
             test: row.suite.clone(),
         };
         let group = runs.answers.entry(key).or_default();
@@ -127,7 +118,7 @@ fn read_speed(dir: &Path, runs: &mut LoadedRuns) -> Result<()> {
     for row in rows.iter().filter(|r| r.status.is_ok()) {
         let key = RowKey {
             candidate: row.id.candidate.clone(),
-            config: config_label(&row.config),
+            config: row.config.label(),
             test: row.test.clone(),
         };
         let group = runs.groups.entry(key).or_default();

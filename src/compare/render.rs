@@ -1,8 +1,11 @@
-//! Comparison reports: Markdown (a GitHub step summary), JSON, JUnit XML.
-//! Names come from users' files: every string is escaped for its format.
+//! Comparison reports: Markdown (a GitHub step summary), JSON, JUnit XML,
+//! written by the exporters in `export` (which escape every name from users' files).
 use serde::Serialize;
 
 use super::stats::{MetricComparison, QualityComparison, Verdict};
+use crate::export::junit::{to_junit, Outcome, TestCase, TestSuite, TestSuites};
+use crate::export::markdown::Markdown;
+use crate::export::{json::to_json, Block, Document, Exporter, Table};
 
 #[derive(Debug, Serialize)]
 pub struct Report<'a> {
@@ -20,19 +23,6 @@ pub fn regressions(r: &Report) -> usize {
     let metrics = r.metrics.iter().filter(|m| m.verdict == Verdict::Regressed);
     let quality = r.quality.iter().filter(|q| q.verdict == Verdict::Regressed);
     metrics.count() + quality.count()
-}
-
-// ---------------------------------------------------------------- Markdown
-
-/// Safe in a table cell and in running text: `|` would split the cell, `<` could
-/// open HTML (GitHub renders some), a newline would end the row.
-fn md_cell(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('|', "&#124;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace("\r\n", " ")
-        .replace(['\n', '\r'], " ")
 }
 
 fn pct(ratio: f64) -> String {
@@ -65,26 +55,45 @@ fn number(x: f64) -> String {
     }
 }
 
-const METRIC_HEADER: &str = "| candidate | test | metric | baseline | candidate | change | 95% CI (reps) | with run-to-run noise | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+const METRIC_HEADER: [&str; 9] = [
+    "candidate",
+    "test",
+    "metric",
+    "baseline",
+    "candidate",
+    "change",
+    "95% CI (reps)",
+    "with run-to-run noise",
+    "verdict",
+];
 
-fn metric_row(m: &MetricComparison) -> String {
-    format!(
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-        md_cell(&m.key),
-        md_cell(&m.test),
-        md_cell(&m.metric),
+fn metric_row(m: &MetricComparison) -> Vec<String> {
+    vec![
+        m.key.clone(),
+        m.test.clone(),
+        m.metric.clone(),
         number(m.baseline_median),
         number(m.candidate_median),
         pct(m.ratio),
         interval(m.ci_low, m.ci_high),
         interval(m.gate_low, m.gate_high),
-        m.verdict.as_str()
-    )
+        m.verdict.as_str().into(),
+    ]
 }
 
-const QUALITY_HEADER: &str = "| candidate | suite | cases | baseline pass | candidate pass | only baseline | only candidate | p (Holm) | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+const QUALITY_HEADER: [&str; 9] = [
+    "candidate",
+    "suite",
+    "cases",
+    "baseline pass",
+    "candidate pass",
+    "only baseline",
+    "only candidate",
+    "p (Holm)",
+    "verdict",
+];
 
-fn quality_row(q: &QualityComparison) -> String {
+fn quality_row(q: &QualityComparison) -> Vec<String> {
     let rate = |r: f64| {
         if r.is_finite() {
             format!("{:.1}%", r * 100.0)
@@ -92,54 +101,62 @@ fn quality_row(q: &QualityComparison) -> String {
             "-".into()
         }
     };
-    format!(
-        "| {} | {} | {} | {} | {} | {} | {} | {:.4} | {} |\n",
-        md_cell(&q.key),
-        md_cell(&q.suite),
-        q.cases,
+    vec![
+        q.key.clone(),
+        q.suite.clone(),
+        q.cases.to_string(),
         rate(q.baseline_pass_rate),
         rate(q.candidate_pass_rate),
-        q.only_baseline,
-        q.only_candidate,
-        q.p_adjusted,
-        q.verdict.as_str()
-    )
+        q.only_baseline.to_string(),
+        q.only_candidate.to_string(),
+        format!("{:.4}", q.p_adjusted),
+        q.verdict.as_str().into(),
+    ]
 }
 
 /// The metric table and then the quality table, each only if it has rows.
-fn tables(metrics: &[&MetricComparison], quality: &[&QualityComparison]) -> String {
-    let mut out = String::new();
+fn tables(metrics: &[&MetricComparison], quality: &[&QualityComparison]) -> Vec<Block> {
+    let mut out = Vec::new();
     if !metrics.is_empty() {
-        out.push_str(METRIC_HEADER);
-        metrics.iter().for_each(|m| out.push_str(&metric_row(m)));
-        out.push('\n');
+        let rows = metrics.iter().map(|m| metric_row(m)).collect();
+        out.push(Block::Table(Table::of_text(
+            "metrics",
+            &METRIC_HEADER,
+            rows,
+        )));
     }
     if !quality.is_empty() {
-        out.push_str(QUALITY_HEADER);
-        quality.iter().for_each(|q| out.push_str(&quality_row(q)));
-        out.push('\n');
+        let rows = quality.iter().map(|q| quality_row(q)).collect();
+        out.push(Block::Table(Table::of_text(
+            "quality",
+            &QUALITY_HEADER,
+            rows,
+        )));
     }
     out
 }
 
 fn headline(r: &Report) -> String {
     match regressions(r) {
-        0 => format!("**Result: no regression beyond {}**", percent(r.threshold)),
-        1 => "**Result: 1 regression**".to_string(),
-        n => format!("**Result: {n} regressions**"),
+        0 => format!("Result: no regression beyond {}", percent(r.threshold)),
+        1 => "Result: 1 regression".to_string(),
+        n => format!("Result: {n} regressions"),
     }
 }
 
 /// A GitHub step summary: the verdict first, then what changed (regressions
 /// before improvements), then every row folded away.
-pub fn markdown(r: &Report) -> String {
-    let mut out = format!(
-        "## edgebench compare\n\nbaseline {} vs candidate {}, threshold {}\n\n{}\n\n",
-        md_cell(r.baseline),
-        md_cell(r.candidate),
-        percent(r.threshold),
-        headline(r)
-    );
+pub fn document(r: &Report) -> Document {
+    let mut blocks = vec![
+        Block::Heading("edgebench compare".into()),
+        Block::Paragraph(format!(
+            "baseline {} vs candidate {}, threshold {}",
+            r.baseline,
+            r.candidate,
+            percent(r.threshold)
+        )),
+        Block::Strong(headline(r)),
+    ];
     for (title, verdict) in [
         ("Regressions", Verdict::Regressed),
         ("Improvements", Verdict::Improved),
@@ -147,99 +164,74 @@ pub fn markdown(r: &Report) -> String {
         let metrics: Vec<_> = r.metrics.iter().filter(|m| m.verdict == verdict).collect();
         let quality: Vec<_> = r.quality.iter().filter(|q| q.verdict == verdict).collect();
         if !metrics.is_empty() || !quality.is_empty() {
-            out.push_str(&format!("### {title}\n\n{}", tables(&metrics, &quality)));
+            blocks.push(Block::Subheading(title.into()));
+            blocks.extend(tables(&metrics, &quality));
         }
     }
     let all_metrics: Vec<_> = r.metrics.iter().collect();
     let all_quality: Vec<_> = r.quality.iter().collect();
-    // The blank line after <summary> lets GitHub render the tables inside.
-    out.push_str(&format!(
-        "<details><summary>All {} comparisons</summary>\n\n{}</details>\n",
-        r.metrics.len() + r.quality.len(),
-        tables(&all_metrics, &all_quality)
-    ));
-    for note in r.notes {
-        out.push_str(&format!("\n{}\n", md_cell(note)));
+    blocks.push(Block::Details {
+        summary: format!("All {} comparisons", r.metrics.len() + r.quality.len()),
+        blocks: tables(&all_metrics, &all_quality),
+    });
+    blocks.extend(r.notes.iter().map(|n| Block::Paragraph(n.clone())));
+    Document {
+        title: None,
+        blocks,
     }
-    out
 }
 
-// ---------------------------------------------------------------- JSON
+pub fn markdown(r: &Report) -> String {
+    Markdown.render(&document(r))
+}
 
 /// The report as it is, plus the regression count a CI script would otherwise
 /// have to recompute. Non-finite numbers (no interval) come out as null.
 pub fn json(r: &Report) -> String {
     let mut value = serde_json::to_value(r).unwrap_or_default();
     value["regressions"] = regressions(r).into();
-    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    to_json(&value)
 }
 
-// ---------------------------------------------------------------- JUnit XML
-
-/// XML 1.0 text and attributes: characters XML 1.0 cannot carry are dropped, the
-/// rest escaped. Tab, newline and carriage return become character references,
-/// because a parser turns them into spaces inside attributes.
-fn xml(s: &str) -> String {
-    s.chars()
-        .filter(|&c| {
-            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-        })
-        .fold(String::with_capacity(s.len()), |mut out, c| {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\'' => out.push_str("&apos;"),
-                '\t' => out.push_str("&#9;"),
-                '\n' => out.push_str("&#10;"),
-                '\r' => out.push_str("&#13;"),
-                c => out.push(c),
-            }
-            out
-        })
-}
-
-/// One <testcase>, whatever it tests: a regression fails it, an inconclusive
-/// comparison skips it (CI should neither pass nor fail on noise).
-fn testcase(classname: &str, name: &str, verdict: Verdict, reason: &str, details: &str) -> String {
-    let open = format!(
-        "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
-        xml(classname),
-        xml(name)
-    );
+/// A regression fails its case, an inconclusive comparison skips it (CI should
+/// neither pass nor fail on noise).
+fn outcome(verdict: Verdict, reason: &str, details: String) -> Outcome {
     match verdict {
-        Verdict::Regressed => format!(
-            "{open}>\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
-            xml(reason),
-            xml(details)
-        ),
-        Verdict::Inconclusive => format!(
-            "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-            xml(reason)
-        ),
-        Verdict::Improved | Verdict::Unchanged => format!("{open}/>\n"),
+        Verdict::Regressed => Outcome::Failed {
+            message: reason.to_string(),
+            details,
+        },
+        Verdict::Inconclusive => Outcome::Skipped {
+            message: reason.to_string(),
+        },
+        Verdict::Improved | Verdict::Unchanged => Outcome::Passed,
     }
 }
 
-fn metric_case(m: &MetricComparison) -> String {
+fn metric_case(m: &MetricComparison) -> TestCase {
     let details = format!(
         "{}\nbaseline median {:.3} ({} reps), candidate median {:.3} ({} reps)",
         m.key, m.baseline_median, m.baseline_n, m.candidate_median, m.candidate_n
     );
-    // The key, not just the candidate, names the class: one candidate runs
-    // several configurations, and JUnit viewers merge cases with equal names.
-    let classname = format!("{}.{}", m.key, m.test);
-    testcase(&classname, &m.metric, m.verdict, &m.reason, &details)
+    TestCase {
+        // The key, not just the candidate, names the class: one candidate runs
+        // several configurations, and JUnit viewers merge cases with equal names.
+        classname: format!("{}.{}", m.key, m.test),
+        name: m.metric.clone(),
+        outcome: outcome(m.verdict, &m.reason, details),
+    }
 }
 
-fn quality_case(q: &QualityComparison) -> String {
+fn quality_case(q: &QualityComparison) -> TestCase {
     let details = format!(
         "{}\n{} cases: {} pass only on the baseline, {} only on the candidate",
         q.key, q.cases, q.only_baseline, q.only_candidate
     );
-    let name = format!("quality:{}", q.suite);
-    testcase(&q.key, &name, q.verdict, &q.reason, &details)
+    TestCase {
+        classname: q.key.clone(),
+        name: format!("quality:{}", q.suite),
+        outcome: outcome(q.verdict, &q.reason, details),
+    }
 }
 
 /// Candidates in name order, each once, from metrics and quality alike.
@@ -252,48 +244,28 @@ fn candidates<'a>(r: &Report<'a>) -> Vec<&'a str> {
     names
 }
 
-fn testsuite(r: &Report, candidate: &str) -> String {
-    let metrics: Vec<_> = r
-        .metrics
-        .iter()
-        .filter(|m| m.candidate == candidate)
-        .collect();
-    let quality: Vec<_> = r
-        .quality
-        .iter()
-        .filter(|q| q.candidate == candidate)
-        .collect();
-    let verdicts = || {
-        let m = metrics.iter().map(|m| m.verdict);
-        m.chain(quality.iter().map(|q| q.verdict))
-    };
-    let count = |v: Verdict| verdicts().filter(|&x| x == v).count();
-    let mut out = format!(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
-        xml(candidate),
-        verdicts().count(),
-        count(Verdict::Regressed),
-        count(Verdict::Inconclusive)
-    );
-    metrics.iter().for_each(|m| out.push_str(&metric_case(m)));
-    quality.iter().for_each(|q| out.push_str(&quality_case(q)));
-    out.push_str("  </testsuite>\n");
-    out
-}
-
 /// One test suite per candidate, one test case per test x metric and per quality
-/// suite; a regression is a failure, an inconclusive comparison is skipped.
+/// suite.
 pub fn junit(r: &Report) -> String {
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"edgebench compare\" tests=\"{}\" failures=\"{}\">\n",
-        r.metrics.len() + r.quality.len(),
-        regressions(r)
-    );
-    for candidate in candidates(r) {
-        out.push_str(&testsuite(r, candidate));
-    }
-    out.push_str("</testsuites>\n");
-    out
+    let suite = |candidate: &str| TestSuite {
+        name: candidate.to_string(),
+        cases: r
+            .metrics
+            .iter()
+            .filter(|m| m.candidate == candidate)
+            .map(metric_case)
+            .chain(
+                r.quality
+                    .iter()
+                    .filter(|q| q.candidate == candidate)
+                    .map(quality_case),
+            )
+            .collect(),
+    };
+    to_junit(&TestSuites {
+        name: "edgebench compare".into(),
+        suites: candidates(r).into_iter().map(suite).collect(),
+    })
 }
 
 #[cfg(test)]
@@ -455,7 +427,7 @@ mod tests {
         assert!(regressions_at < improvements_at && improvements_at < details_at);
         let section = &md[regressions_at..improvements_at];
         assert!(
-            section.contains("| a&#124;b&lt;script&gt; t=2 | tg128 | tg_tps | 100.00 | 85.00 | -15.0% | -17.0% .. -13.0% |"),
+            section.contains("| a\\|b&lt;script&gt; t=2 | tg128 | tg_tps | 100.00 | 85.00 | -15.0% | -17.0% .. -13.0% |"),
             "{md}"
         );
         assert!(
@@ -465,9 +437,10 @@ mod tests {
         assert!(!md.contains("<script>"), "{md}");
         assert!(md.contains("<summary>All 4 comparisons</summary>"), "{md}");
         assert!(md.contains("| - | - | inconclusive |"), "{md}");
-        // Every table row has exactly the header's 10 pipes: no cell was split.
+        // Every table row has exactly the header's 10 unescaped pipes: no cell was split.
         for line in md.lines().filter(|l| l.starts_with('|')) {
-            assert_eq!(line.matches('|').count(), 10, "{line}");
+            let pipes = line.matches('|').count() - line.matches("\\|").count();
+            assert_eq!(pipes, 10, "{line}");
         }
     }
 
@@ -487,8 +460,7 @@ mod tests {
         assert!(md.contains("**Result: 1 regression**"), "{md}");
         let section = &md[md.find("### Regressions").expect(&md)..md.find("<details>").expect(&md)];
         assert!(
-            section
-                .contains("| q&#124;x y t=2 | mmlu&lt;&amp;&gt; | 30 | 100.0% | 60.0% | 12 | 0 |"),
+            section.contains("| q\\|x y t=2 | mmlu&lt;&amp;&gt; | 30 | 100.0% | 60.0% | 12 | 0 |"),
             "{md}"
         );
         assert!(

@@ -142,13 +142,7 @@ fn candidate(
         quant: first.id.quant.clone(),
         params: first.params,
         size_bytes: first.size_bytes,
-        config: format!(
-            "t={} ngl={} b={} fa={}",
-            first.config.n_threads,
-            first.config.n_gpu_layers,
-            first.config.n_batch,
-            first.config.flash_attn
-        ),
+        config: first.config.label(),
         n_ctx,
         pp_tps: engine_spread(rows, Metric::PpTps),
         tg_tps: engine_spread(rows, Metric::TgTps),

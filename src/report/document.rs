@@ -1,52 +1,10 @@
-//! The report's content, once, as plain blocks of unescaped text; markdown.rs and
-//! html.rs each write it with their own escaping (as hyperfine's exporters do).
+//! The report's content, once, as plain blocks of unescaped text; the exporters
+//! in `export` write it as report.md and report.html.
 use super::candidates::Candidate;
-use super::charts::ChartFile;
 use super::recommend::{Assessment, Recommendation, Targets};
 use crate::compare::{MetricComparison, Verdict};
+use crate::export::{Block, Cell, Figure, Table};
 use crate::profiles::Profile;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cell {
-    pub text: String,
-    /// The number behind the text, for sorting; None sorts as text.
-    pub sort: Option<f64>,
-}
-
-impl Cell {
-    pub fn text(s: impl Into<String>) -> Cell {
-        Cell {
-            text: s.into(),
-            sort: None,
-        }
-    }
-
-    fn number(v: Option<f64>, text: impl Fn(f64) -> String) -> Cell {
-        match v {
-            Some(v) if v.is_finite() => Cell {
-                text: text(v),
-                sort: Some(v),
-            },
-            _ => Cell::text("n/a"),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub id: String,
-    pub header: Vec<&'static str>,
-    pub rows: Vec<Vec<Cell>>,
-}
-
-#[derive(Debug, Clone)]
-pub enum Block {
-    Heading(String),
-    Paragraph(String),
-    List(Vec<String>),
-    Table(Table),
-    Chart(ChartFile),
-}
 
 pub struct Inputs<'a> {
     pub runs: &'a [(String, String)],
@@ -56,7 +14,7 @@ pub struct Inputs<'a> {
     pub recommendation: &'a Recommendation,
     pub deltas: Option<(&'a str, &'a [MetricComparison])>,
     pub warnings: &'a [String],
-    pub charts: &'a [ChartFile],
+    pub charts: &'a [Figure],
 }
 
 pub fn build(i: &Inputs) -> Vec<Block> {
@@ -97,7 +55,7 @@ pub fn build(i: &Inputs) -> Vec<Block> {
         out.push(Block::List(i.warnings.to_vec()));
     }
     out.push(Block::Heading("Charts".into()));
-    out.extend(i.charts.iter().cloned().map(Block::Chart));
+    out.extend(i.charts.iter().cloned().map(Block::Figure));
     out
 }
 

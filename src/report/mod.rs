@@ -1,24 +1,23 @@
 //! Presentation of stored results: the comparison table printed at the end of a
 //! run, summary.md, and `edgebench report` (report.md, report.html, charts/).
 //! Reads stored rows only; figures are gathered in `candidates`, judged in
-//! `recommend`, drawn in `charts` and written by `markdown` and `html`.
+//! `recommend`, drawn in `charts` and written by the exporters in `export`.
 mod candidates;
 mod charts;
 mod document;
-mod html;
 mod load;
-mod markdown;
 mod quality_table;
 pub mod recommend;
 mod stability_table;
+mod summary_md;
 mod table;
 mod warnings;
 
 pub use candidates::Candidate;
-pub use html::escape_html;
-pub use quality_table::{quality_markdown, quality_table};
-pub use stability_table::{stability_markdown, stability_table};
-pub use table::{comparison_table, escape_md, markdown_summary};
+pub use quality_table::quality_table;
+pub use stability_table::stability_table;
+pub use summary_md::summary_document;
+pub use table::comparison_table;
 pub use warnings::measurement_warnings;
 
 use std::io::Write;
@@ -30,6 +29,7 @@ use anyhow::Result;
 use crate::cli::ReportArgs;
 use crate::compare::{compare_runs, load_runs, GateSettings};
 use crate::error::{exit, UsageError};
+use crate::export::{html::Html, markdown::Markdown, Document, Exporter};
 use crate::profiles::{self, Profile};
 use crate::results::write_atomic;
 use recommend::{recommend, Facts, Targets};
@@ -120,7 +120,7 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         .iter()
         .map(|c| Facts {
             label: c.label.clone(),
-            status: c.status.clone(),
+            status: c.status,
             tg_tps: c.tg_tps.map(|s| s.mean),
             latency_50_ms: c.latency_50_ms,
             memory_share: c.memory_share(&profile),
@@ -151,10 +151,14 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
     let title = format!("edgebench report: {}", ids.join(", "));
     let html_path = options.out.join("report.html");
     let md_path = options.out.join("report.md");
-    let html = html::render(&title, &blocks);
-    write_atomic(&html_path, |f| Ok(f.write_all(html.as_bytes())?))?;
-    let md = markdown::render(&title, &blocks);
-    write_atomic(&md_path, |f| Ok(f.write_all(md.as_bytes())?))?;
+    let doc = Document {
+        title: Some(title),
+        blocks,
+    };
+    for (path, exporter) in [(&html_path, &Html as &dyn Exporter), (&md_path, &Markdown)] {
+        let text = exporter.render(&doc);
+        write_atomic(path, |f| Ok(f.write_all(text.as_bytes())?))?;
+    }
     Ok(ReportOutput {
         html: html_path,
         markdown: md_path,

@@ -1,6 +1,5 @@
 //! Quality scores as tables: the terminal after a run, and summary.md.
-use super::escape_md;
-use super::table::render;
+use crate::export::Table;
 use crate::results::SummaryRow;
 use crate::scoring::QualityScore;
 
@@ -44,10 +43,7 @@ fn suite_scores(q: &QualityScore) -> String {
 fn line(r: &SummaryRow, q: &QualityScore) -> Vec<String> {
     vec![
         r.first.id.candidate.clone(),
-        format!(
-            "t={} ngl={}",
-            r.first.config.n_threads, r.first.config.n_gpu_layers
-        ),
+        r.first.config.label(),
         r.first.test.clone(),
         q.n.to_string(),
         match (q.pass_rate, q.pass_rate_lo, q.pass_rate_hi) {
@@ -72,22 +68,21 @@ fn line(r: &SummaryRow, q: &QualityScore) -> Vec<String> {
 }
 
 /// Terminal: one line per candidate x configuration x suite x decoding.
-pub fn quality_table(rows: &[SummaryRow]) -> String {
+pub fn quality_table(rows: &[SummaryRow]) -> Table {
     let lines: Vec<Vec<String>> = rows
         .iter()
         .filter_map(|r| Some((r, r.quality.as_ref()?)))
         .filter(|(_, q)| q.category.is_none())
         .map(|(r, q)| line(r, q))
         .collect();
-    render(&HEADER, &lines)
+    Table::of_text("quality", &HEADER, lines)
 }
 
 /// summary.md: every suite and category row.
-pub fn quality_markdown(rows: &[SummaryRow]) -> String {
-    let mut out = format!("| {} |\n|{}|\n", HEADER.join(" | "), ["---"; 9].join("|"));
-    for (r, q) in rows.iter().filter_map(|r| Some((r, r.quality.as_ref()?))) {
-        let cells: Vec<String> = line(r, q).iter().map(|c| escape_md(c)).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    out
+pub fn quality_categories_table(rows: &[SummaryRow]) -> Table {
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .filter_map(|r| Some(line(r, r.quality.as_ref()?)))
+        .collect();
+    Table::of_text("quality-categories", &HEADER, lines)
 }

@@ -1,6 +1,5 @@
 //! Stability figures as a table (terminal and summary.md).
-use super::escape_md;
-use super::table::render;
+use crate::export::Table;
 use crate::scoring::StabilitySummary;
 
 const HEADER: [&str; 9] = [
@@ -89,15 +88,6 @@ fn line(s: &StabilitySummary) -> Vec<String> {
     ]
 }
 
-pub fn stability_table(rows: &[StabilitySummary]) -> String {
-    render(&HEADER, &rows.iter().map(line).collect::<Vec<_>>())
-}
-
-pub fn stability_markdown(rows: &[StabilitySummary]) -> String {
-    let mut out = format!("| {} |\n|{}|\n", HEADER.join(" | "), ["---"; 9].join("|"));
-    for s in rows {
-        let cells: Vec<String> = line(s).iter().map(|c| escape_md(c)).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    out
+pub fn stability_table(rows: &[StabilitySummary]) -> Table {
+    Table::of_text("stability", &HEADER, rows.iter().map(line).collect())
 }

@@ -1,9 +1,10 @@
-//! The comparison table printed at the end of a run, and summary.md.
+//! The comparison table printed at the end of a run, and summary.md's speed table.
+use crate::export::Table;
 use crate::results::{Metric, Status, SummaryRow, TestKind};
 use crate::stats::Spread;
 
 /// One line per candidate x configuration: the numbers people choose models by.
-pub fn comparison_table(summary: &[SummaryRow]) -> String {
+pub fn comparison_table(summary: &[SummaryRow]) -> Table {
     let header = [
         "candidate",
         "arch",
@@ -41,10 +42,7 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
             first.id.quant.clone(),
             format!("{:.0}", first.size_bytes as f64 / 1048576.0),
             format!("{:.0}", first.params as f64 / 1e6),
-            format!(
-                "t={} ngl={}",
-                first.config.n_threads, first.config.n_gpu_layers
-            ),
+            first.config.label(),
             rate(engine(Metric::PpTps)),
             rate(engine(Metric::TgTps)),
             opt(user_path(Metric::TtftMs)),
@@ -57,7 +55,7 @@ pub fn comparison_table(summary: &[SummaryRow]) -> String {
             failure.map_or(Status::Ok, |r| r.status).to_string(),
         ]);
     }
-    render(&header, &lines)
+    Table::of_text("comparison", &header, lines)
 }
 
 /// The spread of `metric` in the first random-token test (ppN, tgN) that measures it.
@@ -77,8 +75,8 @@ pub fn user_path_median(rows: &[&SummaryRow], metric: Metric) -> Option<f64> {
     Spread::of(&medians).map(|s| s.median)
 }
 
-/// summary.md: every summary row, mean ± stddev of the test's headline metric.
-pub fn markdown_summary(summary: &[SummaryRow]) -> String {
+/// summary.md: every summary row, mean ± stddev of every metric.
+pub fn speed_summary_table(summary: &[SummaryRow]) -> Table {
     let header = [
         "candidate",
         "config",
@@ -96,12 +94,9 @@ pub fn markdown_summary(summary: &[SummaryRow]) -> String {
         .iter()
         .map(|r| {
             vec![
-                escape_md(&r.first.id.candidate),
-                format!(
-                    "t={} ngl={} b={}",
-                    r.first.config.n_threads, r.first.config.n_gpu_layers, r.first.config.n_batch
-                ),
-                escape_md(&r.first.test),
+                r.first.id.candidate.clone(),
+                r.first.config.label(),
+                r.first.test.clone(),
                 r.n.to_string(),
                 rate(r.spread(Metric::PpTps)),
                 rate(r.spread(Metric::TgTps)),
@@ -110,23 +105,13 @@ pub fn markdown_summary(summary: &[SummaryRow]) -> String {
                 rate(r.spread(Metric::ItlP50Ms)),
                 rate(r.spread(Metric::ItlP95Ms)),
                 match &r.error {
-                    Some(e) => format!("{}: {}", r.status, escape_md(e)),
+                    Some(e) => format!("{}: {e}", r.status),
                     None => r.status.to_string(),
                 },
             ]
         })
         .collect();
-    let mut out = String::from("| ");
-    out.push_str(&header.join(" | "));
-    out.push_str(" |\n|");
-    out.push_str(&header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
-    out.push_str("|\n");
-    for line in lines {
-        out.push_str("| ");
-        out.push_str(&line.join(" | "));
-        out.push_str(" |\n");
-    }
-    out
+    Table::of_text("summary", &header, lines)
 }
 
 fn rate(s: Option<Spread>) -> String {
@@ -139,57 +124,4 @@ fn rate(s: Option<Spread>) -> String {
 
 fn opt(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.0}"))
-}
-
-/// Text from models, files or configs must not break (or inject into) a table.
-/// `&` first so that an entity typed in a name shows as typed; brackets and
-/// backticks so that a name cannot become a link or code.
-pub fn escape_md(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('&', "&amp;")
-        .replace('[', "\\[")
-        .replace(']', "\\]")
-        .replace('`', "\\`")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
-}
-
-pub(super) fn render(header: &[&str], lines: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for line in lines {
-        for (w, cell) in widths.iter_mut().zip(line) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let fmt_line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = fmt_line(header.iter().map(|h| h.to_string()).collect());
-    out.push('\n');
-    out.push_str(&fmt_line(widths.iter().map(|w| "-".repeat(*w)).collect()));
-    out.push('\n');
-    for line in lines {
-        out.push_str(&fmt_line(line.clone()));
-        out.push('\n');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markdown_escapes_pipes_and_markup() {
-        assert_eq!(escape_md("a|b<script>\nx"), "a\\|b&lt;script&gt; x");
-    }
 }

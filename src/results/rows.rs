@@ -45,6 +45,16 @@ pub struct RowConfig {
     pub flash_attn: String,
 }
 
+impl RowConfig {
+    /// "t=4 ngl=0 b=2048 fa=auto": how tables and `compare` name a configuration.
+    pub fn label(&self) -> String {
+        format!(
+            "t={} ngl={} b={} fa={}",
+            self.n_threads, self.n_gpu_layers, self.n_batch, self.flash_attn
+        )
+    }
+}
+
 /// One row of speed.parquet / speed.csv: candidate x configuration x test x rep.
 /// Columns are documented in docs/results.md; the order here is the file order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -34,6 +34,7 @@ use anyhow::Result;
 
 use crate::cli::RunArgs;
 use crate::error::{exit, UsageError};
+use crate::export::text;
 use crate::progress::Progress;
 use crate::report::{comparison_table, measurement_warnings};
 use crate::results::manifest::write_manifest;
@@ -182,17 +183,20 @@ fn print_tables(records: &[UnitRecord], unified_memory: bool) {
     let mut summary = summarize(&rows);
     attach_resources(&mut summary, records, unified_memory);
     if !rows.is_empty() {
-        print!("{}", comparison_table(&summary));
+        print!("{}", text::table(&comparison_table(&summary)));
     }
     let quality = crate::scoring::quality_summary_rows(records);
     if !quality.is_empty() {
         println!();
-        print!("{}", crate::report::quality_table(&quality));
+        print!("{}", text::table(&crate::report::quality_table(&quality)));
     }
     let stability = crate::scoring::stability_summaries(records);
     if !stability.is_empty() {
         println!();
-        print!("{}", crate::report::stability_table(&stability));
+        print!(
+            "{}",
+            text::table(&crate::report::stability_table(&stability))
+        );
     }
     for warning in measurement_warnings(&summary) {
         eprintln!("warning: {warning}");

@@ -1,11 +1,14 @@
 //! What a run leaves on disk besides parts/: the result files rebuilt from the
 //! unit records, the report, and a saved baseline.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use crate::error::UsageError;
-use crate::report::{markdown_summary, measurement_warnings};
+
+use crate::export::{markdown::Markdown, Exporter};
+use crate::report::summary_document;
 use crate::results::manifest::Manifest;
 use crate::results::{
     attach_resources, summarize, write_atomic, write_table, QualityRow, SpeedRow, StabilityRow,
@@ -108,25 +111,13 @@ pub(super) fn write_results(
     summary.extend(quality.iter().cloned());
     attach_resources(&mut summary, records, unified_memory);
     write_table(run_dir, &summary)?;
+    let speed: Vec<SummaryRow> = summary
+        .iter()
+        .filter(|r| r.quality.is_none())
+        .cloned()
+        .collect();
+    let markdown = Markdown.render(&summary_document(&speed, &quality, &stability));
     write_atomic(&run_dir.join("summary.md"), |f| {
-        use std::io::Write;
-        let speed: Vec<SummaryRow> = summary
-            .iter()
-            .filter(|r| r.quality.is_none())
-            .cloned()
-            .collect();
-        f.write_all(markdown_summary(&speed).as_bytes())?;
-        if !quality.is_empty() {
-            writeln!(f)?;
-            f.write_all(crate::report::quality_markdown(&quality).as_bytes())?;
-        }
-        if !stability.is_empty() {
-            writeln!(f)?;
-            f.write_all(crate::report::stability_markdown(&stability).as_bytes())?;
-        }
-        for warning in measurement_warnings(&speed) {
-            writeln!(f, "\n> warning: {}", crate::report::escape_md(&warning))?;
-        }
-        Ok(())
+        Ok(f.write_all(markdown.as_bytes())?)
     })
 }

@@ -27,9 +27,12 @@ pub enum Fate {
     NoStart,
 }
 
+/// What a test scripts for one unit: the engine it runs on and how it ends.
+pub type UnitScript = Box<dyn Fn(&ChildJob) -> (ScriptedEngine, Fate) + Sync>;
+
 /// Launches each unit with `script(job)`: its engine and its fate.
 pub struct ThreadLauncher {
-    pub script: Box<dyn Fn(&ChildJob) -> (ScriptedEngine, Fate) + Sync>,
+    pub script: UnitScript,
     /// The unit ids launched, in order.
     pub launched: Mutex<Vec<String>>,
 }

@@ -14,6 +14,7 @@ use plotters::prelude::*;
 
 use super::candidates::Candidate;
 use super::load::{RunData, Samples};
+use crate::export::Figure;
 use crate::profiles::Profile;
 use crate::results::write_atomic;
 use bars::{Bar, BarChart, BarPanel};
@@ -28,15 +29,6 @@ pub trait Draw {
         DB::ErrorType: 'static;
 }
 
-/// A written chart: charts/<name>.png and charts/<name>.svg.
-#[derive(Debug, Clone)]
-pub struct ChartFile {
-    pub name: String,
-    pub title: String,
-    /// The SVG text, for embedding in report.html.
-    pub svg: String,
-}
-
 /// Timeline points per series: enough for a 960-pixel-wide chart; each point is
 /// the highest value of its slice of time, so short peaks stay visible.
 const TIMELINE_POINTS: usize = 1200;
@@ -46,7 +38,7 @@ pub fn write_all(
     candidates: &[Candidate],
     runs: &[RunData],
     profile: &Profile,
-) -> Result<Vec<ChartFile>> {
+) -> Result<Vec<Figure>> {
     style::register_font();
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut files = vec![
@@ -83,7 +75,7 @@ pub fn write_all(
     Ok(files)
 }
 
-fn render(dir: &Path, name: &str, title: &str, chart: &impl Draw) -> Result<ChartFile> {
+fn render(dir: &Path, name: &str, title: &str, chart: &impl Draw) -> Result<Figure> {
     let (w, h) = chart.size();
     let mut svg = String::new();
     {
@@ -102,7 +94,7 @@ fn render(dir: &Path, name: &str, title: &str, chart: &impl Draw) -> Result<Char
         root.present()?;
     }
     std::fs::rename(&tmp, dir.join(format!("{name}.png")))?;
-    Ok(ChartFile {
+    Ok(Figure {
         name: name.to_string(),
         title: title.to_string(),
         svg,

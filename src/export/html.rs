@@ -1,9 +1,11 @@
-//! report.html: one self-contained file (inline CSS and JS, charts embedded as
+//! HTML (report.html): one self-contained file (inline CSS and JS, charts embedded as
 //! SVG data URIs) that opens from disk with no network. Every string is escaped;
 //! an SVG shown through <img> cannot run script even if one slipped in.
 use base64::Engine as _;
 
-use super::document::{Block, Table};
+use super::{Block, Document, Exporter, Figure, Table};
+
+pub struct Html;
 
 /// Text safe in HTML element content and in quoted attribute values.
 pub fn escape_html(s: &str) -> String {
@@ -29,7 +31,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f3f3f3;cursor:pointer;user-select:none}th:after{content:' \\2195';color:#aaa}
 tr:nth-child(even) td{background:#fafafa}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.9em;color:#555}";
+figcaption{font-size:.9em;color:#555}
+p.warning{color:#8a5a00}";
 
 /// Click a header to sort by it; numbers by their value (data-v), text otherwise.
 const SCRIPT: &str = "document.querySelectorAll('table.sortable').forEach(function(t){
@@ -39,15 +42,30 @@ function k(r){var c=r.cells[i];return c.dataset.v!==undefined?parseFloat(c.datas
 rows.sort(function(x,y){var a=k(x),c=k(y);if(typeof a!==typeof c){return typeof a==='number'?-1:1;}return (a<c?-1:a>c?1:0)*(asc?1:-1);});
 rows.forEach(function(r){b.appendChild(r);});});});});";
 
-pub fn render(title: &str, blocks: &[Block]) -> String {
-    let title = escape_html(title);
-    let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
-    );
+impl Exporter for Html {
+    fn render(&self, doc: &Document) -> String {
+        let title = escape_html(doc.title.as_deref().unwrap_or("edgebench"));
+        let mut out = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        );
+        if doc.title.is_some() {
+            out.push_str(&format!("<h1>{title}</h1>\n"));
+        }
+        write_blocks(&mut out, &doc.blocks);
+        out.push_str(&format!("<script>{SCRIPT}</script>\n</body>\n</html>\n"));
+        out
+    }
+}
+
+fn write_blocks(out: &mut String, blocks: &[Block]) {
     for block in blocks {
         match block {
             Block::Heading(h) => out.push_str(&format!("<h2>{}</h2>\n", escape_html(h))),
+            Block::Subheading(h) => out.push_str(&format!("<h3>{}</h3>\n", escape_html(h))),
             Block::Paragraph(p) => out.push_str(&format!("<p>{}</p>\n", escape_html(p))),
+            Block::Strong(p) => {
+                out.push_str(&format!("<p><strong>{}</strong></p>\n", escape_html(p)))
+            }
             Block::List(items) => {
                 out.push_str("<ul>\n");
                 for item in items {
@@ -56,20 +74,35 @@ pub fn render(title: &str, blocks: &[Block]) -> String {
                 out.push_str("</ul>\n");
             }
             Block::Table(t) => out.push_str(&table(t)),
-            Block::Chart(c) => {
-                let data = base64::engine::general_purpose::STANDARD.encode(c.svg.as_bytes());
+            Block::Figure(f) => out.push_str(&figure(f)),
+            Block::Details {
+                summary,
+                blocks: inner,
+            } => {
                 out.push_str(&format!(
-                    "<figure id=\"chart-{}\"><img alt=\"{}\" src=\"data:image/svg+xml;base64,{data}\"><figcaption>{} (charts/{}.png, .svg)</figcaption></figure>\n",
-                    escape_html(&c.name),
-                    escape_html(&c.title),
-                    escape_html(&c.title),
-                    escape_html(&c.name),
+                    "<details><summary>{}</summary>\n",
+                    escape_html(summary)
                 ));
+                write_blocks(out, inner);
+                out.push_str("</details>\n");
             }
+            Block::Warning(w) => out.push_str(&format!(
+                "<p class=\"warning\">warning: {}</p>\n",
+                escape_html(w)
+            )),
         }
     }
-    out.push_str(&format!("<script>{SCRIPT}</script>\n</body>\n</html>\n"));
-    out
+}
+
+fn figure(f: &Figure) -> String {
+    let data = base64::engine::general_purpose::STANDARD.encode(f.svg.as_bytes());
+    format!(
+        "<figure id=\"chart-{}\"><img alt=\"{}\" src=\"data:image/svg+xml;base64,{data}\"><figcaption>{} (charts/{}.png, .svg)</figcaption></figure>\n",
+        escape_html(&f.name),
+        escape_html(&f.title),
+        escape_html(&f.title),
+        escape_html(&f.name),
+    )
 }
 
 fn table(t: &Table) -> String {

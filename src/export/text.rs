@@ -1,0 +1,84 @@
+//! The terminal: tables as aligned columns, everything else as plain lines.
+use super::{Block, Document, Exporter, Table};
+
+pub struct Text;
+
+impl Exporter for Text {
+    fn render(&self, doc: &Document) -> String {
+        let mut out = doc
+            .title
+            .as_ref()
+            .map_or(String::new(), |t| format!("{t}\n\n"));
+        write_blocks(&mut out, &doc.blocks);
+        out
+    }
+}
+
+fn write_blocks(out: &mut String, blocks: &[Block]) {
+    for block in blocks {
+        match block {
+            Block::Heading(s) | Block::Subheading(s) | Block::Paragraph(s) | Block::Strong(s) => {
+                out.push_str(&format!("{s}\n\n"))
+            }
+            Block::List(items) => items.iter().for_each(|i| out.push_str(&format!("- {i}\n"))),
+            Block::Table(t) => out.push_str(&table(t)),
+            Block::Figure(f) => out.push_str(&format!("[chart: {}]\n", f.title)),
+            Block::Details {
+                summary,
+                blocks: inner,
+            } => {
+                out.push_str(&format!("{summary}\n"));
+                write_blocks(out, inner);
+            }
+            Block::Warning(w) => out.push_str(&format!("warning: {w}\n")),
+        }
+    }
+}
+
+/// Columns padded to their widest cell, a dashed rule under the header.
+pub fn table(t: &Table) -> String {
+    let mut widths: Vec<usize> = t.header.iter().map(|h| h.chars().count()).collect();
+    for row in &t.rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.text.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    let mut out = line(t.header.clone());
+    out.push_str(&line(rules.iter().map(String::as_str).collect()));
+    for row in &t.rows {
+        out.push_str(&line(row.iter().map(|c| c.text.as_str()).collect()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_under_their_header() {
+        let t = Table::of_text(
+            "t",
+            &["name", "tok/s"],
+            vec![
+                vec!["gemma-3-270m".into(), "35.9".into()],
+                vec!["x".into(), "1".into()],
+            ],
+        );
+        let text = table(&t);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "name          tok/s");
+        assert_eq!(lines[1], "------------  -----");
+        assert_eq!(lines[2], "gemma-3-270m  35.9");
+        assert_eq!(lines[3], "x             1");
+    }
+}
