@@ -1,6 +1,6 @@
 //! Resource samplers: what the device is doing while a model runs (memory,
 //! temperature, power, clocks), tagged with the candidate, test and phase.
-//! One file per backend behind the `Backend` trait, plus the sampling thread.
+//! One module per backend behind the `Backend` trait, plus the sampling thread.
 mod jetson;
 mod jetson_sysfs;
 mod nvml;
