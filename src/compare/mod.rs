@@ -4,6 +4,7 @@
 mod load;
 pub mod render;
 pub mod stats;
+mod wording;
 
 pub use load::{load_runs, LoadedRuns};
 pub use stats::{compare_metric, Direction, GateSettings, MetricComparison, Verdict};
@@ -75,7 +76,7 @@ pub fn compare_runs(
                 Direction::LowerIsBetter
             };
             let label = format!("{} {} / {}", cand.candidate, key.config, key.test);
-            out.push(compare_metric(
+            let mut compared = compare_metric(
                 &label,
                 &cand.candidate,
                 &key.test,
@@ -84,7 +85,9 @@ pub fn compare_runs(
                 b,
                 c,
                 settings,
-            ));
+            );
+            wording::word_metric(&mut compared, settings.threshold);
+            out.push(compared);
         }
     }
     out
@@ -126,6 +129,9 @@ pub fn compare_answers(
         ));
     }
     stats::apply_holm(&mut out, 1.0 - settings.confidence);
+    for q in &mut out {
+        wording::word_quality(q, 1.0 - settings.confidence);
+    }
     out
 }
 

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::stats::{MetricComparison, QualityComparison, Verdict};
+use super::wording::percent;
 use crate::export::junit::{to_junit, Outcome, TestCase, TestSuite, TestSuites};
 use crate::export::markdown::Markdown;
 use crate::export::{json::to_json, Block, Document, Exporter, Table};
@@ -39,12 +40,6 @@ fn interval(low: f64, high: f64) -> String {
     } else {
         "-".into()
     }
-}
-
-/// "5%" for 0.05, "2.5%" for 0.025.
-fn percent(fraction: f64) -> String {
-    let text = format!("{:.1}", fraction * 100.0);
-    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 fn number(x: f64) -> String {
@@ -290,6 +285,7 @@ mod tests {
             gate_low: 0.80,
             gate_high: 0.90,
             verdict,
+            unusable: None,
             reason: "tg_tps 15.0% lower <&\"'>".into(),
         }
     }
@@ -309,13 +305,14 @@ mod tests {
         let pairs: Vec<(String, bool, bool)> = (0..30)
             .map(|i| (format!("case {i}"), true, i >= 12))
             .collect();
-        let q = compare_quality(
+        let mut q = compare_quality(
             &format!("{candidate} t=2"),
             candidate,
             "mmlu<&>",
             &pairs,
             &GateSettings::default(),
         );
+        crate::compare::wording::word_quality(&mut q, 0.05);
         assert_eq!(q.verdict, Verdict::Regressed, "{}", q.reason);
         q
     }

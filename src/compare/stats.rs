@@ -62,6 +62,10 @@ pub struct MetricComparison {
     pub gate_low: f64,
     pub gate_high: f64,
     pub verdict: Verdict,
+    /// Why the repetitions could not be compared (the verdict is then inconclusive).
+    #[serde(skip)]
+    pub unusable: Option<Unusable>,
+    /// The verdict in words (`wording`; empty until `compare` words it).
     pub reason: String,
 }
 
@@ -130,22 +134,6 @@ pub fn bootstrap_ratio_ci(
     )
 }
 
-/// "15.2% lower" / "1.0% higher" for a ratio.
-fn change(ratio: f64) -> String {
-    let pct = (ratio - 1.0) * 100.0;
-    if pct < 0.0 {
-        format!("{:.1}% lower", -pct)
-    } else {
-        format!("{pct:.1}% higher")
-    }
-}
-
-/// "5%" for 0.05, "2.5%" for 0.025: a threshold as the user typed it.
-fn percent(fraction: f64) -> String {
-    let text = format!("{:.1}", fraction * 100.0);
-    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
-}
-
 /// The first value that is not a positive finite number: a failed measurement
 /// (0 tokens/s, NaN) would otherwise pass for a huge change.
 fn first_invalid(values: &[f64]) -> Option<f64> {
@@ -155,27 +143,35 @@ fn first_invalid(values: &[f64]) -> Option<f64> {
         .find(|x| !(x.is_finite() && *x > 0.0))
 }
 
-/// Why these values cannot be compared at all, if they cannot.
-fn unusable(
-    metric: &str,
-    baseline: &[f64],
-    candidate: &[f64],
-    settings: &GateSettings,
-) -> Option<String> {
+/// Why two sets of repetitions cannot be compared at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unusable {
+    TooFewReps {
+        baseline: usize,
+        candidate: usize,
+        needed: usize,
+    },
+    /// A value that is not a positive finite number, on the baseline side or not.
+    NotPositive {
+        on_baseline: bool,
+        value: f64,
+    },
+    NoInterval,
+}
+
+fn unusable(baseline: &[f64], candidate: &[f64], settings: &GateSettings) -> Option<Unusable> {
     // One value is the least a median needs, whatever min_reps says.
-    let min_reps = settings.min_reps.max(1);
-    if baseline.len() < min_reps || candidate.len() < min_reps {
-        return Some(format!(
-            "{metric}: {} vs {} repetitions, at least {min_reps} each are needed to tell noise from change",
-            baseline.len(),
-            candidate.len(),
-        ));
+    let needed = settings.min_reps.max(1);
+    if baseline.len() < needed || candidate.len() < needed {
+        return Some(Unusable::TooFewReps {
+            baseline: baseline.len(),
+            candidate: candidate.len(),
+            needed,
+        });
     }
-    for (side, values) in [("baseline", baseline), ("candidate", candidate)] {
-        if let Some(bad) = first_invalid(values) {
-            return Some(format!(
-                "{metric}: the {side} has {bad} among its values; only positive numbers can be compared"
-            ));
+    for (on_baseline, values) in [(true, baseline), (false, candidate)] {
+        if let Some(value) = first_invalid(values) {
+            return Some(Unusable::NotPositive { on_baseline, value });
         }
     }
     None
@@ -209,22 +205,22 @@ pub fn compare_metric(
         gate_low: f64::NAN,
         gate_high: f64::NAN,
         verdict: Verdict::Inconclusive,
+        unusable: None,
         reason: String::new(),
     };
-    if let Some(reason) = unusable(metric, baseline, candidate_values, settings) {
-        result.reason = reason;
+    result.unusable = unusable(baseline, candidate_values, settings);
+    if result.unusable.is_some() {
         return result;
     }
     let (low, high) = bootstrap_ratio_ci(baseline, candidate_values, settings);
     if !(low.is_finite() && high.is_finite()) {
-        result.reason = format!("{metric}: no confidence interval (0 bootstrap resamples?)");
+        result.unusable = Some(Unusable::NoInterval);
         return result;
     }
     let (gate_low, gate_high) = widen(result.ratio, low, high, settings);
     (result.ci_low, result.ci_high) = (low, high);
     (result.gate_low, result.gate_high) = (gate_low, gate_high);
     result.verdict = metric_verdict(direction, (low, high), (gate_low, gate_high), settings);
-    result.reason = metric_reason(&result, settings.threshold);
     result
 }
 
@@ -251,30 +247,6 @@ fn metric_verdict(
     } else {
         Verdict::Inconclusive
     }
-}
-
-/// "tg_tps 15.2% lower (95% CI 17.0% lower..13.1% lower): beyond the 5% threshold".
-fn metric_reason(m: &MetricComparison, threshold: f64) -> String {
-    let t = percent(threshold);
-    let what = match m.verdict {
-        Verdict::Regressed | Verdict::Improved => format!("beyond the {t} threshold"),
-        Verdict::Unchanged => format!("within the {t} threshold"),
-        Verdict::Inconclusive if m.gate_low == m.ci_low && m.gate_high == m.ci_high => {
-            format!("it crosses the {t} threshold: too noisy to tell")
-        }
-        Verdict::Inconclusive => format!(
-            "with run-to-run noise ({}..{}) it crosses the {t} threshold: too noisy to tell",
-            change(m.gate_low),
-            change(m.gate_high),
-        ),
-    };
-    format!(
-        "{} {} (95% CI {}..{}): {what}",
-        m.metric,
-        change(m.ratio),
-        change(m.ci_low),
-        change(m.ci_high)
-    )
 }
 
 /// Adds run-to-run noise to the bootstrap interval, in quadrature on the log scale:
@@ -363,6 +335,7 @@ pub struct QualityComparison {
     /// After Holm's correction across suites (`apply_holm`); p_value until then.
     pub p_adjusted: f64,
     pub verdict: Verdict,
+    /// The verdict in words (`wording`; empty until `compare` words it).
     pub reason: String,
 }
 
@@ -420,10 +393,6 @@ pub fn apply_holm(comparisons: &mut [QualityComparison], alpha: f64) {
 fn decide_quality(q: &mut QualityComparison, alpha: f64) {
     if q.cases < MIN_QUALITY_CASES {
         q.verdict = Verdict::Inconclusive;
-        q.reason = format!(
-            "{}: {} cases in both runs, at least {MIN_QUALITY_CASES} are needed to tell chance from change",
-            q.suite, q.cases
-        );
         return;
     }
     let significant = q.p_adjusted < alpha;
@@ -432,41 +401,12 @@ fn decide_quality(q: &mut QualityComparison, alpha: f64) {
         std::cmp::Ordering::Less if significant => Verdict::Improved,
         _ => Verdict::Unchanged,
     };
-    let what = match q.verdict {
-        Verdict::Regressed => "the candidate passes fewer, beyond chance",
-        Verdict::Improved => "the candidate passes more, beyond chance",
-        _ => "within chance",
-    };
-    let adjusted = if q.p_adjusted == q.p_value {
-        String::new()
-    } else {
-        format!(", {} after Holm's correction", p_text(q.p_adjusted))
-    };
-    q.reason = format!(
-        "{} pass rate {:.1}% -> {:.1}% over {} cases ({} pass only on the baseline, {} only on the candidate; McNemar p = {}{adjusted}): {what} at alpha {}",
-        q.suite,
-        q.baseline_pass_rate * 100.0,
-        q.candidate_pass_rate * 100.0,
-        q.cases,
-        q.only_baseline,
-        q.only_candidate,
-        p_text(q.p_value),
-        alpha,
-    );
-}
-
-/// Small p-values in scientific notation, so 3e-9 does not read as 0.0000.
-fn p_text(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::wording::{percent, word_metric, word_quality};
 
     /// Repeatable noise: `n` values around `mean` spread by `spread` (a fraction).
     fn noisy(mean: f64, spread: f64, n: usize, seed: u64) -> Vec<f64> {
@@ -486,7 +426,9 @@ mod tests {
         direction: Direction,
         settings: &GateSettings,
     ) -> MetricComparison {
-        compare_metric("k", "m", "tg128", "tg_tps", direction, base, cand, settings)
+        let mut m = compare_metric("k", "m", "tg128", "tg_tps", direction, base, cand, settings);
+        word_metric(&mut m, settings.threshold);
+        m
     }
 
     fn verdict(base: &[f64], cand: &[f64], direction: Direction) -> MetricComparison {
@@ -688,7 +630,9 @@ mod tests {
     }
 
     fn quality(p: &[(String, bool, bool)]) -> QualityComparison {
-        compare_quality("k", "m", "gsm8k", p, &GateSettings::default())
+        let mut q = compare_quality("k", "m", "gsm8k", p, &GateSettings::default());
+        word_quality(&mut q, 0.05);
+        q
     }
 
     #[test]
@@ -721,6 +665,7 @@ mod tests {
         let before: Vec<Verdict> = all.iter().map(|q| q.verdict).collect();
         assert_eq!(before[1], Verdict::Regressed, "{}", all[1].reason);
         apply_holm(&mut all, 0.05);
+        all.iter_mut().for_each(|q| word_quality(q, 0.05));
         let want = holm_adjust(&[all[0].p_value, all[1].p_value, all[2].p_value]);
         let got: Vec<f64> = all[..3].iter().map(|q| q.p_adjusted).collect();
         assert_eq!(got, want);
