@@ -27,7 +27,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
-use crate::compare::{compare_runs, load_runs, GateSettings};
+use crate::compare::{compare_runs, load_runs, GateSettings, MetricComparison};
 use crate::error::{exit, UsageError};
 use crate::export::{html::Html, markdown::Markdown, Document, Exporter};
 use crate::profiles::{self, Profile};
@@ -102,32 +102,9 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         .map(|d| load::load_run(d))
         .collect::<Result<_>>()?;
     let profile = choose_profile(options, &runs)?;
-    let deltas = match &options.baseline {
-        Some(baseline) => {
-            let base = load_runs(baseline)?;
-            let dirs: Vec<String> = options
-                .run_dirs
-                .iter()
-                .map(|d| d.to_string_lossy().into_owned())
-                .collect();
-            let this = load_runs(&dirs.join(","))?;
-            Some(compare_runs(&base, &this, &[], &GateSettings::default()))
-        }
-        None => None,
-    };
+    let deltas = baseline_deltas(options)?;
     let candidates = candidates::gather(&runs, &profile);
-    let facts: Vec<Facts> = candidates
-        .iter()
-        .map(|c| Facts {
-            label: c.label.clone(),
-            status: c.status,
-            tg_tps: c.tg_tps.map(|s| s.mean),
-            latency_50_ms: c.latency_50_ms,
-            memory_share: c.memory_share(&profile),
-            quality: c.quality,
-        })
-        .collect();
-    let recommendation = recommend(&facts, &targets);
+    let recommendation = recommend(&facts(&candidates, &profile), &targets);
     let warnings: Vec<String> = runs
         .iter()
         .flat_map(|r| measurement_warnings(&r.summary))
@@ -168,6 +145,41 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
             .map(|a| candidates[a.index].label.clone()),
         candidates,
     })
+}
+
+/// The comparison against --baseline, when one is given.
+fn baseline_deltas(options: &ReportOptions) -> Result<Option<Vec<MetricComparison>>> {
+    let Some(baseline) = &options.baseline else {
+        return Ok(None);
+    };
+    let base = load_runs(baseline)?;
+    let dirs: Vec<String> = options
+        .run_dirs
+        .iter()
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect();
+    let this = load_runs(&dirs.join(","))?;
+    Ok(Some(compare_runs(
+        &base,
+        &this,
+        &[],
+        &GateSettings::default(),
+    )))
+}
+
+/// What the recommendation judges each candidate on.
+fn facts(candidates: &[Candidate], profile: &Profile) -> Vec<Facts> {
+    candidates
+        .iter()
+        .map(|c| Facts {
+            label: c.label.clone(),
+            status: c.status,
+            tg_tps: c.tg_tps.map(|s| s.mean),
+            latency_50_ms: c.latency_50_ms,
+            memory_share: c.memory_share(profile),
+            quality: c.quality,
+        })
+        .collect()
 }
 
 /// --profile NAME from the built-in and file profiles; else the machine the

@@ -84,21 +84,8 @@ fn hwmon_subdirs(device: &Path) -> Vec<PathBuf> {
 
 /// Channels N with `inN_label`, `inN_input` (mV) and `currN_input` (mA).
 fn hwmon_rails(dir: &Path) -> Vec<Rail> {
-    let mut channels: Vec<(u32, String)> = sorted_entries(dir)
+    labelled_channels(dir, |name| name.strip_prefix("in")?.strip_suffix("_label"))
         .into_iter()
-        .filter_map(|(name, path)| {
-            let n = name
-                .strip_prefix("in")?
-                .strip_suffix("_label")?
-                .parse()
-                .ok()?;
-            Some((n, read_text(&path)?))
-        })
-        .collect();
-    channels.sort_by_key(|c| c.0);
-    channels
-        .into_iter()
-        .filter(|(_, label)| is_rail_label(label))
         .filter_map(|(n, label)| {
             let millivolts = dir.join(format!("in{n}_input"));
             let milliamps = dir.join(format!("curr{n}_input"));
@@ -126,17 +113,8 @@ fn ina3221x_iio_dirs(root: &Path) -> Vec<PathBuf> {
 
 /// Channels N with `rail_name_N` and `in_powerN_input` (mW).
 fn iio_rails(dir: &Path) -> Vec<Rail> {
-    let mut channels: Vec<(u32, String)> = sorted_entries(dir)
+    labelled_channels(dir, |name| name.strip_prefix("rail_name_"))
         .into_iter()
-        .filter_map(|(name, path)| {
-            let n = name.strip_prefix("rail_name_")?.parse().ok()?;
-            Some((n, read_text(&path)?))
-        })
-        .collect();
-    channels.sort_by_key(|c| c.0);
-    channels
-        .into_iter()
-        .filter(|(_, label)| is_rail_label(label))
         .filter_map(|(n, label)| {
             let milliwatts = dir.join(format!("in_power{n}_input"));
             milliwatts.is_file().then(|| Rail {
@@ -146,6 +124,21 @@ fn iio_rails(dir: &Path) -> Vec<Rail> {
             })
         })
         .collect()
+}
+
+/// The rail channels of a sensor directory, in channel order: (N, label) for
+/// every file whose name `number_of` reduces to N and whose text is a rail label.
+fn labelled_channels(dir: &Path, number_of: impl Fn(&str) -> Option<&str>) -> Vec<(u32, String)> {
+    let mut channels: Vec<(u32, String)> = sorted_entries(dir)
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let n = number_of(&name)?.parse().ok()?;
+            Some((n, read_text(&path)?))
+        })
+        .filter(|(_, label)| is_rail_label(label))
+        .collect();
+    channels.sort_by_key(|c| c.0);
+    channels
 }
 
 /// Not a rail: the chip's "sum of shunt voltages" channel (its current would
