@@ -8,7 +8,7 @@ mod llama;
 pub mod scripted;
 mod types;
 
-pub use llama::{probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
+pub use llama::{native_fault, probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
 pub use types::{
     Answer, AnswerRequest, ContextTrial, EngineSettings, EngineTiming, FidelityChunk,
     FidelityRequest, SoakSpan, SoakWindow, TemplateChoice, UserPathRequest, UserPathTiming,
@@ -16,6 +16,7 @@ pub use types::{
 // The probe is recorded in manifest.json, so its types live with the manifest.
 pub use crate::results::manifest::{DeviceInfo, EngineProbe};
 
+use crate::results::TestKind;
 use anyhow::Result;
 
 /// llama-bench's engine-only tests.
@@ -36,10 +37,11 @@ impl BenchTest {
 
     /// `pp512`, `tg128`: the test's name in the rows.
     pub fn name(self) -> String {
-        match self {
-            BenchTest::Prompt(n) => format!("pp{n}"),
-            BenchTest::Generation(n) => format!("tg{n}"),
-        }
+        let kind = match self {
+            BenchTest::Prompt(n) => TestKind::Prompt(n),
+            BenchTest::Generation(n) => TestKind::Generation(n),
+        };
+        kind.name()
     }
 }
 

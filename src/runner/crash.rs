@@ -278,22 +278,7 @@ pub fn inject_fault_for_test(test: &str) {
     if target != test {
         return;
     }
-    unsafe {
-        match kind {
-            // ggml_nbytes reads the tensor it is given: a null one faults in ggml.
-            "segv" => {
-                std::hint::black_box(llama_cpp_sys_2::ggml_nbytes(std::hint::black_box(
-                    std::ptr::null(),
-                )));
-            }
-            "abort" => llama_cpp_sys_2::ggml_abort(
-                c"edgebench-test".as_ptr(),
-                1,
-                c"deliberate abort for a test".as_ptr(),
-            ),
-            _ => {}
-        }
-    }
+    crate::engine::native_fault(kind);
 }
 
 #[cfg(test)]

@@ -5,11 +5,13 @@
 mod answer;
 mod bench;
 mod decode;
+mod fault;
 mod probe;
 mod stability;
 mod template;
 
 pub use answer::schema_grammar;
+pub use fault::native_fault;
 pub use probe::{probe, LLAMA_CPP_SYS_VERSION};
 
 use std::num::NonZeroU32;
