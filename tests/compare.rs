@@ -4,9 +4,30 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use edgebench::results::{write_table, SpeedRow, Status};
+use edgebench::results::{write_table, RowConfig, RowIdentity, SpeedRow, Status};
 
 /// A run directory whose tg128 and pp512 reps are `tg` and `pp` scaled by ~2% noise.
+/// The one candidate of the synthetic runs (a name that needs escaping).
+fn model_a(run_id: &str) -> RowIdentity {
+    RowIdentity {
+        run_id: run_id.into(),
+        unit_id: "c0-k0".into(),
+        candidate: "model-a|<b>".into(),
+        model_sha256: "abc123".into(),
+        ..Default::default()
+    }
+}
+
+fn two_threads_all_layers() -> RowConfig {
+    RowConfig {
+        n_threads: 2,
+        n_gpu_layers: 999,
+        n_batch: 2048,
+        flash_attn: "auto".into(),
+        ..Default::default()
+    }
+}
+
 fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String {
     let run = dir.join(name);
     std::fs::create_dir_all(&run).unwrap();
@@ -23,20 +44,8 @@ fn synthetic_run(dir: &Path, name: &str, tg: f64, pp: f64, seed: u64) -> String 
         for (test, rate) in [("tg128", tg), ("pp512", pp)] {
             let value = rate * noise();
             rows.push(SpeedRow {
-                id: edgebench::results::RowIdentity {
-                    run_id: name.into(),
-                    unit_id: "c0-k0".into(),
-                    candidate: "model-a|<b>".into(),
-                    model_sha256: "abc123".into(),
-                    ..Default::default()
-                },
-                config: edgebench::results::RowConfig {
-                    n_threads: 2,
-                    n_gpu_layers: 999,
-                    n_batch: 2048,
-                    flash_attn: "auto".into(),
-                    ..Default::default()
-                },
+                id: model_a(name),
+                config: two_threads_all_layers(),
                 test: test.into(),
                 mode: "engine".into(),
                 rep: Some(rep),
@@ -154,7 +163,7 @@ fn runs_with_nothing_in_common_or_bad_paths_are_usage_errors() {
     let other = dir.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
     let rows = vec![SpeedRow {
-        id: edgebench::results::RowIdentity {
+        id: RowIdentity {
             candidate: "something-else".into(),
             ..Default::default()
         },
@@ -319,20 +328,8 @@ fn with_answers(run: &str, suite: &str, passes: impl Fn(usize) -> bool) {
     use edgebench::results::QualityRow;
     let rows: Vec<QualityRow> = (0..50)
         .map(|i| QualityRow {
-            id: edgebench::results::RowIdentity {
-                run_id: "r".into(),
-                unit_id: "c0-k0".into(),
-                candidate: "model-a|<b>".into(),
-                model_sha256: "abc123".into(),
-                ..Default::default()
-            },
-            config: edgebench::results::RowConfig {
-                n_threads: 2,
-                n_gpu_layers: 999,
-                n_batch: 2048,
-                flash_attn: "auto".into(),
-                ..Default::default()
-            },
+            id: model_a("r"),
+            config: two_threads_all_layers(),
             suite: suite.into(),
             case_id: format!("case-{i}"),
             category: "c".into(),
