@@ -86,7 +86,7 @@ pub(super) fn evaluate(scores: Option<&[OptionScore]>, answer: usize) -> (bool, 
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Answer, Check};
+    use super::super::{AnswerUnderCheck, Check};
     use super::*;
 
     fn score(option: &str, logprob: f64, n_tokens: u32) -> OptionScore {
@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn choice_check_pass_and_fail() {
         let scores = [score(" Venus", -3.2, 1), score(" Mars", -1.5, 1)];
-        let answer = Answer {
+        let answer = AnswerUnderCheck {
             text: "",
             choice_scores: Some(&scores),
         };
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn choice_check_without_scores_fails() {
-        let verdict = Check::Choice { answer: 0 }.evaluate(&Answer::text("Mars"));
+        let verdict = Check::Choice { answer: 0 }.evaluate(&AnswerUnderCheck::text("Mars"));
         assert!(!verdict.pass);
         assert!(
             verdict.reason.starts_with("no option scores"),

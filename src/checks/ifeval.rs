@@ -234,11 +234,11 @@ pub(super) fn language_is(text: &str, code: &str) -> (bool, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Answer, Check};
+    use super::super::{AnswerUnderCheck, Check};
     use super::*;
 
     fn run(check: Check, text: &str) -> (bool, String) {
-        let verdict = check.evaluate(&Answer::text(text));
+        let verdict = check.evaluate(&AnswerUnderCheck::text(text));
         (verdict.pass, verdict.reason)
     }
 

@@ -76,12 +76,12 @@ pub(super) fn matches_schema(text: &str, schema: &Value) -> (bool, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Answer, Check};
+    use super::super::{AnswerUnderCheck, Check};
     use super::*;
     use serde_json::json;
 
     fn run(check: Check, text: &str) -> (bool, String) {
-        let verdict = check.evaluate(&Answer::text(text));
+        let verdict = check.evaluate(&AnswerUnderCheck::text(text));
         (verdict.pass, verdict.reason)
     }
 

@@ -1,6 +1,6 @@
 //! Checks on a model's answer, as written in quality suite files (`checks = [...]`).
 //!
-//! Each check gives a pass/fail [`Verdict`] with a one-line reason. The module only
+//! Each check gives a pass/fail [`CheckVerdict`] with a one-line reason. The module only
 //! depends on std, serde, serde_json, regex, jsonschema and whatlang, so it can be
 //! compiled and tested on its own.
 
@@ -125,14 +125,14 @@ fn no_fields<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<(), D:
 
 /// What a check looks at: the generated text, and for `choice` cases the option scores.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Answer<'a> {
+pub struct AnswerUnderCheck<'a> {
     pub text: &'a str,
     pub choice_scores: Option<&'a [OptionScore]>,
 }
 
-impl<'a> Answer<'a> {
+impl<'a> AnswerUnderCheck<'a> {
     pub fn text(text: &'a str) -> Self {
-        Answer {
+        AnswerUnderCheck {
             text,
             choice_scores: None,
         }
@@ -148,7 +148,7 @@ pub struct OptionScore {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
+pub struct CheckVerdict {
     /// The check's type, e.g. "contains".
     pub check: String,
     pub pass: bool,
@@ -158,9 +158,9 @@ pub struct Verdict {
     pub tool: Option<ToolOutcome>,
 }
 
-impl Verdict {
+impl CheckVerdict {
     fn new(check: &Check, pass: bool, reason: impl Into<String>) -> Self {
-        Verdict {
+        CheckVerdict {
             check: check.name().to_string(),
             pass,
             reason: reason.into(),
@@ -232,7 +232,7 @@ impl Check {
         }
     }
 
-    pub fn evaluate(&self, answer: &Answer) -> Verdict {
+    pub fn evaluate(&self, answer: &AnswerUnderCheck) -> CheckVerdict {
         let text = answer.text;
         let (pass, reason) = match self {
             Check::Contains {
@@ -260,16 +260,16 @@ impl Check {
             Check::JsonSchema { schema } => json::matches_schema(text, schema),
             Check::ToolCall { calls } => {
                 let (outcome, reason) = tool_call::evaluate(text, calls);
-                return Verdict {
+                return CheckVerdict {
                     tool: Some(outcome),
-                    ..Verdict::new(self, outcome.args_ok, reason)
+                    ..CheckVerdict::new(self, outcome.args_ok, reason)
                 };
             }
             Check::NoToolCall => {
                 let (outcome, reason) = tool_call::evaluate_none(text);
-                return Verdict {
+                return CheckVerdict {
                     tool: Some(outcome),
-                    ..Verdict::new(self, !outcome.parsed, reason)
+                    ..CheckVerdict::new(self, !outcome.parsed, reason)
                 };
             }
             Check::MaxWords { value } => ifeval::max_words(text, *value),
@@ -288,12 +288,12 @@ impl Check {
             Check::NBullets { value } => ifeval::n_bullets(text, *value),
             Check::LanguageIs { value } => ifeval::language_is(text, value),
         };
-        Verdict::new(self, pass, reason)
+        CheckVerdict::new(self, pass, reason)
     }
 }
 
 /// Evaluates every check of a case against one answer, in order.
-pub fn evaluate(checks: &[Check], answer: &Answer) -> Vec<Verdict> {
+pub fn evaluate(checks: &[Check], answer: &AnswerUnderCheck) -> Vec<CheckVerdict> {
     checks.iter().map(|check| check.evaluate(answer)).collect()
 }
 
@@ -468,7 +468,7 @@ mod tests {
     #[test]
     fn evaluate_runs_every_check() {
         let checks = vec![Check::NoCommas, Check::MaxWords { value: 2 }];
-        let verdicts = evaluate(&checks, &Answer::text("one, two, three"));
+        let verdicts = evaluate(&checks, &AnswerUnderCheck::text("one, two, three"));
         assert_eq!(verdicts.len(), 2);
         assert!(verdicts.iter().all(|verdict| !verdict.pass));
         assert_eq!(verdicts[1].check, "max_words");

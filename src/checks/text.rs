@@ -218,11 +218,11 @@ pub fn first_number(text: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Answer, Check, MatchMode};
+    use super::super::{AnswerUnderCheck, Check, MatchMode};
     use super::*;
 
     fn run(check: Check, text: &str) -> (bool, String) {
-        let verdict = check.evaluate(&Answer::text(text));
+        let verdict = check.evaluate(&AnswerUnderCheck::text(text));
         (verdict.pass, verdict.reason)
     }
 

@@ -1,4 +1,4 @@
-use super::super::{Answer, Check, Verdict};
+use super::super::{AnswerUnderCheck, Check, CheckVerdict};
 use super::*;
 use serde_json::json;
 
@@ -11,8 +11,8 @@ fn expected(name: &str, arguments: Value) -> ExpectedCall {
     }
 }
 
-fn run(calls: Vec<ExpectedCall>, text: &str) -> Verdict {
-    Check::ToolCall { calls }.evaluate(&Answer::text(text))
+fn run(calls: Vec<ExpectedCall>, text: &str) -> CheckVerdict {
+    Check::ToolCall { calls }.evaluate(&AnswerUnderCheck::text(text))
 }
 
 fn outcome(parsed: bool, names_ok: bool, args_ok: bool) -> Option<ToolOutcome> {
@@ -342,10 +342,12 @@ fn parallel_calls_match_in_any_order() {
 #[test]
 fn no_tool_call_for_irrelevance() {
     let check = Check::NoToolCall;
-    let verdict = check.evaluate(&Answer::text("I can't book flights, sorry."));
+    let verdict = check.evaluate(&AnswerUnderCheck::text("I can't book flights, sorry."));
     assert!(verdict.pass);
     assert_eq!(verdict.tool, outcome(false, true, true));
-    let verdict = check.evaluate(&Answer::text(r#"{"name": "get_weather", "arguments": {}}"#));
+    let verdict = check.evaluate(&AnswerUnderCheck::text(
+        r#"{"name": "get_weather", "arguments": {}}"#,
+    ));
     assert!(!verdict.pass);
     assert_eq!(verdict.tool, outcome(true, false, false));
     assert_eq!(verdict.reason, "expected no tool call, got get_weather");

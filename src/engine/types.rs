@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::OptionScore;
 use crate::config::Configuration;
-use crate::suite::{Message, Sampling};
+use crate::suite::{GenerationSettings, Message};
 
 /// Engine-only timing of one ppN or tgN repetition (comparable to llama-bench).
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +66,7 @@ pub struct AnswerRequest<'a> {
     pub messages: &'a [Message],
     pub use_chat_template: bool,
     pub max_tokens: u32,
-    pub sampling: Sampling,
+    pub sampling: GenerationSettings,
     /// JSON schema the answer is held to (constrained decoding); each engine
     /// turns it into its own form (llama.cpp: a GBNF grammar).
     pub json_schema: Option<&'a serde_json::Value>,

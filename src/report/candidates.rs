@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::load::{QualityRow, RunData};
+use super::load::{RunData, SuiteScore};
 use super::table::{engine_spread, user_path_median};
 use crate::fit::{estimate, roofline_tg_tps, FitEstimate, FitVerdict};
 use crate::gguf::read_gguf_info;
@@ -21,7 +21,7 @@ pub struct Failure {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Candidate {
+pub struct ReportCandidate {
     pub run: String,
     pub unit_id: String,
     pub name: String,
@@ -42,7 +42,7 @@ pub struct Candidate {
     pub peak_memory_mb: Option<f64>,
     /// Mean of the suites' overall pass rates; None: no quality suite ran.
     pub quality: Option<f64>,
-    pub quality_rows: Vec<QualityRow>,
+    pub quality_rows: Vec<SuiteScore>,
     /// `ok`, or the first failure's status.
     pub status: Status,
     pub failures: Vec<Failure>,
@@ -52,7 +52,7 @@ pub struct Candidate {
     pub roofline_tps: Option<f64>,
 }
 
-impl Candidate {
+impl ReportCandidate {
     /// tg tok/s as a share of the profile's roofline.
     pub fn roofline_share(&self) -> Option<f64> {
         Some(self.tg_tps?.mean / self.roofline_tps?)
@@ -68,7 +68,7 @@ impl Candidate {
 }
 
 /// Every candidate of every run, in run order then unit order.
-pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<Candidate> {
+pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<ReportCandidate> {
     let mut headers = HashMap::new();
     let mut out = Vec::new();
     for run in runs {
@@ -84,7 +84,7 @@ pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<Candidate> {
                 .iter()
                 .filter(|r| r.first.id.unit_id == unit)
                 .collect();
-            let quality: Vec<QualityRow> = run
+            let quality: Vec<SuiteScore> = run
                 .quality
                 .iter()
                 .filter(|q| q.unit_id == unit)
@@ -100,10 +100,10 @@ pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<Candidate> {
 fn candidate(
     run: &RunData,
     rows: &[&SummaryRow],
-    quality_rows: Vec<QualityRow>,
+    quality_rows: Vec<SuiteScore>,
     profile: &Profile,
     headers: &mut HashMap<String, Option<crate::gguf::GgufInfo>>,
-) -> Candidate {
+) -> ReportCandidate {
     let first = &rows[0].first;
     let failures: Vec<Failure> = rows
         .iter()
@@ -132,7 +132,7 @@ fn candidate(
     let bytes_per_token = fit
         .as_ref()
         .map_or(first.size_bytes, |f: &FitEstimate| f.weights_bytes);
-    Candidate {
+    ReportCandidate {
         run: run.label.clone(),
         unit_id: first.id.unit_id.clone(),
         name: first.id.candidate.clone(),
@@ -180,7 +180,7 @@ pub fn measured_memory_mb(rows: &[&SummaryRow], profile: &Profile) -> Option<f64
 }
 
 /// Names repeat across configurations and runs: add what tells them apart.
-fn label(candidates: &mut [Candidate], several_runs: bool) {
+fn label(candidates: &mut [ReportCandidate], several_runs: bool) {
     let keys: Vec<(String, String)> = candidates
         .iter()
         .map(|c| (c.run.clone(), c.name.clone()))

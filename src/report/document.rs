@@ -1,6 +1,6 @@
 //! The report's content, once, as plain blocks of unescaped text; the exporters
 //! in `export` write it as report.md and report.html.
-use super::candidates::Candidate;
+use super::candidates::ReportCandidate;
 use super::recommend::{Assessment, Recommendation, Targets};
 use crate::compare::{MetricComparison, Verdict};
 use crate::export::{Block, Cell, Figure, Table};
@@ -8,7 +8,7 @@ use crate::profiles::Profile;
 
 pub struct Inputs<'a> {
     pub runs: &'a [(String, String)],
-    pub candidates: &'a [Candidate],
+    pub candidates: &'a [ReportCandidate],
     pub profile: &'a Profile,
     pub targets: &'a Targets,
     pub recommendation: &'a Recommendation,
@@ -36,7 +36,7 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     }
     for run in run_ids {
         out.push(Block::Heading(format!("Comparison: run {run}")));
-        let these: Vec<&Candidate> = i.candidates.iter().filter(|c| c.run == run).collect();
+        let these: Vec<&ReportCandidate> = i.candidates.iter().filter(|c| c.run == run).collect();
         out.push(Block::Table(comparison(run, &these, i.profile)));
     }
     let failures = failures(i.candidates);
@@ -161,7 +161,7 @@ const COMPARISON_HEADER: [&str; 19] = [
     "status",
 ];
 
-fn comparison(run: &str, candidates: &[&Candidate], profile: &Profile) -> Table {
+fn comparison(run: &str, candidates: &[&ReportCandidate], profile: &Profile) -> Table {
     let mib = |b: u64| b as f64 / 1048576.0;
     let f0 = |v: f64| format!("{v:.0}");
     let f1 = |v: f64| format!("{v:.1}");
@@ -210,7 +210,7 @@ fn comparison(run: &str, candidates: &[&Candidate], profile: &Profile) -> Table 
     }
 }
 
-fn failures(candidates: &[Candidate]) -> Table {
+fn failures(candidates: &[ReportCandidate]) -> Table {
     let rows = candidates
         .iter()
         .flat_map(|c| {

@@ -13,7 +13,7 @@ use crate::results::{read_summary, Columns, SummaryRow};
 pub const QUALITY_PREFIX: &str = "quality:";
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct QualityRow {
+pub struct SuiteScore {
     pub unit_id: String,
     pub suite: String,
     /// None: the suite's overall pass rate.
@@ -41,7 +41,7 @@ pub struct RunData {
     pub manifest: Option<Manifest>,
     /// Speed rows (quality rows are in `quality`).
     pub summary: Vec<SummaryRow>,
-    pub quality: Vec<QualityRow>,
+    pub quality: Vec<SuiteScore>,
     pub samples: Samples,
 }
 
@@ -88,7 +88,7 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
 
 /// Quality rows, read only when the pass-rate columns exist: a run without
 /// quality suites has none, and the report says "n/a".
-fn read_quality(path: &Path) -> Result<Vec<QualityRow>> {
+fn read_quality(path: &Path) -> Result<Vec<SuiteScore>> {
     let c = Columns::read(path)?;
     if !c.has("pass_rate") {
         return Ok(Vec::new());
@@ -118,7 +118,7 @@ fn read_quality(path: &Path) -> Result<Vec<QualityRow>> {
             Some((s, c)) => (s.to_string(), Some(c.to_string())),
             None => (name.to_string(), None),
         };
-        rows.push(QualityRow {
+        rows.push(SuiteScore {
             unit_id: unit[i].clone().unwrap_or_default(),
             suite,
             category,

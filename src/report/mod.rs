@@ -13,7 +13,7 @@ mod summary_md;
 mod table;
 mod warnings;
 
-pub use candidates::Candidate;
+pub use candidates::ReportCandidate;
 pub use quality_table::quality_table;
 pub use stability_table::stability_table;
 pub use summary_md::summary_document;
@@ -54,7 +54,7 @@ pub struct ReportOutput {
     pub html: PathBuf,
     pub markdown: PathBuf,
     pub charts: usize,
-    pub candidates: Vec<Candidate>,
+    pub candidates: Vec<ReportCandidate>,
     pub best: Option<String>,
 }
 
@@ -168,7 +168,7 @@ fn baseline_deltas(options: &ReportOptions) -> Result<Option<Vec<MetricCompariso
 }
 
 /// What the recommendation judges each candidate on.
-fn facts(candidates: &[Candidate], profile: &Profile) -> Vec<Facts> {
+fn facts(candidates: &[ReportCandidate], profile: &Profile) -> Vec<Facts> {
     candidates
         .iter()
         .map(|c| Facts {

@@ -109,7 +109,7 @@ fn default_cooldown_max_secs() -> u64 {
     DEFAULT_COOLDOWN_MAX_SECS
 }
 
-/// Sampling interval and longest cooldown wait when nothing sets them; also
+/// Resource sampling interval and longest cooldown wait when nothing sets them; also
 /// what a manifest written before these fields existed reads as.
 pub const DEFAULT_SAMPLE_MS: u64 = 250;
 pub const DEFAULT_COOLDOWN_MAX_SECS: u64 = 600;

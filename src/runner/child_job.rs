@@ -26,7 +26,7 @@ pub(super) mod tests {
     use crate::engine::Capability;
     use crate::results::Status;
     use crate::runner::protocol::{AnswerMessage, ChildMessage, Measurement, QualityItem};
-    use crate::suite::{Decoding, Message, Prompt, Sampling};
+    use crate::suite::{Decoding, GenerationSettings, Message, Prompt};
 
     /// A unit with pp64, tg16, one user-path prompt and two quality cases (one
     /// generated, one multiple choice), 2 repetitions.
@@ -43,7 +43,7 @@ pub(super) mod tests {
             }],
             use_chat_template: true,
             max_tokens: 8,
-            sampling: Sampling {
+            sampling: GenerationSettings {
                 temperature: 0.0,
                 top_p: 1.0,
                 seed: 0,

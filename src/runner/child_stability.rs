@@ -10,7 +10,7 @@ use super::protocol::{ChildJob, ChildMessage, FidelityJob, Sink, SoakJob, Stabil
 use crate::engine::{AnswerRequest, Engine, FidelityRequest, SoakSpan};
 use crate::results::StabilityRow;
 use crate::suite::stability::MultiTurnSpec;
-use crate::suite::{Message, Sampling};
+use crate::suite::{GenerationSettings, Message};
 
 pub(super) fn run_stability(
     engine: &mut dyn Engine,
@@ -94,7 +94,7 @@ fn request<'a>(job: &'a ChildJob, messages: &'a [Message], max_tokens: u32) -> A
         messages,
         use_chat_template: true,
         max_tokens,
-        sampling: Sampling {
+        sampling: GenerationSettings {
             temperature: 0.0,
             top_p: 1.0,
             seed: 0,

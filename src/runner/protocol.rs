@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::WorkUnit;
 use crate::results::StabilityRow;
 use crate::suite::stability::MultiTurnSpec;
-use crate::suite::{Decoding, Message, Prompt, Sampling};
+use crate::suite::{Decoding, GenerationSettings, Message, Prompt};
 // The answer message is what scoring reads: it is defined there, below the runner.
 pub use crate::scoring::AnswerMessage;
 
@@ -70,7 +70,7 @@ pub struct QualityItem {
     pub messages: Vec<Message>,
     pub use_chat_template: bool,
     pub max_tokens: u32,
-    pub sampling: Sampling,
+    pub sampling: GenerationSettings,
     /// The JSON schema constrained decoding holds the answer to (the engine
     /// compiles it: llama.cpp into a GBNF grammar).
     pub json_schema: Option<serde_json::Value>,

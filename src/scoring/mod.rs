@@ -17,7 +17,7 @@ pub use summary_rows::{quality_summary_rows, quality_test_name};
 
 use sha2::{Digest, Sha256};
 
-use crate::checks::{choice_picks, Answer, Check, OptionScore, Verdict};
+use crate::checks::{choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore};
 use crate::results::{QualityRow, Status};
 use crate::suite::Case;
 
@@ -71,11 +71,11 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
         .choice_scores
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok());
-    let answer = Answer {
+    let answer = AnswerUnderCheck {
         text: &row.output_text,
         choice_scores: scores.as_deref(),
     };
-    let verdicts: Vec<Verdict> = case.checks.iter().map(|c| c.evaluate(&answer)).collect();
+    let verdicts: Vec<CheckVerdict> = case.checks.iter().map(|c| c.evaluate(&answer)).collect();
     let passed = verdicts.iter().filter(|v| v.pass).count();
     row.n_checks_passed = passed as u32;
     row.pass = Some(passed == verdicts.len());

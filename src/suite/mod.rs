@@ -6,7 +6,7 @@ pub mod stability;
 pub mod tools;
 
 pub use message::Message;
-pub use quality::{Case, Decoding, QualitySuite, Sampling};
+pub use quality::{Case, Decoding, GenerationSettings, QualitySuite};
 
 use std::path::{Path, PathBuf};
 

@@ -100,9 +100,9 @@ impl Decoding {
     }
 }
 
-/// Sampling for one case; temperature 0 is greedy.
+/// How tokens are drawn for one case (temperature, top-p, seed); temperature 0 is greedy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Sampling {
+pub struct GenerationSettings {
     pub temperature: f32,
     pub top_p: f32,
     pub seed: u32,
@@ -116,7 +116,7 @@ pub struct Case {
     pub messages: Vec<Message>,
     pub use_chat_template: bool,
     pub max_tokens: u32,
-    pub sampling: Sampling,
+    pub sampling: GenerationSettings,
     pub choices: Option<Vec<String>>,
     pub checks: Vec<Check>,
     /// The decodings this case runs with (free, constrained or both).
@@ -320,7 +320,7 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         (Some(_), Constrained::Both, _) => vec![Decoding::Free, Decoding::Constrained],
         (Some(_), Constrained::Only, _) => vec![Decoding::Constrained],
     };
-    let sampling = Sampling {
+    let sampling = GenerationSettings {
         temperature: s.temperature.or(d.temperature).unwrap_or(0.0),
         top_p: s.top_p.or(d.top_p).unwrap_or(1.0),
         seed: s.seed.or(d.seed).unwrap_or(42),

@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::candidates::Candidate;
+use super::candidates::ReportCandidate;
 use super::load::{RunData, Samples};
 use crate::export::Figure;
 use crate::profiles::Profile;
@@ -35,7 +35,7 @@ const TIMELINE_POINTS: usize = 1200;
 
 pub fn write_all(
     dir: &Path,
-    candidates: &[Candidate],
+    candidates: &[ReportCandidate],
     runs: &[RunData],
     profile: &Profile,
 ) -> Result<Vec<Figure>> {
@@ -130,7 +130,7 @@ where
     Ok(())
 }
 
-fn tg_chart(candidates: &[Candidate]) -> BarChart {
+fn tg_chart(candidates: &[ReportCandidate]) -> BarChart {
     let bars = candidates
         .iter()
         .map(|c| Bar {
@@ -151,8 +151,8 @@ fn tg_chart(candidates: &[Candidate]) -> BarChart {
     }
 }
 
-fn latency_chart(candidates: &[Candidate]) -> BarChart {
-    let panel = |title: &str, get: fn(&Candidate) -> Option<f64>, group: usize| BarPanel {
+fn latency_chart(candidates: &[ReportCandidate]) -> BarChart {
+    let panel = |title: &str, get: fn(&ReportCandidate) -> Option<f64>, group: usize| BarPanel {
         title: title.into(),
         axis: "ms".into(),
         bars: candidates
@@ -174,7 +174,7 @@ fn latency_chart(candidates: &[Candidate]) -> BarChart {
     }
 }
 
-fn pareto_chart(candidates: &[Candidate]) -> Pareto {
+fn pareto_chart(candidates: &[ReportCandidate]) -> Pareto {
     Pareto {
         points: candidates
             .iter()
@@ -189,7 +189,7 @@ fn pareto_chart(candidates: &[Candidate]) -> Pareto {
     }
 }
 
-fn memory_chart(candidates: &[Candidate], profile: &Profile) -> BarChart {
+fn memory_chart(candidates: &[ReportCandidate], profile: &Profile) -> BarChart {
     let budget_mb = profile.budget_bytes() / 1048576.0;
     BarChart {
         panels: vec![BarPanel {
@@ -211,7 +211,7 @@ fn memory_chart(candidates: &[Candidate], profile: &Profile) -> BarChart {
     }
 }
 
-fn quality_chart(candidates: &[Candidate]) -> BarChart {
+fn quality_chart(candidates: &[ReportCandidate]) -> BarChart {
     let mut categories: Vec<String> = Vec::new();
     let mut bars = Vec::new();
     for c in candidates {
@@ -252,7 +252,7 @@ fn quality_chart(candidates: &[Candidate]) -> BarChart {
     }
 }
 
-fn timeline_chart(run: &RunData, candidates: &[Candidate]) -> Timeline {
+fn timeline_chart(run: &RunData, candidates: &[ReportCandidate]) -> Timeline {
     let nonempty = |s: Series| -> Vec<Series> {
         if s.points.is_empty() {
             Vec::new()
@@ -342,7 +342,7 @@ fn power_series(s: &Samples) -> Series {
 }
 
 /// Where each unit's samples begin, labelled with its candidate.
-fn unit_boundaries(run: &RunData, candidates: &[Candidate]) -> Vec<(f64, String)> {
+fn unit_boundaries(run: &RunData, candidates: &[ReportCandidate]) -> Vec<(f64, String)> {
     let s = &run.samples;
     let mut boundaries = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
