@@ -91,7 +91,7 @@ pub struct RunArgs {
     /// Tokens generated per user-path prompt (at least 50).
     #[arg(long = "e2e-tokens", value_name = "N")]
     pub e2e_tokens: Option<u32>,
-    /// Time limit per candidate configuration, seconds.
+    /// Time limit per candidate configuration, seconds (at most a week).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Continue a killed sweep in RUN_DIR: finished candidates are kept.
@@ -118,7 +118,7 @@ pub struct RunArgs {
     /// Run-to-run noise for --baseline (see `compare --run-noise`).
     #[arg(long = "run-noise", default_value = "2%")]
     pub run_noise: String,
-    /// Soak length for the stability suite, e.g. 10m (overrides the suite's).
+    /// Soak length for the stability suite, e.g. 10m, at most a week (overrides the suite's).
     #[arg(long, value_name = "DURATION")]
     pub soak: Option<String>,
     /// Reference candidate (same model, F16 or Q8_0) for the stability suite's fidelity test.

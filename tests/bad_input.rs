@@ -155,6 +155,22 @@ fn bad_config_names_file_line_and_key() {
 }
 
 #[test]
+fn durations_past_a_week_are_usage_errors_before_any_model_loads() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    // u64::MAX seconds overflowed `Instant + Duration` once the first unit started;
+    // 5124095576030432 h wrapped to 2016 s in the hour-to-second product.
+    for (flag, value) in [
+        ("--timeout", "18446744073709551615"),
+        ("--soak", "5124095576030432h"),
+    ] {
+        let o = quick_run(&[&smollm()], dir.path(), &[flag, value]);
+        assert_clean_error(&o, 2, &[flag]);
+        assert!(!stdout(&o).contains("loading"), "{flag}: {}", stdout(&o));
+    }
+}
+
+#[test]
 fn unknown_suite_is_a_usage_error() {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();

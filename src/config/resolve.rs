@@ -8,6 +8,7 @@ use super::{
     DEFAULT_SUITES, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP,
 };
 use crate::error::UsageError;
+use crate::suite::stability::MAX_DURATION_SECS;
 use crate::suite::SpeedSuite;
 
 /// What the command line says about the sweep (`edgebench run`'s options), as
@@ -186,8 +187,11 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     if sweep.sample_ms < 10 {
         return Err(UsageError::new("--sample-ms must be at least 10"));
     }
-    if sweep.timeout_secs == 0 {
-        return Err(UsageError::new("--timeout must be at least 1 second"));
+    if sweep.timeout_secs == 0 || sweep.timeout_secs > MAX_DURATION_SECS {
+        return Err(UsageError::new(format!(
+            "--timeout {}: give 1 to {MAX_DURATION_SECS} seconds (a week)",
+            sweep.timeout_secs
+        )));
     }
     if let Some(reference) = &sweep.reference {
         if !sweep.candidates.iter().any(|c| &c.name == reference) {

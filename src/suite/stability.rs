@@ -89,7 +89,11 @@ fn default_max_chunks() -> u32 {
     8
 }
 
-/// "90s", "10m", "2h" or plain seconds.
+/// The longest time limit or soak edgebench takes: a week. Longer is a typo, and
+/// `u64` seconds added to an `Instant` would overflow.
+pub const MAX_DURATION_SECS: u64 = 7 * 24 * 3600;
+
+/// "90s", "10m", "2h" or plain seconds, from 1 s to a week.
 pub fn parse_duration(text: &str) -> Result<u64, UsageError> {
     let t = text.trim();
     let bad = || UsageError::new(format!("duration `{text}`: use e.g. 90s, 10m or 1h"));
@@ -98,16 +102,19 @@ pub fn parse_duration(text: &str) -> Result<u64, UsageError> {
         None => (t, "s"),
     };
     let n: u64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
         _ => return Err(bad()),
     };
-    if seconds == 0 {
-        return Err(bad());
+    match n.checked_mul(factor) {
+        Some(0) => Err(bad()),
+        Some(seconds) if seconds <= MAX_DURATION_SECS => Ok(seconds),
+        _ => Err(UsageError::new(format!(
+            "duration `{text}`: at most a week ({MAX_DURATION_SECS} s)"
+        ))),
     }
-    Ok(seconds)
 }
 
 impl StabilitySpec {
@@ -149,5 +156,9 @@ mod tests {
         assert_eq!(parse_duration("45").unwrap(), 45);
         assert!(parse_duration("10 minutes").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_duration("168h").unwrap(), MAX_DURATION_SECS);
+        for too_long in ["169h", "5124095576030432h", "99999999999999999999s"] {
+            assert!(parse_duration(too_long).is_err(), "{too_long}");
+        }
     }
 }
