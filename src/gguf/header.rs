@@ -7,7 +7,7 @@ use super::magic_and_version::{check_magic, check_version};
 use super::metadata::{
     read_kv, Metadata, KEY_ALIGNMENT, KEY_ARCH, KEY_FILE_TYPE, KEY_NAME, MIN_KV_BYTES,
 };
-use super::reader::Reader;
+use super::reader::{printable, Reader};
 use super::tensor_infos::{read_tensor_info, Totals, MIN_TENSOR_INFO_BYTES};
 use super::{GgufError, GgufInfo};
 
@@ -102,7 +102,7 @@ fn build_info(
         path: r.path.clone(),
         version,
         file_size: r.size,
-        model_name: meta.strings.remove(KEY_NAME),
+        model_name: meta.strings.remove(KEY_NAME).as_deref().map(printable),
         file_type,
         quant,
         n_params: totals.n_params,
@@ -117,7 +117,7 @@ fn build_info(
         value_length: arch_int("attention.value_length"),
         has_chat_template: meta.has_chat_template,
         data_offset,
-        architecture,
+        architecture: architecture.as_deref().map(printable),
     }
 }
 
@@ -126,6 +126,33 @@ mod tests {
     use super::super::metadata::T_ARRAY;
     use super::super::test_files::{expect_err, llama, parse_bytes, Builder};
     use super::*;
+
+    #[test]
+    fn terminal_escapes_in_names_are_printed_escaped() {
+        let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2J";
+        let info = parse_bytes(
+            &Builder::new()
+                .str(KEY_ARCH, evil)
+                .str(KEY_NAME, evil)
+                .build()
+                .0,
+        )
+        .unwrap();
+        for text in [info.architecture.unwrap(), info.model_name.unwrap()] {
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert!(text.contains("\\u{1b}]0;pwned"), "{text:?}");
+        }
+        let b = Builder::new().kv(evil, 13, &[0; 8]);
+        let (_, msg) = expect_err(parse_bytes(&b.build().0));
+        assert!(!msg.chars().any(char::is_control), "{msg:?}");
+        let mut b = Builder::new().tensor(evil, &[32], 0);
+        b.tensors[0].2 = 99;
+        let (_, msg) = expect_err(parse_bytes(&b.build().0));
+        assert!(
+            !msg.chars().any(char::is_control) && msg.contains("pwned"),
+            "{msg:?}"
+        );
+    }
 
     #[test]
     fn error_truncated_tensor_data() {

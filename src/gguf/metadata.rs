@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::reader::{Reader, MAX_NAME_LEN};
+use super::reader::{printable, Reader, MAX_NAME_LEN};
 use super::GgufError;
 
 /// Strings kept in memory (architecture, name); anything longer is garbage.
@@ -64,7 +64,7 @@ fn wants_int(key: &str) -> bool {
 
 pub(super) fn read_kv(r: &mut Reader, meta: &mut Metadata) -> Result<(), GgufError> {
     let key = r.string(MAX_NAME_LEN, "key")?;
-    r.context.push_str(&format!(", '{key}'"));
+    r.context.push_str(&format!(", '{}'", printable(&key)));
     let mut ty = r.u32()?;
     let mut count = None;
     if ty == T_ARRAY {

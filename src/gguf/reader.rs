@@ -101,6 +101,7 @@ impl Reader {
         self.claim(Some(len), format_args!("a {what}"))
     }
 
+    /// A string from the file as it is (keys must match byte for byte).
     pub(super) fn string(&mut self, max: u64, what: &str) -> Result<String, GgufError> {
         let len = self.string_len(max, what)?;
         let bytes = self.take(len)?;
@@ -139,6 +140,17 @@ impl Reader {
             },
         }
     }
+}
+
+/// A string from the file, safe to print: control characters (an escape
+/// sequence in a tensor name could rewrite the user's terminal) shown escaped.
+pub(super) fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

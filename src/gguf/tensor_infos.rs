@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::ggml_types::tensor_type;
-use super::reader::{Reader, MAX_NAME_LEN};
+use super::reader::{printable, Reader, MAX_NAME_LEN};
 use super::GgufError;
 
 const MAX_DIMS: u32 = 4;
@@ -32,7 +32,7 @@ impl Totals {
 
 pub(super) fn read_tensor_info(r: &mut Reader, totals: &mut Totals) -> Result<(), GgufError> {
     let name = r.string(MAX_NAME_LEN, "tensor name")?;
-    r.context.push_str(&format!(", '{name}'"));
+    r.context.push_str(&format!(", '{}'", printable(&name)));
     let n_dims = r.u32()?;
     if n_dims > MAX_DIMS {
         return Err(r.corrupt(format!(
