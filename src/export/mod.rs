@@ -1,7 +1,8 @@
 //! Output formats, as hyperfine's `export/`: content is built once as a
 //! `Document` of plain, unescaped blocks, and one `Exporter` per format writes
 //! it with that format's escaping (markdown.rs: report.md, summary.md and
-//! `compare`'s step summary; html.rs: report.html; text.rs: the terminal).
+//! `compare`'s step summary; html.rs: report.html). text.rs prints one table
+//! as aligned columns for the terminal.
 //! `compare`'s verdicts as data are json.rs and junit.rs; result tables are
 //! Parquet/CSV through `results::Table`.
 pub mod html;

@@ -1,39 +1,5 @@
-//! The terminal: tables as aligned columns, everything else as plain lines.
-use super::{Block, Document, Exporter, Table};
-
-pub struct Text;
-
-impl Exporter for Text {
-    fn render(&self, doc: &Document) -> String {
-        let mut out = doc
-            .title
-            .as_ref()
-            .map_or(String::new(), |t| format!("{t}\n\n"));
-        write_blocks(&mut out, &doc.blocks);
-        out
-    }
-}
-
-fn write_blocks(out: &mut String, blocks: &[Block]) {
-    for block in blocks {
-        match block {
-            Block::Heading(s) | Block::Subheading(s) | Block::Paragraph(s) | Block::Strong(s) => {
-                out.push_str(&format!("{s}\n\n"))
-            }
-            Block::List(items) => items.iter().for_each(|i| out.push_str(&format!("- {i}\n"))),
-            Block::Table(t) => out.push_str(&table(t)),
-            Block::Figure(f) => out.push_str(&format!("[chart: {}]\n", f.title)),
-            Block::Details {
-                summary,
-                blocks: inner,
-            } => {
-                out.push_str(&format!("{summary}\n"));
-                write_blocks(out, inner);
-            }
-            Block::Warning(w) => out.push_str(&format!("warning: {w}\n")),
-        }
-    }
-}
+//! The terminal: tables as aligned columns (the tables printed at the end of a run).
+use super::Table;
 
 /// Columns padded to their widest cell, a dashed rule under the header.
 pub fn table(t: &Table) -> String {
