@@ -213,6 +213,10 @@ pub fn read_manifest(run_dir: &Path) -> Result<Manifest> {
     let path = run_dir.join("manifest.json");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an edgebench manifest", path.display()))
+    let manifest: Manifest = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an edgebench manifest", path.display()))?;
+    for unit in &manifest.units {
+        super::check_unit_id(&unit.id).with_context(|| format!("{}", path.display()))?;
+    }
+    Ok(manifest)
 }

@@ -22,7 +22,7 @@ pub use columns::{
 };
 pub use frame::{concat_parquet, samples_frame, write_frame, write_parquet};
 pub use metric::Metric;
-pub use parts::{read_record, write_record};
+pub use parts::{check_unit_id, read_record, unit_file, write_record};
 pub use phase::Phase;
 pub use read::{read_summary, Columns};
 pub use rows::{

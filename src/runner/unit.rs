@@ -16,8 +16,8 @@ use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
 use crate::results::{
-    summarize, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity, SpeedRow,
-    StabilityRow, TestKind, UnitRecord,
+    summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
+    SpeedRow, StabilityRow, TestKind, UnitRecord,
 };
 use crate::sampler::Sampler;
 use crate::suite::Suites;
@@ -283,7 +283,7 @@ pub(super) fn unit_line(label: &str, record: &UnitRecord) -> String {
 fn write_unit_log(run_dir: &Path, unit_id: &str, log: &[String]) -> Result<()> {
     let dir = run_dir.join("logs");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    write_atomic(&dir.join(format!("{unit_id}.log")), |f| {
+    write_atomic(&unit_file(run_dir, "logs", unit_id, "log")?, |f| {
         for line in log {
             writeln!(f, "{line}")?;
         }
