@@ -97,6 +97,10 @@ pub struct RunArgs {
     /// Continue a killed sweep in RUN_DIR: finished candidates are kept.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
+    /// With --resume: continue although a model file, suite or build changed since
+    /// the run started (the change is recorded in manifest.json).
+    #[arg(long = "resume-force", requires = "resume")]
+    pub resume_force: bool,
     /// Resource sampling interval, milliseconds.
     #[arg(long = "sample-ms", value_name = "MS")]
     pub sample_ms: Option<u64>,

@@ -77,3 +77,70 @@ fn rescore_and_resume_refuse_a_manifest_unit_id_that_is_a_path() {
     );
     assert!(!tmp.path().join("pwned.json").exists());
 }
+
+/// The stored run was measured by an earlier edgebench build, with SmolLM2.
+fn stored_run_pointing_at(tmp: &Path, model: &Path) -> PathBuf {
+    let dir = stored_run_copy(tmp);
+    let model = serde_json::to_string(&model.to_string_lossy()).unwrap();
+    replace_in(
+        &dir.join("manifest.json"),
+        "\"models/SmolLM2-135M-Instruct-Q4_1.gguf\"",
+        &model,
+    );
+    dir
+}
+
+#[test]
+fn resume_refuses_another_model_file_or_build_and_names_each_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Another file at the candidate's path: the manifest's sha256 is SmolLM2's.
+    let dir = stored_run_pointing_at(tmp.path(), &common::gemma());
+    let before = std::fs::read(dir.join("manifest.json")).unwrap();
+    let o = edgebench()
+        .args(["run", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "stderr:\n{err}");
+    assert_eq!(err.lines().count(), 1, "stderr:\n{err}");
+    for said in [
+        "not the run's inputs any more",
+        "is another file: sha256 ",
+        "edgebench build commit \"8dc1cfb",
+        "--resume-force",
+    ] {
+        assert!(err.contains(said), "{said}: stderr:\n{err}");
+    }
+    assert_eq!(before, std::fs::read(dir.join("manifest.json")).unwrap());
+    assert!(!dir.join("logs").exists(), "nothing ran");
+}
+
+#[test]
+fn resume_force_goes_on_and_records_what_changed() {
+    let _serial = common::one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = stored_run_pointing_at(tmp.path(), &common::smollm());
+    let o = edgebench()
+        .args(["run", "--resume-force", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{err}");
+    assert!(err.contains("warning: resuming"), "stderr:\n{err}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let forced = &manifest["forced_resumes"];
+    assert_eq!(forced.as_array().map(Vec::len), Some(1), "{forced}");
+    let changes = forced[0]["changes"].to_string();
+    assert!(changes.contains("edgebench build commit"), "{changes}");
+    assert!(
+        !changes.contains("is another file"),
+        "same model file: {changes}"
+    );
+    assert_ne!(
+        manifest["edgebench"]["git_commit"], "8dc1cfb",
+        "now the build resumed with"
+    );
+}

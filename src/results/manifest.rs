@@ -31,6 +31,21 @@ pub struct Manifest {
     /// llama.cpp's CPU weight paths (AMX, repack): compiled in, offered by the CPU, used.
     #[serde(default)]
     pub cpu_paths: Option<CpuPaths>,
+    /// Suite name -> sha256 of its file and the prompt texts it read (runs before
+    /// 2026-11-29 have none).
+    #[serde(default)]
+    pub suite_digests: std::collections::BTreeMap<String, String>,
+    /// Resumes with `--resume-force` although inputs had changed: when, and what.
+    #[serde(default)]
+    pub forced_resumes: Vec<ForcedResume>,
+}
+
+/// A resume that went ahead with changed models, suites or builds; the manifest
+/// then describes the new ones, and this says what they replaced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForcedResume {
+    pub at: String,
+    pub changes: Vec<String>,
 }
 
 /// Which of llama.cpp's special CPU weight paths a run had and used. AMX kernels

@@ -16,6 +16,7 @@ mod output;
 mod plan;
 mod protocol;
 mod rescore;
+mod resume_check;
 mod sampling;
 mod stability;
 mod supervise;

@@ -8,13 +8,14 @@ use rand::SeedableRng;
 
 use super::child_process::own_executable;
 use super::protocol::QualityItem;
+use super::resume_check::{refusal, ResumeInputs};
 use crate::cli::RunArgs;
 use crate::config::{self, Sweep, SweepFile};
 use crate::engine::EngineProbe;
 use crate::error::UsageError;
 use crate::gguf::{read_gguf_info, sha256_file};
 use crate::results::manifest::{
-    read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
+    read_manifest, write_manifest, BuildInfo, CpuPaths, ForcedResume, HostInfo, Manifest,
 };
 use crate::results::ModelMeta;
 use crate::suite::{load_suites, Suites};
@@ -77,6 +78,8 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
         resumed_at: Vec::new(),
         edgebench: BuildInfo::current(),
         cpu_paths: Some(CpuPaths::detect(&llama_cpp.system_info)),
+        suite_digests: suites.digests(),
+        forced_resumes: Vec::new(),
         llama_cpp,
         host: HostInfo::read(),
         units: config::expand(&sweep)
@@ -107,7 +110,24 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Ma
     let mut manifest = read_manifest(run_dir)?;
     let suites = load_suites(&manifest.sweep.suites)?;
     check_schemas(&suites)?;
-    check_candidates(&manifest.sweep)?;
+    let inputs = ResumeInputs {
+        models: check_candidates(&manifest.sweep)?,
+        suite_digests: suites.digests(),
+        edgebench: BuildInfo::current(),
+        llama_cpp: probe_engine(),
+    };
+    let changes = inputs.changes_from(&manifest);
+    if !changes.is_empty() {
+        if !args.resume_force {
+            return Err(refusal(run_dir, &changes).into());
+        }
+        eprintln!(
+            "warning: resuming {} with changed inputs (--resume-force): {}",
+            run_dir.display(),
+            changes.join("; ")
+        );
+        inputs.replace_in(&mut manifest, ForcedResume { at: now(), changes });
+    }
     manifest.resumed_at.push(now());
     manifest.state = "running".into();
     write_manifest(run_dir, &manifest)?;

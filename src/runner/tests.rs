@@ -13,7 +13,7 @@ use crate::results::{ModelMeta, Status, UnitRecord};
 use crate::suite::Suites;
 
 /// A plan of `n` candidates (one unit each) doing pp64 and tg16, 2 repetitions.
-fn plan_in(dir: &Path, n: usize) -> Plan {
+pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
     let candidates: Vec<Candidate> = (0..n)
         .map(|i| Candidate::new(format!("m{i}"), format!("/models/m{i}.gguf")))
         .collect();
@@ -79,6 +79,8 @@ fn plan_in(dir: &Path, n: usize) -> Plan {
         sampling: None,
         conditions: serde_json::Value::Null,
         cpu_paths: None,
+        suite_digests: Default::default(),
+        forced_resumes: Vec::new(),
     };
     Plan {
         run_dir,

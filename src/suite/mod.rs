@@ -1,5 +1,6 @@
 //! Suite files (TOML in suites/) and the prompts they use (files in prompts/).
 //! A suite's `kind` says what it measures: speed, quality or stability.
+mod digest;
 mod message;
 pub mod quality;
 pub mod stability;
