@@ -177,3 +177,42 @@ fn unknown_suite_is_a_usage_error() {
     let o = quick_run(&[&smollm()], dir.path(), &["--suite", "nope"]);
     assert_clean_error(&o, 2, &["nope"]);
 }
+
+#[test]
+fn a_bad_save_baseline_name_is_a_usage_error_before_any_model_loads() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    // Found only after every unit was measured, and then the report was skipped.
+    for name in ["../outside", ".hidden", "a/b", ""] {
+        let o = quick_run(&[&smollm()], dir.path(), &["--save-baseline", name]);
+        assert_clean_error(&o, 2, &["--save-baseline", "plain name"]);
+        assert!(!stdout(&o).contains("loading"), "{name}: {}", stdout(&o));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{name}: no run directory"
+        );
+    }
+}
+
+#[test]
+fn a_gate_that_cannot_compare_still_leaves_the_report_of_what_was_measured() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    // The stored run measured SmolLM2; this one Gemma: the gate has nothing to compare.
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/run-8dc1cfb-smollm");
+    let o = quick_run(
+        &[&gemma()],
+        dir.path(),
+        &["--baseline", baseline.to_str().unwrap()],
+    );
+    assert_clean_error(&o, 2, &["nothing to compare"]);
+    let text = stdout(&o);
+    let run = text
+        .lines()
+        .find_map(|l| l.strip_prefix("run directory: "))
+        .map(|l| Path::new(l.trim()).to_path_buf())
+        .unwrap_or_else(|| panic!("no run directory in stdout:\n{text}"));
+    assert!(run.join("report.html").is_file(), "stdout:\n{}", stdout(&o));
+    assert!(run.join("speed.parquet").is_file());
+}

@@ -18,8 +18,7 @@ pub fn check_unit_id(id: &str) -> Result<()> {
     match id.split_once('-') {
         Some((c, k)) if numbered(c, 'c') && numbered(k, 'k') => Ok(()),
         _ => bail!(
-            "unit id {:?} is not of the form c<N>-k<N> (a tampered or foreign run directory?)",
-            id.escape_debug().to_string()
+            "unit id {id:?} is not of the form c<N>-k<N> (a tampered or foreign run directory?)"
         ),
     }
 }
@@ -47,7 +46,7 @@ pub fn read_record(run_dir: &Path, unit_id: &str) -> Result<Option<UnitRecord>> 
         bail!(
             "{} is damaged: it holds unit {:?}, not {unit_id}",
             path.display(),
-            record.unit_id.escape_debug().to_string()
+            record.unit_id
         );
     }
     Ok(Some(record))

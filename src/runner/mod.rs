@@ -43,16 +43,21 @@ use crate::results::{
     attach_resources, read_record, summarize, write_record, SpeedRow, UnitRecord,
 };
 use child_process::{Launcher, ProcessLauncher};
-use output::{note_weight_buffers, save_baseline, write_results, write_run_report};
+use output::{
+    check_baseline_name, note_weight_buffers, save_baseline, write_results, write_run_report,
+};
 use plan::{new_plan, now, resume_plan, Plan};
 use unit::{measure_unit, unit_line, UnitContext};
 
 pub fn run_sweep(args: &RunArgs) -> Result<i32> {
-    // A baseline that cannot be read is found out before hours of measuring, not after.
+    // Every argument is checked before hours of measuring, not after.
     let gate = match &args.baseline {
         Some(baseline) => Some((gate_settings(args)?, crate::compare::load_runs(baseline)?)),
         None => None,
     };
+    if let Some(name) = &args.save_baseline {
+        check_baseline_name(name)?;
+    }
     let (run_dir, manifest, suites) = match &args.resume {
         Some(dir) => resume_plan(dir, args)?,
         None => new_plan(args)?,
@@ -66,9 +71,9 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     let records = measure_units(&mut plan, &ProcessLauncher, args.verbose)?;
     finish_run(&mut plan, &records)?;
     print_tables(&records, plan.unified_memory());
-    if let Some(name) = &args.save_baseline {
-        let saved = save_baseline(&plan.run_dir, name)?;
-        println!("saved as baseline `{name}` in {}", saved.display());
+    // The report of what was measured comes first: a failing gate or baseline copy must not cost it.
+    if !args.no_report {
+        write_run_report(&plan.run_dir, args.baseline.as_deref());
     }
     let mut status = exit::OK;
     let failed = records.iter().filter(|r| !r.status.is_ok()).count();
@@ -80,23 +85,32 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         status = exit::SOME_FAILED;
     }
     if let Some((settings, base)) = &gate {
-        println!();
-        let this = crate::compare::load_runs(&plan.run_dir.to_string_lossy())?;
-        let verdict = crate::compare::compare_and_report(
-            base,
-            &this,
-            settings,
-            &[],
-            crate::cli::ReportFormat::Md,
-            None,
-        )?;
-        status = status.max(verdict);
+        status = status.max(gate_verdict(&plan.run_dir, base, settings)?);
     }
-    if !args.no_report {
-        write_run_report(&plan.run_dir, args.baseline.as_deref());
+    if let Some(name) = &args.save_baseline {
+        let saved = save_baseline(&plan.run_dir, name)?;
+        println!("saved as baseline `{name}` in {}", saved.display());
     }
     println!("\nresults: {}", plan.run_dir.display());
     Ok(status)
+}
+
+/// `--baseline`: this run against the baseline, printed; the gate's exit status.
+fn gate_verdict(
+    run_dir: &std::path::Path,
+    base: &crate::compare::LoadedRuns,
+    settings: &crate::compare::GateSettings,
+) -> Result<i32> {
+    println!();
+    let this = crate::compare::load_runs(&run_dir.to_string_lossy())?;
+    crate::compare::compare_and_report(
+        base,
+        &this,
+        settings,
+        &[],
+        crate::cli::ReportFormat::Md,
+        None,
+    )
 }
 
 /// Measures every unit of the plan that has no record yet (a resumed run keeps

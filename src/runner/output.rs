@@ -33,15 +33,26 @@ pub(super) fn write_run_report(run_dir: &Path, baseline: Option<&str>) {
     }
 }
 
+/// A baseline is a directory named `name` among the saved ones: a plain name,
+/// checked before anything is measured.
+pub(super) fn check_baseline_name(name: &str) -> Result<(), UsageError> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.+@".contains(c));
+    if plain {
+        return Ok(());
+    }
+    Err(UsageError::new(format!(
+        "--save-baseline {name:?}: use a plain name such as `main` (letters, digits, - _ . + @)"
+    )))
+}
+
 /// Copies a finished run's result files to the baselines directory under `name`
 /// (replacing an older one only once the copy is complete).
 pub(super) fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
-    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(UsageError::new(format!(
-            "--save-baseline {name}: use a plain name such as `main`"
-        ))
-        .into());
-    }
+    check_baseline_name(name)?;
     let dir = crate::compare::baselines_dir();
     std::fs::create_dir_all(&dir)?;
     let staging = tempfile::Builder::new()
