@@ -259,3 +259,38 @@ fn a_killed_sweep_resumes_without_losing_or_repeating_rows() {
     assert_eq!(manifest["state"], "finished");
     assert_eq!(manifest["resumed_at"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_sweep_outlives_its_binary_being_rebuilt() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("edgebench");
+    std::fs::copy(env!("CARGO_BIN_EXE_edgebench"), &exe).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (smol, gemma) = (smollm(), gemma());
+    let quick = quick_command(&[&smol, &gemma], &out, &["--suite", "engine-only"]);
+    let mut child = std::process::Command::new(&exe)
+        .args(quick.get_args())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the run directory", Duration::from_secs(30), || {
+        std::fs::read_dir(&out).unwrap().count() == 1
+    });
+    // What `cargo build` does to the binary: the running file is replaced.
+    std::fs::remove_file(&exe).unwrap();
+    std::fs::write(&exe, "#!/bin/sh\nexit 97\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let speed = read_parquet(&only_run_dir(&out).join("speed.parquet"));
+    let units = strings(&speed, "unit_id");
+    assert!(
+        units.iter().any(|u| u.as_deref() == Some("c1-k0")),
+        "{units:?}"
+    );
+    assert!(strings(&speed, "status")
+        .iter()
+        .all(|s| s.as_deref() == Some("ok")));
+}

@@ -24,8 +24,15 @@ pub trait RunningChild {
     fn wait(&mut self) -> std::io::Result<ExitStatus>;
 }
 
-/// This binary, to run the measuring child and the probe.
+/// This binary, to run the measuring child and the probe. On Linux the running
+/// image itself (`/proc/self/exe`): a rebuild during an overnight sweep replaces
+/// the file at `current_exe()`, and every later child would run another build or
+/// fail to start.
 pub fn own_executable() -> std::io::Result<std::path::PathBuf> {
+    let running_image = std::path::Path::new("/proc/self/exe");
+    if running_image.exists() {
+        return Ok(running_image.to_path_buf());
+    }
     std::env::current_exe()
 }
 
