@@ -294,3 +294,62 @@ fn a_sweep_outlives_its_binary_being_rebuilt() {
         .iter()
         .all(|s| s.as_deref() == Some("ok")));
 }
+
+/// Files a crash or an interrupt could leave behind: write_atomic's temp files.
+fn temp_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for sub in [dir.to_path_buf(), dir.join("parts"), dir.join("logs")] {
+        for entry in std::fs::read_dir(sub).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                found.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn sigint_or_sigterm_mid_unit_leaves_a_resumable_run() {
+    let _serial = one_at_a_time();
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let out = tempfile::tempdir().unwrap();
+        let smol = smollm();
+        let extra = ["--suite", "engine-only", "--reps", "3", "--tg", "64"];
+        let mut child = spawn_run(&[&smol], out.path(), &extra);
+        wait_for("the measuring child", Duration::from_secs(60), || {
+            !children_of(child.id()).is_empty()
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(130),
+            "signal {signal}: {}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+        let dir = only_run_dir(out.path());
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["state"], "interrupted");
+        assert!(
+            !dir.join("parts/c0-k0.json").exists(),
+            "the cut unit is not recorded"
+        );
+        assert_eq!(temp_files_in(&dir), Vec::<PathBuf>::new());
+
+        let o = edgebench()
+            .arg("run")
+            .arg("--resume")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let speed = read_parquet(&dir.join("speed.parquet"));
+        assert_eq!(speed.height(), 6, "pp32 and tg64, 3 reps each, once: {speed}");
+        assert!(strings(&speed, "status")
+            .iter()
+            .all(|s| s.as_deref() == Some("ok")));
+    }
+}

@@ -11,6 +11,7 @@ mod child_send;
 mod child_speed;
 mod child_stability;
 mod crash;
+mod interrupt;
 pub mod memory_check;
 mod output;
 mod plan;
@@ -43,6 +44,7 @@ use crate::results::{
     attach_resources, read_record, summarize, write_record, SpeedRow, UnitRecord,
 };
 use child_process::{Launcher, ProcessLauncher};
+use interrupt::{Interrupt, Interrupted, INTERRUPTED_EXIT};
 use output::{
     check_baseline_name, note_weight_buffers, save_baseline, write_results, write_run_report,
 };
@@ -67,8 +69,12 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         run_dir,
         manifest,
         suites,
+        interrupt: Interrupt::on_signals()?,
     };
     let records = measure_units(&mut plan, &ProcessLauncher, args.verbose)?;
+    if plan.interrupt.requested() {
+        return stop_interrupted(&mut plan, &records);
+    }
     finish_run(&mut plan, &records)?;
     print_tables(&records, plan.unified_memory());
     // The report of what was measured comes first: a failing gate or baseline copy must not cost it.
@@ -132,6 +138,9 @@ fn measure_units(
     let mut records = Vec::new();
     let mut measured_here = 0;
     for (i, unit) in units.iter().enumerate() {
+        if plan.interrupt.requested() {
+            break;
+        }
         let label = format!(
             "[{}/{}] {} {}",
             i + 1,
@@ -150,7 +159,8 @@ fn measure_units(
         }
         let cooldown_s = match sweep.cooldown_temp_c {
             Some(limit) if measured_here > 0 => {
-                session.cool_down(limit, sweep.cooldown_max_secs, &progress)
+                let wait = sweep.cooldown_max_secs;
+                session.cool_down(limit, wait, &progress, &plan.interrupt)
             }
             _ => None,
         };
@@ -166,8 +176,12 @@ fn measure_units(
             label: &label,
             sampler: &session.sampler,
             run_dir,
+            interrupt: &plan.interrupt,
         };
-        let mut record = measure_unit(unit, &context)?;
+        let mut record = match measure_unit(unit, &context) {
+            Err(e) if e.is::<Interrupted>() => break,
+            measured => measured?,
+        };
         record.resources = session.end_unit(run_dir, &record)?;
         record.cooldown_s = cooldown_s;
         write_record(run_dir, &record)?;
@@ -179,6 +193,22 @@ fn measure_units(
     progress.finish();
     session.finish(&plan.run_dir, &mut plan.manifest)?;
     Ok(records)
+}
+
+/// What an interrupted sweep leaves: the finished units' result files and a
+/// manifest that says `interrupted`, which `--resume` continues.
+fn stop_interrupted(plan: &mut Plan, records: &[UnitRecord]) -> Result<i32> {
+    write_results(&plan.run_dir, records, plan.unified_memory())?;
+    sampling::write_samples(&plan.run_dir)?;
+    plan.manifest.state = "interrupted".into();
+    write_manifest(&plan.run_dir, &plan.manifest)?;
+    eprintln!(
+        "interrupted: {} of {} candidate configurations measured; continue with `edgebench run --resume {}`",
+        records.len(),
+        plan.manifest.units.len(),
+        plan.run_dir.display()
+    );
+    Ok(INTERRUPTED_EXIT)
 }
 
 /// The result files and samples of the whole run, and its manifest marked finished.

@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result};
 use rand::SeedableRng;
 
 use super::child_process::own_executable;
+use super::interrupt::Interrupt;
 use super::protocol::QualityItem;
 use super::resume_check::{refusal, ResumeInputs};
 use crate::cli::RunArgs;
@@ -26,6 +27,8 @@ pub(super) struct Plan {
     pub run_dir: PathBuf,
     pub manifest: Manifest,
     pub suites: Suites,
+    /// Ctrl-C / SIGTERM: stops the sweep between units, or the unit in progress.
+    pub interrupt: Interrupt,
 }
 
 impl Plan {

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 
+use super::interrupt::Interrupt;
+
 use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::{Manifest, SamplingInfo};
@@ -98,9 +100,18 @@ impl Session {
     }
 
     /// Waits until the hottest sensor is below `limit_c` (at most `max_secs`).
-    pub fn cool_down(&self, limit_c: f64, max_secs: u64, progress: &Progress) -> Option<f64> {
+    pub fn cool_down(
+        &self,
+        limit_c: f64,
+        max_secs: u64,
+        progress: &Progress,
+        interrupt: &Interrupt,
+    ) -> Option<f64> {
         let start = Instant::now();
         loop {
+            if interrupt.requested() {
+                return Some(start.elapsed().as_secs_f64());
+            }
             let hottest = self.sampler.latest_max(|m| m.starts_with("temp_"))?;
             let waited = start.elapsed().as_secs_f64();
             if hottest < limit_c {

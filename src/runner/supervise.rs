@@ -11,6 +11,7 @@ use super::child_output::{
     for_each_line, ChildLog, CrashSite, LineEvent, MAX_LOG_LINE, MAX_PROTOCOL_LINE,
 };
 use super::child_process::{Launcher, RunningChild};
+use super::interrupt::{Interrupt, Interrupted};
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement};
 use crate::results::{StabilityRow, Status};
 
@@ -86,6 +87,9 @@ pub trait UnitObserver {
     fn message(&mut self, message: &ChildMessage);
 }
 
+/// How often a quiet child's reader looks for an interrupt.
+const INTERRUPT_POLL: Duration = Duration::from_millis(100);
+
 /// How long a child that closed its stdout may take to exit before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(30);
 
@@ -95,6 +99,8 @@ pub struct UnitRun<'a> {
     pub timeout: Duration,
     /// Echo the child's log (llama.cpp's) to stderr.
     pub verbose: bool,
+    /// Checked while the child runs: an interrupt kills it and records nothing.
+    pub interrupt: &'a Interrupt,
 }
 
 pub fn run_unit(
@@ -123,7 +129,12 @@ pub fn run_unit(
 
     let deadline = Instant::now() + timeout;
     let mut outcome = UnitOutcome::empty(UnitStatus::Ok);
-    let reading = read_messages(&receiver, deadline, observer, &mut outcome);
+    let reading = read_messages(&receiver, deadline, run.interrupt, observer, &mut outcome);
+    if reading.interrupted {
+        let _ = child.kill();
+        let _ = wait_until(child.as_mut(), Instant::now() + EXIT_GRACE);
+        return Err(Interrupted.into());
+    }
     let (load_error, protocol_error, mut timed_out) = (
         reading.load_error,
         reading.protocol_error,
@@ -155,6 +166,7 @@ struct Reading {
     load_error: Option<String>,
     protocol_error: Option<String>,
     timed_out: bool,
+    interrupted: bool,
 }
 
 /// Collects the child's protocol messages into `outcome` until its stdout
@@ -162,13 +174,18 @@ struct Reading {
 fn read_messages(
     receiver: &mpsc::Receiver<LineEvent>,
     deadline: Instant,
+    interrupt: &Interrupt,
     observer: &mut dyn UnitObserver,
     outcome: &mut UnitOutcome,
 ) -> Reading {
     let mut reading = Reading::default();
     loop {
+        if interrupt.requested() {
+            reading.interrupted = true;
+            return reading;
+        }
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = match receiver.recv_timeout(left) {
+        let line = match receiver.recv_timeout(left.min(INTERRUPT_POLL)) {
             Ok(LineEvent::Line(line)) => line,
             Ok(LineEvent::TooLong { .. }) => {
                 reading.protocol_error = Some(format!(
@@ -181,6 +198,7 @@ fn read_messages(
                 reading.protocol_error = Some(format!("reading the child's output failed: {e}"));
                 return reading;
             }
+            Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => continue,
             Err(RecvTimeoutError::Timeout) => {
                 reading.timed_out = true;
                 return reading;
@@ -372,7 +390,13 @@ mod tests {
         drop(sender);
         let mut outcome = UnitOutcome::empty(UnitStatus::Ok);
         let deadline = Instant::now() + Duration::from_secs(5);
-        let reading = read_messages(&receiver, deadline, &mut Quiet, &mut outcome);
+        let reading = read_messages(
+            &receiver,
+            deadline,
+            &Interrupt::default(),
+            &mut Quiet,
+            &mut outcome,
+        );
         (reading, outcome)
     }
 

@@ -86,6 +86,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         run_dir,
         manifest,
         suites: Suites::default(),
+        interrupt: Default::default(),
     }
 }
 
@@ -228,4 +229,33 @@ fn a_child_that_cannot_start_is_one_failed_unit() {
         "{error}"
     );
     assert_eq!(records[1].status, Status::Ok);
+}
+
+#[test]
+fn an_interrupt_kills_the_unit_in_progress_and_records_nothing_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = plan_in(dir.path(), 3);
+    let interrupt = plan.interrupt.clone();
+    // Ctrl-C while the second unit hangs in tg16: its 30 s timeout must not be waited for.
+    let launcher = ThreadLauncher::new(move |job| match job.unit.id.as_str() {
+        "c1-k0" => {
+            interrupt.request();
+            (ScriptedEngine::default(), Fate::HangAt("tg16".into()))
+        }
+        _ => (ScriptedEngine::default(), Fate::Finish),
+    });
+    let started = std::time::Instant::now();
+    let records = measure(&mut plan, &launcher);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        launcher.launched(),
+        ["c0-k0", "c1-k0"],
+        "no unit after the interrupt"
+    );
+    assert_eq!(records.len(), 1);
+    assert!(read_record(&plan.run_dir, "c0-k0").unwrap().is_some());
+    assert!(
+        read_record(&plan.run_dir, "c1-k0").unwrap().is_none(),
+        "resume measures it again"
+    );
 }

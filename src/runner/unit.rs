@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 
 use super::child_process::Launcher;
+use super::interrupt::Interrupt;
 use super::plan::quality_items;
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, TimingMode};
 use super::supervise::{run_unit, UnitObserver, UnitOutcome, UnitRun, UnitStatus};
@@ -75,6 +76,7 @@ pub(super) struct UnitContext<'a> {
     pub label: &'a str,
     pub sampler: &'a Sampler,
     pub run_dir: &'a Path,
+    pub interrupt: &'a Interrupt,
 }
 
 pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
@@ -89,6 +91,7 @@ pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitReco
         launcher: cx.launcher,
         timeout: Duration::from_secs(cx.manifest.sweep.timeout_secs),
         verbose: cx.verbose,
+        interrupt: cx.interrupt,
     };
     let mut outcome = run_unit(&run, &job, &mut observer)?;
     write_unit_log(cx.run_dir, &unit.id, &outcome.log)?;
