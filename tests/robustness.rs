@@ -270,7 +270,7 @@ fn a_sweep_outlives_its_binary_being_rebuilt() {
     std::fs::create_dir(&out).unwrap();
     let (smol, gemma) = (smollm(), gemma());
     let quick = quick_command(&[&smol, &gemma], &out, &["--suite", "engine-only"]);
-    let mut child = std::process::Command::new(&exe)
+    let child = std::process::Command::new(&exe)
         .args(quick.get_args())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -315,7 +315,7 @@ fn sigint_or_sigterm_mid_unit_leaves_a_resumable_run() {
         let out = tempfile::tempdir().unwrap();
         let smol = smollm();
         let extra = ["--suite", "engine-only", "--reps", "3", "--tg", "64"];
-        let mut child = spawn_run(&[&smol], out.path(), &extra);
+        let child = spawn_run(&[&smol], out.path(), &extra);
         wait_for("the measuring child", Duration::from_secs(60), || {
             !children_of(child.id()).is_empty()
         });
