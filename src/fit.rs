@@ -24,7 +24,7 @@ pub struct FitEstimate {
     /// f16 K and V for n_ctx tokens; 0 when the header lacks the attention keys.
     pub kv_cache_bytes: u64,
     pub overhead_bytes: u64,
-    /// weights + KV cache + overhead.
+    /// weights + KV cache + overhead, saturating: u64::MAX fits nowhere.
     pub total_bytes: u64,
     /// params x nominal bytes per weight of the quantization x 1.3.
     pub rule_of_thumb_bytes: Option<u64>,
@@ -38,13 +38,14 @@ pub fn weights_and_kv(info: &GgufInfo, n_ctx: u64) -> Option<(u64, u64)> {
 
 pub fn estimate(info: &GgufInfo, n_ctx: u64) -> FitEstimate {
     let (weights, kv) = weights_and_kv(info, n_ctx).unwrap_or((info.tensor_bytes, 0));
-    let overhead = OVERHEAD_FIXED_BYTES + (weights as f64 * OVERHEAD_SHARE) as u64;
+    // Saturating: an absurd --ctx must read "does not fit", not wrap to "fits".
+    let overhead = OVERHEAD_FIXED_BYTES.saturating_add((weights as f64 * OVERHEAD_SHARE) as u64);
     FitEstimate {
         n_ctx,
         weights_bytes: weights,
         kv_cache_bytes: kv,
         overhead_bytes: overhead,
-        total_bytes: weights + kv + overhead,
+        total_bytes: weights.saturating_add(kv).saturating_add(overhead),
         rule_of_thumb_bytes: rule_of_thumb(info.n_params, &info.quant),
     }
 }
@@ -124,6 +125,53 @@ mod tests {
         assert_eq!(FitVerdict::of(85.1, 100.0), FitVerdict::Tight);
         assert_eq!(FitVerdict::of(100.0, 100.0), FitVerdict::Tight);
         assert_eq!(FitVerdict::of(100.1, 100.0), FitVerdict::DoesNotFit);
+    }
+
+    #[test]
+    fn an_absurd_context_does_not_fit() {
+        let info = GgufInfo {
+            path: "m.gguf".into(),
+            version: 3,
+            file_size: 1 << 30,
+            architecture: Some("llama".into()),
+            model_name: None,
+            file_type: None,
+            quant: "Q4_K_M".into(),
+            n_params: 1_000_000_000,
+            tensor_bytes: 1 << 30,
+            n_tensors: 200,
+            context_length: Some(4096),
+            block_count: Some(16),
+            embedding_length: Some(2048),
+            head_count: Some(32),
+            head_count_kv: Some(8),
+            key_length: None,
+            value_length: None,
+            has_chat_template: true,
+            data_offset: 0,
+        };
+        let sane = estimate(&info, 4096);
+        assert_eq!(sane.kv_cache_bytes, 16 * 4096 * 8 * (64 + 64) * 2);
+        let budget = 64.0 * (1u64 << 30) as f64;
+        assert_eq!(
+            FitVerdict::of(sane.total_bytes as f64, budget),
+            FitVerdict::Fits
+        );
+        // 2^62 tokens: the KV cache overflows u64 (it used to be taken as 0 bytes).
+        for n_ctx in [1u64 << 62, u64::MAX] {
+            let e = estimate(&info, n_ctx);
+            assert_eq!(e.total_bytes, u64::MAX, "{e:?}");
+            assert_eq!(
+                FitVerdict::of(e.total_bytes as f64, budget),
+                FitVerdict::DoesNotFit
+            );
+        }
+        // Weights alone near u64::MAX: the sum saturates instead of wrapping.
+        let huge = GgufInfo {
+            tensor_bytes: u64::MAX - 10,
+            ..info
+        };
+        assert_eq!(estimate(&huge, 1).total_bytes, u64::MAX);
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub fn run(command: &ImportCommand) -> Result<i32> {
         "llama-bench-{stem}-{}",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")
     );
-    let rows = to_rows(&tests, &run_id);
+    let rows = to_rows(&tests, &run_id)
+        .map_err(|e| UsageError::new(format!("{}: {e}", file.display())))?;
     let dir = out.join(&run_id);
     std::fs::create_dir_all(&dir)?;
     write_table(&dir, &rows)?;
@@ -73,9 +74,19 @@ pub fn run(command: &ImportCommand) -> Result<i32> {
 
 /// One row per repetition, named and configured the way edgebench names its own
 /// rows, so `compare` matches them with an edgebench run of the same model.
-fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Vec<SpeedRow> {
+fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Result<Vec<SpeedRow>, String> {
     let mut rows = Vec::new();
-    for t in tests {
+    for (i, t) in tests.iter().enumerate() {
+        // The context is n_prompt + n_gen tokens, a u32 like every n_ctx.
+        let n_ctx = t.n_prompt.checked_add(t.n_gen).ok_or_else(|| {
+            format!(
+                "test {}: n_prompt {} + n_gen {} is more than {} tokens",
+                i + 1,
+                t.n_prompt,
+                t.n_gen,
+                u32::MAX
+            )
+        })?;
         let candidate = Path::new(&t.model_filename)
             .file_stem()
             .map_or(t.model_filename.clone(), |s| {
@@ -90,7 +101,9 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Vec<SpeedRow> {
         };
         // llama-bench: -1 = every layer (edgebench says 999); flash attention -1/0/1.
         let n_gpu_layers = match t.n_gpu_layers {
-            Some(n) if n >= 0 => n as u32,
+            Some(n) if n >= 0 => u32::try_from(n).map_err(|_| {
+                format!("test {}: n_gpu_layers {n} is more than {}", i + 1, u32::MAX)
+            })?,
             _ => crate::config::ALL_LAYERS,
         };
         let flash_attn = match t
@@ -119,7 +132,7 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Vec<SpeedRow> {
                     backend: t.backends.clone().unwrap_or_default(),
                     n_threads: t.n_threads.unwrap_or(0),
                     n_gpu_layers,
-                    n_ctx: t.n_prompt + t.n_gen,
+                    n_ctx,
                     n_batch: t.n_batch.unwrap_or(2048),
                     flash_attn: flash_attn.into(),
                 },
@@ -138,7 +151,7 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Vec<SpeedRow> {
             });
         }
     }
-    rows
+    Ok(rows)
 }
 
 fn write_manifest(dir: &Path, run_id: &str, source: &Path, first: &LlamaBenchTest) -> Result<()> {
@@ -153,4 +166,45 @@ fn write_manifest(dir: &Path, run_id: &str, source: &Path, first: &LlamaBenchTes
     write_atomic(&dir.join("manifest.json"), |f| {
         Ok(serde_json::to_writer_pretty(&mut *f, &manifest)?)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One llama-bench test as JSON, with `n_prompt` and `n_gpu_layers` given.
+    fn bench_json(n_prompt: u64, n_gpu_layers: i64) -> String {
+        serde_json::json!([{
+            "model_filename": "m.gguf", "n_prompt": n_prompt, "n_gen": 1,
+            "n_gpu_layers": n_gpu_layers, "samples_ns": [1e6], "samples_ts": [1e3],
+        }])
+        .to_string()
+    }
+
+    fn import(json: &str) -> Result<i32> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bench.json");
+        std::fs::write(&file, json).unwrap();
+        let out = dir.path().join("out");
+        run(&ImportCommand::LlamaBench { file, out })
+    }
+
+    #[test]
+    fn sizes_past_u32_are_one_line_errors() {
+        assert_eq!(import(&bench_json(512, 99)).unwrap(), exit::OK);
+        // n_prompt + n_gen = 2^32 wrapped to a context of 0 tokens.
+        let e = import(&bench_json(u32::MAX as u64, 99)).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
+        let e = e.to_string();
+        assert!(!e.contains('\n'), "one line: {e}");
+        assert!(
+            e.contains("bench.json: test 1: n_prompt 4294967295 + n_gen 1 is more than 4294967295"),
+            "{e}"
+        );
+        let e = import(&bench_json(512, 1 << 32)).unwrap_err().to_string();
+        assert!(
+            e.contains("n_gpu_layers 4294967296 is more than 4294967295"),
+            "{e}"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use crate::cli::TelemetryCommand;
 use crate::error::{exit, UsageError};
-use crate::results::{samples_frame, write_atomic, write_parquet};
+use crate::results::{samples_frame, write_csv, write_parquet};
 use crate::sampler::{parse_tegrastats_log, Phase, SampleRow};
 
 pub fn run(command: &TelemetryCommand) -> Result<i32> {
@@ -34,12 +34,7 @@ pub fn run(command: &TelemetryCommand) -> Result<i32> {
         .map_or("tegrastats".into(), |s| s.to_string_lossy().into_owned());
     let mut frame = samples_frame(&format!("import:{source}"), &rows)?;
     match format {
-        "csv" => write_atomic(out, |f| {
-            use polars::prelude::{CsvWriter, SerWriter};
-            CsvWriter::new(f)
-                .finish(&mut frame)
-                .map_err(|e| anyhow::anyhow!("csv: {e}"))
-        })?,
+        "csv" => write_csv(out, &frame)?,
         _ => write_parquet(out, &mut frame)?,
     }
     println!(

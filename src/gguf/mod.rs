@@ -56,7 +56,8 @@ impl GgufInfo {
     /// n_layer * n_ctx * n_head_kv * (key_length + value_length) * 2 bytes, which is
     /// 2 * n_layer * n_ctx * n_head_kv * head_dim * 2 when K and V share head_dim.
     /// head_dim defaults to embedding_length / head_count, and head_count_kv to
-    /// head_count, as in llama.cpp. None when the needed keys are missing.
+    /// head_count, as in llama.cpp. None when the needed keys are missing;
+    /// u64::MAX when it overflows (an absurd --ctx or header): fits nowhere.
     pub fn kv_cache_bytes(&self, n_ctx: u64) -> Option<u64> {
         let n_layer = self.block_count?;
         let n_head = self.head_count.filter(|&n| n > 0)?;
@@ -64,11 +65,13 @@ impl GgufInfo {
         let default_dim = self.embedding_length.map(|e| e / n_head);
         let k_dim = self.key_length.or(default_dim)?;
         let v_dim = self.value_length.or(default_dim)?;
-        n_layer
-            .checked_mul(n_ctx)?
-            .checked_mul(n_head_kv)?
-            .checked_mul(k_dim.checked_add(v_dim)?)?
-            .checked_mul(2)
+        Some(
+            n_layer
+                .saturating_mul(n_ctx)
+                .saturating_mul(n_head_kv)
+                .saturating_mul(k_dim.saturating_add(v_dim))
+                .saturating_mul(2),
+        )
     }
 }
 
@@ -202,8 +205,8 @@ mod tests {
         info.block_count = Some(u64::MAX);
         assert_eq!(
             info.kv_cache_bytes(100),
-            None,
-            "overflow is None, not a panic"
+            Some(u64::MAX),
+            "overflow saturates (does not fit), not a panic nor a missing figure"
         );
     }
 

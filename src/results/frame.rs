@@ -4,7 +4,7 @@ use std::path::Path;
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{write_atomic, SampleRow};
+use super::{write_atomic, write_csv, SampleRow};
 
 macro_rules! column {
     ($rows:expr, $name:literal, $get:expr) => {
@@ -12,7 +12,8 @@ macro_rules! column {
     };
 }
 
-/// Writes `<stem>.parquet` and `<stem>.csv` in `dir`, each atomically.
+/// Writes `<stem>.parquet` and `<stem>.csv` in `dir`, each atomically (CSV
+/// cells a spreadsheet would run as formulas neutralised, see `csv`).
 pub fn write_frame(dir: &Path, stem: &str, frame: &mut DataFrame) -> Result<()> {
     write_atomic(&dir.join(format!("{stem}.parquet")), |file| {
         ParquetWriter::new(file)
@@ -20,13 +21,7 @@ pub fn write_frame(dir: &Path, stem: &str, frame: &mut DataFrame) -> Result<()> 
             .map_err(|e| anyhow::anyhow!("parquet: {e}"))?;
         Ok(())
     })?;
-    write_atomic(&dir.join(format!("{stem}.csv")), |file| {
-        CsvWriter::new(file)
-            .include_header(true)
-            .finish(frame)
-            .map_err(|e| anyhow::anyhow!("csv: {e}"))?;
-        Ok(())
-    })
+    write_csv(&dir.join(format!("{stem}.csv")), frame)
 }
 
 pub fn samples_frame(run_id: &str, rows: &[SampleRow]) -> Result<DataFrame> {

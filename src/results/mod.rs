@@ -2,6 +2,7 @@
 //! Everything here is written atomically (temp file + rename).
 mod atomic;
 mod columns;
+mod csv;
 mod frame;
 pub mod manifest;
 mod metric;
@@ -20,6 +21,7 @@ pub use atomic::write_atomic;
 pub use columns::{
     QUALITY_COLUMNS, SAMPLE_COLUMNS, SPEED_COLUMNS, STABILITY_COLUMNS, STABILITY_SUMMARY_COLUMNS,
 };
+pub use csv::write_csv;
 pub use frame::{concat_parquet, samples_frame, write_frame, write_parquet};
 pub use metric::Metric;
 pub use parts::{check_unit_id, read_record, unit_file, write_record};

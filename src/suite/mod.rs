@@ -2,6 +2,7 @@
 //! A suite's `kind` says what it measures: speed, quality or stability.
 mod digest;
 mod message;
+mod prompt_path;
 pub mod quality;
 pub mod stability;
 pub mod tools;
@@ -188,7 +189,8 @@ fn parse_speed_suite(text: &str, path: PathBuf) -> Result<SpeedSuite, UsageError
 }
 
 fn load_prompt(dir: &Path, file: &str, suite: &Path) -> Result<Prompt, UsageError> {
-    let path = dir.join(file);
+    let path = prompt_path::inside(dir, file)
+        .map_err(|e| UsageError::new(format!("{}: prompt file {e}", suite.display())))?;
     let text = std::fs::read_to_string(&path).map_err(|e| {
         UsageError::new(format!(
             "{}: prompt file {} cannot be read: {e}",

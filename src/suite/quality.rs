@@ -8,7 +8,7 @@ use toml::Spanned;
 
 pub use super::message::Message;
 use super::stability::{self, StabilitySpec};
-use super::{project_dir, tools};
+use super::{project_dir, prompt_path, tools};
 use crate::checks::Check;
 use crate::error::{toml_error, UsageError};
 
@@ -243,7 +243,8 @@ fn fidelity_text(stability: &StabilitySpec, path: &Path) -> Result<Option<String
     let Some(f) = &stability.fidelity else {
         return Ok(None);
     };
-    let p = project_dir("prompts").join(&f.text_file);
+    let p = prompt_path::inside(&project_dir("prompts"), &f.text_file)
+        .map_err(|e| UsageError::new(format!("{}: [fidelity] text_file {e}", path.display())))?;
     let text = std::fs::read_to_string(&p).map_err(|e| {
         UsageError::new(format!(
             "{}: [fidelity] text_file {} cannot be read: {e}",
@@ -365,7 +366,8 @@ fn conversation(
     }
     let file_text = match &case.prompt_file {
         Some(name) => {
-            let path = prompts_dir.join(name);
+            let path = prompt_path::inside(prompts_dir, name)
+                .map_err(|e| format!("case `{}`: prompt_file {e}", case.id))?;
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 format!(
                     "case `{}`: prompt_file {} cannot be read: {e}",
@@ -529,6 +531,19 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.contains("last message"), "{e}");
+    }
+
+    #[test]
+    fn prompt_files_stay_under_prompts() {
+        for bad in ["/etc/hostname", "../Cargo.toml"] {
+            let e = parse(&format!(
+                "{HEAD}[[case]]\nid = \"a\"\ncategory = \"k\"\nprompt_file = \"{bad}\"\nchecks = [{{ type = \"json\" }}]\n"
+            ))
+            .unwrap_err();
+            assert!(!e.contains('\n'), "one line: {e}");
+            let named = format!(": case `a`: prompt_file \"{bad}\" is not inside");
+            assert!(e.starts_with("s.toml:") && e.contains(&named), "{e}");
+        }
     }
 
     #[test]

@@ -86,19 +86,33 @@ fn render(dir: &Path, name: &str, title: &str, chart: &impl Draw) -> Result<Figu
     write_atomic(&dir.join(format!("{name}.svg")), |f| {
         Ok(f.write_all(svg.as_bytes())?)
     })?;
-    // Drawn beside the final name, then renamed: no half-written PNG.
-    let tmp = dir.join(format!(".{name}.tmp.png"));
+    // Drawn in memory and written like every result (exclusive temp file,
+    // fsync, rename): no fixed temp name for a planted symlink to redirect.
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
-        let root = BitMapBackend::new(&tmp, (w, h)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
         chart.draw(&root)?;
         root.present()?;
     }
-    std::fs::rename(&tmp, dir.join(format!("{name}.png")))?;
+    let png = encode_png(&rgb, (w, h))?;
+    write_atomic(&dir.join(format!("{name}.png")), |f| Ok(f.write_all(&png)?))?;
     Ok(Figure {
         name: name.to_string(),
         title: title.to_string(),
         svg,
     })
+}
+
+/// 8-bit RGB pixels as a PNG file's bytes.
+fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(bytes)
 }
 
 /// A titled empty frame saying why there is nothing to draw.
@@ -398,4 +412,33 @@ fn series(s: &Samples, pick: impl Fn(&str) -> bool, reduce: Reduce) -> Vec<(f64,
             (chunk[0].0, top)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symlink_at_the_old_temp_name_is_not_followed() {
+        style::register_font();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("charts");
+        std::fs::create_dir(&dir).unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&victim, dir.join(".tg_tps.tmp.png")).unwrap();
+        render(&dir, "tg_tps", "Generation speed", &tg_chart(&[])).unwrap();
+        let victim = std::fs::read(&victim).unwrap();
+        assert!(victim == b"keep", "the symlink's target was overwritten");
+        let png = dir.join("tg_tps.png");
+        assert!(
+            !png.symlink_metadata().unwrap().is_symlink(),
+            "a file, not the link"
+        );
+        assert!(std::fs::read(&png)
+            .unwrap()
+            .starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert!(dir.join("tg_tps.svg").is_file());
+    }
 }
