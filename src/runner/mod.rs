@@ -52,16 +52,13 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         Some(baseline) => Some((gate_settings(args)?, crate::compare::load_runs(baseline)?)),
         None => None,
     };
-    let (run_dir, manifest, suites) = match &args.resume {
+    // The lock is held until the report is written: no other sweep, resume or
+    // rescore writes to this directory meanwhile.
+    let (mut plan, _lock) = match &args.resume {
         Some(dir) => resume_plan(dir, args)?,
         None => new_plan(args)?,
     };
-    println!("run directory: {}", run_dir.display());
-    let mut plan = Plan {
-        run_dir,
-        manifest,
-        suites,
-    };
+    println!("run directory: {}", plan.run_dir.display());
     let records = measure_units(&mut plan, &ProcessLauncher, args.verbose)?;
     finish_run(&mut plan, &records)?;
     print_tables(&records, plan.unified_memory());

@@ -49,7 +49,7 @@ pub(super) fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
         .tempdir_in(&dir)?;
     for entry in std::fs::read_dir(run_dir)? {
         let path = entry?.path();
-        if path.is_file() {
+        if path.is_file() && !path.ends_with(crate::results::LOCK_FILE) {
             std::fs::copy(
                 &path,
                 staging.path().join(path.file_name().unwrap_or_default()),

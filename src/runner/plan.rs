@@ -16,7 +16,7 @@ use crate::gguf::{read_gguf_info, sha256_file};
 use crate::results::manifest::{
     read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
 };
-use crate::results::ModelMeta;
+use crate::results::{create_run_dir, ModelMeta, RunLock};
 use crate::suite::{load_suites, Suites};
 
 /// A sweep's plan: its run directory, the manifest (units, candidates,
@@ -42,7 +42,8 @@ impl Plan {
     }
 }
 
-pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
+/// A new sweep's plan and its run directory, created and locked.
+pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
     let file = match &args.config {
         Some(path) => config::read_sweep_file(path)?,
         None => SweepFile::default(),
@@ -59,15 +60,15 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
     let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let models = check_candidates(&sweep)?;
-    let run_id = new_run_id();
     let out = args
         .out
         .clone()
         .or(file.out.clone())
         .unwrap_or_else(|| PathBuf::from("results"));
-    let run_dir = out.join(&run_id);
-    std::fs::create_dir_all(run_dir.join("parts"))
-        .with_context(|| format!("cannot create the run directory {}", run_dir.display()))?;
+    let (run_id, run_dir) = create_run_dir(&out, &new_run_id())?;
+    let lock = RunLock::acquire(&run_dir, true)?;
+    std::fs::create_dir(run_dir.join("parts"))
+        .with_context(|| format!("cannot create {}", run_dir.join("parts").display()))?;
     let llama_cpp = probe_engine();
     let manifest = Manifest {
         run_id,
@@ -89,11 +90,17 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
         conditions: crate::sampler::read_run_conditions(),
     };
     write_manifest(&run_dir, &manifest)?;
-    Ok((run_dir, manifest, suites))
+    let plan = Plan {
+        run_dir,
+        manifest,
+        suites,
+    };
+    Ok((plan, lock))
 }
 
-/// Continues a killed sweep with the plan it was started with.
-pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
+/// Continues a killed sweep with the plan it was started with, once no other
+/// command writes to its directory.
+pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLock)> {
     if !run_dir.join("manifest.json").is_file() {
         return Err(UsageError::new(format!(
             "--resume {}: not a run directory (no manifest.json)",
@@ -101,6 +108,7 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Ma
         ))
         .into());
     }
+    let lock = RunLock::acquire(run_dir, true)?;
     if args.config.is_some() || !args.models.is_empty() {
         eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored");
     }
@@ -111,7 +119,12 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Ma
     manifest.resumed_at.push(now());
     manifest.state = "running".into();
     write_manifest(run_dir, &manifest)?;
-    Ok((run_dir.to_path_buf(), manifest, suites))
+    let plan = Plan {
+        run_dir: run_dir.to_path_buf(),
+        manifest,
+        suites,
+    };
+    Ok((plan, lock))
 }
 
 /// `I/N` (1-based): this job runs the candidates whose index is I-1 modulo N, so N
@@ -222,7 +235,8 @@ pub(super) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Sortable and unique enough for one machine: UTC time plus a random suffix.
+/// Sortable and unique enough for one machine: UTC time plus a random suffix
+/// (`create_run_dir` adds `-2` in the rare case it is taken).
 fn new_run_id() -> String {
     let suffix: u16 = rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng());
     format!(
