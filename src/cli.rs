@@ -127,6 +127,10 @@ pub struct RunArgs {
     /// Run only share I of N of the candidates (CI matrix jobs), e.g. 1/3.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Run the good candidates when some files are bad (missing, empty, not GGUF,
+    /// truncated); each bad one is recorded as a load_failed row.
+    #[arg(long = "keep-going")]
+    pub keep_going: bool,
     /// Show llama.cpp's own log lines.
     #[arg(long, short)]
     pub verbose: bool,

@@ -59,7 +59,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
     check_schemas(&suites)?;
     let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let models = check_candidates(&sweep)?;
+    let models = check_candidates(&sweep, args.keep_going)?;
     let out = args
         .out
         .clone()
@@ -115,7 +115,13 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLo
     let mut manifest = read_manifest(run_dir)?;
     let suites = load_suites(&manifest.sweep.suites)?;
     check_schemas(&suites)?;
-    check_candidates(&manifest.sweep)?;
+    // A file fixed since (or broken since) is found out now, not by a failed load.
+    let checked = check_candidates(&manifest.sweep, args.keep_going)?;
+    for (stored, now) in manifest.models.iter_mut().zip(checked) {
+        if stored.unusable.is_some() || now.unusable.is_some() {
+            *stored = now;
+        }
+    }
     manifest.resumed_at.push(now());
     manifest.state = "running".into();
     write_manifest(run_dir, &manifest)?;
@@ -194,31 +200,68 @@ fn check_schemas(suites: &Suites) -> Result<(), UsageError> {
 }
 
 /// Every candidate file is checked before anything runs: a typo found at 3 am
-/// after six hours of measuring is no use to anyone.
-fn check_candidates(sweep: &Sweep) -> Result<Vec<ModelMeta>, UsageError> {
-    sweep
-        .candidates
-        .iter()
-        .map(|c| {
-            let info = read_gguf_info(&c.path).map_err(|e| UsageError::new(e.to_string()))?;
-            Ok(ModelMeta {
+/// after six hours of measuring is no use to anyone. Every bad file is named at
+/// once, so a sweep with three broken downloads is fixed in one go; with
+/// `keep_going` the bad ones are kept as unusable (their units become
+/// `load_failed` rows) as long as one candidate is good.
+fn check_candidates(sweep: &Sweep, keep_going: bool) -> Result<Vec<ModelMeta>, UsageError> {
+    let checked: Vec<Result<ModelMeta, String>> =
+        sweep.candidates.iter().map(check_candidate).collect();
+    let bad: Vec<&String> = checked.iter().filter_map(|c| c.as_ref().err()).collect();
+    let all_bad = bad.len() == checked.len();
+    match bad.as_slice() {
+        [] => {}
+        _ if keep_going && !all_bad => {}
+        [one] => return Err(UsageError::new(one.to_string())),
+        many => {
+            let hint = match all_bad {
+                true => "",
+                false => " (--keep-going runs the others)",
+            };
+            let mut message = format!(
+                "{} of {} candidate files are bad; nothing was run{hint}:",
+                many.len(),
+                checked.len()
+            );
+            for reason in many {
+                message.push_str(&format!("\n  {reason}"));
+            }
+            return Err(UsageError::new(message));
+        }
+    }
+    let metas = sweep.candidates.iter().zip(checked);
+    Ok(metas
+        .map(|(c, checked)| {
+            checked.unwrap_or_else(|reason| ModelMeta {
                 candidate: c.name.clone(),
                 model_file: c.path.display().to_string(),
-                model_sha256: sha256_file(&c.path).map_err(|e| {
-                    UsageError::new(format!("{}: cannot read: {e}", c.path.display()))
-                })?,
-                arch: info
-                    .architecture
-                    .clone()
-                    .unwrap_or_else(|| "unknown".into()),
-                quant: info.quant.clone(),
-                params: info.n_params,
-                size_bytes: info.file_size,
-                n_ctx_train: info.context_length,
-                has_chat_template: info.has_chat_template,
+                arch: "unknown".into(),
+                unusable: Some(reason),
+                ..Default::default()
             })
         })
-        .collect()
+        .collect())
+}
+
+/// One candidate's file: its metadata, or why it cannot be run (one line).
+fn check_candidate(c: &crate::config::Candidate) -> Result<ModelMeta, String> {
+    let info = read_gguf_info(&c.path).map_err(|e| e.to_string())?;
+    Ok(ModelMeta {
+        candidate: c.name.clone(),
+        model_file: c.path.display().to_string(),
+        model_sha256: sha256_file(&c.path)
+            .map_err(|e| format!("{}: cannot read: {e}", c.path.display()))?,
+        arch: info
+            .architecture
+            .clone()
+            .unwrap_or_else(|| "unknown".into()),
+        quant: info.quant.clone(),
+        params: info.n_params,
+        size_bytes: info.file_size,
+        n_ctx_train: info.context_length,
+        has_chat_template: info.has_chat_template,
+        unusable: None,
+    })
 }
 
 /// llama.cpp's build and devices, asked of a child so no GPU context lives in the parent.

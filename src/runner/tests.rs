@@ -227,3 +227,18 @@ fn a_child_that_cannot_start_is_one_failed_unit() {
     );
     assert_eq!(records[1].status, Status::Ok);
 }
+
+#[test]
+fn an_unusable_candidate_is_a_load_failure_without_a_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = plan_in(dir.path(), 2);
+    plan.manifest.models[0].unusable = Some("/models/m0.gguf: file is empty".into());
+    let launcher = ThreadLauncher::new(|_| (ScriptedEngine::default(), Fate::Finish));
+    let records = measure(&mut plan, &launcher);
+    assert_eq!(launcher.launched(), ["c1-k0"], "no child for the bad file");
+    assert_eq!(records[0].status, Status::LoadFailed);
+    assert_eq!(tests_of(&records[0]), [("load".into(), Status::LoadFailed)]);
+    let error = records[0].rows[0].error.as_deref();
+    assert_eq!(error, Some("/models/m0.gguf: file is empty"));
+    assert_eq!(records[1].status, Status::Ok);
+}

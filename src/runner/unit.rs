@@ -17,7 +17,7 @@ use crate::progress::Progress;
 use crate::results::manifest::Manifest;
 use crate::results::{
     summarize, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity, SpeedRow,
-    StabilityRow, TestKind, UnitRecord,
+    StabilityRow, Status, TestKind, UnitRecord,
 };
 use crate::sampler::Sampler;
 use crate::suite::Suites;
@@ -78,6 +78,9 @@ pub(super) struct UnitContext<'a> {
 }
 
 pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
+    if let Some(reason) = &cx.meta.unusable {
+        return Ok(unusable_record(unit, cx, reason));
+    }
     let job = child_job(unit, cx);
     let mut observer = ProgressObserver {
         progress: cx.progress,
@@ -119,6 +122,31 @@ pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitReco
         cooldown_s: None,
         weight_buffers: child_output::weight_buffers(&outcome.log),
     })
+}
+
+/// A unit of a candidate whose file failed the up-front check (`--keep-going`):
+/// no child is started; one `load` row says why, as a failed load would.
+fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecord {
+    let base = base_row(unit, cx.meta, cx.manifest, None);
+    let row = SpeedRow {
+        test: "load".into(),
+        status: Status::LoadFailed,
+        error: Some(reason.to_string()),
+        ..base.clone()
+    };
+    UnitRecord {
+        unit_id: unit.id.clone(),
+        candidate: unit.candidate.name.clone(),
+        status: Status::LoadFailed,
+        error: Some(reason.to_string()),
+        rows: vec![row],
+        base: Some(base),
+        quality: Vec::new(),
+        stability: Vec::new(),
+        resources: Default::default(),
+        cooldown_s: None,
+        weight_buffers: Default::default(),
+    }
 }
 
 /// Everything the unit's child runs, from the sweep and the suites.
