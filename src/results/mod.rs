@@ -9,6 +9,7 @@ mod parts;
 mod phase;
 pub mod plan;
 mod read;
+pub mod redact;
 mod rows;
 mod run_dir;
 mod status;

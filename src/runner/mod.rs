@@ -89,7 +89,8 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         status = status.max(verdict);
     }
     if !args.no_report {
-        write_run_report(&plan.run_dir, args.baseline.as_deref());
+        let redact = plan.manifest.redacted;
+        write_run_report(&plan.run_dir, args.baseline.as_deref(), redact);
     }
     println!("\nresults: {}", plan.run_dir.display());
     Ok(status)

@@ -17,11 +17,13 @@ use crate::results::{
 
 /// The report in the run directory. Its failure is a warning: the run's results
 /// are already written and stay valid.
-pub(super) fn write_run_report(run_dir: &Path, baseline: Option<&str>) {
+/// `redact`: the run was recorded with `--redact` (so is its report).
+pub(super) fn write_run_report(run_dir: &Path, baseline: Option<&str>, redact: bool) {
     let options = crate::report::ReportOptions {
         run_dirs: vec![run_dir.to_path_buf()],
         out: run_dir.to_path_buf(),
         baseline: baseline.map(str::to_string),
+        redact,
         ..Default::default()
     };
     match crate::report::write_report(&options) {

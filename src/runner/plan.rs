@@ -66,7 +66,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
         .or(file.out.clone())
         .unwrap_or_else(|| PathBuf::from("results"));
     let (run_id, run_dir) = create_run_dir(&out, &new_run_id())?;
-    let lock = RunLock::acquire(&run_dir, true)?;
+    let lock = RunLock::acquire(&run_dir, !args.redact)?;
     std::fs::create_dir(run_dir.join("parts"))
         .with_context(|| format!("cannot create {}", run_dir.join("parts").display()))?;
     let llama_cpp = probe_engine();
@@ -80,6 +80,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
         cpu_paths: Some(CpuPaths::detect(&llama_cpp.system_info)),
         llama_cpp,
         host: HostInfo::read(),
+        redacted: args.redact,
         units: config::expand(&sweep)
             .into_iter()
             .filter(|u| shard.is_none_or(|(i, n)| u.candidate_index % n == i - 1))
@@ -108,11 +109,23 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLo
         ))
         .into());
     }
-    let lock = RunLock::acquire(run_dir, true)?;
+    let redacted = read_manifest(run_dir)?.redacted;
+    if args.redact && !redacted {
+        return Err(UsageError::new(format!(
+            "--resume {} --redact: the run was started without --redact; its files already name this host and its paths",
+            run_dir.display()
+        ))
+        .into());
+    }
+    let lock = RunLock::acquire(run_dir, !redacted)?;
     if args.config.is_some() || !args.models.is_empty() {
         eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored");
     }
+    // Read again under the lock: a writer that just ended may have changed it.
     let mut manifest = read_manifest(run_dir)?;
+    if manifest.redacted {
+        manifest.restore_paths();
+    }
     let suites = load_suites(&manifest.sweep.suites)?;
     check_schemas(&suites)?;
     // A file fixed since (or broken since) is found out now, not by a failed load.

@@ -73,6 +73,7 @@ fn plan_in(dir: &Path, n: usize) -> Plan {
         edgebench: BuildInfo::current(),
         llama_cpp: EngineProbe::default(),
         host: HostInfo::read(),
+        redacted: false,
         sweep,
         units,
         models,

@@ -15,6 +15,7 @@ use super::{child_output, stability};
 use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
+use crate::results::redact::Redaction;
 use crate::results::{
     summarize, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity, SpeedRow,
     StabilityRow, Status, TestKind, UnitRecord,
@@ -77,10 +78,24 @@ pub(super) struct UnitContext<'a> {
     pub run_dir: &'a Path,
 }
 
+/// The unit's record, redacted (rows, errors, the log) in a `--redact` run.
 pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
-    if let Some(reason) = &cx.meta.unusable {
-        return Ok(unusable_record(unit, cx, reason));
+    let redaction = cx.manifest.redacted.then(|| cx.manifest.redaction());
+    let record = match &cx.meta.unusable {
+        Some(reason) => unusable_record(unit, cx, reason),
+        None => run_child(unit, cx, redaction.as_ref())?,
+    };
+    match &redaction {
+        Some(redaction) => redaction.value(&record),
+        None => Ok(record),
     }
+}
+
+fn run_child(
+    unit: &WorkUnit,
+    cx: &UnitContext,
+    redaction: Option<&Redaction>,
+) -> Result<UnitRecord> {
     let job = child_job(unit, cx);
     let mut observer = ProgressObserver {
         progress: cx.progress,
@@ -94,7 +109,7 @@ pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitReco
         verbose: cx.verbose,
     };
     let mut outcome = run_unit(&run, &job, &mut observer)?;
-    write_unit_log(cx.run_dir, &unit.id, &outcome.log)?;
+    write_unit_log(cx.run_dir, &unit.id, &outcome.log, redaction)?;
     if outcome.status == UnitStatus::Ok {
         let ladder = stability::ceiling_ladder(cx.suites, &job, &run, &mut observer)?;
         outcome.stability.extend(ladder);
@@ -308,12 +323,20 @@ pub(super) fn unit_line(label: &str, record: &UnitRecord) -> String {
 }
 
 /// `logs/<unit>.log`: the child's stderr (llama.cpp's log, a crash's frames).
-fn write_unit_log(run_dir: &Path, unit_id: &str, log: &[String]) -> Result<()> {
+fn write_unit_log(
+    run_dir: &Path,
+    unit_id: &str,
+    log: &[String],
+    redaction: Option<&Redaction>,
+) -> Result<()> {
     let dir = run_dir.join("logs");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_atomic(&dir.join(format!("{unit_id}.log")), |f| {
         for line in log {
-            writeln!(f, "{line}")?;
+            match redaction {
+                Some(r) => writeln!(f, "{}", r.text(line))?,
+                None => writeln!(f, "{line}")?,
+            }
         }
         Ok(())
     })
