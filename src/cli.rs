@@ -131,6 +131,14 @@ pub struct RunArgs {
     /// Run only share I of N of the candidates (CI matrix jobs), e.g. 1/3.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Run the good candidates when some files are bad (missing, empty, not GGUF,
+    /// truncated); each bad one is recorded as a load_failed row.
+    #[arg(long = "keep-going")]
+    pub keep_going: bool,
+    /// Leave the host name and user paths out of every file the run writes
+    /// (model paths become ~/... or file names); see docs/results.md.
+    #[arg(long)]
+    pub redact: bool,
     /// Show llama.cpp's own log lines.
     #[arg(long, short)]
     pub verbose: bool,
@@ -186,6 +194,9 @@ pub struct ReportArgs {
     /// Add a table of changes against this baseline (run directory or saved name).
     #[arg(long, value_name = "RUN_DIR|NAME")]
     pub baseline: Option<String>,
+    /// Leave the runs' host names and user paths out of the report.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::cli::ImportCommand;
 use crate::error::{exit, UsageError};
 use crate::results::{
-    summarize, write_atomic, write_table, RowConfig, RowIdentity, SpeedRow, Status,
+    create_run_dir, summarize, write_atomic, write_table, RowConfig, RowIdentity, SpeedRow, Status,
 };
 
 /// The fields of one llama-bench JSON test that edgebench uses.
@@ -51,14 +51,14 @@ pub fn run(command: &ImportCommand) -> Result<i32> {
     let stem = file
         .file_stem()
         .map_or("llama-bench".into(), |s| s.to_string_lossy().into_owned());
-    let run_id = format!(
+    // Two imports in one second get `-2`: never one directory written twice.
+    let base = format!(
         "llama-bench-{stem}-{}",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")
     );
+    let (run_id, dir) = create_run_dir(out, &base)?;
     let rows = to_rows(&tests, &run_id)
         .map_err(|e| UsageError::new(format!("{}: {e}", file.display())))?;
-    let dir = out.join(&run_id);
-    std::fs::create_dir_all(&dir)?;
     write_table(&dir, &rows)?;
     write_table(&dir, &summarize(&rows))?;
     write_manifest(&dir, &run_id, file, &tests[0])?;

@@ -216,3 +216,80 @@ fn a_gate_that_cannot_compare_still_leaves_the_report_of_what_was_measured() {
     assert!(run.join("report.html").is_file(), "stdout:\n{}", stdout(&o));
     assert!(run.join("speed.parquet").is_file());
 }
+
+/// Four broken downloads among five candidates; the fifth is a well-formed header.
+fn four_bad_and_one_good(dir: &Path) -> Vec<std::path::PathBuf> {
+    let path = |name: &str| dir.join(name);
+    write_unknown_arch_gguf(&path("weird.gguf"));
+    std::fs::write(path("empty.gguf"), b"").unwrap();
+    std::fs::write(path("notes.gguf"), "these are my notes\n").unwrap();
+    // The magic, the version and half of the tensor count.
+    std::fs::write(path("truncated.gguf"), b"GGUF\x03\0\0\0\x01\0\0\0").unwrap();
+    ["weird", "empty", "notes", "truncated", "missing"]
+        .iter()
+        .map(|n| path(&format!("{n}.gguf")))
+        .collect()
+}
+
+/// Each bad file with the words its reason must have.
+const BAD: [(&str, &str); 4] = [
+    ("empty.gguf", "empty"),
+    ("notes.gguf", "not a GGUF"),
+    ("truncated.gguf", "truncated"),
+    ("missing.gguf", "not found"),
+];
+
+#[test]
+fn every_bad_candidate_is_listed_in_one_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = four_bad_and_one_good(dir.path());
+    let models: Vec<&Path> = models.iter().map(|p| p.as_path()).collect();
+    let out = dir.path().join("results");
+    let o = quick_run(&models, &out, &[]);
+    assert_clean_error(&o, 2, &["4 of 5 candidate files are bad", "--keep-going"]);
+    let err = stderr(&o);
+    for (file, reason) in BAD {
+        assert!(
+            err.lines().any(|l| l.contains(file) && l.contains(reason)),
+            "no line for {file} ({reason}):\n{err}"
+        );
+    }
+    assert!(
+        !err.contains("weird.gguf"),
+        "the good file is not listed:\n{err}"
+    );
+    assert!(!out.exists(), "nothing run, nothing written");
+}
+
+#[test]
+fn keep_going_runs_the_good_candidates_and_records_each_bad_one() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let models = four_bad_and_one_good(dir.path());
+    let models: Vec<&Path> = models.iter().map(|p| p.as_path()).collect();
+    let o = quick_run(&models, dir.path(), &["--keep-going"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    let candidates = strings(&speed, "candidate");
+    let errors = strings(&speed, "error");
+    assert!(strings(&speed, "status")
+        .iter()
+        .all(|s| s.as_deref() == Some("load_failed")));
+    // The good header was started (llama.cpp refused its architecture); each bad
+    // file is a row with the up-front check's reason.
+    let error_of = |name: &str| {
+        let i = candidates.iter().position(|c| c.as_deref() == Some(name));
+        errors[i.unwrap_or_else(|| panic!("no row for {name}"))]
+            .clone()
+            .unwrap()
+    };
+    assert!(
+        error_of("weird").contains("nosucharch"),
+        "{}",
+        error_of("weird")
+    );
+    for (file, reason) in BAD {
+        let error = error_of(file.trim_end_matches(".gguf"));
+        assert!(error.contains(file) && error.contains(reason), "{error}");
+    }
+}

@@ -347,7 +347,11 @@ fn sigint_or_sigterm_mid_unit_leaves_a_resumable_run() {
             .unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let speed = read_parquet(&dir.join("speed.parquet"));
-        assert_eq!(speed.height(), 6, "pp32 and tg64, 3 reps each, once: {speed}");
+        assert_eq!(
+            speed.height(),
+            6,
+            "pp32 and tg64, 3 reps each, once: {speed}"
+        );
         assert!(strings(&speed, "status")
             .iter()
             .all(|s| s.as_deref() == Some("ok")));

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::error::UsageError;
-use crate::results::manifest::{read_manifest, Manifest};
+use crate::results::manifest::{read_manifest, redacted_manifest, Manifest};
+use crate::results::redact::Redaction;
 use crate::results::{read_summary, Columns, SummaryRow};
 
 /// The prefix of quality rows' `test`: `quality:<suite>` (overall) and
@@ -84,6 +85,38 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
         quality,
         samples,
     })
+}
+
+/// `report --redact`: the run's host names and user paths (models, the run
+/// directory) replaced as a `--redact` run would have written them.
+pub fn redact(run: &mut RunData) -> Result<()> {
+    let mut models: Vec<&str> = run
+        .summary
+        .iter()
+        .map(|r| r.first.model_file.as_str())
+        .collect();
+    let manifest = run.manifest.as_ref();
+    models.extend(
+        manifest
+            .into_iter()
+            .flat_map(|m| m.models.iter().map(|x| x.model_file.as_str())),
+    );
+    let hosts: Vec<&str> = manifest
+        .and_then(|m| m.host.hostname.as_deref())
+        .into_iter()
+        .collect();
+    let redaction = Redaction::new(&models, &hosts);
+    if let Some(m) = run.manifest.as_mut() {
+        m.redacted = true;
+        *m = serde_json::from_value(redacted_manifest(m)?)?;
+    }
+    for row in &mut run.summary {
+        row.first.model_file = redaction.text(&row.first.model_file);
+        row.error = row.error.as_deref().map(|e| redaction.text(e));
+        row.first.error = row.first.error.as_deref().map(|e| redaction.text(e));
+    }
+    run.dir = PathBuf::from(redaction.text(&run.dir.display().to_string()));
+    Ok(())
 }
 
 /// Quality rows, read only when the pass-rate columns exist: a run without

@@ -46,6 +46,8 @@ pub struct ReportOptions {
     pub targets: Option<PathBuf>,
     /// A run directory or saved baseline name: adds the delta table.
     pub baseline: Option<String>,
+    /// Host names and user paths left out (`report --redact`).
+    pub redact: bool,
 }
 
 /// What was written.
@@ -71,6 +73,7 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
         profiles_file: args.profiles.clone(),
         targets: args.targets.clone(),
         baseline: args.baseline.clone(),
+        redact: args.redact,
     };
     let started = Instant::now();
     let written = write_report(&options)?;
@@ -96,11 +99,14 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         Some(path) => Targets::load(path)?,
         None => Targets::voice_assistant(),
     };
-    let runs: Vec<load::RunData> = options
+    let mut runs: Vec<load::RunData> = options
         .run_dirs
         .iter()
         .map(|d| load::load_run(d))
         .collect::<Result<_>>()?;
+    if options.redact {
+        runs.iter_mut().try_for_each(load::redact)?;
+    }
     let profile = choose_profile(options, &runs)?;
     let deltas = baseline_deltas(options)?;
     let candidates = candidates::gather(&runs, &profile);

@@ -6,6 +6,7 @@ use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{Sweep, WorkUnit};
+use super::redact::{expand_home, show, Redaction, REDACTED};
 use super::{write_atomic, ModelMeta};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,6 +20,9 @@ pub struct Manifest {
     pub edgebench: BuildInfo,
     pub llama_cpp: EngineProbe,
     pub host: HostInfo,
+    /// Written with `--redact`: no host name, model paths as `~/...` or file names.
+    #[serde(default)]
+    pub redacted: bool,
     pub sweep: Sweep,
     pub units: Vec<WorkUnit>,
     pub models: Vec<ModelMeta>,
@@ -218,8 +222,15 @@ impl HostInfo {
 }
 
 pub fn write_manifest(run_dir: &Path, manifest: &Manifest) -> Result<()> {
+    let redacted = match manifest.redacted {
+        true => Some(redacted_manifest(manifest)?),
+        false => None,
+    };
     write_atomic(&run_dir.join("manifest.json"), |f| {
-        serde_json::to_writer_pretty(&mut *f, manifest)?;
+        match &redacted {
+            Some(value) => serde_json::to_writer_pretty(&mut *f, value)?,
+            None => serde_json::to_writer_pretty(&mut *f, manifest)?,
+        }
         Ok(())
     })
 }
@@ -234,4 +245,41 @@ pub fn read_manifest(run_dir: &Path) -> Result<Manifest> {
         super::check_unit_id(&unit.id).with_context(|| format!("{}", path.display()))?;
     }
     Ok(manifest)
+}
+
+impl Manifest {
+    /// The redaction of a `--redact` run: its models, its recorded host and this one.
+    pub fn redaction(&self) -> Redaction {
+        let candidates = self.sweep.candidates.iter();
+        let mut models: Vec<String> = candidates.map(|c| show(&c.path)).collect();
+        models.extend(self.models.iter().map(|m| m.model_file.clone()));
+        let models: Vec<&str> = models.iter().map(String::as_str).collect();
+        Redaction::new(&models, self.host.hostname.as_deref().as_slice())
+    }
+
+    /// A redacted run resumed: `~/...` paths (models, suites) point into this
+    /// user's home again; a bare file name is looked up where edgebench runs.
+    pub fn restore_paths(&mut self) {
+        let units = self.units.iter_mut().map(|u| &mut u.candidate);
+        for candidate in self.sweep.candidates.iter_mut().chain(units) {
+            candidate.path = expand_home(&candidate.path);
+        }
+        for model in &mut self.models {
+            model.model_file = show(&expand_home(Path::new(&model.model_file)));
+        }
+        for suite in &mut self.sweep.suites {
+            *suite = show(&expand_home(Path::new(suite.as_str())));
+        }
+    }
+}
+
+/// The manifest as written with `--redact`: every string redacted, and the
+/// host name gone even where it is too common a word to replace in text.
+pub fn redacted_manifest(manifest: &Manifest) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(manifest)?;
+    manifest.redaction().json(&mut value);
+    if manifest.host.hostname.is_some() {
+        value["host"]["hostname"] = serde_json::Value::String(REDACTED.into());
+    }
+    Ok(value)
 }

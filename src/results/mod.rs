@@ -10,7 +10,9 @@ mod parts;
 mod phase;
 pub mod plan;
 mod read;
+pub mod redact;
 mod rows;
+mod run_dir;
 mod status;
 mod summary;
 mod summary_table;
@@ -31,6 +33,7 @@ pub use rows::{
     ModelMeta, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
     StabilityRow, StabilitySummary, UnitRecord,
 };
+pub use run_dir::{create_run_dir, RunLock, LOCK_FILE};
 pub use status::Status;
 pub use summary::{attach_resources, summarize, MetricSpread, QualityScore, SummaryRow};
 pub use summary_table::SPREAD_STATS;

@@ -16,6 +16,10 @@ pub struct ModelMeta {
     pub size_bytes: u64,
     pub n_ctx_train: Option<u64>,
     pub has_chat_template: bool,
+    /// Why the file failed the up-front check, in a `--keep-going` run: its
+    /// units are recorded as load failures without being started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unusable: Option<String>,
 }
 
 /// Which run, work unit and model a row belongs to: the identity columns of

@@ -60,17 +60,14 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     if let Some(name) = &args.save_baseline {
         check_baseline_name(name)?;
     }
-    let (run_dir, manifest, suites) = match &args.resume {
+    // The lock is held until the report is written: no other sweep, resume or
+    // rescore writes to this directory meanwhile.
+    let (mut plan, _lock) = match &args.resume {
         Some(dir) => resume_plan(dir, args)?,
         None => new_plan(args)?,
     };
-    println!("run directory: {}", run_dir.display());
-    let mut plan = Plan {
-        run_dir,
-        manifest,
-        suites,
-        interrupt: Interrupt::on_signals()?,
-    };
+    println!("run directory: {}", plan.run_dir.display());
+    plan.interrupt = Interrupt::on_signals()?;
     let records = measure_units(&mut plan, &ProcessLauncher, args.verbose)?;
     if plan.interrupt.requested() {
         return stop_interrupted(&mut plan, &records);
@@ -79,7 +76,8 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     print_tables(&records, plan.unified_memory());
     // The report of what was measured comes first: a failing gate or baseline copy must not cost it.
     if !args.no_report {
-        write_run_report(&plan.run_dir, args.baseline.as_deref());
+        let redact = plan.manifest.redacted;
+        write_run_report(&plan.run_dir, args.baseline.as_deref(), redact);
     }
     let mut status = exit::OK;
     let failed = records.iter().filter(|r| !r.status.is_ok()).count();

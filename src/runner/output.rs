@@ -17,11 +17,13 @@ use crate::results::{
 
 /// The report in the run directory. Its failure is a warning: the run's results
 /// are already written and stay valid.
-pub(super) fn write_run_report(run_dir: &Path, baseline: Option<&str>) {
+/// `redact`: the run was recorded with `--redact` (so is its report).
+pub(super) fn write_run_report(run_dir: &Path, baseline: Option<&str>, redact: bool) {
     let options = crate::report::ReportOptions {
         run_dirs: vec![run_dir.to_path_buf()],
         out: run_dir.to_path_buf(),
         baseline: baseline.map(str::to_string),
+        redact,
         ..Default::default()
     };
     match crate::report::write_report(&options) {
@@ -60,7 +62,7 @@ pub(super) fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
         .tempdir_in(&dir)?;
     for entry in std::fs::read_dir(run_dir)? {
         let path = entry?.path();
-        if path.is_file() {
+        if path.is_file() && !path.ends_with(crate::results::LOCK_FILE) {
             std::fs::copy(
                 &path,
                 staging.path().join(path.file_name().unwrap_or_default()),

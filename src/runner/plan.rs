@@ -9,16 +9,16 @@ use rand::SeedableRng;
 use super::child_process::own_executable;
 use super::interrupt::Interrupt;
 use super::protocol::QualityItem;
-use super::resume_check::{refusal, ResumeInputs};
+use super::resume_check::ResumeInputs;
 use crate::cli::RunArgs;
 use crate::config::{self, Sweep, SweepFile};
 use crate::engine::EngineProbe;
 use crate::error::UsageError;
 use crate::gguf::{read_gguf_info, sha256_file};
 use crate::results::manifest::{
-    read_manifest, write_manifest, BuildInfo, CpuPaths, ForcedResume, HostInfo, Manifest,
+    read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
 };
-use crate::results::ModelMeta;
+use crate::results::{create_run_dir, ModelMeta, RunLock};
 use crate::suite::{load_suites, Suites};
 
 /// A sweep's plan: its run directory, the manifest (units, candidates,
@@ -46,7 +46,8 @@ impl Plan {
     }
 }
 
-pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
+/// A new sweep's plan and its run directory, created and locked.
+pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
     let file = match &args.config {
         Some(path) => config::read_sweep_file(path)?,
         None => SweepFile::default(),
@@ -62,16 +63,16 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
     check_schemas(&suites)?;
     let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let models = check_candidates(&sweep)?;
-    let run_id = new_run_id();
+    let models = check_candidates(&sweep, args.keep_going)?;
     let out = args
         .out
         .clone()
         .or(file.out.clone())
         .unwrap_or_else(|| PathBuf::from("results"));
-    let run_dir = out.join(&run_id);
-    std::fs::create_dir_all(run_dir.join("parts"))
-        .with_context(|| format!("cannot create the run directory {}", run_dir.display()))?;
+    let (run_id, run_dir) = create_run_dir(&out, &new_run_id())?;
+    let lock = RunLock::acquire(&run_dir, !args.redact)?;
+    std::fs::create_dir(run_dir.join("parts"))
+        .with_context(|| format!("cannot create {}", run_dir.join("parts").display()))?;
     let llama_cpp = probe_engine();
     let manifest = Manifest {
         run_id,
@@ -85,6 +86,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
         forced_resumes: Vec::new(),
         llama_cpp,
         host: HostInfo::read(),
+        redacted: args.redact,
         units: config::expand(&sweep)
             .into_iter()
             .filter(|u| shard.is_none_or(|(i, n)| u.candidate_index % n == i - 1))
@@ -95,11 +97,18 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
         conditions: crate::sampler::read_run_conditions(),
     };
     write_manifest(&run_dir, &manifest)?;
-    Ok((run_dir, manifest, suites))
+    let plan = Plan {
+        run_dir,
+        manifest,
+        suites,
+        interrupt: Interrupt::default(),
+    };
+    Ok((plan, lock))
 }
 
-/// Continues a killed sweep with the plan it was started with.
-pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Manifest, Suites)> {
+/// Continues a killed sweep with the plan it was started with, once no other
+/// command writes to its directory.
+pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLock)> {
     if !run_dir.join("manifest.json").is_file() {
         return Err(UsageError::new(format!(
             "--resume {}: not a run directory (no manifest.json)",
@@ -107,34 +116,42 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(PathBuf, Ma
         ))
         .into());
     }
+    let redacted = read_manifest(run_dir)?.redacted;
+    if args.redact && !redacted {
+        return Err(UsageError::new(format!(
+            "--resume {} --redact: the run was started without --redact; its files already name this host and its paths",
+            run_dir.display()
+        ))
+        .into());
+    }
+    let lock = RunLock::acquire(run_dir, !redacted)?;
     if args.config.is_some() || !args.models.is_empty() {
         eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored");
     }
+    // Read again under the lock: a writer that just ended may have changed it.
     let mut manifest = read_manifest(run_dir)?;
+    if manifest.redacted {
+        manifest.restore_paths();
+    }
     let suites = load_suites(&manifest.sweep.suites)?;
     check_schemas(&suites)?;
     let inputs = ResumeInputs {
-        models: check_candidates(&manifest.sweep)?,
+        models: check_candidates(&manifest.sweep, args.keep_going)?,
         suite_digests: suites.digests(),
         edgebench: BuildInfo::current(),
         llama_cpp: probe_engine(),
     };
-    let changes = inputs.changes_from(&manifest);
-    if !changes.is_empty() {
-        if !args.resume_force {
-            return Err(refusal(run_dir, &changes).into());
-        }
-        eprintln!(
-            "warning: resuming {} with changed inputs (--resume-force): {}",
-            run_dir.display(),
-            changes.join("; ")
-        );
-        inputs.replace_in(&mut manifest, ForcedResume { at: now(), changes });
-    }
+    inputs.check_against(&mut manifest, run_dir, args.resume_force)?;
     manifest.resumed_at.push(now());
     manifest.state = "running".into();
     write_manifest(run_dir, &manifest)?;
-    Ok((run_dir.to_path_buf(), manifest, suites))
+    let plan = Plan {
+        run_dir: run_dir.to_path_buf(),
+        manifest,
+        suites,
+        interrupt: Interrupt::default(),
+    };
+    Ok((plan, lock))
 }
 
 /// `I/N` (1-based): this job runs the candidates whose index is I-1 modulo N, so N
@@ -204,31 +221,68 @@ fn check_schemas(suites: &Suites) -> Result<(), UsageError> {
 }
 
 /// Every candidate file is checked before anything runs: a typo found at 3 am
-/// after six hours of measuring is no use to anyone.
-fn check_candidates(sweep: &Sweep) -> Result<Vec<ModelMeta>, UsageError> {
-    sweep
-        .candidates
-        .iter()
-        .map(|c| {
-            let info = read_gguf_info(&c.path).map_err(|e| UsageError::new(e.to_string()))?;
-            Ok(ModelMeta {
+/// after six hours of measuring is no use to anyone. Every bad file is named at
+/// once, so a sweep with three broken downloads is fixed in one go; with
+/// `keep_going` the bad ones are kept as unusable (their units become
+/// `load_failed` rows) as long as one candidate is good.
+fn check_candidates(sweep: &Sweep, keep_going: bool) -> Result<Vec<ModelMeta>, UsageError> {
+    let checked: Vec<Result<ModelMeta, String>> =
+        sweep.candidates.iter().map(check_candidate).collect();
+    let bad: Vec<&String> = checked.iter().filter_map(|c| c.as_ref().err()).collect();
+    let all_bad = bad.len() == checked.len();
+    match bad.as_slice() {
+        [] => {}
+        _ if keep_going && !all_bad => {}
+        [one] => return Err(UsageError::new(one.to_string())),
+        many => {
+            let hint = match all_bad {
+                true => "",
+                false => " (--keep-going runs the others)",
+            };
+            let mut message = format!(
+                "{} of {} candidate files are bad; nothing was run{hint}:",
+                many.len(),
+                checked.len()
+            );
+            for reason in many {
+                message.push_str(&format!("\n  {reason}"));
+            }
+            return Err(UsageError::new(message));
+        }
+    }
+    let metas = sweep.candidates.iter().zip(checked);
+    Ok(metas
+        .map(|(c, checked)| {
+            checked.unwrap_or_else(|reason| ModelMeta {
                 candidate: c.name.clone(),
                 model_file: c.path.display().to_string(),
-                model_sha256: sha256_file(&c.path).map_err(|e| {
-                    UsageError::new(format!("{}: cannot read: {e}", c.path.display()))
-                })?,
-                arch: info
-                    .architecture
-                    .clone()
-                    .unwrap_or_else(|| "unknown".into()),
-                quant: info.quant.clone(),
-                params: info.n_params,
-                size_bytes: info.file_size,
-                n_ctx_train: info.context_length,
-                has_chat_template: info.has_chat_template,
+                arch: "unknown".into(),
+                unusable: Some(reason),
+                ..Default::default()
             })
         })
-        .collect()
+        .collect())
+}
+
+/// One candidate's file: its metadata, or why it cannot be run (one line).
+fn check_candidate(c: &crate::config::Candidate) -> Result<ModelMeta, String> {
+    let info = read_gguf_info(&c.path).map_err(|e| e.to_string())?;
+    Ok(ModelMeta {
+        candidate: c.name.clone(),
+        model_file: c.path.display().to_string(),
+        model_sha256: sha256_file(&c.path)
+            .map_err(|e| format!("{}: cannot read: {e}", c.path.display()))?,
+        arch: info
+            .architecture
+            .clone()
+            .unwrap_or_else(|| "unknown".into()),
+        quant: info.quant.clone(),
+        params: info.n_params,
+        size_bytes: info.file_size,
+        n_ctx_train: info.context_length,
+        has_chat_template: info.has_chat_template,
+        unusable: None,
+    })
 }
 
 /// llama.cpp's build and devices, asked of a child so no GPU context lives in the parent.
@@ -245,7 +299,8 @@ pub(super) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Sortable and unique enough for one machine: UTC time plus a random suffix.
+/// Sortable and unique enough for one machine: UTC time plus a random suffix
+/// (`create_run_dir` adds `-2` in the rare case it is taken).
 fn new_run_id() -> String {
     let suffix: u16 = rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng());
     format!(

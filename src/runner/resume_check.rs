@@ -19,6 +19,42 @@ pub(super) struct ResumeInputs {
 }
 
 impl ResumeInputs {
+    /// Refuses (a usage error naming each change) to resume with other inputs
+    /// than the manifest's, unless `force`, which records the change.
+    pub fn check_against(
+        self,
+        manifest: &mut Manifest,
+        run_dir: &Path,
+        force: bool,
+    ) -> Result<(), UsageError> {
+        let changes = self.changes_from(manifest);
+        if changes.is_empty() {
+            self.note_usability(manifest);
+            return Ok(());
+        }
+        if !force {
+            return Err(refusal(run_dir, &changes));
+        }
+        eprintln!(
+            "warning: resuming {} with changed inputs (--resume-force): {}",
+            run_dir.display(),
+            changes.join("; ")
+        );
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.replace_in(manifest, ForcedResume { at, changes });
+        Ok(())
+    }
+
+    /// A file fixed since (or broken since) `--keep-going` recorded it is found
+    /// out now, not by a failed load.
+    fn note_usability(self, manifest: &mut Manifest) {
+        for (stored, now) in manifest.models.iter_mut().zip(self.models) {
+            if stored.unusable.is_some() || now.unusable.is_some() {
+                *stored = now;
+            }
+        }
+    }
+
     /// Each difference from what the manifest recorded, in words.
     pub fn changes_from(&self, manifest: &Manifest) -> Vec<String> {
         let mut changes = self.model_changes(&manifest.models);
@@ -48,7 +84,9 @@ impl ResumeInputs {
     fn model_changes(&self, recorded: &[ModelMeta]) -> Vec<String> {
         let mut changes = Vec::new();
         for (was, now) in recorded.iter().zip(&self.models) {
-            if was.model_sha256 != now.model_sha256 {
+            // A file that cannot be used has no hash to compare; it runs no child either.
+            let usable = was.unusable.is_none() && now.unusable.is_none();
+            if usable && was.model_sha256 != now.model_sha256 {
                 changes.push(format!(
                     "model `{}` ({}) is another file: sha256 {} -> {}",
                     now.candidate,
@@ -98,7 +136,7 @@ fn short(sha256: &str) -> &str {
 }
 
 /// The usage error of a resume whose inputs changed, saying what changed.
-pub(super) fn refusal(run_dir: &Path, changes: &[String]) -> UsageError {
+fn refusal(run_dir: &Path, changes: &[String]) -> UsageError {
     UsageError::new(format!(
         "--resume {}: not the run's inputs any more: {}; --resume-force continues anyway and records this in manifest.json",
         run_dir.display(),

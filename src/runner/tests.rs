@@ -73,6 +73,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         edgebench: BuildInfo::current(),
         llama_cpp: EngineProbe::default(),
         host: HostInfo::read(),
+        redacted: false,
         sweep,
         units,
         models,
@@ -258,4 +259,19 @@ fn an_interrupt_kills_the_unit_in_progress_and_records_nothing_of_it() {
         read_record(&plan.run_dir, "c1-k0").unwrap().is_none(),
         "resume measures it again"
     );
+}
+
+#[test]
+fn an_unusable_candidate_is_a_load_failure_without_a_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = plan_in(dir.path(), 2);
+    plan.manifest.models[0].unusable = Some("/models/m0.gguf: file is empty".into());
+    let launcher = ThreadLauncher::new(|_| (ScriptedEngine::default(), Fate::Finish));
+    let records = measure(&mut plan, &launcher);
+    assert_eq!(launcher.launched(), ["c1-k0"], "no child for the bad file");
+    assert_eq!(records[0].status, Status::LoadFailed);
+    assert_eq!(tests_of(&records[0]), [("load".into(), Status::LoadFailed)]);
+    let error = records[0].rows[0].error.as_deref();
+    assert_eq!(error, Some("/models/m0.gguf: file is empty"));
+    assert_eq!(records[1].status, Status::Ok);
 }

@@ -16,9 +16,10 @@ use super::{child_output, stability};
 use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
+use crate::results::redact::Redaction;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
-    SpeedRow, StabilityRow, TestKind, UnitRecord,
+    SpeedRow, StabilityRow, Status, TestKind, UnitRecord,
 };
 use crate::sampler::Sampler;
 use crate::suite::Suites;
@@ -79,7 +80,24 @@ pub(super) struct UnitContext<'a> {
     pub interrupt: &'a Interrupt,
 }
 
+/// The unit's record, redacted (rows, errors, the log) in a `--redact` run.
 pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitRecord> {
+    let redaction = cx.manifest.redacted.then(|| cx.manifest.redaction());
+    let record = match &cx.meta.unusable {
+        Some(reason) => unusable_record(unit, cx, reason),
+        None => run_child(unit, cx, redaction.as_ref())?,
+    };
+    match &redaction {
+        Some(redaction) => redaction.value(&record),
+        None => Ok(record),
+    }
+}
+
+fn run_child(
+    unit: &WorkUnit,
+    cx: &UnitContext,
+    redaction: Option<&Redaction>,
+) -> Result<UnitRecord> {
     let job = child_job(unit, cx);
     let mut observer = ProgressObserver {
         progress: cx.progress,
@@ -94,7 +112,7 @@ pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitReco
         interrupt: cx.interrupt,
     };
     let mut outcome = run_unit(&run, &job, &mut observer)?;
-    write_unit_log(cx.run_dir, &unit.id, &outcome.log)?;
+    write_unit_log(cx.run_dir, &unit.id, &outcome.log, redaction)?;
     if outcome.status == UnitStatus::Ok {
         let ladder = stability::ceiling_ladder(cx.suites, &job, &run, &mut observer)?;
         outcome.stability.extend(ladder);
@@ -122,6 +140,31 @@ pub(super) fn measure_unit(unit: &WorkUnit, cx: &UnitContext) -> Result<UnitReco
         cooldown_s: None,
         weight_buffers: child_output::weight_buffers(&outcome.log),
     })
+}
+
+/// A unit of a candidate whose file failed the up-front check (`--keep-going`):
+/// no child is started; one `load` row says why, as a failed load would.
+fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecord {
+    let base = base_row(unit, cx.meta, cx.manifest, None);
+    let row = SpeedRow {
+        test: "load".into(),
+        status: Status::LoadFailed,
+        error: Some(reason.to_string()),
+        ..base.clone()
+    };
+    UnitRecord {
+        unit_id: unit.id.clone(),
+        candidate: unit.candidate.name.clone(),
+        status: Status::LoadFailed,
+        error: Some(reason.to_string()),
+        rows: vec![row],
+        base: Some(base),
+        quality: Vec::new(),
+        stability: Vec::new(),
+        resources: Default::default(),
+        cooldown_s: None,
+        weight_buffers: Default::default(),
+    }
 }
 
 /// Everything the unit's child runs, from the sweep and the suites.
@@ -283,12 +326,20 @@ pub(super) fn unit_line(label: &str, record: &UnitRecord) -> String {
 }
 
 /// `logs/<unit>.log`: the child's stderr (llama.cpp's log, a crash's frames).
-fn write_unit_log(run_dir: &Path, unit_id: &str, log: &[String]) -> Result<()> {
+fn write_unit_log(
+    run_dir: &Path,
+    unit_id: &str,
+    log: &[String],
+    redaction: Option<&Redaction>,
+) -> Result<()> {
     let dir = run_dir.join("logs");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_atomic(&unit_file(run_dir, "logs", unit_id, "log")?, |f| {
         for line in log {
-            writeln!(f, "{line}")?;
+            match redaction {
+                Some(r) => writeln!(f, "{}", r.text(line))?,
+                None => writeln!(f, "{line}")?,
+            }
         }
         Ok(())
     })
