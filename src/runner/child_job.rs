@@ -4,7 +4,7 @@
 use super::child_quality::answer_quality;
 use super::child_speed::{engine_tests, user_path_tests};
 use super::child_stability::run_stability;
-use super::protocol::{ChildJob, Sink};
+use super::protocol::{ChildJob, ChildMessage, Sink};
 use crate::engine::Engine;
 
 pub fn run_job(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
@@ -16,6 +16,7 @@ pub fn run_job(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
     if let Some(stability) = &job.stability {
         run_stability(engine, job, stability, out);
     }
+    out(ChildMessage::Finished);
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub mod memory_check;
 mod output;
 mod plan;
 mod protocol;
+#[cfg(test)]
+mod protocol_fuzz;
 mod rescore;
 mod resume_check;
 mod sampling;

@@ -135,6 +135,9 @@ pub enum ChildMessage {
     LoadFailed {
         error: String,
     },
+    /// The job is done and every message sent: a child that exits without it
+    /// lost output on the way (a cut or garbled stream), however it exited.
+    Finished,
 }
 
 /// Where the child's messages go: stdout in the real child, a vector or a pipe in tests.

@@ -135,10 +135,11 @@ pub fn run_unit(
         let _ = wait_until(child.as_mut(), Instant::now() + EXIT_GRACE);
         return Err(Interrupted.into());
     }
-    let (load_error, protocol_error, mut timed_out) = (
+    let (load_error, protocol_error, mut timed_out, finished) = (
         reading.load_error,
         reading.protocol_error,
         reading.timed_out,
+        reading.finished,
     );
     if timed_out || protocol_error.is_some() {
         let _ = child.kill();
@@ -153,6 +154,7 @@ pub fn run_unit(
         timeout,
         load_error,
         protocol_error,
+        finished,
         test: outcome.test_in_progress.as_deref(),
     };
     outcome.status = classify(&ending, &log);
@@ -167,6 +169,8 @@ struct Reading {
     protocol_error: Option<String>,
     timed_out: bool,
     interrupted: bool,
+    /// The child said its job was done.
+    finished: bool,
 }
 
 /// Collects the child's protocol messages into `outcome` until its stdout
@@ -223,6 +227,7 @@ fn read_messages(
             ChildMessage::Answered(a) => outcome.answers.push(a),
             ChildMessage::Stability(r) => outcome.stability.push(r),
             ChildMessage::LoadFailed { error } => reading.load_error = Some(error),
+            ChildMessage::Finished => reading.finished = true,
         }
     }
 }
@@ -269,6 +274,7 @@ struct Ending<'a> {
     timeout: Duration,
     load_error: Option<String>,
     protocol_error: Option<String>,
+    finished: bool,
     /// The test the child had started last.
     test: Option<&'a str>,
 }
@@ -290,8 +296,13 @@ fn classify(ending: &Ending, log: &ChildLog) -> UnitStatus {
     if let Some(site) = log.crash_site() {
         return UnitStatus::Crashed(with_log_hint(crash_message(&site, ending), &log_tail));
     }
-    if ending.exit.success() {
+    if ending.exit.success() && ending.finished {
         return UnitStatus::Ok;
+    }
+    if ending.exit.success() {
+        return UnitStatus::Crashed(
+            "the child exited before reporting its job done: its output was cut or garbled, rows may be missing".into(),
+        );
     }
     #[cfg(unix)]
     {
