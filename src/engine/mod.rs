@@ -4,11 +4,13 @@
 //! answers with [`Unsupported`], which the results record as such: never a
 //! figure made up to fill the column.
 mod llama;
+mod openai;
 #[cfg(test)]
 pub mod scripted;
 mod types;
 
 pub use llama::{native_fault, probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
+pub use openai::{Dialect, OpenAiConfig, OpenAiEngine};
 pub use types::{
     Answer, AnswerRequest, ContextTrial, EngineSettings, EngineTiming, FidelityChunk,
     FidelityRequest, ServerReport, ServerTimings, SoakSpan, SoakWindow, TemplateChoice,
