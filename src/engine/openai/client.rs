@@ -121,7 +121,7 @@ impl Client {
             ureq::Error::HostNotFound => "host not found".to_string(),
             other => other.to_string(),
         };
-        anyhow!(self.redact(&format!("{}: {}", self.base, one_line(&reason, 300))))
+        anyhow!("{}: {}", self.base, self.quote(&reason, 300))
     }
 
     /// A reading failure of the reply's body, as `failed` words it.
@@ -138,13 +138,19 @@ impl Client {
             _ => "the server failed".to_string(),
         };
         let reason = error_message(body).unwrap_or_else(|| body.to_string());
-        let reason = one_line(&reason, 300);
+        let reason = self.quote(&reason, 300);
         let line = if reason.is_empty() {
             format!("HTTP {status} from {url}: {what}")
         } else {
             format!("HTTP {status} from {url}: {what}: {reason}")
         };
         self.redact(&line)
+    }
+
+    /// What a server sent, for a message: the key cut out first (so that it
+    /// cannot leak in part where the text is cut short), on one line, `max` chars.
+    pub(super) fn quote(&self, text: &str, max: usize) -> String {
+        one_line(&self.redact(text), max)
     }
 
     /// `text` with the API key cut out (a server may echo it back).

@@ -140,9 +140,7 @@ impl OpenAiEngine {
 
     /// Every error as one line, the API key cut out.
     fn redacted(&self, error: anyhow::Error) -> anyhow::Error {
-        anyhow!(self
-            .client
-            .redact(&wire::one_line(&format!("{error:#}"), 600)))
+        anyhow!(self.client.quote(&format!("{error:#}"), 600))
     }
 }
 

@@ -13,6 +13,8 @@ use std::io::{self, BufRead, BufReader, Read};
 const MAX_LINE: usize = 1 << 20;
 /// The most data one event may hold.
 const MAX_EVENT: usize = 4 << 20;
+/// The most lines (comments, keep-alives, fields) one event may take.
+const MAX_EVENT_LINES: u32 = 100_000;
 
 #[derive(Debug)]
 pub(super) enum SseError {
@@ -41,7 +43,14 @@ impl<R: Read> SseReader<R> {
     /// The data of the next event; `None` at the end of the stream.
     pub(super) fn next_event(&mut self) -> Result<Option<String>, SseError> {
         let mut data: Option<String> = None;
+        let mut lines = 0;
         while let Some(line) = self.next_line()? {
+            lines += 1;
+            if lines > MAX_EVENT_LINES {
+                return Err(SseError::Malformed(format!(
+                    "over {MAX_EVENT_LINES} lines without an event"
+                )));
+            }
             if line.is_empty() {
                 match data.take() {
                     // Each data line was appended with a LF; the last one goes.
@@ -65,7 +74,7 @@ impl<R: Read> SseReader<R> {
                 _ => {
                     return Err(SseError::Malformed(format!(
                         "not an event-stream line: {}",
-                        clip(&line)
+                        line
                     )))
                 }
             }
@@ -121,9 +130,4 @@ fn append_data(data: &mut String, value: &str) -> Result<(), SseError> {
     data.push_str(value);
     data.push('\n');
     Ok(())
-}
-
-/// The start of a line for a message.
-fn clip(line: &str) -> String {
-    super::wire::one_line(line, 80)
 }

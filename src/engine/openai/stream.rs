@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::client::Client;
 use super::sse::{SseError, SseReader};
-use super::wire::{error_text, one_line, Chunk, Usage};
+use super::wire::{error_text, Chunk, Usage};
 use crate::engine::{ServerReport, ServerTimings, UserPathTiming};
 
 /// What one streamed reply brought, with the times since the request started.
@@ -53,10 +53,13 @@ impl Streamed {
         })
     }
 
-    fn take(&mut self, chunk: Chunk, at: Duration) -> Result<()> {
+    fn take(&mut self, chunk: Chunk, at: Duration, client: &Client) -> Result<()> {
         if let Some(error) = chunk.error {
             let message = error_text(&error).unwrap_or_else(|| error.to_string());
-            bail!("the server failed mid-stream: {}", one_line(&message, 300));
+            bail!(
+                "the server failed mid-stream: {}",
+                client.quote(&message, 300)
+            );
         }
         for choice in chunk.choices.into_iter().flatten() {
             let delta = choice.delta.unwrap_or_default();
@@ -105,7 +108,9 @@ pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Res
                 out.events,
                 client.read_failed(e)
             ),
-            Err(SseError::Malformed(m)) => bail!("malformed event stream: {m}"),
+            Err(SseError::Malformed(m)) => {
+                bail!("malformed event stream: {}", client.quote(&m, 120))
+            }
         };
         let at = start.elapsed();
         out.events += 1;
@@ -117,8 +122,8 @@ pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Res
             continue;
         }
         let chunk: Chunk = serde_json::from_str(&data)
-            .map_err(|e| anyhow!("malformed stream chunk ({e}): {}", one_line(&data, 120)))?;
-        out.take(chunk, at)?;
+            .map_err(|e| anyhow!("malformed stream chunk ({e}): {}", client.quote(&data, 120)))?;
+        out.take(chunk, at, client)?;
     }
     bail!(
         "the stream sent {} events without [DONE] (at most {} expected for {max_tokens} tokens)",

@@ -19,6 +19,8 @@ pub enum Reply {
     },
     /// Reads the request, then says nothing for this long.
     Silent(Duration),
+    /// A 302 to this location.
+    Redirect(String),
 }
 
 /// One received request: its head (request line and headers) and body.
@@ -84,6 +86,10 @@ fn serve(stream: TcpStream, reply: Reply, seen: &Mutex<Vec<Recorded>>) -> std::i
             }
         }
         Reply::Silent(pause) => thread::sleep(pause),
+        Reply::Redirect(to) => write!(
+            out,
+            "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )?,
     }
     out.flush()?;
     out.shutdown(std::net::Shutdown::Both)

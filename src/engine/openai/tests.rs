@@ -174,6 +174,42 @@ fn unauthorized_says_so_and_never_shows_the_key() {
 }
 
 #[test]
+fn the_key_is_cut_out_of_every_kind_of_error() {
+    let key = "sk-echoed-8f3a";
+    std::env::set_var("EDGEBENCH_TEST_KEY_ECHO", key);
+    let echo = format!(r#"{{"error":{{"message":"bad request from {key}"}}}}"#);
+    // The key where a message is cut short must not leak in part either.
+    let long = format!("{}{key}", "x".repeat(108));
+    let server = TestServer::start(vec![
+        Reply::Status(500, echo.clone()),
+        stream(vec![(0, role_chunk()), (0, event(&echo))]),
+        stream(vec![(0, event(&format!("{{\"key\": {key}")))]),
+        stream(vec![(0, format!("{key}\n\n"))]),
+        stream(vec![(0, event(&format!("{{\"key\": {long}")))]),
+        stream(vec![(0, format!("{long}\n\n"))]),
+    ]);
+    let mut engine = engine_with(&server, |c| {
+        c.api_key_env = Some("EDGEBENCH_TEST_KEY_ECHO".into());
+    });
+    for i in 0..6 {
+        let message = one_line_error(user_path(&mut engine, 3));
+        assert!(!message.contains("sk-"), "{message}");
+        // The long ones are cut inside the key: nothing of it may show.
+        assert!(i >= 4 || message.contains("<redacted>"), "{message}");
+    }
+}
+
+#[test]
+fn a_redirect_is_not_followed() {
+    let to = "http://192.0.2.1/v1/chat/completions";
+    let server = TestServer::start(vec![Reply::Redirect(to.into())]);
+    let message = one_line_error(user_path(&mut engine(&server), 3));
+    assert!(message.contains("HTTP 302"), "{message}");
+    assert!(message.contains("a redirect, not followed"), "{message}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
 fn a_missing_key_variable_is_named() {
     let mut config = OpenAiConfig::new("http://127.0.0.1:9/v1", "m");
     config.api_key_env = Some("EDGEBENCH_TEST_KEY_UNSET".into());
@@ -455,4 +491,8 @@ fn sse_refuses_unknown_fields_and_endless_lines() {
     );
     let long = vec![b'x'; (1 << 20) + 10];
     assert!(matches!(events(&long), Err(SseError::Malformed(m)) if m.contains("a line over")));
+    let keep_alives = ":\n".repeat(100_001);
+    assert!(
+        matches!(events(keep_alives.as_bytes()), Err(SseError::Malformed(m)) if m.contains("lines without an event"))
+    );
 }
