@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::client::Client;
 use super::sse::{SseError, SseReader};
-use super::wire::{error_text, Chunk, Usage};
+use super::wire::{error_text, timings, Chunk, Usage};
 use crate::engine::{ServerReport, ServerTimings, UserPathTiming};
 
 /// What one streamed reply brought, with the times since the request started.
@@ -77,8 +77,8 @@ impl Streamed {
         if chunk.usage.is_some() {
             self.usage = chunk.usage;
         }
-        if chunk.timings.is_some() {
-            self.timings = chunk.timings;
+        if let Some(timings) = chunk.timings.and_then(timings) {
+            self.timings = Some(timings);
         }
         Ok(())
     }

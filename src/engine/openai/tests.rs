@@ -139,6 +139,8 @@ fn a_chunk_of_several_tokens_keeps_one_time_and_the_usage_count() {
     let server = TestServer::start(vec![stream(vec![
         (0, role_chunk()),
         (20, content_chunk("one two three")),
+        // Timings of an odd shape are dropped, not the chunk.
+        (0, event(r#"{"choices":[],"timings":{"prompt_n":"many"}}"#)),
         (0, finish_chunk("stop")),
         (0, usage_chunk(7, 3)),
         (0, done()),
@@ -150,6 +152,7 @@ fn a_chunk_of_several_tokens_keeps_one_time_and_the_usage_count() {
         (report.completion_tokens, report.content_chunks),
         (Some(3), 1)
     );
+    assert_eq!(report.timings.and_then(|t| t.prompt_n), Some(7));
     assert_eq!(t.eos_at, Some(3), "the model ended after its 3 tokens");
 }
 

@@ -59,8 +59,9 @@ pub(super) fn response_format(schema: &Value) -> Value {
 pub(super) struct Chunk {
     pub choices: Option<Vec<ChunkChoice>>,
     pub usage: Option<Usage>,
-    /// llama-server only.
-    pub timings: Option<ServerTimings>,
+    /// llama-server only; read apart (`timings`) so that an odd one is
+    /// dropped rather than failing the chunk.
+    pub timings: Option<Value>,
     /// A server that fails mid-stream may send its error as a chunk.
     pub error: Option<Value>,
 }
@@ -83,6 +84,11 @@ pub(super) struct Delta {
 pub(super) struct Usage {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
+}
+
+/// llama-server's timings, when they have the expected shape.
+pub(super) fn timings(value: Value) -> Option<ServerTimings> {
+    serde_json::from_value(value).ok()
 }
 
 /// The message of an error body: `{"error": {"message": ...}}` (OpenAI,
