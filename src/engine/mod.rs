@@ -4,14 +4,17 @@
 //! answers with [`Unsupported`], which the results record as such: never a
 //! figure made up to fill the column.
 mod llama;
+mod openai;
 #[cfg(test)]
 pub mod scripted;
 mod types;
 
 pub use llama::{native_fault, probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
+pub use openai::{Dialect, OpenAiConfig, OpenAiEngine};
 pub use types::{
     Answer, AnswerRequest, ContextTrial, EngineSettings, EngineTiming, FidelityChunk,
-    FidelityRequest, SoakSpan, SoakWindow, TemplateChoice, UserPathRequest, UserPathTiming,
+    FidelityRequest, ServerReport, ServerTimings, SoakSpan, SoakWindow, TemplateChoice,
+    UserPathRequest, UserPathTiming,
 };
 // The probe is recorded in manifest.json, so its types live with the manifest.
 pub use crate::results::manifest::{DeviceInfo, EngineProbe};
@@ -58,6 +61,10 @@ pub enum Capability {
     ContextSize,
     /// Generating without pause for a set time (soak).
     SustainedGeneration,
+    /// Counting a prompt's tokens before it is sent (a server tokenizes it itself).
+    PromptTokenCount,
+    /// A prompt sent as is, without the chat template (a chat API always applies one).
+    RawPrompt,
 }
 
 impl Capability {
@@ -68,6 +75,8 @@ impl Capability {
             Capability::FullLogits => "perplexity and KL divergence (full logits)",
             Capability::ContextSize => "contexts of a chosen size",
             Capability::SustainedGeneration => "sustained generation (soak)",
+            Capability::PromptTokenCount => "counting a prompt's tokens before sending it",
+            Capability::RawPrompt => "prompts without the chat template",
         }
     }
 }

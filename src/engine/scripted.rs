@@ -101,6 +101,7 @@ impl Engine for ScriptedEngine {
             eos_at: None,
             text: self.reply.clone(),
             chat_template: "scripted".into(),
+            server: None,
         })
     }
 
@@ -179,6 +180,7 @@ impl Conversation for ScriptedConversation<'_> {
             total: Duration::from_millis(40),
             chat_template: "scripted".into(),
             choice_scores: None,
+            server: None,
         })
     }
 

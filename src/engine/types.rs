@@ -58,6 +58,35 @@ pub struct UserPathTiming {
     pub text: String,
     /// Which template was applied: "model", a template name, or "raw".
     pub chat_template: String,
+    /// What a server reported beside the client's timestamps (engines over HTTP).
+    pub server: Option<ServerReport>,
+}
+
+/// What a server said about one request: its token count and, from
+/// llama-server, its own `timings`. Kept apart from the client-measured figures
+/// so the two can be shown side by side and never mixed up.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerReport {
+    /// `usage.completion_tokens`. Over HTTP `token_times` holds one entry per
+    /// received chunk that carried text, which is fewer when a chunk carries
+    /// several tokens; this is the token count.
+    pub completion_tokens: Option<u32>,
+    /// Received chunks that carried generated text.
+    pub content_chunks: u32,
+    /// llama-server's `timings`, as it reported them.
+    pub timings: Option<ServerTimings>,
+}
+
+/// llama-server's `timings` object (absent from other servers).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ServerTimings {
+    pub cache_n: Option<u64>,
+    pub prompt_n: Option<u64>,
+    pub prompt_ms: Option<f64>,
+    pub prompt_per_second: Option<f64>,
+    pub predicted_n: Option<u64>,
+    pub predicted_ms: Option<f64>,
+    pub predicted_per_second: Option<f64>,
 }
 
 /// One question to the model.
@@ -88,6 +117,9 @@ pub struct Answer {
     pub chat_template: String,
     /// Log-likelihood of each option (multiple choice; nothing is generated).
     pub choice_scores: Option<Vec<OptionScore>>,
+    /// What a server reported (engines over HTTP). A server does not send token
+    /// ids, so `tokens` is then empty and the count is `completion_tokens` here.
+    pub server: Option<ServerReport>,
 }
 
 /// Tokens generated in one soak window.

@@ -1,0 +1,88 @@
+//! A conversation over a server: each answer is one streamed chat completion
+//! (streamed so its time to first token is measured, not guessed), with the
+//! case's sampling and, for constrained decoding, `response_format`.
+use anyhow::Result;
+
+use super::stream::stream_chat;
+use super::wire::{chat_body, response_format, Sampling};
+use super::OpenAiEngine;
+use crate::engine::{Answer, AnswerRequest, Capability, Conversation, Unsupported};
+
+pub(super) struct OpenAiConversation<'e> {
+    engine: &'e OpenAiEngine,
+}
+
+impl<'e> OpenAiConversation<'e> {
+    pub(super) fn new(engine: &'e OpenAiEngine) -> Self {
+        OpenAiConversation { engine }
+    }
+
+    fn unsupported(&self, capability: Capability) -> anyhow::Error {
+        Unsupported {
+            engine: self.engine_name(),
+            capability,
+        }
+        .into()
+    }
+
+    fn ask(&self, req: &AnswerRequest) -> Result<Answer> {
+        let engine = self.engine;
+        let s = req.sampling;
+        let sampling = Sampling {
+            temperature: s.temperature,
+            top_p: (s.temperature > 0.0).then_some(s.top_p),
+            seed: s.seed,
+        };
+        let mut extra = engine.extra_fields(false);
+        if let Some(schema) = req.json_schema {
+            extra.insert("response_format".into(), response_format(schema));
+        }
+        let model = engine.client.model();
+        let body = chat_body(model, req.messages, req.max_tokens, sampling, extra);
+        let streamed = stream_chat(&engine.client, &body, req.max_tokens)?;
+        let usage = streamed.usage()?;
+        let server = Some(streamed.report());
+        // An empty answer's first "token" is its end.
+        let ttft = streamed
+            .content_times
+            .first()
+            .copied()
+            .or(streamed.finish_at)
+            .unwrap_or(streamed.total);
+        Ok(Answer {
+            n_prompt: usage.prompt_tokens,
+            // A server sends no token ids; the count is in `server`.
+            tokens: Vec::new(),
+            ended: streamed.finish_reason.as_deref() == Some("stop"),
+            ttft,
+            total: streamed.total,
+            chat_template: "server".into(),
+            choice_scores: None,
+            text: streamed.text,
+            server,
+        })
+    }
+}
+
+impl Conversation for OpenAiConversation<'_> {
+    fn engine_name(&self) -> &'static str {
+        "openai"
+    }
+
+    /// A server tokenizes the templated prompt itself and says how many tokens
+    /// it took only after the request (llama-server's /apply-template and
+    /// /tokenize could tell before; not used yet).
+    fn prompt_tokens(&mut self, _request: &AnswerRequest) -> Result<u32> {
+        Err(self.unsupported(Capability::PromptTokenCount))
+    }
+
+    /// The server applies its own chat template, so a case that asks for none
+    /// cannot be sent through a chat completion; the template override too is
+    /// the server's business.
+    fn answer(&mut self, request: &AnswerRequest) -> Result<Answer> {
+        if !request.use_chat_template {
+            return Err(self.unsupported(Capability::RawPrompt));
+        }
+        self.ask(request).map_err(|e| self.engine.redacted(e))
+    }
+}

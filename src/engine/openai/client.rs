@@ -1,0 +1,204 @@
+//! The HTTP side: a ureq agent held to one loopback server (no proxy, no
+//! redirect, one time limit per request from connect to the last byte), the
+//! API key kept out of every message, and each failure phrased as one line.
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use serde_json::Value;
+use ureq::http::Uri;
+
+use super::wire::{error_message, one_line};
+
+/// The most of an error body read for its message.
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// An API key: its Debug form never shows it.
+pub(super) struct Secret(String);
+
+impl Secret {
+    pub(super) fn new(key: String) -> Self {
+        Secret(key)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+pub(super) struct Client {
+    agent: ureq::Agent,
+    /// The API root without its trailing slash ("http://127.0.0.1:8080/v1").
+    base: String,
+    model: String,
+    key: Option<Secret>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("model", &self.model)
+            .field("key", &self.key)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    pub(super) fn new(
+        base_url: &str,
+        model: &str,
+        key: Option<Secret>,
+        timeout: Duration,
+    ) -> Result<Self> {
+        check_loopback(base_url)?;
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            // A redirect could lead off this machine; a proxy would.
+            .max_redirects(0)
+            .proxy(None)
+            .build();
+        Ok(Client {
+            agent: config.into(),
+            base: base_url.trim_end_matches('/').to_string(),
+            model: model.to_string(),
+            key,
+            timeout,
+        })
+    }
+
+    pub(super) fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// POSTs `body` as JSON to `path` under the API root; the reply's body to
+    /// read, or an error with the server's reason when it is not a 2xx.
+    pub(super) fn post(&self, path: &str, body: &Value) -> Result<ureq::BodyReader<'static>> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self
+            .agent
+            .post(&url)
+            .header("Accept", "text/event-stream, application/json");
+        if let Some(key) = &self.key {
+            request = request.header("Authorization", format!("Bearer {}", key.0));
+        }
+        let response = request.send_json(body).map_err(|e| self.failed(&e))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let text = response
+                .into_body()
+                .into_with_config()
+                .limit(MAX_ERROR_BODY)
+                .lossy_utf8(true)
+                .read_to_string()
+                .unwrap_or_default();
+            bail!(self.status_error(status, &url, &text));
+        }
+        Ok(response.into_body().into_reader())
+    }
+
+    /// A transport failure in one line.
+    pub(super) fn failed(&self, error: &ureq::Error) -> anyhow::Error {
+        let reason = match error {
+            ureq::Error::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                "connection refused (is the server running?)".to_string()
+            }
+            ureq::Error::Io(e) if is_disconnect(e.kind()) => {
+                format!("the server closed the connection ({e})")
+            }
+            ureq::Error::Timeout(what) => format!(
+                "no complete answer within {:.1} s (timeout: {what})",
+                self.timeout.as_secs_f64()
+            ),
+            ureq::Error::ConnectionFailed => "could not connect".to_string(),
+            ureq::Error::HostNotFound => "host not found".to_string(),
+            other => other.to_string(),
+        };
+        anyhow!("{}: {}", self.base, self.quote(&reason, 300))
+    }
+
+    /// A reading failure of the reply's body, as `failed` words it.
+    pub(super) fn read_failed(&self, error: io::Error) -> anyhow::Error {
+        self.failed(&ureq::Error::from(error))
+    }
+
+    fn status_error(&self, status: u16, url: &str, body: &str) -> String {
+        let what = match status {
+            401 | 403 if self.key.is_some() => "the server refused the API key".to_string(),
+            401 | 403 => "the server wants an API key (set api_key_env)".to_string(),
+            404 => format!("not found (is \"{}\" a model of this server?)", self.model),
+            300..=399 => "a redirect, not followed (only this loopback server is used)".into(),
+            _ => "the server failed".to_string(),
+        };
+        let reason = error_message(body).unwrap_or_else(|| body.to_string());
+        let reason = self.quote(&reason, 300);
+        let line = if reason.is_empty() {
+            format!("HTTP {status} from {url}: {what}")
+        } else {
+            format!("HTTP {status} from {url}: {what}: {reason}")
+        };
+        self.redact(&line)
+    }
+
+    /// What a server sent, for a message: the key cut out first (so that it
+    /// cannot leak in part where the text is cut short), on one line, `max` chars.
+    pub(super) fn quote(&self, text: &str, max: usize) -> String {
+        one_line(&self.redact(text), max)
+    }
+
+    /// `text` with the API key cut out (a server may echo it back).
+    pub(super) fn redact(&self, text: &str) -> String {
+        match &self.key {
+            Some(key) if !key.0.is_empty() => text.replace(&key.0, "<redacted>"),
+            _ => text.to_string(),
+        }
+    }
+}
+
+fn is_disconnect(kind: io::ErrorKind) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        kind,
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe
+    )
+}
+
+/// Refuses a base URL that is not plain http to this machine: the key and the
+/// prompts never leave it, and nothing here speaks TLS.
+pub(super) fn check_loopback(base_url: &str) -> Result<()> {
+    let uri: Uri = base_url
+        .parse()
+        .map_err(|e| anyhow!("base_url {base_url:?} is not a URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some(other) => bail!("base_url {base_url:?}: scheme {other} is not supported (only http to a loopback address)"),
+        None => bail!("base_url {base_url:?} has no scheme (write http://127.0.0.1:PORT/v1)"),
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| anyhow!("base_url {base_url:?} has no host"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16().unwrap_or(80);
+    let loopback = match host.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        // A name counts when every address it resolves to is loopback ("localhost").
+        Err(_) => match (host, port).to_socket_addrs() {
+            Ok(addrs) => {
+                let addrs: Vec<_> = addrs.collect();
+                !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+            }
+            Err(_) => false,
+        },
+    };
+    if !loopback {
+        bail!("base_url {base_url:?}: {host} is not a loopback address; only servers on this machine (127.0.0.1, ::1, localhost) are allowed");
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! An engine behind an OpenAI-compatible server on this machine (llama-server,
+//! Ollama, vLLM, trtllm-serve, MLC): the user path and every answer as a
+//! streamed chat completion, timestamped per received chunk. What a server
+//! cannot do stays `Unsupported`. docs/engines.md defines the metrics.
+mod chat;
+mod client;
+mod sse;
+mod stream;
+mod wire;
+
+#[cfg(test)]
+mod test_server;
+#[cfg(test)]
+mod tests;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, Result};
+use serde_json::{json, Map, Value};
+
+use super::{Conversation, Engine, UserPathRequest, UserPathTiming};
+use crate::suite::Message;
+use client::{Client, Secret};
+use wire::Sampling;
+
+/// The seed of every user-path request (greedy decoding should not need one;
+/// a server that samples anyway then repeats itself).
+const USER_PATH_SEED: u32 = 42;
+
+/// Which server it is, for the few fields only some servers know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// llama-server: `cache_prompt` turns its prompt cache off per request,
+    /// and its `timings` are kept.
+    LlamaServer,
+    /// Any other server: user-path prompts get a nonce in a system message
+    /// so that no cached prefix is reused.
+    #[default]
+    Generic,
+}
+
+/// Where the server is and how to talk to it.
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    /// The API root, e.g. "http://127.0.0.1:8080/v1"; loopback addresses only.
+    pub base_url: String,
+    /// The server's id of the model (as `/v1/models` lists it).
+    pub model: String,
+    /// The NAME of the environment variable that holds the API key, if any.
+    pub api_key_env: Option<String>,
+    /// The most one request may take, from connecting to its last byte.
+    pub timeout: Duration,
+    pub dialect: Dialect,
+    /// Let the server reuse cached prompt prefixes (off: every user-path
+    /// prompt is made unique so a cache cannot flatter the time to first token).
+    pub prefix_cache: bool,
+    /// Ask the server to go on past the end-of-generation token
+    /// (`ignore_eos`: llama-server, vLLM), so the user path generates its
+    /// n_gen tokens as in-process; the text then runs past the model's end.
+    pub ignore_eos: bool,
+}
+
+impl OpenAiConfig {
+    pub fn new(base_url: &str, model: &str) -> Self {
+        OpenAiConfig {
+            base_url: base_url.to_string(),
+            model: model.to_string(),
+            api_key_env: None,
+            timeout: Duration::from_secs(300),
+            dialect: Dialect::Generic,
+            prefix_cache: false,
+            ignore_eos: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct OpenAiEngine {
+    client: Client,
+    config: OpenAiConfig,
+    /// Makes each nonce unique across processes (time and pid at creation).
+    nonce_base: u64,
+    requests: u64,
+}
+
+impl OpenAiEngine {
+    /// Checks the address (loopback only) and reads the API key from its
+    /// variable; nothing is sent yet.
+    pub fn new(config: OpenAiConfig) -> Result<Self> {
+        let key = match &config.api_key_env {
+            Some(name) => Some(Secret::new(std::env::var(name).map_err(|_| {
+                anyhow!("the API key variable {name} is not set (or not valid UTF-8)")
+            })?)),
+            None => None,
+        };
+        let client = Client::new(&config.base_url, &config.model, key, config.timeout)?;
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Ok(OpenAiEngine {
+            client,
+            config,
+            nonce_base: nanos ^ (u64::from(std::process::id()) << 32),
+            requests: 0,
+        })
+    }
+
+    /// Fields only the configured server knows.
+    fn extra_fields(&self, ignore_eos: bool) -> Map<String, Value> {
+        let mut extra = Map::new();
+        if self.config.dialect == Dialect::LlamaServer {
+            extra.insert("cache_prompt".into(), json!(self.config.prefix_cache));
+        }
+        if ignore_eos {
+            extra.insert("ignore_eos".into(), json!(true));
+        }
+        extra
+    }
+
+    /// The user's prompt, made unique unless prefixes may be cached: llama-server
+    /// is told not to cache (the prompt stays exactly the in-process one); other
+    /// servers get a short nonce as a system message ahead of it, which changes
+    /// the prompt (and may replace a template's default system prompt) but not
+    /// the question.
+    fn user_path_messages(&mut self, prompt: &str) -> Vec<Message> {
+        self.requests += 1;
+        let mut messages = Vec::with_capacity(2);
+        if !self.config.prefix_cache && self.config.dialect == Dialect::Generic {
+            messages.push(Message {
+                role: "system".into(),
+                content: format!("Request {:x}-{}.", self.nonce_base, self.requests),
+            });
+        }
+        messages.push(Message {
+            role: "user".into(),
+            content: prompt.into(),
+        });
+        messages
+    }
+
+    /// Every error as one line, the API key cut out.
+    fn redacted(&self, error: anyhow::Error) -> anyhow::Error {
+        anyhow!(self.client.quote(&format!("{error:#}"), 600))
+    }
+}
+
+impl Engine for OpenAiEngine {
+    fn name(&self) -> &'static str {
+        "openai"
+    }
+
+    /// One streamed chat completion, greedy, `n_gen` tokens at most; the
+    /// template choice is the server's own (chat_template "server"), and
+    /// `n_ctx` is the server's too.
+    fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
+        let messages = self.user_path_messages(request.prompt);
+        let sampling = Sampling {
+            temperature: 0.0,
+            top_p: None,
+            seed: USER_PATH_SEED,
+        };
+        let extra = self.extra_fields(self.config.ignore_eos);
+        let body = wire::chat_body(
+            self.client.model(),
+            &messages,
+            request.n_gen,
+            sampling,
+            extra,
+        );
+        stream::stream_chat(&self.client, &body, request.n_gen)
+            .and_then(stream::user_path_timing)
+            .map_err(|e| self.redacted(e))
+    }
+
+    /// The server keeps its own context; `n_ctx` is not sent.
+    fn conversation(&mut self, _n_ctx: u32) -> Result<Box<dyn Conversation + '_>> {
+        Ok(Box::new(chat::OpenAiConversation::new(self)))
+    }
+}

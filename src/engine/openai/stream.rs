@@ -1,0 +1,161 @@
+//! One streamed chat completion, each event timestamped as it is received,
+//! and the user-path timing made from it.
+//!
+//! The timestamp of an event is taken when the reader hands it over, right
+//! after the read that completed it: events that arrived in one read share a
+//! time, which is what the client saw. A chunk may carry several tokens (a
+//! server may batch them, or detokenize several into one piece); the token
+//! count is then only known from `usage.completion_tokens`, and no time is
+//! made up for the tokens inside a chunk: `token_times` holds the chunks'
+//! times, and `ServerReport` says how many chunks and tokens there were.
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Result};
+use serde_json::Value;
+
+use super::client::Client;
+use super::sse::{SseError, SseReader};
+use super::wire::{error_text, timings, Chunk, Usage};
+use crate::engine::{ServerReport, ServerTimings, UserPathTiming};
+
+/// What one streamed reply brought, with the times since the request started.
+#[derive(Debug, Default)]
+pub(super) struct Streamed {
+    /// One per received chunk that carried generated text (content or reasoning).
+    pub content_times: Vec<Duration>,
+    /// The reply's content (reasoning is timed, not kept).
+    pub text: String,
+    pub usage: Option<Usage>,
+    pub timings: Option<ServerTimings>,
+    pub finish_reason: Option<String>,
+    /// When the first chunk with a finish reason arrived.
+    pub finish_at: Option<Duration>,
+    /// When `[DONE]` arrived.
+    pub total: Duration,
+    events: u32,
+}
+
+impl Streamed {
+    pub(super) fn report(&self) -> ServerReport {
+        ServerReport {
+            completion_tokens: self.usage.map(|u| u.completion_tokens),
+            content_chunks: self.content_times.len() as u32,
+            timings: self.timings.clone(),
+        }
+    }
+
+    /// The usage the server reports at the end of the stream.
+    pub(super) fn usage(&self) -> Result<Usage> {
+        self.usage.ok_or_else(|| {
+            anyhow!(
+                "the stream had no usage (does the server support stream_options.include_usage?)"
+            )
+        })
+    }
+
+    fn take(&mut self, chunk: Chunk, at: Duration, client: &Client) -> Result<()> {
+        if let Some(error) = chunk.error {
+            let message = error_text(&error).unwrap_or_else(|| error.to_string());
+            bail!(
+                "the server failed mid-stream: {}",
+                client.quote(&message, 300)
+            );
+        }
+        for choice in chunk.choices.into_iter().flatten() {
+            let delta = choice.delta.unwrap_or_default();
+            let content = delta.content.unwrap_or_default();
+            let reasoning = delta.reasoning_content.or(delta.reasoning);
+            if !content.is_empty() || reasoning.is_some_and(|r| !r.is_empty()) {
+                self.content_times.push(at);
+            }
+            self.text.push_str(&content);
+            if choice.finish_reason.is_some() && self.finish_reason.is_none() {
+                self.finish_reason = choice.finish_reason;
+                self.finish_at = Some(at);
+            }
+        }
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        if let Some(timings) = chunk.timings.and_then(timings) {
+            self.timings = Some(timings);
+        }
+        Ok(())
+    }
+}
+
+/// The most events one reply may send: a few per token (role, content,
+/// reasoning, finish, usage chunks) and some to spare.
+fn max_events(max_tokens: u32) -> u32 {
+    max_tokens.saturating_mul(4).saturating_add(64)
+}
+
+/// POSTs a streamed chat completion and reads it to `[DONE]`, bounded in
+/// events (`max_events`) and in time (the client's timeout).
+pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Result<Streamed> {
+    let start = Instant::now();
+    let mut events = SseReader::new(client.post("/chat/completions", body)?);
+    let mut out = Streamed::default();
+    while out.events < max_events(max_tokens) {
+        let data = match events.next_event() {
+            Ok(Some(data)) => data,
+            Ok(None) => bail!(
+                "the stream stopped before [DONE] after {} events",
+                out.events
+            ),
+            Err(SseError::Io(e)) => bail!(
+                "the stream stopped before [DONE] after {} events: {}",
+                out.events,
+                client.read_failed(e)
+            ),
+            Err(SseError::Malformed(m)) => {
+                bail!("malformed event stream: {}", client.quote(&m, 120))
+            }
+        };
+        let at = start.elapsed();
+        out.events += 1;
+        if data.trim() == "[DONE]" {
+            out.total = at;
+            return Ok(out);
+        }
+        if data.trim().is_empty() {
+            continue;
+        }
+        let chunk: Chunk = serde_json::from_str(&data)
+            .map_err(|e| anyhow!("malformed stream chunk ({e}): {}", client.quote(&data, 120)))?;
+        out.take(chunk, at, client)?;
+    }
+    bail!(
+        "the stream sent {} events without [DONE] (at most {} expected for {max_tokens} tokens)",
+        out.events,
+        max_events(max_tokens)
+    )
+}
+
+/// The user-path timing of one streamed reply. Nothing is prepared on this
+/// side (`prepare` is zero), and the prompt is known to be done only when the
+/// first generated text arrives: `prompt_done` is the time to first content
+/// chunk, which over HTTP includes prefill, the first token and the network.
+pub(super) fn user_path_timing(streamed: Streamed) -> Result<UserPathTiming> {
+    let usage = streamed.usage()?;
+    let Some(&first) = streamed.content_times.first() else {
+        bail!(
+            "the stream carried no generated text (finish_reason {})",
+            streamed.finish_reason.as_deref().unwrap_or("none")
+        );
+    };
+    let server = Some(streamed.report());
+    // The model's own end (not max_tokens) came after the tokens counted.
+    let eos_at =
+        (streamed.finish_reason.as_deref() == Some("stop")).then_some(usage.completion_tokens);
+    Ok(UserPathTiming {
+        n_prompt: usage.prompt_tokens,
+        prepare: Duration::ZERO,
+        prompt_done: first,
+        token_times: streamed.content_times,
+        eos_at,
+        text: streamed.text,
+        chat_template: "server".into(),
+        server,
+    })
+}

@@ -1,0 +1,118 @@
+//! What goes over the wire: the chat-completion request bodies and the parts
+//! of the replies that are read (chunks, usage, llama-server's timings, error
+//! bodies in the shapes servers send them).
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::engine::ServerTimings;
+use crate::suite::Message;
+
+/// How one request is sampled.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sampling {
+    pub temperature: f32,
+    pub top_p: Option<f32>,
+    pub seed: u32,
+}
+
+/// A streamed chat completion that reports its usage at the end;
+/// `extra` adds server-specific fields (llama-server's `cache_prompt`...).
+pub(super) fn chat_body(
+    model: &str,
+    messages: &[Message],
+    max_tokens: u32,
+    sampling: Sampling,
+    extra: Map<String, Value>,
+) -> Value {
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|m| json!({"role": m.role, "content": m.content}))
+        .collect();
+    let mut body = json!({
+        "model": model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "max_tokens": max_tokens,
+        "temperature": sampling.temperature,
+        "seed": sampling.seed,
+    });
+    if let (Some(top_p), Some(map)) = (sampling.top_p, body.as_object_mut()) {
+        map.insert("top_p".into(), json!(top_p));
+    }
+    if let Some(map) = body.as_object_mut() {
+        map.extend(extra);
+    }
+    body
+}
+
+/// The OpenAI form of a JSON schema for constrained decoding.
+pub(super) fn response_format(schema: &Value) -> Value {
+    json!({
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "strict": true, "schema": schema},
+    })
+}
+
+/// One `data:` event of a streamed chat completion.
+#[derive(Debug, Deserialize)]
+pub(super) struct Chunk {
+    pub choices: Option<Vec<ChunkChoice>>,
+    pub usage: Option<Usage>,
+    /// llama-server only; read apart (`timings`) so that an odd one is
+    /// dropped rather than failing the chunk.
+    pub timings: Option<Value>,
+    /// A server that fails mid-stream may send its error as a chunk.
+    pub error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ChunkChoice {
+    pub delta: Option<Delta>,
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Delta {
+    pub content: Option<String>,
+    /// Reasoning models' thinking (llama-server, vLLM): generated tokens too.
+    pub reasoning_content: Option<String>,
+    pub reasoning: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub(super) struct Usage {
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+/// llama-server's timings, when they have the expected shape.
+pub(super) fn timings(value: Value) -> Option<ServerTimings> {
+    serde_json::from_value(value).ok()
+}
+
+/// The message of an error body: `{"error": {"message": ...}}` (OpenAI,
+/// llama-server, Ollama), `{"error": "..."}`, `{"message": ...}` (older vLLM).
+pub(super) fn error_message(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    error_text(&value)
+}
+
+/// The message inside an error value, in any of the shapes above.
+pub(super) fn error_text(value: &Value) -> Option<String> {
+    let inner = value.get("error").unwrap_or(value);
+    match inner {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(map) => map.get("message").and_then(Value::as_str).map(String::from),
+        _ => None,
+    }
+}
+
+/// `text` on one line (whitespace runs become one space), cut to `max` chars.
+pub(super) fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &joined[..cut]),
+        None => joined,
+    }
+}
