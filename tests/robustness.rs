@@ -67,6 +67,11 @@ fn spawn_run(models: &[&Path], out: &Path, extra: &[&str]) -> std::process::Chil
         .unwrap()
 }
 
+fn resume(run_dir: &Path) -> std::process::Output {
+    let resume = edgebench().arg("run").arg("--resume").arg(run_dir).output();
+    resume.unwrap()
+}
+
 fn only_run_dir(out: &Path) -> PathBuf {
     let dirs: Vec<PathBuf> = std::fs::read_dir(out)
         .unwrap()
@@ -226,12 +231,7 @@ fn a_killed_sweep_resumes_without_losing_or_repeating_rows() {
         || children_of(child.id()).is_empty(),
     );
 
-    let o = edgebench()
-        .arg("run")
-        .arg("--resume")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let o = resume(&dir);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("already measured"), "{}", stderr(&o));
     assert_eq!(
@@ -339,12 +339,7 @@ fn sigint_or_sigterm_mid_unit_leaves_a_resumable_run() {
         );
         assert_eq!(temp_files_in(&dir), Vec::<PathBuf>::new());
 
-        let o = edgebench()
-            .arg("run")
-            .arg("--resume")
-            .arg(&dir)
-            .output()
-            .unwrap();
+        let o = resume(&dir);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let speed = read_parquet(&dir.join("speed.parquet"));
         assert_eq!(

@@ -48,7 +48,17 @@ pub struct ParamsFile {
 #[serde(deny_unknown_fields)]
 pub struct CandidateFile {
     pub name: Option<String>,
-    pub path: PathBuf,
+    /// The GGUF file (for `engine = "openai"`: the one the server serves, if known).
+    pub path: Option<PathBuf>,
+    /// `llama.cpp` (in-process, the default) or `openai` (a server's API).
+    pub engine: Option<String>,
+    pub base_url: Option<String>,
+    /// The server's model id.
+    pub model: Option<String>,
+    /// The name of the environment variable holding the API key.
+    pub api_key_env: Option<String>,
+    /// `llama-server` or `generic` (the default).
+    pub server_kind: Option<String>,
     pub n_gpu_layers: Option<u32>,
     pub n_ctx: Option<u32>,
     pub n_threads: Option<u32>,
@@ -63,9 +73,9 @@ pub fn read_sweep_file(path: &Path) -> Result<SweepFile, UsageError> {
     let mut sweep = parse_sweep_toml(&text, path)?;
     // Relative model paths are relative to the config file, so a config works from any directory.
     let base = path.parent().unwrap_or(Path::new("."));
-    for c in &mut sweep.candidates {
-        if c.path.is_relative() && !c.path.exists() {
-            c.path = base.join(&c.path);
+    for path in sweep.candidates.iter_mut().filter_map(|c| c.path.as_mut()) {
+        if path.is_relative() && !path.exists() {
+            *path = base.join(&*path);
         }
     }
     Ok(sweep)
@@ -142,8 +152,7 @@ path = "models/s.gguf"
         assert!(e.contains("key `reps`"), "{e}");
         let e = parse("[params]\nthreads = 2\n").unwrap_err();
         assert!(e.starts_with("sweep.toml:2: key `threads`"), "{e}");
-        let e = parse("[[candidate]]\nname = \"x\"\n").unwrap_err();
-        assert!(e.contains("path"), "missing path must be named: {e}");
+        // A candidate without `path` is a served one or an error: config::candidate's tests.
         let e = parse("[params]\nflash_attn = [\"maybe\"]\n").unwrap_err();
         assert!(
             e.starts_with("sweep.toml:2: ") && e.contains("maybe"),

@@ -1,5 +1,6 @@
 //! Sweep configuration: the TOML file, command-line overrides, and expansion
 //! into work units (one model load each).
+mod candidate;
 mod expand;
 mod file;
 mod resolve;

@@ -2,6 +2,7 @@
 //! Precedence: command line > sweep file > suite file > built-in defaults.
 use std::path::{Path, PathBuf};
 
+use super::candidate::{candidate_from_file, name_from_path};
 use super::{
     default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_COOLDOWN_MAX_SECS,
     DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
@@ -126,20 +127,8 @@ fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>,
         return Ok(candidates);
     }
     if !file.candidates.is_empty() {
-        return Ok(file
-            .candidates
-            .iter()
-            .map(|c| Candidate {
-                name: c.name.clone().unwrap_or_else(|| name_from_path(&c.path)),
-                path: c.path.clone(),
-                n_gpu_layers: c.n_gpu_layers,
-                n_ctx: c.n_ctx,
-                n_threads: c.n_threads,
-                n_batch: c.n_batch,
-                flash_attn: c.flash_attn,
-                chat_template: c.chat_template.clone(),
-            })
-            .collect());
+        let each = file.candidates.iter().enumerate();
+        return each.map(|(i, c)| candidate_from_file(c, i + 1)).collect();
     }
     // The default sweep: the two models scripts/setup.sh fetches.
     let mut defaults = Vec::new();
@@ -161,12 +150,6 @@ fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>,
 
 fn candidate_from_path(path: &Path) -> Candidate {
     Candidate::new(name_from_path(path), path)
-}
-
-fn name_from_path(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn validate(sweep: &Sweep) -> Result<(), UsageError> {

@@ -50,6 +50,35 @@ pub struct Candidate {
     pub flash_attn: Option<FlashAttn>,
     /// llama.cpp template name, a full template, or "raw"; None: the model's own.
     pub chat_template: Option<String>,
+    /// Served over HTTP by an OpenAI-compatible server instead of llama.cpp
+    /// in-process; `path` is then the GGUF it serves, or empty if not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerEndpoint>,
+}
+
+/// Where a served candidate is: an OpenAI-compatible API on this machine
+/// (docs/engines.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerEndpoint {
+    /// The API root, e.g. `http://127.0.0.1:8080/v1`; loopback addresses only.
+    pub base_url: String,
+    /// The server's id of the model (as `/v1/models` lists it).
+    pub model: String,
+    /// The NAME of the environment variable holding the API key; the key itself
+    /// is never written anywhere.
+    pub api_key_env: Option<String>,
+    pub kind: ServerKind,
+}
+
+/// Which server, for the few request fields only some servers know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerKind {
+    /// llama-server: its prompt cache is turned off per request, and the user
+    /// path generates its tokens past the end of generation (`ignore_eos`).
+    LlamaServer,
+    /// Any other OpenAI-compatible server.
+    Generic,
 }
 
 impl Candidate {
@@ -64,6 +93,7 @@ impl Candidate {
             n_batch: None,
             flash_attn: None,
             chat_template: None,
+            server: None,
         }
     }
 }

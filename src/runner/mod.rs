@@ -21,6 +21,7 @@ mod protocol_fuzz;
 mod rescore;
 mod resume_check;
 mod sampling;
+mod served;
 mod stability;
 mod supervise;
 #[cfg(test)]

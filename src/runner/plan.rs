@@ -10,6 +10,7 @@ use super::child_process::own_executable;
 use super::interrupt::Interrupt;
 use super::protocol::QualityItem;
 use super::resume_check::ResumeInputs;
+use super::served::check_served;
 use crate::cli::RunArgs;
 use crate::config::{self, Sweep, SweepFile};
 use crate::engine::EngineProbe;
@@ -266,6 +267,11 @@ fn check_candidates(sweep: &Sweep, keep_going: bool) -> Result<Vec<ModelMeta>, U
 
 /// One candidate's file: its metadata, or why it cannot be run (one line).
 fn check_candidate(c: &crate::config::Candidate) -> Result<ModelMeta, String> {
+    let served = c.server.as_ref().map(|s| check_served(c, s)).transpose()?;
+    match served {
+        Some(meta) if c.path.as_os_str().is_empty() => return Ok(meta),
+        _ => {}
+    }
     let info = read_gguf_info(&c.path).map_err(|e| e.to_string())?;
     Ok(ModelMeta {
         candidate: c.name.clone(),

@@ -1,0 +1,133 @@
+//! One `[[candidate]]` of the sweep file: a GGUF run in-process by llama.cpp,
+//! or a model served by an OpenAI-compatible server (`engine = "openai"`).
+use std::path::{Path, PathBuf};
+
+use super::file::CandidateFile;
+use super::Candidate;
+use crate::error::UsageError;
+use crate::results::plan::{ServerEndpoint, ServerKind};
+
+/// The candidate a `[[candidate]]` table describes (the `index`-th, from 1).
+pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate, UsageError> {
+    let bad = |what: &str| UsageError::new(format!("[[candidate]] {index}: {what}"));
+    let server = match c.engine.as_deref().unwrap_or("llama.cpp") {
+        "llama.cpp" => {
+            let server_keys = [&c.base_url, &c.model, &c.api_key_env, &c.server_kind];
+            if server_keys.iter().any(|k| k.is_some()) {
+                return Err(bad(
+                    "base_url, model, api_key_env and server_kind are for engine = \"openai\"",
+                ));
+            }
+            None
+        }
+        "openai" => Some(endpoint(c).map_err(|e| bad(&e))?),
+        other => {
+            return Err(bad(&format!(
+                "engine `{other}` is not one of llama.cpp, openai"
+            )))
+        }
+    };
+    let path = match (&c.path, &server) {
+        (Some(path), _) => path.clone(),
+        (None, Some(_)) => PathBuf::new(),
+        (None, None) => return Err(bad("give the model's `path`")),
+    };
+    let name = match (&c.name, &server) {
+        (Some(name), _) => name.clone(),
+        (None, Some(server)) => server.model.clone(),
+        (None, None) => name_from_path(&path),
+    };
+    Ok(Candidate {
+        name,
+        path,
+        n_gpu_layers: c.n_gpu_layers,
+        n_ctx: c.n_ctx,
+        n_threads: c.n_threads,
+        n_batch: c.n_batch,
+        flash_attn: c.flash_attn,
+        chat_template: c.chat_template.clone(),
+        server,
+    })
+}
+
+fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
+    let kind = match c.server_kind.as_deref() {
+        None | Some("generic") => ServerKind::Generic,
+        Some("llama-server") => ServerKind::LlamaServer,
+        Some(other) => {
+            return Err(format!(
+                "server_kind `{other}` is not one of llama-server, generic"
+            ))
+        }
+    };
+    Ok(ServerEndpoint {
+        base_url: c
+            .base_url
+            .clone()
+            .ok_or("engine = \"openai\" needs a base_url")?,
+        model: c
+            .model
+            .clone()
+            .ok_or("engine = \"openai\" needs the server's model id (`model`)")?,
+        api_key_env: c.api_key_env.clone(),
+        kind,
+    })
+}
+
+pub fn name_from_path(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_sweep_toml;
+
+    fn first(text: &str) -> Result<Candidate, UsageError> {
+        let file = parse_sweep_toml(text, Path::new("sweep.toml")).unwrap();
+        candidate_from_file(&file.candidates[0], 1)
+    }
+
+    #[test]
+    fn a_served_candidate_needs_an_address_and_a_model_id() {
+        let served = first(
+            "[[candidate]]\nengine = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\n\
+             model = \"qwen2.5:3b\"\napi_key_env = \"KEY\"\nserver_kind = \"llama-server\"\n",
+        )
+        .unwrap();
+        assert_eq!(served.name, "qwen2.5:3b");
+        assert_eq!(served.path, PathBuf::new());
+        let server = served.server.unwrap();
+        assert_eq!(server.api_key_env.as_deref(), Some("KEY"));
+        assert_eq!(server.kind, ServerKind::LlamaServer);
+
+        let errors = [
+            (
+                "[[candidate]]\nengine = \"openai\"\nmodel = \"m\"\n",
+                "needs a base_url",
+            ),
+            (
+                "[[candidate]]\nengine = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n",
+                "model id",
+            ),
+            (
+                "[[candidate]]\nengine = \"vllm\"\npath = \"m.gguf\"\n",
+                "engine `vllm` is not one of",
+            ),
+            (
+                "[[candidate]]\npath = \"m.gguf\"\nmodel = \"m\"\n",
+                "are for engine = \"openai\"",
+            ),
+            ("[[candidate]]\nname = \"x\"\n", "give the model's `path`"),
+        ];
+        for (text, expected) in errors {
+            let error = first(text).unwrap_err().to_string();
+            assert!(
+                error.starts_with("[[candidate]] 1: ") && error.contains(expected),
+                "{error}"
+            );
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! A candidate served over HTTP (`engine = "openai"`), against a scripted
+//! OpenAI-compatible server in this test: the sweep measures its user path
+//! through the real binary, records what a server cannot do as unsupported,
+//! and never writes the API key.
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use common::*;
+
+const KEY: &str = "sk-edgebench-test-4242";
+/// Content chunks per streamed reply: more than the 50 tokens of the user path.
+const CHUNKS: usize = 60;
+
+/// Answers every chat completion with a stream of CHUNKS one-word chunks; keeps
+/// each request's head.
+fn start_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&heads);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let head = answer(stream);
+            seen.lock().unwrap().push(head.unwrap_or_default());
+        }
+    });
+    (base_url, heads)
+}
+
+fn answer(stream: TcpStream) -> std::io::Result<String> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let mut out = stream;
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+    )?;
+    let chunk =
+        |delta: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{delta}}}]}}\n\n");
+    let mut events = chunk("{\"role\":\"assistant\"}");
+    for i in 0..CHUNKS {
+        events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
+    }
+    events.push_str(&format!(
+        "data: {{\"choices\":[],\"usage\":{{\"prompt_tokens\":20,\"completion_tokens\":{CHUNKS}}}}}\n\ndata: [DONE]\n\n"
+    ));
+    out.write_all(events.as_bytes())?;
+    Ok(head)
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        match path.is_dir() {
+            true => files.extend(files_under(&path)),
+            false => files.push(path),
+        }
+    }
+    files
+}
+
+#[test]
+fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
+    let (base_url, heads) = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "[[candidate]]\nname = \"served\"\nengine = \"openai\"\nbase_url = \"{base_url}\"\n\
+             model = \"scripted\"\napi_key_env = \"EDGEBENCH_TEST_API_KEY\"\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = edgebench()
+        .args([
+            "run", "--suite", "speed", "--reps", "1", "--warmup", "0", "--pp", "32", "--tg", "8",
+        ])
+        .arg("--config")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(&out)
+        .env("EDGEBENCH_TEST_API_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr:\n{}\nstdout:\n{}",
+        stderr(&o),
+        stdout(&o)
+    );
+    let run = run_dir(&o);
+
+    let speed = read_parquet(&run.join("speed.parquet"));
+    let (tests, statuses) = (strings(&speed, "test"), strings(&speed, "status"));
+    let latency_50 = floats(&speed, "latency_50_ms");
+    let mut user_path_rows = 0;
+    for i in 0..speed.height() {
+        let test = tests[i].as_deref().unwrap_or("");
+        let status = statuses[i].as_deref();
+        if test.starts_with("e2e:") {
+            user_path_rows += 1;
+            assert_eq!(status, Some("ok"), "{test}");
+            assert!(
+                latency_50[i].is_some_and(|ms| ms > 0.0),
+                "{test}: {latency_50:?}"
+            );
+        } else {
+            // Random-token ppN/tgN need the engine's own tokens: a server has none.
+            assert_eq!(status, Some("unsupported"), "{test}");
+        }
+    }
+    assert!(user_path_rows >= 1, "{speed}");
+
+    let heads = heads.lock().unwrap();
+    assert_eq!(
+        heads.len(),
+        user_path_rows,
+        "one request per user-path prompt"
+    );
+    let bearer = format!("authorization: bearer {}", KEY.to_ascii_lowercase());
+    assert!(
+        heads
+            .iter()
+            .all(|h| h.to_ascii_lowercase().contains(&bearer)),
+        "{heads:?}"
+    );
+    for file in files_under(&run) {
+        let bytes = std::fs::read(&file).unwrap();
+        let leaked = bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes());
+        assert!(!leaked, "the API key is in {}", file.display());
+    }
+}
