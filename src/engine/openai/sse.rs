@@ -72,10 +72,8 @@ impl<R: Read> SseReader<R> {
                 "data" => append_data(data.get_or_insert_with(String::new), value)?,
                 "event" | "id" | "retry" => {}
                 _ => {
-                    return Err(SseError::Malformed(format!(
-                        "not an event-stream line: {}",
-                        line
-                    )))
+                    let message = format!("not an event-stream line: {line}");
+                    return Err(SseError::Malformed(message));
                 }
             }
         }
