@@ -93,9 +93,8 @@ fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
     .unwrap();
     let out = dir.path().join("out");
     let o = edgebench()
-        .args([
-            "run", "--suite", "speed", "--reps", "1", "--warmup", "0", "--pp", "32", "--tg", "8",
-        ])
+        .args(["run", "--suite", "speed", "--suite", "quality-basic"])
+        .args(["--reps", "1", "--warmup", "0", "--pp", "32", "--tg", "8"])
         .arg("--config")
         .arg(&sweep)
         .arg("--out")
@@ -133,12 +132,20 @@ fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
     }
     assert!(user_path_rows >= 1, "{speed}");
 
-    let heads = heads.lock().unwrap();
-    assert_eq!(
-        heads.len(),
-        user_path_rows,
-        "one request per user-path prompt"
+    // Quality answers come through the server too; their token count is the server's.
+    let quality = read_parquet(&run.join("quality.parquet"));
+    assert!(quality.height() > 40, "{quality}");
+    let n_gen = floats(&quality, "n_gen");
+    assert!(n_gen.iter().all(|n| *n == Some(CHUNKS as f64)), "{n_gen:?}");
+    let templates = strings(&quality, "chat_template");
+    assert!(
+        templates.iter().all(|t| t.as_deref() == Some("server")),
+        "{templates:?}"
     );
+
+    let heads = heads.lock().unwrap();
+    let requests = user_path_rows + quality.height();
+    assert_eq!(heads.len(), requests, "one request per prompt");
     let bearer = format!("authorization: bearer {}", KEY.to_ascii_lowercase());
     assert!(
         heads

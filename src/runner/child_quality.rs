@@ -46,7 +46,9 @@ pub(super) fn answer_quality(engine: &mut dyn Engine, job: &ChildJob, out: Sink)
 }
 
 fn answer_message(item: &QualityItem, a: Answer) -> AnswerMessage {
-    let n_gen = a.tokens.len() as u32;
+    // A server sends no token ids, only its count (seq_rep_4 then stays empty).
+    let server_count = a.server.as_ref().and_then(|s| s.completion_tokens);
+    let n_gen = server_count.unwrap_or(a.tokens.len() as u32);
     let gen_ms = ms(a.total) - ms(a.ttft);
     AnswerMessage {
         suite: item.suite.clone(),
@@ -77,5 +79,36 @@ fn failed_answer(item: &QualityItem, e: &anyhow::Error) -> AnswerMessage {
         error: Some(format!("{e:#}")),
         unsupported: error_status(e) == Status::Unsupported,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::ServerReport;
+
+    #[test]
+    fn a_served_answer_counts_the_servers_tokens_and_leaves_repetition_unknown() {
+        let item = super::super::child_job::tests::job("c0-k0").quality[0].clone();
+        let answer = Answer {
+            text: "four".into(),
+            ttft: Duration::from_millis(100),
+            total: Duration::from_millis(300),
+            server: Some(ServerReport {
+                completion_tokens: Some(5),
+                content_chunks: 5,
+                timings: None,
+            }),
+            ..Default::default()
+        };
+        let message = answer_message(&item, answer);
+        assert_eq!(message.n_gen, 5);
+        assert_eq!(
+            message.seq_rep_4, None,
+            "no token ids, no repetition figure"
+        );
+        assert_eq!(message.tg_tps, Some(4.0 / 0.2));
     }
 }
