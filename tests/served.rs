@@ -15,23 +15,31 @@ const KEY: &str = "sk-edgebench-test-4242";
 /// Content chunks per streamed reply: more than the 50 tokens of the user path.
 const CHUNKS: usize = 60;
 
-/// Answers every chat completion with a stream of CHUNKS one-word chunks; keeps
-/// each request's head.
-fn start_server() -> (String, Arc<Mutex<Vec<String>>>) {
+/// What the scripted server does with every request.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    /// A stream of CHUNKS one-word chunks, usage and `[DONE]`.
+    Streams,
+    /// 401 with an OpenAI-style error body.
+    RefusesTheKey,
+}
+
+/// A scripted OpenAI-compatible server on 127.0.0.1; keeps each request's head.
+fn start_server(behaviour: Behaviour) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
     let heads = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&heads);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let head = answer(stream);
+            let head = answer(stream, behaviour);
             seen.lock().unwrap().push(head.unwrap_or_default());
         }
     });
     (base_url, heads)
 }
 
-fn answer(stream: TcpStream) -> std::io::Result<String> {
+fn answer(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<String> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut head = String::new();
     let mut length = 0;
@@ -49,6 +57,13 @@ fn answer(stream: TcpStream) -> std::io::Result<String> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let mut out = stream;
+    if let Behaviour::RefusesTheKey = behaviour {
+        let body =
+            "{\"error\":{\"message\":\"Invalid API key\",\"type\":\"invalid_request_error\"}}";
+        let length = body.len();
+        write!(out, "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}")?;
+        return Ok(head);
+    }
     write!(
         out,
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
@@ -80,7 +95,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
-    let (base_url, heads) = start_server();
+    let (base_url, heads) = start_server(Behaviour::Streams);
     let dir = tempfile::tempdir().unwrap();
     let sweep = dir.path().join("sweep.toml");
     std::fs::write(
@@ -158,4 +173,48 @@ fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
         let leaked = bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes());
         assert!(!leaked, "the API key is in {}", file.display());
     }
+}
+
+#[test]
+fn a_server_that_refuses_is_that_candidates_failure_and_the_sweep_goes_on() {
+    let (refusing, _) = start_server(Behaviour::RefusesTheKey);
+    let (working, _) = start_server(Behaviour::Streams);
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.toml");
+    let candidate = |name: &str, url: &str| {
+        format!("[[candidate]]\nname = \"{name}\"\nengine = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n")
+    };
+    let text = candidate("refused", &refusing) + &candidate("served", &working);
+    std::fs::write(&sweep, text).unwrap();
+    let o = edgebench()
+        .args(["run", "--suite", "speed", "--reps", "1", "--warmup", "0"])
+        .arg("--config")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "stderr:\n{}", stderr(&o));
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    let (names, tests) = (strings(&speed, "candidate"), strings(&speed, "test"));
+    let (statuses, errors) = (strings(&speed, "status"), strings(&speed, "error"));
+    for i in 0..speed.height() {
+        let test = tests[i].as_deref().unwrap_or("");
+        if !test.starts_with("e2e:") {
+            continue;
+        }
+        match names[i].as_deref() {
+            Some("refused") => {
+                assert_eq!(statuses[i].as_deref(), Some("failed"), "{test}");
+                let error = errors[i].as_deref().unwrap_or("");
+                assert!(error.contains("401") && !error.contains('\n'), "{error}");
+            }
+            _ => assert_eq!(statuses[i].as_deref(), Some("ok"), "{test}"),
+        }
+    }
+    let served = names
+        .iter()
+        .filter(|n| n.as_deref() == Some("served"))
+        .count();
+    assert!(served >= 3, "the next candidate was measured: {speed}");
 }
