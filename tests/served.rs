@@ -146,6 +146,19 @@ fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
         }
     }
     assert!(user_path_rows >= 1, "{speed}");
+    let backends = strings(&speed, "backend");
+    assert!(
+        backends
+            .iter()
+            .all(|b| b.as_deref() == Some("openai-server")),
+        "{backends:?}"
+    );
+    // The samplers see the measuring child, not the server: memory is not claimed.
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(
+        report.contains("not measured: tg tok/s, memory share"),
+        "{report}"
+    );
 
     // Quality answers come through the server too; their token count is the server's.
     let quality = read_parquet(&run.join("quality.parquet"));

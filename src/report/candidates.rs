@@ -8,7 +8,7 @@ use super::table::{engine_spread, user_path_median};
 use crate::fit::{estimate, roofline_tg_tps, FitEstimate, FitVerdict};
 use crate::gguf::read_gguf_info;
 use crate::profiles::Profile;
-use crate::results::{Metric, Status, SummaryRow};
+use crate::results::{Metric, Status, SummaryRow, SERVED_BACKEND};
 use crate::stats::Spread;
 
 const MIB: f64 = 1048576.0;
@@ -43,7 +43,7 @@ pub struct ReportCandidate {
     /// Mean of the suites' overall pass rates; None: no quality suite ran.
     pub quality: Option<f64>,
     pub quality_rows: Vec<SuiteScore>,
-    /// `ok`, or the first failure's status.
+    /// `ok`, or the first failure's status (an unsupported test is no failure).
     pub status: Status,
     pub failures: Vec<Failure>,
     /// From the GGUF header, when the model file is still where the run found it.
@@ -151,7 +151,11 @@ fn candidate(
         peak_memory_mb: measured_memory_mb(rows, profile),
         quality: (!overall.is_empty()).then(|| overall.iter().sum::<f64>() / overall.len() as f64),
         quality_rows,
-        status: failures.first().map_or(Status::Ok, |f| f.status),
+        // A test the engine cannot do (a server's ppN/tgN) is listed, not a failure.
+        status: failures
+            .iter()
+            .find(|f| f.status != Status::Unsupported)
+            .map_or(Status::Ok, |f| f.status),
         failures,
         fit_verdict: fit
             .as_ref()
@@ -168,6 +172,14 @@ fn candidate(
 /// set (weights are memory-mapped, so it includes the pages read), else the
 /// system's RAM in use.
 pub fn measured_memory_mb(rows: &[&SummaryRow], profile: &Profile) -> Option<f64> {
+    // The samplers follow the measuring child; a served model's memory is the
+    // server's, which they do not see yet: not measured, rather than tiny.
+    if rows
+        .iter()
+        .any(|r| r.first.config.backend == SERVED_BACKEND)
+    {
+        return None;
+    }
     let max =
         |get: fn(&SummaryRow) -> Option<f64>| rows.iter().filter_map(|r| get(r)).reduce(f64::max);
     let vram = max(|r| r.resources.peak_vram_mb);

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Phase, Status, TestKind};
 
+/// The `backend` of a candidate served over HTTP (`engine = "openai"`).
+pub const SERVED_BACKEND: &str = "openai-server";
+
 /// What the parent knows about a candidate's file before running it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelMeta {
@@ -40,7 +43,8 @@ pub struct RowIdentity {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RowConfig {
-    /// `CPU`, or the GPU backend when layers are offloaded.
+    /// `CPU`, or the GPU backend when layers are offloaded; [`SERVED_BACKEND`]
+    /// for a candidate behind a server (whose own backend is not known).
     pub backend: String,
     pub n_threads: u32,
     pub n_gpu_layers: u32,

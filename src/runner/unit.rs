@@ -19,7 +19,7 @@ use crate::results::manifest::Manifest;
 use crate::results::redact::Redaction;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
-    SpeedRow, StabilityRow, Status, TestKind, UnitRecord,
+    SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND,
 };
 use crate::sampler::Sampler;
 use crate::suite::Suites;
@@ -246,6 +246,7 @@ fn base_row(
 ) -> SpeedRow {
     let gpu = manifest.llama_cpp.devices.iter().find(|d| d.kind != "Cpu");
     let backend = match gpu {
+        _ if unit.candidate.server.is_some() => SERVED_BACKEND.to_string(),
         Some(d) if unit.config.n_gpu_layers > 0 => d.backend.clone(),
         _ => "CPU".to_string(),
     };
