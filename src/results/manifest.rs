@@ -221,6 +221,11 @@ impl HostInfo {
     }
 }
 
+/// The manifest's times (started, resumed, ended): RFC 3339 UTC, milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 pub fn write_manifest(run_dir: &Path, manifest: &Manifest) -> Result<()> {
     let redacted = match manifest.redacted {
         true => Some(redacted_manifest(manifest)?),

@@ -42,7 +42,7 @@ use crate::error::{exit, UsageError};
 use crate::export::text;
 use crate::progress::Progress;
 use crate::report::{comparison_table, measurement_warnings};
-use crate::results::manifest::write_manifest;
+use crate::results::manifest::{now, write_manifest};
 use crate::results::{
     attach_resources, read_record, summarize, write_record, SpeedRow, UnitRecord,
 };
@@ -51,7 +51,7 @@ use interrupt::{Interrupt, Interrupted, INTERRUPTED_EXIT};
 use output::{
     check_baseline_name, note_weight_buffers, save_baseline, write_results, write_run_report,
 };
-use plan::{new_plan, now, resume_plan, Plan};
+use plan::{new_plan, resume_plan, Plan};
 use unit::{measure_unit, unit_line, UnitContext};
 
 pub fn run_sweep(args: &RunArgs) -> Result<i32> {

@@ -17,7 +17,7 @@ use crate::engine::EngineProbe;
 use crate::error::UsageError;
 use crate::gguf::{read_gguf_info, sha256_file};
 use crate::results::manifest::{
-    read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
+    now, read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
 };
 use crate::results::{create_run_dir, ModelMeta, RunLock};
 use crate::suite::{load_suites, Suites};
@@ -299,10 +299,6 @@ pub(super) fn probe_engine() -> EngineProbe {
         Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap_or_default(),
         _ => EngineProbe::default(),
     }
-}
-
-pub(super) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Sortable and unique enough for one machine: UTC time plus a random suffix

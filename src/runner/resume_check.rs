@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::engine::EngineProbe;
 use crate::error::UsageError;
-use crate::results::manifest::{BuildInfo, ForcedResume, Manifest};
+use crate::results::manifest::{now, BuildInfo, ForcedResume, Manifest};
 use crate::results::ModelMeta;
 
 /// What the resumed run would use now.
@@ -40,8 +40,7 @@ impl ResumeInputs {
             run_dir.display(),
             changes.join("; ")
         );
-        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        self.replace_in(manifest, ForcedResume { at, changes });
+        self.replace_in(manifest, ForcedResume { at: now(), changes });
         Ok(())
     }
 

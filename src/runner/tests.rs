@@ -8,7 +8,7 @@ use super::*;
 use crate::config::{Candidate, Configuration, FlashAttn, Sweep, WorkUnit};
 use crate::engine::scripted::ScriptedEngine;
 use crate::engine::EngineProbe;
-use crate::results::manifest::{BuildInfo, HostInfo, Manifest};
+use crate::results::manifest::{now, BuildInfo, HostInfo, Manifest};
 use crate::results::{ModelMeta, Status, UnitRecord};
 use crate::suite::Suites;
 
