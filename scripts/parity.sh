@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that edgebench measures what llama.cpp's own llama-bench measures.
 #
-# Two llama-bench builds, both from the llama-cpp-python sdist on PyPI:
+# Two llama-bench builds, both from the pinned llama-cpp-python sdist on PyPI:
 #   same  llama-bench's source compiled against the very llama.cpp sources edgebench
 #         links (from the pinned llama-cpp-sys-2 crate): any difference is the harness.
 #   sdist llama-bench as shipped in the sdist (vendor/llama.cpp): a different llama.cpp
@@ -22,19 +22,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#models[@]} -gt 0 ] || models=(models/gemma-3-270m-Q4_K_M.gguf models/SmolLM2-135M-Instruct-Q4_1.gguf)
 
-tools=$PWD/tools
-mkdir -p "$tools"
-# The C/C++ flags edgebench's llama.cpp gets (cargo's [env] in .cargo/config.toml,
-# unless the environment overrides them, as cargo does): llama-bench gets the same,
-# so both have the same kernels (AMX left out by default, docs/build.md).
-config_flag() { sed -n "s/^$1 *= *\"\(.*\)\"/\1/p" .cargo/config.toml; }
-if [ "$(uname -m)" = x86_64 ]; then
-    cflags=${CFLAGS_x86_64_unknown_linux_gnu-$(config_flag CFLAGS_x86_64_unknown_linux_gnu)}
-    cxxflags=${CXXFLAGS_x86_64_unknown_linux_gnu-$(config_flag CXXFLAGS_x86_64_unknown_linux_gnu)}
-else
-    cflags='' cxxflags=''
-fi
-flags_id=$(printf '%s|%s' "$cflags" "$cxxflags" | sha256sum | cut -c1-8)
+. scripts/lib/llama-sources.sh
+llama_flags
 echo "parity: llama.cpp flags: GGML_NATIVE=ON CFLAGS='$cflags' CXXFLAGS='$cxxflags'" >&2
 build_bench() { # name source-dir
     local build=$tools/llama-bench-$1-$flags_id
@@ -51,21 +40,12 @@ build_bench() { # name source-dir
     echo "parity: llama-bench ($1) ggml-cpu flags: $(sed -n 's/^CXX_FLAGS = //p' "$build/ggml/src/CMakeFiles/ggml-cpu.dir/flags.make")" >&2
 }
 
-if ! ls -d "$tools"/sdist/llama_cpp_python-*/vendor/llama.cpp >/dev/null 2>&1; then
-    mkdir -p "$tools/sdist"
-    python3 -m pip download -q --no-deps --no-binary :all: --disable-pip-version-check -d "$tools/sdist" llama-cpp-python
-    tar -xzf "$(ls "$tools"/sdist/llama_cpp_python-*.tar.gz | tail -n1)" -C "$tools/sdist"
-fi
-sdist_src=$(ls -d "$tools"/sdist/llama_cpp_python-*/vendor/llama.cpp | tail -n1)
+sdist_src=$(sdist_llama_src)
 build_bench sdist "$sdist_src"
 
 # The crate ships llama.cpp's library sources but not its tools: graft llama-bench in.
 cargo build --release --locked -q
-crate_src=$(cargo metadata --format-version 1 --locked 2>/dev/null | python3 -c '
-import json, os, sys
-for p in json.load(sys.stdin)["packages"]:
-    if p["name"] == "llama-cpp-sys-2":
-        print(os.path.join(os.path.dirname(p["manifest_path"]), "llama.cpp"))')
+crate_src=$(crate_llama_src)
 if [ ! -d "$tools/llama-cpp-same" ]; then
     cp -r "$crate_src" "$tools/llama-cpp-same"
     cp -r "$sdist_src/tools/llama-bench/." "$tools/llama-cpp-same/tools/llama-bench/"

@@ -22,6 +22,16 @@ enum Behaviour {
     Streams,
     /// 401 with an OpenAI-style error body.
     RefusesTheKey,
+    /// 404: the model id is not one the server has.
+    UnknownModel,
+    /// 500 with a llama-server-style error body.
+    Fails,
+    /// A stream whose second event is not JSON.
+    MalformedEvent,
+    /// A stream that stops after a few chunks, without usage or `[DONE]`.
+    StopsMidReply,
+    /// Reads the request and never answers.
+    NeverAnswers,
 }
 
 /// A scripted OpenAI-compatible server on 127.0.0.1; keeps each request's head.
@@ -32,8 +42,13 @@ fn start_server(behaviour: Behaviour) -> (String, Arc<Mutex<Vec<String>>>) {
     let seen = Arc::clone(&heads);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let head = answer(stream, behaviour);
-            seen.lock().unwrap().push(head.unwrap_or_default());
+            let seen = Arc::clone(&seen);
+            // One thread per connection: a server that never answers one
+            // request still takes the next.
+            std::thread::spawn(move || {
+                let head = answer(stream, behaviour);
+                seen.lock().unwrap().push(head.unwrap_or_default());
+            });
         }
     });
     (base_url, heads)
@@ -57,26 +72,56 @@ fn answer(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<String> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let mut out = stream;
-    if let Behaviour::RefusesTheKey = behaviour {
-        let body =
-            "{\"error\":{\"message\":\"Invalid API key\",\"type\":\"invalid_request_error\"}}";
+    let error = |status: &str, message: &str| {
+        let body = format!(
+            "{{\"error\":{{\"message\":\"{message}\",\"type\":\"invalid_request_error\"}}}}"
+        );
         let length = body.len();
-        write!(out, "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}")?;
-        return Ok(head);
+        format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}")
+    };
+    let chunk =
+        |delta: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{delta}}}]}}\n\n");
+    let mut events = chunk("{\"role\":\"assistant\"}");
+    match behaviour {
+        Behaviour::RefusesTheKey => {
+            write!(out, "{}", error("401 Unauthorized", "Invalid API key"))?;
+            return Ok(head);
+        }
+        Behaviour::UnknownModel => {
+            write!(out, "{}", error("404 Not Found", "model 'm' not found"))?;
+            return Ok(head);
+        }
+        Behaviour::Fails => {
+            write!(
+                out,
+                "{}",
+                error("500 Internal Server Error", "failed to decode the batch")
+            )?;
+            return Ok(head);
+        }
+        Behaviour::NeverAnswers => {
+            std::thread::sleep(std::time::Duration::from_secs(600));
+            return Ok(head);
+        }
+        Behaviour::MalformedEvent => events.push_str("data: {\"choices\": [oops\n\n"),
+        Behaviour::StopsMidReply => {
+            for i in 0..5 {
+                events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
+            }
+        }
+        Behaviour::Streams => {
+            for i in 0..CHUNKS {
+                events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
+            }
+            events.push_str(&format!(
+                "data: {{\"choices\":[],\"usage\":{{\"prompt_tokens\":20,\"completion_tokens\":{CHUNKS}}}}}\n\ndata: [DONE]\n\n"
+            ));
+        }
     }
     write!(
         out,
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
     )?;
-    let chunk =
-        |delta: &str| format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{delta}}}]}}\n\n");
-    let mut events = chunk("{\"role\":\"assistant\"}");
-    for i in 0..CHUNKS {
-        events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
-    }
-    events.push_str(&format!(
-        "data: {{\"choices\":[],\"usage\":{{\"prompt_tokens\":20,\"completion_tokens\":{CHUNKS}}}}}\n\ndata: [DONE]\n\n"
-    ));
     out.write_all(events.as_bytes())?;
     Ok(head)
 }
@@ -173,7 +218,14 @@ fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
 
     let heads = heads.lock().unwrap();
     let requests = user_path_rows + quality.height();
-    assert_eq!(heads.len(), requests, "one request per prompt");
+    let completions = heads
+        .iter()
+        .filter(|h| h.starts_with("POST /v1/chat/completions"))
+        .count();
+    assert_eq!(completions, requests, "one request per prompt");
+    // The rest asked the server who it is, for the manifest.
+    let identity_pages = heads.iter().filter(|h| h.starts_with("GET ")).count();
+    assert_eq!(identity_pages + completions, heads.len(), "{heads:?}");
     let bearer = format!("authorization: bearer {}", KEY.to_ascii_lowercase());
     assert!(
         heads
@@ -230,4 +282,131 @@ fn a_server_that_refuses_is_that_candidates_failure_and_the_sweep_goes_on() {
         .filter(|n| n.as_deref() == Some("served"))
         .count();
     assert!(served >= 3, "the next candidate was measured: {speed}");
+}
+
+/// Every way a server can misbehave, one candidate each, then a working one:
+/// each is its own failure with a one-line reason, and the sweep goes on.
+#[test]
+fn each_misbehaving_server_is_a_failure_row_and_the_sweep_goes_on() {
+    let closed_port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let external = |name: &str, url: &str| {
+        format!("[[candidate]]\nname = \"{name}\"\nengine = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n")
+    };
+    let started = |name: &str, command: &str, ready: u64| {
+        format!(
+            "[[candidate]]\nname = \"{name}\"\nengine = \"openai\"\nmodel = \"m\"\n\
+                 [candidate.server]\ncommand = {command}\nready_timeout_secs = {ready}\n"
+        )
+    };
+    // (candidate, where its failure shows, what its reason says)
+    let cases = [
+        (
+            "refused",
+            external("refused", &format!("http://127.0.0.1:{closed_port}/v1")),
+            "e2e",
+            "connection refused",
+        ),
+        (
+            "unknown-model",
+            external("unknown-model", &start_server(Behaviour::UnknownModel).0),
+            "e2e",
+            "HTTP 404",
+        ),
+        (
+            "fails",
+            external("fails", &start_server(Behaviour::Fails).0),
+            "e2e",
+            "HTTP 500",
+        ),
+        (
+            "malformed",
+            external("malformed", &start_server(Behaviour::MalformedEvent).0),
+            "e2e",
+            "malformed stream chunk",
+        ),
+        (
+            "stops",
+            external("stops", &start_server(Behaviour::StopsMidReply).0),
+            "e2e",
+            "stopped before [DONE]",
+        ),
+        (
+            "silent",
+            external("silent", &start_server(Behaviour::NeverAnswers).0),
+            "any",
+            "timeout",
+        ),
+        (
+            "exits",
+            started(
+                "exits",
+                "[\"sh\", \"-c\", \"echo no such model >&2; exit 3\", \"{port}\"]",
+                30,
+            ),
+            "load",
+            "exited at start",
+        ),
+        (
+            "never-ready",
+            started(
+                "never-ready",
+                "[\"sh\", \"-c\", \"sleep 60\", \"{port}\"]",
+                1,
+            ),
+            "load",
+            "did not answer within 1 s",
+        ),
+    ];
+    let mut text = String::from("timeout_secs = 8\n");
+    for (_, candidate, _, _) in &cases {
+        text.push_str(candidate);
+    }
+    text.push_str(&external("served", &start_server(Behaviour::Streams).0));
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(&sweep, text).unwrap();
+    let o = edgebench()
+        .args(["run", "--suite", "speed", "--reps", "1", "--warmup", "0"])
+        .arg("--config")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "stderr:\n{}", stderr(&o));
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    let (names, tests) = (strings(&speed, "candidate"), strings(&speed, "test"));
+    let (statuses, errors) = (strings(&speed, "status"), strings(&speed, "error"));
+    for (name, _, failing_test, reason) in cases {
+        let rows: Vec<usize> = (0..speed.height())
+            .filter(|&i| names[i].as_deref() == Some(name))
+            .filter(|&i| {
+                failing_test == "any" || tests[i].as_deref().unwrap_or("").starts_with(failing_test)
+            })
+            .collect();
+        assert!(
+            !rows.is_empty(),
+            "{name}: no {failing_test} rows in {speed}"
+        );
+        for i in rows {
+            let status = statuses[i].as_deref().unwrap_or("");
+            if status == "unsupported" {
+                continue;
+            }
+            let error = errors[i].as_deref().unwrap_or("");
+            assert!(status != "ok", "{name} {:?}: ok", tests[i]);
+            assert!(
+                error.contains(reason) && !error.contains('\n'),
+                "{name} {:?}: {status}: {error}",
+                tests[i]
+            );
+        }
+    }
+    let served_ok = (0..speed.height())
+        .filter(|&i| names[i].as_deref() == Some("served") && statuses[i].as_deref() == Some("ok"))
+        .count();
+    assert!(served_ok >= 3, "the last candidate was measured: {speed}");
 }

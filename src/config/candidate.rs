@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::file::CandidateFile;
+use super::server_launch::{launch_from_file, template_placeholders, LAUNCHED_BASE_URL};
 use super::Candidate;
 use crate::error::UsageError;
 use crate::results::plan::{ServerEndpoint, ServerKind};
@@ -13,9 +14,9 @@ pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate,
     let server = match c.engine.as_deref().unwrap_or("llama.cpp") {
         "llama.cpp" => {
             let server_keys = [&c.base_url, &c.model, &c.api_key_env, &c.server_kind];
-            if server_keys.iter().any(|k| k.is_some()) {
+            if server_keys.iter().any(|k| k.is_some()) || c.server.is_some() {
                 return Err(bad(
-                    "base_url, model, api_key_env and server_kind are for engine = \"openai\"",
+                    "base_url, model, api_key_env, server_kind and [candidate.server] are for engine = \"openai\"",
                 ));
             }
             None
@@ -60,17 +61,30 @@ fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
             ))
         }
     };
+    let launch = match &c.server {
+        Some(file) => Some(launch_from_file(file, c.path.is_some())?),
+        None => None,
+    };
+    let base_url = match (&c.base_url, &launch) {
+        (Some(url), Some(_)) if !url.contains("{port}") => {
+            return Err(format!("base_url {url:?} must contain `{{port}}`: the server edgebench starts gets a free port"))
+        }
+        (Some(url), _) => url.clone(),
+        (None, Some(_)) => LAUNCHED_BASE_URL.to_string(),
+        (None, None) => return Err("engine = \"openai\" needs a base_url (or a [candidate.server] to start)".into()),
+    };
+    if launch.is_some() {
+        template_placeholders(&base_url)?;
+    }
     Ok(ServerEndpoint {
-        base_url: c
-            .base_url
-            .clone()
-            .ok_or("engine = \"openai\" needs a base_url")?,
+        base_url,
         model: c
             .model
             .clone()
             .ok_or("engine = \"openai\" needs the server's model id (`model`)")?,
         api_key_env: c.api_key_env.clone(),
         kind,
+        launch,
     })
 }
 
@@ -88,6 +102,32 @@ mod tests {
     fn first(text: &str) -> Result<Candidate, UsageError> {
         let file = parse_sweep_toml(text, Path::new("sweep.toml")).unwrap();
         candidate_from_file(&file.candidates[0], 1)
+    }
+
+    #[test]
+    fn a_started_server_gets_a_loopback_base_url_with_its_port() {
+        let text = "[[candidate]]\nengine = \"openai\"\npath = \"m.gguf\"\nmodel = \"m\"\n\
+                    [candidate.server]\ncommand = [\"llama-server\", \"-m\", \"{model}\", \"--port\", \"{port}\"]\n\
+                    env = { LLAMA_ARG_THREADS = \"{threads}\" }\n";
+        let server = first(text).unwrap().server.unwrap();
+        assert_eq!(server.base_url, LAUNCHED_BASE_URL);
+        let launch = server.launch.unwrap();
+        assert_eq!(launch.command[2], "{model}");
+        assert_eq!(launch.env["LLAMA_ARG_THREADS"], "{threads}");
+
+        let fixed = text.replace(
+            "model = \"m\"\n",
+            "model = \"m\"\nbase_url = \"http://127.0.0.1:8080/v1\"\n",
+        );
+        let e = first(&fixed).unwrap_err().to_string();
+        assert!(e.contains("must contain `{port}`"), "{e}");
+        let typo = text.replace("{threads}", "{thread}");
+        let e = first(&typo).unwrap_err().to_string();
+        assert!(e.starts_with("[[candidate]] 1: server: `{thread}`"), "{e}");
+        let in_process =
+            "[[candidate]]\npath = \"m.gguf\"\n[candidate.server]\ncommand = [\"x\", \"{port}\"]\n";
+        let e = first(in_process).unwrap_err().to_string();
+        assert!(e.contains("are for engine = \"openai\""), "{e}");
     }
 
     #[test]

@@ -59,12 +59,23 @@ pub struct CandidateFile {
     pub api_key_env: Option<String>,
     /// `llama-server` or `generic` (the default).
     pub server_kind: Option<String>,
+    /// `[candidate.server]`: a server edgebench starts for this candidate.
+    pub server: Option<ServerLaunchFile>,
     pub n_gpu_layers: Option<u32>,
     pub n_ctx: Option<u32>,
     pub n_threads: Option<u32>,
     pub n_batch: Option<u32>,
     pub flash_attn: Option<FlashAttn>,
     pub chat_template: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerLaunchFile {
+    pub command: Vec<String>,
+    pub ready_timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 pub fn read_sweep_file(path: &Path) -> Result<SweepFile, UsageError> {

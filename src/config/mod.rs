@@ -4,6 +4,7 @@ mod candidate;
 mod expand;
 mod file;
 mod resolve;
+pub mod server_launch;
 
 pub use expand::expand;
 pub use file::{parse_sweep_toml, read_sweep_file, SweepFile};

@@ -42,6 +42,10 @@ pub struct Manifest {
     /// Resumes with `--resume-force` although inputs had changed: when, and what.
     #[serde(default)]
     pub forced_resumes: Vec<ForcedResume>,
+    /// Unit id -> the server that unit measured, as it described itself
+    /// (served candidates only).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub servers: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A resume that went ahead with changed models, suites or builds; the manifest

@@ -31,7 +31,7 @@ pub use phase::Phase;
 pub use read::{read_summary, Columns};
 pub use rows::{
     ModelMeta, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
-    StabilityRow, StabilitySummary, UnitRecord, SERVED_BACKEND,
+    StabilityRow, StabilitySummary, UnitRecord, SERVED_BACKEND, STARTED_SERVER_BACKEND,
 };
 pub use run_dir::{create_run_dir, RunLock, LOCK_FILE};
 pub use status::Status;

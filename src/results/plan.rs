@@ -68,6 +68,25 @@ pub struct ServerEndpoint {
     /// is never written anywhere.
     pub api_key_env: Option<String>,
     pub kind: ServerKind,
+    /// A server edgebench starts for each of the candidate's units
+    /// (`[candidate.server]`); None: one already running at `base_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<ServerLaunch>,
+}
+
+/// How to start a candidate's server: on 127.0.0.1 and a free port, waited
+/// for until it answers, sampled as the child's process tree, stopped after
+/// the unit (SIGTERM, then SIGKILL).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerLaunch {
+    /// The argv; placeholders such as `{model}` and `{port}` are filled per
+    /// unit (config::server_launch).
+    pub command: Vec<String>,
+    pub ready_timeout_secs: u64,
+    /// Extra environment variables for the server (written to the manifest:
+    /// no secrets here; a key goes through `api_key_env`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// Which server, for the few request fields only some servers know.

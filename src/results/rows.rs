@@ -7,6 +7,10 @@ use super::{Phase, Status, TestKind};
 /// The `backend` of a candidate served over HTTP (`engine = "openai"`).
 pub const SERVED_BACKEND: &str = "openai-server";
 
+/// The `backend` of a served candidate whose server edgebench started
+/// (`[candidate.server]`): its memory is measured with the child's.
+pub const STARTED_SERVER_BACKEND: &str = "openai-server-started";
+
 /// What the parent knows about a candidate's file before running it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelMeta {
@@ -226,6 +230,11 @@ pub struct UnitRecord {
     /// (`CPU_REPACK`, `AMX`, `CPU_Mapped`, `CUDA0`...): which weight path was used.
     #[serde(default)]
     pub weight_buffers: std::collections::BTreeMap<String, f64>,
+    /// A served candidate's server as it described itself (llama-server
+    /// `/props`, Ollama `/api/version`, `/v1/models`, the command it was
+    /// started with); the manifest's `servers` collects them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<serde_json::Value>,
 }
 
 /// What the samplers saw during one test (docs/results.md); None: no backend measures it.

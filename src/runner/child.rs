@@ -11,8 +11,9 @@ use super::child_job::run_job;
 use super::child_send::send;
 use super::protocol::{ChildJob, ChildMessage, EXIT_LOAD_FAILED};
 use super::served::openai_config;
+use super::started_server::StartedServer;
 use crate::config::WorkUnit;
-use crate::engine::{Engine, EngineSettings, LlamaEngine, OpenAiEngine};
+use crate::engine::{Engine, EngineSettings, LlamaEngine, OpenAiEngine, ServerProbe};
 use crate::results::plan::ServerEndpoint;
 
 pub fn run_child() -> Result<i32> {
@@ -21,14 +22,16 @@ pub fn run_child() -> Result<i32> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
     let job: ChildJob = serde_json::from_str(&input).context("bad job on stdin")?;
+    let mut started = None;
     let loaded = match &job.unit.candidate.server {
-        Some(server) => connect_served(server),
+        Some(server) => connect_served(&job.unit, server, &mut started),
         None => load_in_process(&job.unit),
     };
     let (mut engine, load_time) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => {
             send(&ChildMessage::LoadFailed { error });
+            stop_started(started);
             return Ok(EXIT_LOAD_FAILED);
         }
     };
@@ -36,10 +39,22 @@ pub fn run_child() -> Result<i32> {
         load_ms: load_time.as_secs_f64() * 1e3,
     });
     run_job(engine.as_mut(), &job, &mut |message| send(&message));
+    stop_started(started);
     Ok(0)
 }
 
 type Loaded = (Box<dyn Engine>, Duration);
+
+/// The server this child started is stopped, and the end of its output goes
+/// to the unit log (this process's stderr).
+fn stop_started(started: Option<StartedServer>) {
+    if let Some(server) = started {
+        let tail = server.stop();
+        eprintln!(
+            "--- the server's output, last lines ---\n{tail}\n--- end of the server's output ---"
+        );
+    }
+}
 
 fn load_in_process(unit: &WorkUnit) -> Result<Loaded, String> {
     super::memory_check::check_fits(&unit.candidate.path, &unit.config)?;
@@ -49,12 +64,33 @@ fn load_in_process(unit: &WorkUnit) -> Result<Loaded, String> {
     Ok((Box::new(engine), load_time))
 }
 
-/// The server holds the model: "loading" is setting up the client (the
-/// server's own load is not measured, docs/engines.md).
-fn connect_served(server: &ServerEndpoint) -> Result<Loaded, String> {
-    let started = Instant::now();
-    let engine = OpenAiEngine::new(openai_config(server)).map_err(|e| format!("{e:#}"))?;
-    Ok((Box::new(engine), started.elapsed()))
+/// The server holds the model. A server this child starts (`launch`) is
+/// waited for, and "loading" is its start until it answers; with a server
+/// already running it is setting up the client (docs/engines.md). Either way
+/// what the server says it is goes to the parent for the manifest.
+fn connect_served(
+    unit: &WorkUnit,
+    server: &ServerEndpoint,
+    started: &mut Option<StartedServer>,
+) -> Result<Loaded, String> {
+    let began = Instant::now();
+    let mut config = openai_config(server);
+    let probe_timeout = Duration::from_secs(5);
+    let identity = match &server.launch {
+        Some(launch) => {
+            let running = started.insert(StartedServer::start(launch, &server.base_url, unit)?);
+            config.base_url = running.base_url.clone();
+            let probe = ServerProbe::new(&config, probe_timeout).map_err(|e| format!("{e:#}"))?;
+            running.wait_until_ready(&probe, Duration::from_secs(launch.ready_timeout_secs))?;
+            running.identity(&probe)
+        }
+        None => ServerProbe::new(&config, probe_timeout)
+            .map(|probe| probe.identity())
+            .map_err(|e| format!("{e:#}"))?,
+    };
+    let engine = OpenAiEngine::new(config).map_err(|e| format!("{e:#}"))?;
+    send(&ChildMessage::Server { identity });
+    Ok((Box::new(engine), began.elapsed()))
 }
 
 /// A child outliving a killed sweep would keep measuring into the void (and skew the

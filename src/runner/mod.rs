@@ -23,6 +23,7 @@ mod resume_check;
 mod sampling;
 mod served;
 mod stability;
+mod started_server;
 mod supervise;
 #[cfg(test)]
 mod tests;
@@ -49,7 +50,8 @@ use crate::results::{
 use child_process::{Launcher, ProcessLauncher};
 use interrupt::{Interrupt, Interrupted, INTERRUPTED_EXIT};
 use output::{
-    check_baseline_name, note_weight_buffers, save_baseline, write_results, write_run_report,
+    check_baseline_name, note_servers, note_weight_buffers, save_baseline, write_results,
+    write_run_report,
 };
 use plan::{new_plan, resume_plan, Plan};
 use unit::{measure_unit, unit_line, UnitContext};
@@ -219,6 +221,7 @@ fn finish_run(plan: &mut Plan, records: &[UnitRecord]) -> Result<()> {
     plan.manifest.ended_at = Some(now());
     plan.manifest.state = "finished".into();
     note_weight_buffers(&mut plan.manifest, records);
+    note_servers(&mut plan.manifest, records);
     write_manifest(&plan.run_dir, &plan.manifest)
 }
 

@@ -77,6 +77,17 @@ pub(super) fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// The servers the served units measured, by unit id, into the manifest.
+pub(super) fn note_servers(manifest: &mut Manifest, records: &[UnitRecord]) {
+    for record in records {
+        if let Some(identity) = &record.server {
+            manifest
+                .servers
+                .insert(record.unit_id.clone(), identity.clone());
+        }
+    }
+}
+
 /// The manifest says which weight paths (AMX, CPU_REPACK...) the units used.
 pub(super) fn note_weight_buffers(manifest: &mut Manifest, records: &[UnitRecord]) {
     if let Some(paths) = manifest.cpu_paths.as_mut() {

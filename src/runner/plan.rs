@@ -85,6 +85,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
         cpu_paths: Some(CpuPaths::detect(&llama_cpp.system_info)),
         suite_digests: suites.digests(),
         forced_resumes: Vec::new(),
+        servers: Default::default(),
         llama_cpp,
         host: HostInfo::read(),
         redacted: args.redact,

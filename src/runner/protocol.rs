@@ -131,6 +131,10 @@ pub enum ChildMessage {
     Measured(Measurement),
     Answered(AnswerMessage),
     Stability(StabilityRow),
+    /// A served candidate's server, as it describes itself (for the manifest).
+    Server {
+        identity: serde_json::Value,
+    },
     /// The child could not load the model or create a context.
     LoadFailed {
         error: String,

@@ -1,13 +1,26 @@
 //! Candidates served by an OpenAI-compatible server (`engine = "openai"` in the
 //! sweep file): their up-front check and the engine the child talks to them with.
+//! A server edgebench starts itself is started_server.rs.
 use std::time::Duration;
 
+use super::started_server::program_exists;
+use crate::config::server_launch::{fill_placeholders, LaunchValues};
+use crate::config::{Configuration, FlashAttn};
 use crate::engine::{Dialect, OpenAiConfig, OpenAiEngine};
 use crate::results::plan::{Candidate, ServerEndpoint, ServerKind};
 use crate::results::ModelMeta;
 
 /// The longest one request may take (the unit's timeout still bounds them all).
 const MAX_REQUEST: Duration = Duration::from_secs(300);
+
+/// Placeholder values for checking a base_url template before any unit runs.
+const ANY_CONFIGURATION: Configuration = Configuration {
+    n_threads: 1,
+    n_gpu_layers: 0,
+    n_batch: 1,
+    flash_attn: FlashAttn::Auto,
+    n_ctx: 1,
+};
 
 /// The engine's settings for a served candidate.
 pub(super) fn openai_config(server: &ServerEndpoint) -> OpenAiConfig {
@@ -30,8 +43,26 @@ pub(super) fn openai_config(server: &ServerEndpoint) -> OpenAiConfig {
 /// address, and its API key variable set. Nothing is sent yet. Without a GGUF
 /// path, what the server serves is named by its model id.
 pub(super) fn check_served(c: &Candidate, server: &ServerEndpoint) -> Result<ModelMeta, String> {
-    OpenAiEngine::new(openai_config(server))
-        .map_err(|e| format!("candidate `{}`: {e:#}", c.name))?;
+    let bad = |e: String| format!("candidate `{}`: {e}", c.name);
+    let mut config = openai_config(server);
+    if let Some(launch) = &server.launch {
+        let program = &launch.command[0];
+        if !program_exists(program) {
+            return Err(bad(format!(
+                "server.command: program `{program}` not found"
+            )));
+        }
+        // Any port: the address is checked, the port is chosen per unit.
+        config.base_url = fill_placeholders(
+            &server.base_url,
+            &LaunchValues {
+                model: &c.path,
+                port: 1,
+                config: &ANY_CONFIGURATION,
+            },
+        );
+    }
+    OpenAiEngine::new(config).map_err(|e| bad(format!("{e:#}")))?;
     Ok(ModelMeta {
         candidate: c.name.clone(),
         model_file: format!("{} at {}", server.model, server.base_url),

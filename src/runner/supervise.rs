@@ -58,6 +58,8 @@ pub struct UnitOutcome {
     pub test_in_progress: Option<String>,
     /// The child's stderr (llama.cpp's log, the crash report): the unit log.
     pub log: Vec<String>,
+    /// A served candidate's server, as it describes itself.
+    pub server: Option<serde_json::Value>,
 }
 
 impl UnitOutcome {
@@ -76,6 +78,7 @@ impl UnitOutcome {
             stability: Vec::new(),
             test_in_progress: None,
             log: Vec::new(),
+            server: None,
         }
     }
 }
@@ -226,6 +229,7 @@ fn read_messages(
             ChildMessage::Measured(m) => outcome.measurements.push(m),
             ChildMessage::Answered(a) => outcome.answers.push(a),
             ChildMessage::Stability(r) => outcome.stability.push(r),
+            ChildMessage::Server { identity } => outcome.server = Some(identity),
             ChildMessage::LoadFailed { error } => reading.load_error = Some(error),
             ChildMessage::Finished => reading.finished = true,
         }

@@ -82,6 +82,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         cpu_paths: None,
         suite_digests: Default::default(),
         forced_resumes: Vec::new(),
+        servers: Default::default(),
     };
     Plan {
         run_dir,

@@ -19,7 +19,7 @@ use crate::results::manifest::Manifest;
 use crate::results::redact::Redaction;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
-    SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND,
+    SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND, STARTED_SERVER_BACKEND,
 };
 use crate::sampler::Sampler;
 use crate::suite::Suites;
@@ -143,6 +143,7 @@ fn run_child(
         resources: Default::default(),
         cooldown_s: None,
         weight_buffers: child_output::weight_buffers(&outcome.log),
+        server: outcome.server.take(),
     })
 }
 
@@ -168,6 +169,7 @@ fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecor
         resources: Default::default(),
         cooldown_s: None,
         weight_buffers: Default::default(),
+        server: None,
     }
 }
 
@@ -245,10 +247,11 @@ fn base_row(
     load_ms: Option<f64>,
 ) -> SpeedRow {
     let gpu = manifest.llama_cpp.devices.iter().find(|d| d.kind != "Cpu");
-    let backend = match gpu {
-        _ if unit.candidate.server.is_some() => SERVED_BACKEND.to_string(),
-        Some(d) if unit.config.n_gpu_layers > 0 => d.backend.clone(),
-        _ => "CPU".to_string(),
+    let backend = match (&unit.candidate.server, gpu) {
+        (Some(server), _) if server.launch.is_some() => STARTED_SERVER_BACKEND.to_string(),
+        (Some(_), _) => SERVED_BACKEND.to_string(),
+        (None, Some(d)) if unit.config.n_gpu_layers > 0 => d.backend.clone(),
+        (None, _) => "CPU".to_string(),
     };
     let settings = crate::engine::EngineSettings::from(&unit.config);
     SpeedRow {

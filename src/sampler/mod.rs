@@ -4,6 +4,7 @@
 mod jetson;
 mod jetson_sysfs;
 mod nvml;
+mod process_tree;
 mod resources;
 mod system;
 mod tegrastats;

@@ -1,6 +1,8 @@
-//! sysinfo backend: system RAM and swap, the child's RSS, CPU use, temperatures.
+//! sysinfo backend: system RAM and swap, the RSS and CPU use of the child's
+//! process tree, CPU use, temperatures.
 use sysinfo::{Components, Pid, ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System};
 
+use super::process_tree::process_tree;
 use super::{Backend, Reading};
 
 const MB: f64 = 1024.0 * 1024.0;
@@ -48,6 +50,30 @@ impl SystemBackend {
     }
 }
 
+impl SystemBackend {
+    /// The child's RSS and CPU use, with those of the processes it started
+    /// (a served candidate's server): 100 = one core busy.
+    fn sample_process_tree(&mut self, pid: u32, out: &mut Vec<Reading>) {
+        let tree: Vec<Pid> = process_tree(pid).into_iter().map(Pid::from_u32).collect();
+        self.system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&tree),
+            true,
+            ProcessRefreshKind::nothing().with_memory().with_cpu(),
+        );
+        let alive: Vec<_> = tree
+            .iter()
+            .filter_map(|p| self.system.process(*p))
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        let rss: u64 = alive.iter().map(|p| p.memory()).sum();
+        let cpu: f32 = alive.iter().map(|p| p.cpu_usage()).sum();
+        out.push(Reading::new("process_rss_mb", rss as f64 / MB));
+        out.push(Reading::new("process_cpu_pct", cpu as f64));
+    }
+}
+
 impl Backend for SystemBackend {
     fn name(&self) -> &'static str {
         "sysinfo"
@@ -62,15 +88,7 @@ impl Backend for SystemBackend {
         out.push(Reading::new("swap_used_mb", s.used_swap() as f64 / MB));
         out.push(Reading::new("cpu_load_pct", s.global_cpu_usage() as f64));
         if let Some(pid) = pid {
-            let pid = Pid::from_u32(pid);
-            self.system.refresh_processes_specifics(
-                ProcessesToUpdate::Some(&[pid]),
-                true,
-                ProcessRefreshKind::nothing().with_memory(),
-            );
-            if let Some(p) = self.system.process(pid) {
-                out.push(Reading::new("process_rss_mb", p.memory() as f64 / MB));
-            }
+            self.sample_process_tree(pid, out);
         }
         let mut throttled = None;
         if let Some((path, last)) = &mut self.throttle_count {

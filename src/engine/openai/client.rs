@@ -104,6 +104,30 @@ impl Client {
         Ok(response.into_body().into_reader())
     }
 
+    /// GETs `url` (on this server: the API root's host); the status and at
+    /// most `limit` bytes of the body. For readiness and identity, not answers.
+    pub(super) fn get(&self, url: &str, limit: u64) -> Result<(u16, String)> {
+        check_loopback(url)?;
+        let mut request = self.agent.get(url);
+        if let Some(key) = &self.key {
+            request = request.header("Authorization", format!("Bearer {}", key.0));
+        }
+        let response = request.call().map_err(|e| self.failed(&e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .into_body()
+            .into_with_config()
+            .limit(limit)
+            .lossy_utf8(true)
+            .read_to_string()
+            .map_err(|e| self.failed(&e))?;
+        Ok((status, self.redact(&text)))
+    }
+
+    pub(super) fn base(&self) -> &str {
+        &self.base
+    }
+
     /// A transport failure in one line.
     pub(super) fn failed(&self, error: &ureq::Error) -> anyhow::Error {
         let reason = match error {

@@ -4,6 +4,7 @@
 //! cannot do stays `Unsupported`. docs/engines.md defines the metrics.
 mod chat;
 mod client;
+mod probe;
 mod sse;
 mod stream;
 mod wire;
@@ -22,6 +23,8 @@ use super::{Conversation, Engine, UserPathRequest, UserPathTiming};
 use crate::suite::Message;
 use client::{Client, Secret};
 use wire::Sampling;
+
+pub use probe::ServerProbe;
 
 /// The seed of every user-path request (greedy decoding should not need one;
 /// a server that samples anyway then repeats itself).

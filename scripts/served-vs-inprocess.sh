@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# One GGUF in-process and through llama-server (built from the same llama.cpp by
+# scripts/llama-server.sh, started by the sweep): the user path's decode rate
+# and time to first token side by side, per prompt and over all prompts.
+# Exits 1 when the server's single-stream decode rate is not within 10% of
+# in-process. Run it on an otherwise idle machine.
+#
+# usage: scripts/served-vs-inprocess.sh [--reps N] [--threads T] [MODEL.gguf]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=5 threads=$(nproc --all) model=models/SmolLM2-135M-Instruct-Q4_1.gguf
+while [ $# -gt 0 ]; do
+    case $1 in
+        --reps) reps=$2; shift 2 ;;
+        --threads) threads=$2; shift 2 ;;
+        *) model=$1; shift ;;
+    esac
+done
+server=$(scripts/llama-server.sh)
+cargo build --release --locked -q
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+model=$(realpath "$model")
+cat > "$out/sweep.toml" <<TOML
+reps = $reps
+warmup = 1
+suites = ["speed"]
+[params]
+threads = [$threads]
+n_ctx = 2048
+pp = [64]
+tg = [16]
+[[candidate]]
+name = "in-process"
+path = "$model"
+[[candidate]]
+name = "llama-server"
+engine = "openai"
+path = "$model"
+model = "served"
+server_kind = "llama-server"
+[candidate.server]
+command = ["$server", "-m", "{model}", "--host", "{host}", "--port", "{port}",
+           "-t", "{threads}", "-tb", "{threads}", "-c", "{ctx}", "--alias", "served", "-np", "1"]
+TOML
+run=$(target/release/edgebench run --config "$out/sweep.toml" --out "$out/runs" 2>/dev/null | sed -n 's/^results: //p')
+python3 - "$run/summary.csv" <<'PY'
+import csv, statistics, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["test"].startswith("e2e:")]
+by = {}
+for r in rows:
+    by.setdefault(r["test"], {})[r["candidate"]] = r
+print(f"{'prompt':28} {'tg in-proc':>10} {'tg server':>10} {'ratio':>6} {'TTFT in-proc':>12} {'TTFT server':>11} {'diff ms':>8}")
+ratios, ttft_diffs, tg = [], [], {"in-process": [], "llama-server": []}
+for test, pair in sorted(by.items()):
+    a, b = pair["in-process"], pair["llama-server"]
+    ta, tb = float(a["tg_tps_median"]), float(b["tg_tps_median"])
+    fa, fb = float(a["ttft_ms_median"]), float(b["ttft_ms_median"])
+    ratios.append(tb / ta); ttft_diffs.append(fb - fa)
+    tg["in-process"].append(ta); tg["llama-server"].append(tb)
+    print(f"{test[4:32]:28} {ta:10.1f} {tb:10.1f} {tb / ta:6.3f} {fa:12.1f} {fb:11.1f} {fb - fa:8.1f}")
+ratio = statistics.median(ratios)
+ok = abs(ratio - 1) <= 0.10
+print(f"median over prompts: tg in-process {statistics.median(tg['in-process']):.1f} t/s, "
+      f"server {statistics.median(tg['llama-server']):.1f} t/s, ratio {ratio:.3f} "
+      f"({'within' if ok else 'OUTSIDE'} 10%); TTFT overhead {statistics.median(ttft_diffs):+.1f} ms")
+sys.exit(0 if ok else 1)
+PY

@@ -1,0 +1,199 @@
+//! The server edgebench starts for a served candidate's unit
+//! (`[candidate.server]`). The measuring child starts it, so the samplers,
+//! which follow the child's process tree, measure it; on 127.0.0.1 and a
+//! free port; waited for until it answers; stopped with the unit (SIGTERM,
+//! then SIGKILL; if the child dies first the kernel sends the SIGTERM). Its
+//! output goes to an unnamed file whose tail ends up in the unit log.
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::config::server_launch::{fill_placeholders, LaunchValues, LAUNCH_HOST};
+use crate::config::WorkUnit;
+use crate::engine::ServerProbe;
+use crate::results::plan::ServerLaunch;
+
+/// Between readiness polls.
+const READY_POLL: Duration = Duration::from_millis(250);
+/// How long a server has to exit after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// The end of the server's output kept in the unit log.
+const LOG_TAIL_LINES: usize = 40;
+const LOG_TAIL_BYTES: u64 = 16 * 1024;
+
+pub struct StartedServer {
+    process: Child,
+    output: File,
+    /// The argv as run, for the manifest.
+    command_line: Vec<String>,
+    pub base_url: String,
+}
+
+impl StartedServer {
+    /// Starts the server for `unit` on a free loopback port, with `base_url`
+    /// (a template) filled in; does not wait for it.
+    pub fn start(launch: &ServerLaunch, base_url: &str, unit: &WorkUnit) -> Result<Self, String> {
+        let port = free_loopback_port()?;
+        // The path as given: the server runs in this directory too.
+        let values = LaunchValues {
+            model: &unit.candidate.path,
+            port,
+            config: &unit.config,
+        };
+        let argv: Vec<String> = launch
+            .command
+            .iter()
+            .map(|arg| fill_placeholders(arg, &values))
+            .collect();
+        let output =
+            tempfile::tempfile().map_err(|e| format!("cannot make the server's log file: {e}"))?;
+        let mut command = Command::new(&argv[0]);
+        command
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(clone_of(&output)?)
+            .stderr(clone_of(&output)?);
+        for (name, value) in &launch.env {
+            command.env(name, fill_placeholders(value, &values));
+        }
+        stop_with_parent(&mut command);
+        let process = command
+            .spawn()
+            .map_err(|e| format!("cannot start the server `{}`: {e}", argv[0]))?;
+        Ok(StartedServer {
+            process,
+            output,
+            command_line: argv,
+            base_url: fill_placeholders(base_url, &values),
+        })
+    }
+
+    /// Waits until the server answers (`ServerProbe::ready`), or says why it
+    /// never did: it exited, or `timeout` passed (with its last reason).
+    pub fn wait_until_ready(
+        &mut self,
+        probe: &ServerProbe,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.process.try_wait() {
+                let last = self.output_tail(1);
+                return Err(format!(
+                    "the server exited at start ({status}) before answering: {}",
+                    last.trim()
+                ));
+            }
+            let reason = match probe.ready() {
+                Ok(()) => return Ok(()),
+                Err(reason) => reason,
+            };
+            if started.elapsed() >= timeout {
+                return Err(format!(
+                    "the server did not answer within {} s (ready_timeout_secs): {reason}",
+                    timeout.as_secs()
+                ));
+            }
+            std::thread::sleep(READY_POLL);
+        }
+    }
+
+    /// The command line as run and what the server says it is.
+    pub fn identity(&self, probe: &ServerProbe) -> Value {
+        let mut identity = probe.identity();
+        if let Some(object) = identity.as_object_mut() {
+            object.insert("command".into(), json!(self.command_line));
+            object.insert("base_url".into(), json!(self.base_url));
+        }
+        identity
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after a grace period) and
+    /// returns the end of its output.
+    pub fn stop(mut self) -> String {
+        self.terminate();
+        self.output_tail(LOG_TAIL_LINES)
+    }
+
+    fn terminate(&mut self) {
+        if let Ok(Some(_)) = self.process.try_wait() {
+            return;
+        }
+        #[cfg(unix)]
+        unsafe {
+            libc::kill(self.process.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let until = Instant::now() + STOP_GRACE;
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.process.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+
+    /// The last `lines` lines of what the server wrote (lossy UTF-8, bounded).
+    fn output_tail(&mut self, lines: usize) -> String {
+        let mut output = &self.output;
+        let len = output.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut bytes = Vec::new();
+        let from = len.saturating_sub(LOG_TAIL_BYTES);
+        if output.seek(SeekFrom::Start(from)).is_ok() {
+            let _ = output.take(LOG_TAIL_BYTES).read_to_end(&mut bytes);
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for StartedServer {
+    /// An early return (a failed start) must not leave the server running.
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// A port nobody listens on now (the kernel's choice); the server binds it
+/// a moment later.
+fn free_loopback_port() -> Result<u16, String> {
+    TcpListener::bind((LAUNCH_HOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port on {LAUNCH_HOST}: {e}"))
+}
+
+fn clone_of(file: &File) -> Result<File, String> {
+    file.try_clone()
+        .map_err(|e| format!("cannot share the server's log file: {e}"))
+}
+
+/// The kernel sends the server SIGTERM when the child that started it dies
+/// (killed at its timeout, crashed), so no server outlives its unit.
+fn stop_with_parent(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        use std::os::unix::process::CommandExt as _;
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+}
+
+/// Whether `path` names a program that exists, for the up-front check.
+pub fn program_exists(program: &str) -> bool {
+    let path = Path::new(program);
+    if program.contains('/') {
+        return path.is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|dirs| std::env::split_paths(&dirs).any(|dir| dir.join(program).is_file()))
+}

@@ -1,0 +1,191 @@
+//! The real server: llama-server built from the very llama.cpp edgebench links
+//! (scripts/llama-server.sh; scripts/test.sh builds it and names it in
+//! EDGEBENCH_LLAMA_SERVER), started by the sweep itself for a candidate
+//! (`[candidate.server]`), measured beside the same SmolLM2 file in-process.
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// The llama-server binary, or None (the test is skipped, with a note) outside
+/// CI when it was not built; in CI a missing server fails the test.
+fn llama_server() -> Option<PathBuf> {
+    match std::env::var_os("EDGEBENCH_LLAMA_SERVER") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "EDGEBENCH_LLAMA_SERVER={} is not a file",
+                path.display()
+            );
+            Some(path)
+        }
+        None if std::env::var_os("CI").is_some() => {
+            panic!("EDGEBENCH_LLAMA_SERVER is not set: scripts/test.sh builds llama-server for this test")
+        }
+        None => {
+            eprintln!(
+                "skipped: EDGEBENCH_LLAMA_SERVER is not set (scripts/test.sh builds llama-server)"
+            );
+            None
+        }
+    }
+}
+
+fn sweep_file(dir: &Path, model: &Path, server: &Path) -> PathBuf {
+    let model = model.display();
+    let text = format!(
+        r#"reps = 2
+warmup = 1
+suites = ["speed", "quality-basic"]
+
+[params]
+threads = [2]
+n_ctx = 2048
+pp = [64]
+tg = [16]
+
+[[candidate]]
+name = "in-process"
+path = "{model}"
+
+[[candidate]]
+name = "llama-server"
+engine = "openai"
+path = "{model}"
+model = "smollm2"
+server_kind = "llama-server"
+[candidate.server]
+command = ["{server}", "-m", "{{model}}", "--host", "{{host}}", "--port", "{{port}}",
+           "-t", "{{threads}}", "-c", "{{ctx}}", "--alias", "smollm2", "-np", "1"]
+ready_timeout_secs = 120
+"#,
+        server = server.display()
+    );
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Rows of `column` for one candidate and tests starting with `prefix`.
+fn column_of(
+    df: &polars::prelude::DataFrame,
+    candidate: &str,
+    prefix: &str,
+    column: &str,
+) -> Vec<Option<f64>> {
+    let (names, tests) = (strings(df, "candidate"), strings(df, "test"));
+    let values = floats(df, column);
+    (0..df.height())
+        .filter(|&i| names[i].as_deref() == Some(candidate))
+        .filter(|&i| tests[i].as_deref().unwrap_or("").starts_with(prefix))
+        .map(|i| values[i])
+        .collect()
+}
+
+#[test]
+fn llama_server_started_by_the_sweep_runs_the_suites_beside_in_process() {
+    let Some(server) = llama_server() else {
+        return;
+    };
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_file(dir.path(), &smollm(), &server);
+    let o = edgebench()
+        .args(["run", "--config"])
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr:\n{}\nstdout:\n{}",
+        stderr(&o),
+        stdout(&o)
+    );
+    let run = run_dir(&o);
+
+    // The user path through the server: every repetition ok, with its timings.
+    let speed = read_parquet(&run.join("speed.parquet"));
+    let served_ttft = column_of(&speed, "llama-server", "e2e:", "ttft_ms");
+    assert!(!served_ttft.is_empty(), "{speed}");
+    assert!(
+        served_ttft.iter().all(|t| t.is_some_and(|ms| ms > 0.0)),
+        "{served_ttft:?}"
+    );
+    let served_tg = column_of(&speed, "llama-server", "e2e:", "tg_tps");
+    assert!(
+        served_tg.iter().all(|t| t.is_some_and(|tps| tps > 0.0)),
+        "{served_tg:?}"
+    );
+    let backends = strings(&speed, "backend");
+    let names = strings(&speed, "candidate");
+    for (name, backend) in names.iter().zip(&backends) {
+        let expected = match name.as_deref() {
+            Some("llama-server") => "openai-server-started",
+            _ => "CPU",
+        };
+        assert_eq!(backend.as_deref(), Some(expected), "{name:?}");
+    }
+
+    // Its memory is measured: the server is in the child's process tree, and
+    // the weights it maps count (the in-process child maps the same file).
+    let summary = read_parquet(&run.join("summary.parquet"));
+    let rss = column_of(&summary, "llama-server", "e2e:", "peak_rss_mb");
+    let model_mb = std::fs::metadata(smollm()).unwrap().len() as f64 / 1048576.0;
+    assert!(
+        rss.iter().all(|r| r.is_some_and(|mb| mb > model_mb)),
+        "{rss:?} vs {model_mb:.0} MB"
+    );
+
+    // The same quality cases answered through the server and scored alike.
+    let quality = read_parquet(&run.join("quality.parquet"));
+    let count = |name: &str| {
+        strings(&quality, "candidate")
+            .iter()
+            .filter(|c| c.as_deref() == Some(name))
+            .count()
+    };
+    assert!(count("llama-server") > 40, "{quality}");
+    assert_eq!(count("llama-server"), count("in-process"));
+
+    // The server says who it is in the manifest, with the command it ran.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
+    let servers = manifest["servers"].as_object().expect("manifest.servers");
+    let identity = servers.values().next().expect("one served unit");
+    let command: Vec<&str> = identity["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(command.contains(&smollm().to_str().unwrap()), "{command:?}");
+    assert!(identity["props"].is_object(), "{identity}");
+    assert!(
+        identity["models"]["data"][0]["id"] == "smollm2",
+        "{identity}"
+    );
+
+    // The server's output tail is in the unit log, and the server is gone.
+    let logs: String = std::fs::read_dir(run.join("logs"))
+        .unwrap()
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    assert!(logs.contains("the server's output, last lines"), "{logs}");
+    let still_running = std::process::Command::new("pgrep")
+        .arg("-f")
+        .arg(server.to_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&still_running.stdout)
+            .trim()
+            .is_empty(),
+        "llama-server still runs after the sweep"
+    );
+}
