@@ -2,8 +2,9 @@
 # One GGUF in-process and through llama-server (built from the same llama.cpp by
 # scripts/llama-server.sh, started by the sweep): the user path's decode rate
 # and time to first token side by side, per prompt and over all prompts.
-# Exits 1 when the server's single-stream decode rate is not within 10% of
-# in-process. Run it on an otherwise idle machine.
+# Then the server at concurrency 1, 2 and 4 (aggregate output rate, per-reply
+# TTFT and 50-token latency). Exits 1 when the server's single-stream decode
+# rate is not within 10% of in-process. Run it on an otherwise idle machine.
 #
 # usage: scripts/served-vs-inprocess.sh [--reps N] [--threads T] [MODEL.gguf]
 set -euo pipefail
@@ -30,6 +31,7 @@ threads = [$threads]
 n_ctx = 2048
 pp = [64]
 tg = [16]
+concurrency = [1, 2, 4]
 [[candidate]]
 name = "in-process"
 path = "$model"
@@ -41,7 +43,7 @@ model = "served"
 server_kind = "llama-server"
 [candidate.server]
 command = ["$server", "-m", "{model}", "--host", "{host}", "--port", "{port}",
-           "-t", "{threads}", "-tb", "{threads}", "-c", "{ctx}", "--alias", "served", "-np", "1"]
+           "-t", "{threads}", "-tb", "{threads}", "-c", "{ctx}", "--alias", "served", "-np", "{parallel}"]
 TOML
 run=$(target/release/edgebench run --config "$out/sweep.toml" --out "$out/runs" 2>/dev/null | sed -n 's/^results: //p')
 python3 - "$run/summary.csv" <<'PY'
@@ -64,5 +66,19 @@ ok = abs(ratio - 1) <= 0.10
 print(f"median over prompts: tg in-process {statistics.median(tg['in-process']):.1f} t/s, "
       f"server {statistics.median(tg['llama-server']):.1f} t/s, ratio {ratio:.3f} "
       f"({'within' if ok else 'OUTSIDE'} 10%); TTFT overhead {statistics.median(ttft_diffs):+.1f} ms")
+levels = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    test = r["test"]
+    if r["candidate"] == "llama-server" and test.startswith("conc"):
+        level = int(test[4:].split(":")[0])
+        levels.setdefault(level, []).append(r)
+print(f"{'streams':>7} {'aggregate t/s':>13} {'TTFT p50 ms':>11} {'50-tok p50 ms':>13} {'requests':>8}")
+for level, rs in sorted(levels.items()):
+    agg = [r for r in rs if ":" not in r["test"]]
+    replies = [r for r in rs if ":" in r["test"]]
+    med = lambda col: statistics.median(float(r[col]) for r in replies if r[col]) if replies else float("nan")
+    total = agg[0]["tg_tps_median"] if agg else "?"
+    n = sum(int(r["n"]) for r in replies)
+    print(f"{level:>7} {float(total):13.1f} {med('ttft_ms_median'):11.1f} {med('latency_50_ms_median'):13.1f} {n:>8}")
 sys.exit(0 if ok else 1)
 PY

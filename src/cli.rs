@@ -91,6 +91,9 @@ pub struct RunArgs {
     /// Tokens generated per user-path prompt (at least 50).
     #[arg(long = "e2e-tokens", value_name = "N")]
     pub e2e_tokens: Option<u32>,
+    /// Served candidates: streams at once, per level (docs/metrics.md, concurrency).
+    #[arg(long, value_delimiter = ',', value_name = "N[,N..]")]
+    pub concurrency: Vec<u32>,
     /// Time limit per candidate configuration, seconds (at most a week).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
@@ -163,6 +166,7 @@ impl RunArgs {
             pp: self.pp.clone(),
             tg: self.tg.clone(),
             e2e_tokens: self.e2e_tokens,
+            concurrency: self.concurrency.clone(),
             timeout: self.timeout,
             sample_ms: self.sample_ms,
             cooldown_temp: self.cooldown_temp,

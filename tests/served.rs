@@ -7,6 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::*;
@@ -20,6 +21,8 @@ const CHUNKS: usize = 60;
 enum Behaviour {
     /// A stream of CHUNKS one-word chunks, usage and `[DONE]`.
     Streams,
+    /// `Streams`, 100 ms after the request (so that requests overlap).
+    StreamsSlowly,
     /// 401 with an OpenAI-style error body.
     RefusesTheKey,
     /// 404: the model id is not one the server has.
@@ -36,22 +39,34 @@ enum Behaviour {
 
 /// A scripted OpenAI-compatible server on 127.0.0.1; keeps each request's head.
 fn start_server(behaviour: Behaviour) -> (String, Arc<Mutex<Vec<String>>>) {
+    let (base_url, heads, _) = start_counting_server(behaviour);
+    (base_url, heads)
+}
+
+/// `start_server`, also counting the most connections it had open at once.
+fn start_counting_server(
+    behaviour: Behaviour,
+) -> (String, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
     let heads = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&heads);
+    let (open, most_open) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let most = Arc::clone(&most_open);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let seen = Arc::clone(&seen);
+            let (seen, open, most) = (Arc::clone(&seen), Arc::clone(&open), Arc::clone(&most));
             // One thread per connection: a server that never answers one
             // request still takes the next.
             std::thread::spawn(move || {
+                most.fetch_max(open.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
                 let head = answer(stream, behaviour);
+                open.fetch_sub(1, Ordering::SeqCst);
                 seen.lock().unwrap().push(head.unwrap_or_default());
             });
         }
     });
-    (base_url, heads)
+    (base_url, heads, most_open)
 }
 
 fn answer(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<String> {
@@ -109,7 +124,10 @@ fn answer(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<String> {
                 events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
             }
         }
-        Behaviour::Streams => {
+        Behaviour::Streams | Behaviour::StreamsSlowly => {
+            if let Behaviour::StreamsSlowly = behaviour {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
             for i in 0..CHUNKS {
                 events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
             }
@@ -409,4 +427,85 @@ fn each_misbehaving_server_is_a_failure_row_and_the_sweep_goes_on() {
         .filter(|&i| names[i].as_deref() == Some("served") && statuses[i].as_deref() == Some("ok"))
         .count();
     assert!(served_ok >= 3, "the last candidate was measured: {speed}");
+}
+
+/// `--concurrency 1,3`: each level sends its requests that many at a time,
+/// one row per reply and one aggregate row per level.
+#[test]
+fn concurrency_levels_send_that_many_requests_at_once() {
+    let (base_url, heads, most_open) = start_counting_server(Behaviour::StreamsSlowly);
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        format!("[[candidate]]\nname = \"served\"\nengine = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"m\"\n"),
+    )
+    .unwrap();
+    let o = edgebench()
+        .args([
+            "run",
+            "--suite",
+            "speed",
+            "--reps",
+            "2",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "1,3",
+        ])
+        .arg("--config")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    assert_eq!(
+        most_open.load(Ordering::SeqCst),
+        3,
+        "the server saw 3 requests at once"
+    );
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    let (tests, statuses) = (strings(&speed, "test"), strings(&speed, "status"));
+    let (tg, n_gen) = (floats(&speed, "tg_tps"), floats(&speed, "n_gen"));
+    for level in [1usize, 3] {
+        let name = format!("conc{level}");
+        let replies: Vec<usize> = (0..speed.height())
+            .filter(|&i| {
+                tests[i]
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(&format!("{name}:")))
+            })
+            .collect();
+        assert_eq!(replies.len(), level * 2, "{name}: {level} streams x 2 reps");
+        assert!(
+            replies
+                .iter()
+                .all(|&i| statuses[i].as_deref() == Some("ok")),
+            "{speed}"
+        );
+        let aggregate = (0..speed.height()).find(|&i| tests[i].as_deref() == Some(name.as_str()));
+        let i = aggregate.unwrap_or_else(|| panic!("no {name} row in {speed}"));
+        assert_eq!(statuses[i].as_deref(), Some("ok"));
+        assert_eq!(
+            n_gen[i],
+            Some((level * 2 * CHUNKS) as f64),
+            "tokens from the server's usage"
+        );
+        assert!(tg[i].is_some_and(|tps| tps > 0.0), "{:?}", tg[i]);
+    }
+    let completions = heads
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|h| h.starts_with("POST"))
+        .count();
+    let user_path_prompts = (0..speed.height())
+        .filter(|&i| tests[i].as_deref().is_some_and(|t| t.starts_with("e2e:")))
+        .count();
+    assert_eq!(
+        completions,
+        user_path_prompts + 2 + 6,
+        "no request beyond the rows"
+    );
 }

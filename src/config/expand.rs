@@ -72,6 +72,7 @@ mod tests {
             cooldown_max_secs: 600,
             soak_secs: None,
             reference: None,
+            concurrency: Vec::new(),
         }
     }
 

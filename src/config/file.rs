@@ -42,6 +42,7 @@ pub struct ParamsFile {
     pub tg: Option<Vec<u32>>,
     pub n_ctx: Option<u32>,
     pub e2e_tokens: Option<u32>,
+    pub concurrency: Option<Vec<u32>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

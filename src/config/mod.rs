@@ -24,6 +24,8 @@ pub const DEFAULT_WARMUP: u32 = 1;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 pub const DEFAULT_N_CTX: u32 = 4096;
 pub const DEFAULT_E2E_TOKENS: u32 = 64;
+/// The most streams a concurrency level may open at once.
+pub const MAX_CONCURRENCY: u32 = 256;
 pub const ALL_LAYERS: u32 = 999;
 
 /// Suites of a sweep that names none: speed, and a first look at answer quality.

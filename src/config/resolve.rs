@@ -6,7 +6,7 @@ use super::candidate::{candidate_from_file, name_from_path};
 use super::{
     default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_COOLDOWN_MAX_SECS,
     DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
-    DEFAULT_SUITES, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP,
+    DEFAULT_SUITES, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP, MAX_CONCURRENCY,
 };
 use crate::error::UsageError;
 use crate::suite::stability::MAX_DURATION_SECS;
@@ -28,6 +28,7 @@ pub struct SweepOverrides {
     pub pp: Vec<u32>,
     pub tg: Vec<u32>,
     pub e2e_tokens: Option<u32>,
+    pub concurrency: Vec<u32>,
     pub timeout: Option<u64>,
     pub sample_ms: Option<u64>,
     pub cooldown_temp: Option<f64>,
@@ -107,6 +108,7 @@ pub fn resolve(
             .transpose()
             .map_err(|e| UsageError::new(format!("--soak: {e}")))?,
         reference: args.reference.clone(),
+        concurrency: list(&args.concurrency, &params.concurrency, vec![]),
     };
     validate(&sweep)?;
     Ok(sweep)
@@ -167,6 +169,12 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     positive("--tg", &sweep.tg)?;
     positive("--ctx", &[sweep.n_ctx])?;
     positive("--e2e-tokens", &[sweep.e2e_tokens])?;
+    positive("--concurrency", &sweep.concurrency)?;
+    if let Some(n) = sweep.concurrency.iter().find(|&&n| n > MAX_CONCURRENCY) {
+        return Err(UsageError::new(format!(
+            "--concurrency {n}: at most {MAX_CONCURRENCY} streams at once"
+        )));
+    }
     if sweep.sample_ms < 10 {
         return Err(UsageError::new("--sample-ms must be at least 10"));
     }

@@ -7,7 +7,9 @@ use super::file::ServerLaunchFile;
 use crate::results::plan::{Configuration, ServerLaunch};
 
 /// What `{name}` may stand for in the command, its environment and base_url.
-pub const PLACEHOLDERS: &[&str] = &["model", "host", "port", "threads", "ctx", "batch", "ngl"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "model", "host", "port", "threads", "ctx", "batch", "ngl", "parallel",
+];
 
 /// How long a started server may take to answer (loading a 3B model from an
 /// SD card on a Jetson takes a while).
@@ -24,6 +26,9 @@ pub struct LaunchValues<'a> {
     pub model: &'a Path,
     pub port: u16,
     pub config: &'a Configuration,
+    /// The most streams the sweep sends at once (its highest concurrency
+    /// level, else 1): llama-server's `-np` slots.
+    pub parallel: u32,
 }
 
 impl LaunchValues<'_> {
@@ -37,6 +42,7 @@ impl LaunchValues<'_> {
             "ctx" => c.n_ctx.to_string(),
             "batch" => c.n_batch.to_string(),
             "ngl" => c.n_gpu_layers.to_string(),
+            "parallel" => self.parallel.to_string(),
             _ => return None,
         })
     }
@@ -147,10 +153,13 @@ mod tests {
             model: Path::new("/m/a.gguf"),
             port: 4321,
             config: &config,
+            parallel: 4,
         };
-        let filled =
-            fill_placeholders("-m {model} --port {port} -t {threads} -c {ctx} {x", &values);
-        assert_eq!(filled, "-m /m/a.gguf --port 4321 -t 2 -c 4096 {x");
+        let filled = fill_placeholders(
+            "-m {model} --port {port} -t {threads} -c {ctx} -np {parallel} {x",
+            &values,
+        );
+        assert_eq!(filled, "-m /m/a.gguf --port 4321 -t 2 -c 4096 -np 4 {x");
         assert_eq!(
             fill_placeholders(LAUNCHED_BASE_URL, &values),
             "http://127.0.0.1:4321/v1"

@@ -12,9 +12,9 @@ mod types;
 pub use llama::{native_fault, probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
 pub use openai::{Dialect, OpenAiConfig, OpenAiEngine, ServerProbe};
 pub use types::{
-    Answer, AnswerRequest, ContextTrial, EngineSettings, EngineTiming, FidelityChunk,
-    FidelityRequest, ServerReport, ServerTimings, SoakSpan, SoakWindow, TemplateChoice,
-    UserPathRequest, UserPathTiming,
+    Answer, AnswerRequest, ConcurrentRun, ContextTrial, EngineSettings, EngineTiming,
+    FidelityChunk, FidelityRequest, ServerReport, ServerTimings, SoakSpan, SoakWindow,
+    TemplateChoice, UserPathRequest, UserPathTiming,
 };
 // The probe is recorded in manifest.json, so its types live with the manifest.
 pub use crate::results::manifest::{DeviceInfo, EngineProbe};
@@ -65,6 +65,8 @@ pub enum Capability {
     PromptTokenCount,
     /// A prompt sent as is, without the chat template (a chat API always applies one).
     RawPrompt,
+    /// Several requests in flight at once (a server's slots).
+    ConcurrentRequests,
 }
 
 impl Capability {
@@ -77,6 +79,7 @@ impl Capability {
             Capability::SustainedGeneration => "sustained generation (soak)",
             Capability::PromptTokenCount => "counting a prompt's tokens before sending it",
             Capability::RawPrompt => "prompts without the chat template",
+            Capability::ConcurrentRequests => "several requests at once",
         }
     }
 }
@@ -116,6 +119,17 @@ pub trait Engine {
 
     /// One templated prompt as a user sends it, every token timestamped.
     fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming>;
+
+    /// `requests` sent `streams` at a time: each stream sends its next request
+    /// when its reply is complete, as a load generator's closed loop does.
+    fn concurrent_user_path(
+        &mut self,
+        requests: &[UserPathRequest],
+        streams: u32,
+    ) -> Result<ConcurrentRun> {
+        let _ = (requests, streams);
+        Err(self.unsupported(Capability::ConcurrentRequests))
+    }
 
     /// A conversation in a context of `n_ctx` tokens, reused between its requests.
     fn conversation(&mut self, n_ctx: u32) -> Result<Box<dyn Conversation + '_>>;

@@ -40,6 +40,15 @@ pub struct UserPathRequest<'a> {
     pub template: TemplateChoice<'a>,
 }
 
+/// A concurrency level's requests: each reply's timing (or why it failed),
+/// in the order of the requests, and the wall time from the first request
+/// sent to the last reply complete.
+#[derive(Debug, Default)]
+pub struct ConcurrentRun {
+    pub replies: Vec<anyhow::Result<UserPathTiming>>,
+    pub wall: Duration,
+}
+
 /// User-path timing of one templated prompt: every timestamp is taken from the
 /// moment the request starts, before templating and tokenization.
 #[derive(Debug, Clone, Default)]

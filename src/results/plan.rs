@@ -148,6 +148,9 @@ pub struct Sweep {
     /// Reference candidate for quantisation fidelity, overriding the suite's.
     #[serde(default)]
     pub reference: Option<String>,
+    /// Streams at once for the served candidates' concurrency test (empty: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concurrency: Vec<u32>,
 }
 
 fn default_sample_ms() -> u64 {

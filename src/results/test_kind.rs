@@ -10,6 +10,9 @@ pub enum TestKind {
     Generation(u32),
     /// e2e:<prompt>: a real prompt through the chat template (the user path).
     EndToEnd,
+    /// concN (a level's aggregate) and concN:<prompt> (one of its replies):
+    /// N user-path requests at once to a server.
+    Concurrent(u32),
     /// quality:<suite>: a quality suite's answers.
     Quality,
     Soak,
@@ -42,6 +45,9 @@ impl TestKind {
             return Some(TestKind::Generation(n));
         }
         let head = test.split_once(':').map_or(test, |(head, _)| head);
+        if let Some(n) = head.strip_prefix("conc").and_then(|n| n.parse().ok()) {
+            return Some(TestKind::Concurrent(n));
+        }
         NAMED
             .iter()
             .find(|(name, _)| *name == head)
@@ -53,6 +59,7 @@ impl TestKind {
         match self {
             TestKind::Prompt(n) => format!("pp{n}"),
             TestKind::Generation(n) => format!("tg{n}"),
+            TestKind::Concurrent(n) => format!("conc{n}"),
             kind => {
                 let named = NAMED.iter().find(|(_, k)| *k == kind);
                 named.map_or_else(String::new, |(name, _)| name.to_string())
@@ -70,7 +77,7 @@ impl TestKind {
         match self {
             TestKind::Prompt(_) => Phase::Pp,
             TestKind::Generation(_) => Phase::Tg,
-            TestKind::EndToEnd => Phase::E2e,
+            TestKind::EndToEnd | TestKind::Concurrent(_) => Phase::E2e,
             TestKind::Quality => Phase::Quality,
             TestKind::Soak | TestKind::MultiTurn | TestKind::MemoryCeiling | TestKind::Fidelity => {
                 Phase::Stability
@@ -90,6 +97,8 @@ mod tests {
             ("pp512", Some(TestKind::Prompt(512))),
             ("tg128", Some(TestKind::Generation(128))),
             ("e2e:hello", Some(TestKind::EndToEnd)),
+            ("conc4", Some(TestKind::Concurrent(4))),
+            ("conc4:hello", Some(TestKind::Concurrent(4))),
             ("quality:basic", Some(TestKind::Quality)),
             ("soak", Some(TestKind::Soak)),
             ("multi_turn", Some(TestKind::MultiTurn)),

@@ -24,7 +24,7 @@ pub fn run_child() -> Result<i32> {
     let job: ChildJob = serde_json::from_str(&input).context("bad job on stdin")?;
     let mut started = None;
     let loaded = match &job.unit.candidate.server {
-        Some(server) => connect_served(&job.unit, server, &mut started),
+        Some(server) => connect_served(&job, server, &mut started),
         None => load_in_process(&job.unit),
     };
     let (mut engine, load_time) = match loaded {
@@ -69,7 +69,7 @@ fn load_in_process(unit: &WorkUnit) -> Result<Loaded, String> {
 /// already running it is setting up the client (docs/engines.md). Either way
 /// what the server says it is goes to the parent for the manifest.
 fn connect_served(
-    unit: &WorkUnit,
+    job: &ChildJob,
     server: &ServerEndpoint,
     started: &mut Option<StartedServer>,
 ) -> Result<Loaded, String> {
@@ -78,7 +78,9 @@ fn connect_served(
     let probe_timeout = Duration::from_secs(5);
     let identity = match &server.launch {
         Some(launch) => {
-            let running = started.insert(StartedServer::start(launch, &server.base_url, unit)?);
+            let parallel = job.concurrency.iter().copied().max().unwrap_or(1);
+            let running = StartedServer::start(launch, &server.base_url, &job.unit, parallel)?;
+            let running = started.insert(running);
             config.base_url = running.base_url.clone();
             let probe = ServerProbe::new(&config, probe_timeout).map_err(|e| format!("{e:#}"))?;
             running.wait_until_ready(&probe, Duration::from_secs(launch.ready_timeout_secs))?;

@@ -3,6 +3,7 @@
 //! ends, and rebuild the result files from those records.
 mod build_doctor;
 mod child;
+mod child_concurrency;
 mod child_job;
 mod child_output;
 mod child_process;

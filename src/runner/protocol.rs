@@ -19,6 +19,9 @@ pub struct ChildJob {
     pub tg: Vec<u32>,
     pub prompts: Vec<Prompt>,
     pub e2e_tokens: u32,
+    /// Levels of the concurrency test (streams at once); empty: none.
+    #[serde(default)]
+    pub concurrency: Vec<u32>,
     pub fallback_chat_template: Option<String>,
     /// Quality cases, one entry per case x decoding x rep, in running order.
     #[serde(default)]

@@ -59,6 +59,7 @@ pub(super) fn check_served(c: &Candidate, server: &ServerEndpoint) -> Result<Mod
                 model: &c.path,
                 port: 1,
                 config: &ANY_CONFIGURATION,
+                parallel: 1,
             },
         );
     }

@@ -71,6 +71,7 @@ pub fn ceiling_ladder(
             tg: vec![],
             prompts: vec![],
             e2e_tokens: 0,
+            concurrency: Vec::new(),
             fallback_chat_template: None,
             quality: vec![],
             stability: Some(StabilityJob {

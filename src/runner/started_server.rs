@@ -37,13 +37,19 @@ pub struct StartedServer {
 impl StartedServer {
     /// Starts the server for `unit` on a free loopback port, with `base_url`
     /// (a template) filled in; does not wait for it.
-    pub fn start(launch: &ServerLaunch, base_url: &str, unit: &WorkUnit) -> Result<Self, String> {
+    pub fn start(
+        launch: &ServerLaunch,
+        base_url: &str,
+        unit: &WorkUnit,
+        parallel: u32,
+    ) -> Result<Self, String> {
         let port = free_loopback_port()?;
         // The path as given: the server runs in this directory too.
         let values = LaunchValues {
             model: &unit.candidate.path,
             port,
             config: &unit.config,
+            parallel,
         };
         let argv: Vec<String> = launch
             .command

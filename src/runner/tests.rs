@@ -61,6 +61,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         cooldown_max_secs: 0,
         soak_secs: None,
         reference: None,
+        concurrency: Vec::new(),
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("parts")).unwrap();

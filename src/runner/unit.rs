@@ -185,6 +185,7 @@ fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
         tg: sweep.tg.clone(),
         prompts: speed.map(|s| s.prompts.clone()).unwrap_or_default(),
         e2e_tokens: sweep.e2e_tokens,
+        concurrency: sweep.concurrency.clone(),
         fallback_chat_template: sweep.fallback_chat_template.clone(),
         quality: quality_items(cx.suites),
         stability: stability::stability_job(cx.suites, sweep, unit),

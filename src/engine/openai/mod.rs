@@ -4,6 +4,7 @@
 //! cannot do stays `Unsupported`. docs/engines.md defines the metrics.
 mod chat;
 mod client;
+mod concurrent;
 mod probe;
 mod sse;
 mod stream;
@@ -19,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, Result};
 use serde_json::{json, Map, Value};
 
-use super::{Conversation, Engine, UserPathRequest, UserPathTiming};
+use super::{ConcurrentRun, Conversation, Engine, UserPathRequest, UserPathTiming};
 use crate::suite::Message;
 use client::{Client, Secret};
 use wire::Sampling;
@@ -141,6 +142,24 @@ impl OpenAiEngine {
         messages
     }
 
+    /// One user-path request: greedy, seeded, a unique prompt.
+    fn user_path_body(&mut self, request: &UserPathRequest) -> Value {
+        let messages = self.user_path_messages(request.prompt);
+        let sampling = Sampling {
+            temperature: 0.0,
+            top_p: None,
+            seed: USER_PATH_SEED,
+        };
+        let extra = self.extra_fields(self.config.ignore_eos);
+        wire::chat_body(
+            self.client.model(),
+            &messages,
+            request.n_gen,
+            sampling,
+            extra,
+        )
+    }
+
     /// Every error as one line, the API key cut out.
     fn redacted(&self, error: anyhow::Error) -> anyhow::Error {
         anyhow!(self.client.quote(&format!("{error:#}"), 600))
@@ -156,23 +175,33 @@ impl Engine for OpenAiEngine {
     /// template choice is the server's own (chat_template "server"), and
     /// `n_ctx` is the server's too.
     fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
-        let messages = self.user_path_messages(request.prompt);
-        let sampling = Sampling {
-            temperature: 0.0,
-            top_p: None,
-            seed: USER_PATH_SEED,
-        };
-        let extra = self.extra_fields(self.config.ignore_eos);
-        let body = wire::chat_body(
-            self.client.model(),
-            &messages,
-            request.n_gen,
-            sampling,
-            extra,
-        );
+        let body = self.user_path_body(request);
         stream::stream_chat(&self.client, &body, request.n_gen)
             .and_then(stream::user_path_timing)
             .map_err(|e| self.redacted(e))
+    }
+
+    /// Each stream a thread with its own connection, taking the next request
+    /// when its reply is complete; every request a unique prompt as in
+    /// `user_path`, so no stream rides on another's cached prefix.
+    fn concurrent_user_path(
+        &mut self,
+        requests: &[UserPathRequest],
+        streams: u32,
+    ) -> Result<ConcurrentRun> {
+        let bodies: Vec<(Value, u32)> = requests
+            .iter()
+            .map(|request| (self.user_path_body(request), request.n_gen))
+            .collect();
+        let run = concurrent::run_closed_loop(&self.client, &bodies, streams);
+        Ok(ConcurrentRun {
+            replies: run
+                .replies
+                .into_iter()
+                .map(|reply| reply.map_err(|e| self.redacted(e)))
+                .collect(),
+            wall: run.wall,
+        })
     }
 
     /// The server keeps its own context; `n_ctx` is not sent.
