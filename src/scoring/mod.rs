@@ -17,7 +17,9 @@ pub use summary_rows::{quality_summary_rows, quality_test_name};
 
 use sha2::{Digest, Sha256};
 
-use crate::checks::{choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore};
+use crate::checks::{
+    bfcl_expects_call, choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore,
+};
 use crate::results::{QualityRow, Status};
 use crate::suite::Case;
 
@@ -110,6 +112,7 @@ fn tool_expectation(checks: &[Check]) -> Option<bool> {
     checks.iter().find_map(|c| match c {
         Check::ToolCall { .. } => Some(true),
         Check::NoToolCall => Some(false),
+        Check::Bfcl { category, .. } => Some(bfcl_expects_call(category)),
         _ => None,
     })
 }

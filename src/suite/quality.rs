@@ -312,7 +312,14 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         return Err(format!("case `{}` has no checks", case.id));
     }
     let messages = conversation(case, s.system.as_ref().or(d.system.as_ref()), prompts_dir)?;
-    let messages = tools::with_tool_prompt(messages, &file.tools);
+    // A BFCL case brings its own functions; other cases get the suite's tools.
+    let case_tools = tools::bfcl_tools(&checks);
+    let offered = if case_tools.is_empty() {
+        &file.tools
+    } else {
+        &case_tools
+    };
+    let messages = tools::with_tool_prompt(messages, offered);
     check_choices(case, &checks)?;
     let schema = grammar_schema(&checks, &file.tools);
     let constrained = s.constrained.or(d.constrained).unwrap_or_default();
