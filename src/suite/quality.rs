@@ -30,6 +30,8 @@ struct SuiteFile {
     reps: Option<u32>,
     source: Option<String>,
     licence: Option<String>,
+    /// How tools are put to the model (imported suites record it: it changes scores).
+    prompt_format: Option<String>,
     #[serde(default)]
     tools: Vec<tools::ToolSpec>,
     #[serde(default, rename = "case")]
@@ -133,6 +135,7 @@ pub struct QualitySuite {
     pub reps: u32,
     pub source: Option<String>,
     pub licence: Option<String>,
+    pub prompt_format: Option<String>,
     pub tools: Vec<tools::ToolSpec>,
     pub cases: Vec<Case>,
     /// kind = "stability": its own tests, besides the cases.
@@ -211,6 +214,7 @@ pub fn parse_quality_suite(text: &str, path: &Path) -> Result<QualitySuite, Usag
         reps: file.reps.unwrap_or(1),
         source: file.source.clone(),
         licence: file.licence.clone(),
+        prompt_format: file.prompt_format.clone(),
         tools: file.tools.clone(),
         cases,
         stability: is_stability.then_some(stability),
