@@ -42,6 +42,12 @@ pub enum Command {
     /// Internal: measure one work unit in an isolated child process.
     #[command(name = "__child", hide = true)]
     Child,
+    /// Internal: score answers (JSON lines `{"case_id", "text"}` on stdin) with a suite's checks.
+    #[command(name = "__score-answers", hide = true)]
+    ScoreAnswers {
+        #[arg(long, value_name = "NAME|FILE")]
+        suite: String,
+    },
     /// Internal: report llama.cpp's build and devices as JSON.
     #[command(name = "__probe", hide = true)]
     Probe,

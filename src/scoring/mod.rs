@@ -6,6 +6,7 @@ mod answer;
 mod rescore;
 mod stability;
 mod summary_rows;
+mod verdicts;
 
 pub use aggregate::quality_summary;
 pub use answer::AnswerMessage;
@@ -14,6 +15,7 @@ pub use stability::stability_summaries;
 // The rows scoring fills in are results' types (summary.*, stability_summary.*).
 pub use crate::results::{QualityScore, StabilitySummary};
 pub use summary_rows::{quality_summary_rows, quality_test_name};
+pub use verdicts::scored_answer;
 
 use sha2::{Digest, Sha256};
 

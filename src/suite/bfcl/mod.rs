@@ -191,7 +191,15 @@ fn header(
     let file_list: Vec<String> = files
         .iter()
         .map(|f| {
+            // The answers file has the questions file's name, one directory down.
+            let parent = f.path.parent().and_then(|p| p.file_name());
+            let answers = parent.is_some_and(|p| p == "possible_answer");
             let name = f.path.file_name().unwrap_or_default().to_string_lossy();
+            let name = if answers {
+                format!("possible_answer/{name}")
+            } else {
+                name.into()
+            };
             format!("{name} {}", &f.sha256[..12])
         })
         .collect();
