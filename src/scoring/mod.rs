@@ -3,6 +3,7 @@
 //! the per-suite and per-category scores of summary.*.
 mod aggregate;
 mod answer;
+mod bfcl_aggregate;
 mod rescore;
 mod stability;
 mod summary_rows;
