@@ -65,4 +65,21 @@ else
     sha_ok "$tmp/smol.gguf" "$SMOL_SHA" || { say "SmolLM2 sha256 mismatch: download damaged?"; exit 1; }
     mv "$tmp/smol.gguf" "$SMOL"
 fi
+# --- BFCL data (Apache-2.0): the pinned bfcl-eval wheel, unpacked under tools/ (git-ignored).
+# `edgebench import bfcl` reads it and checks every data file's sha256 again.
+BFCL_VERSION=2026.3.23
+BFCL_SHA=3bb6dfa5f0c68ad403c9ec50b00db2bb3b4cc9b38ab1ff33f48fe30d853d3a0a
+BFCL_DIR=tools/bfcl-eval-$BFCL_VERSION
+if [ -f "$BFCL_DIR/.wheel-sha256-ok" ]; then
+    say "$BFCL_DIR present"
+else
+    say "fetching bfcl-eval $BFCL_VERSION (BFCL data and checker, no dependencies)"
+    fetch_wheels "$tmp/bfcl" "bfcl-eval==$BFCL_VERSION"
+    wheel="$tmp/bfcl/bfcl_eval-$BFCL_VERSION-py3-none-any.whl"
+    sha_ok "$wheel" "$BFCL_SHA" || { say "bfcl-eval wheel sha256 mismatch: download damaged?"; exit 1; }
+    rm -rf "$BFCL_DIR" && mkdir -p tools
+    unzip_wheel "$wheel" "$tmp/bfcl/x"
+    mv "$tmp/bfcl/x" "$BFCL_DIR"
+    echo "$BFCL_SHA" > "$BFCL_DIR/.wheel-sha256-ok"
+fi
 say "ready"

@@ -42,6 +42,12 @@ pub enum Command {
     /// Internal: measure one work unit in an isolated child process.
     #[command(name = "__child", hide = true)]
     Child,
+    /// Internal: score answers (JSON lines `{"case_id", "text"}` on stdin) with a suite's checks.
+    #[command(name = "__score-answers", hide = true)]
+    ScoreAnswers {
+        #[arg(long, value_name = "NAME|FILE")]
+        suite: String,
+    },
     /// Internal: report llama.cpp's build and devices as JSON.
     #[command(name = "__probe", hide = true)]
     Probe,
@@ -250,6 +256,30 @@ pub enum ImportCommand {
         #[arg(long, value_name = "DIR", default_value = "results")]
         out: PathBuf,
     },
+    /// Turn the Berkeley Function Calling Leaderboard's single-turn categories into a suite.
+    Bfcl(BfclImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BfclImportArgs {
+    /// The unpacked bfcl-eval wheel (scripts/setup.sh puts it there), or a directory of BFCL_v4_*.json files.
+    #[arg(long, value_name = "DIR", default_value = "tools/bfcl-eval-2026.3.23")]
+    pub from: PathBuf,
+    /// BFCL category (repeatable; default: every single-turn category).
+    #[arg(long = "category", value_name = "NAME")]
+    pub categories: Vec<String>,
+    /// At most N cases per category, chosen by a seeded hash of their ids.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Seed of the sample.
+    #[arg(long, value_name = "N", default_value_t = 20260323)]
+    pub seed: u64,
+    /// Accept BFCL-format files of another version (no version or sha256 check).
+    #[arg(long)]
+    pub any_version: bool,
+    /// The suite file to write; its stem is the suite's name.
+    #[arg(long, value_name = "FILE", default_value = "suites/bfcl.toml")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

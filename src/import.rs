@@ -6,6 +6,8 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Deserialize;
 
+mod bfcl;
+
 use crate::cli::ImportCommand;
 use crate::error::{exit, UsageError};
 use crate::results::{
@@ -36,7 +38,13 @@ struct LlamaBenchTest {
 }
 
 pub fn run(command: &ImportCommand) -> Result<i32> {
-    let ImportCommand::LlamaBench { file, out } = command;
+    match command {
+        ImportCommand::LlamaBench { file, out } => import_llama_bench(file, out),
+        ImportCommand::Bfcl(args) => bfcl::run(args),
+    }
+}
+
+fn import_llama_bench(file: &Path, out: &Path) -> Result<i32> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| UsageError::new(format!("cannot read {}: {e}", file.display())))?;
     let tests: Vec<LlamaBenchTest> = serde_json::from_str(&text).map_err(|e| {

@@ -22,6 +22,7 @@ fn main() {
         Command::Import(command) => edgebench::import::run(&command),
         Command::Telemetry(command) => edgebench::telemetry::run(&command),
         Command::Child => edgebench::runner::run_child(),
+        Command::ScoreAnswers { suite } => score_answers(&suite),
         Command::Probe => edgebench::engine::probe().map(|p| {
             println!("{}", serde_json::to_string(&p).unwrap_or_default());
             exit::OK
@@ -71,6 +72,26 @@ fn print_suites() -> anyhow::Result<i32> {
             }
             Err(e) => println!("{name:<24} {:<8} {:>6}  {e}", "?", "-"),
         }
+    }
+    Ok(exit::OK)
+}
+
+/// `edgebench __score-answers`: one verdict line per answer line, for the agreement scripts.
+fn score_answers(suite: &str) -> anyhow::Result<i32> {
+    let AnySuite::Quality(suite) = load_suite(suite)? else {
+        return Err(UsageError::new(format!("{suite}: not a quality suite")).into());
+    };
+    for (index, line) in std::io::stdin().lines().enumerate() {
+        let line = line?;
+        let at = |e: String| UsageError::new(format!("stdin:{}: {e}", index + 1));
+        let answer: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| at(e.to_string()))?;
+        let field = |key: &str| answer[key].as_str().map(str::to_string);
+        let (Some(case_id), Some(text)) = (field("case_id"), field("text")) else {
+            return Err(at("expected {\"case_id\": .., \"text\": ..}".into()).into());
+        };
+        let scored = edgebench::scoring::scored_answer(&suite, &case_id, &text).map_err(at)?;
+        println!("{scored}");
     }
     Ok(exit::OK)
 }

@@ -4,6 +4,7 @@
 //! depends on std, serde, serde_json, regex, jsonschema and whatlang, so it can be
 //! compiled and tested on its own.
 
+mod bfcl;
 mod choice;
 mod degeneration;
 mod ifeval;
@@ -14,6 +15,7 @@ mod tool_call;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use bfcl::{expects_call as bfcl_expects_call, is_category as is_bfcl_category};
 pub use choice::{choice_picks, ChoicePicks};
 pub use degeneration::seq_rep_n;
 pub use json::strip_code_fence;
@@ -71,6 +73,14 @@ pub enum Check {
     },
     #[serde(deserialize_with = "no_fields")]
     NoToolCall,
+    /// A BFCL case: function docs and possible answers as BFCL's JSON text.
+    Bfcl {
+        category: String,
+        #[serde(with = "bfcl::json_text")]
+        functions: Value,
+        #[serde(with = "bfcl::json_text")]
+        ground_truth: Value,
+    },
     MaxWords {
         value: usize,
     },
@@ -190,6 +200,7 @@ impl Check {
             Check::JsonSchema { .. } => "json_schema",
             Check::ToolCall { .. } => "tool_call",
             Check::NoToolCall => "no_tool_call",
+            Check::Bfcl { .. } => "bfcl",
             Check::MaxWords { .. } => "max_words",
             Check::MinWords { .. } => "min_words",
             Check::MaxSentences { .. } => "max_sentences",
@@ -218,6 +229,11 @@ impl Check {
             Check::Choice { .. } | Check::Json | Check::NoToolCall => Ok(()),
             Check::JsonSchema { schema } => json::compile_schema(schema).map(|_| ()),
             Check::ToolCall { calls } => tool_call::validate_expected(calls),
+            Check::Bfcl {
+                category,
+                functions,
+                ground_truth,
+            } => bfcl::validate(category, functions, ground_truth),
             Check::MaxWords { value }
             | Check::MinWords { value }
             | Check::MaxSentences { value } => match value {
@@ -270,6 +286,17 @@ impl Check {
                 return CheckVerdict {
                     tool: Some(outcome),
                     ..CheckVerdict::new(self, !outcome.parsed, reason)
+                };
+            }
+            Check::Bfcl {
+                category,
+                functions,
+                ground_truth,
+            } => {
+                let (outcome, reason) = bfcl::evaluate(category, functions, ground_truth, text);
+                return CheckVerdict {
+                    tool: Some(outcome),
+                    ..CheckVerdict::new(self, outcome.args_ok, reason)
                 };
             }
             Check::MaxWords { value } => ifeval::max_words(text, *value),

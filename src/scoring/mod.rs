@@ -3,9 +3,11 @@
 //! the per-suite and per-category scores of summary.*.
 mod aggregate;
 mod answer;
+mod bfcl_aggregate;
 mod rescore;
 mod stability;
 mod summary_rows;
+mod verdicts;
 
 pub use aggregate::quality_summary;
 pub use answer::AnswerMessage;
@@ -14,10 +16,13 @@ pub use stability::stability_summaries;
 // The rows scoring fills in are results' types (summary.*, stability_summary.*).
 pub use crate::results::{QualityScore, StabilitySummary};
 pub use summary_rows::{quality_summary_rows, quality_test_name};
+pub use verdicts::scored_answer;
 
 use sha2::{Digest, Sha256};
 
-use crate::checks::{choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore};
+use crate::checks::{
+    bfcl_expects_call, choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore,
+};
 use crate::results::{QualityRow, Status};
 use crate::suite::Case;
 
@@ -110,6 +115,7 @@ fn tool_expectation(checks: &[Check]) -> Option<bool> {
     checks.iter().find_map(|c| match c {
         Check::ToolCall { .. } => Some(true),
         Check::NoToolCall => Some(false),
+        Check::Bfcl { category, .. } => Some(bfcl_expects_call(category)),
         _ => None,
     })
 }

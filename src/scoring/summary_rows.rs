@@ -1,5 +1,6 @@
 //! Quality scores as rows of summary.*, beside the speed tests: test is
 //! `quality:<suite>` (`+grammar` for constrained decoding, `/<category>` per category).
+use super::bfcl_aggregate::bfcl_summaries;
 use super::{quality_summary, QualityScore};
 use crate::results::{Metric, MetricSpread, SpeedRow, Status, SummaryRow, UnitRecord};
 use crate::stats::Spread;
@@ -21,7 +22,12 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
     let mut out = Vec::new();
     for record in records.iter().filter(|r| !r.quality.is_empty()) {
         let base = record.base.clone().unwrap_or_else(|| base_from(record));
-        for (_, score) in quality_summary(&record.quality) {
+        let mut scores: Vec<QualityScore> = quality_summary(&record.quality)
+            .into_iter()
+            .map(|(_, score)| score)
+            .collect();
+        scores.extend(bfcl_rows(&scores));
+        for score in scores {
             let members: Vec<_> = record
                 .quality
                 .iter()
@@ -80,6 +86,26 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
         }
     }
     out
+}
+
+/// BFCL's summary scores for each suite x decoding whose categories are BFCL's.
+fn bfcl_rows(scores: &[QualityScore]) -> Vec<QualityScore> {
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for s in scores.iter().filter(|s| s.category.is_some()) {
+        if !groups.contains(&(s.suite.as_str(), s.decoding.as_str())) {
+            groups.push((s.suite.as_str(), s.decoding.as_str()));
+        }
+    }
+    groups
+        .into_iter()
+        .flat_map(|(suite, decoding)| {
+            let members: Vec<&QualityScore> = scores
+                .iter()
+                .filter(|s| s.suite == suite && s.decoding == decoding && s.category.is_some())
+                .collect();
+            bfcl_summaries(&members)
+        })
+        .collect()
 }
 
 /// A unit's identity columns when no speed row was stored for it.

@@ -1,5 +1,6 @@
 //! Suite files (TOML in suites/) and the prompts they use (files in prompts/).
 //! A suite's `kind` says what it measures: speed, quality or stability.
+pub mod bfcl;
 mod digest;
 mod message;
 mod prompt_path;

@@ -30,6 +30,8 @@ struct SuiteFile {
     reps: Option<u32>,
     source: Option<String>,
     licence: Option<String>,
+    /// How tools are put to the model (imported suites record it: it changes scores).
+    prompt_format: Option<String>,
     #[serde(default)]
     tools: Vec<tools::ToolSpec>,
     #[serde(default, rename = "case")]
@@ -133,6 +135,7 @@ pub struct QualitySuite {
     pub reps: u32,
     pub source: Option<String>,
     pub licence: Option<String>,
+    pub prompt_format: Option<String>,
     pub tools: Vec<tools::ToolSpec>,
     pub cases: Vec<Case>,
     /// kind = "stability": its own tests, besides the cases.
@@ -211,6 +214,7 @@ pub fn parse_quality_suite(text: &str, path: &Path) -> Result<QualitySuite, Usag
         reps: file.reps.unwrap_or(1),
         source: file.source.clone(),
         licence: file.licence.clone(),
+        prompt_format: file.prompt_format.clone(),
         tools: file.tools.clone(),
         cases,
         stability: is_stability.then_some(stability),
@@ -312,7 +316,14 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         return Err(format!("case `{}` has no checks", case.id));
     }
     let messages = conversation(case, s.system.as_ref().or(d.system.as_ref()), prompts_dir)?;
-    let messages = tools::with_tool_prompt(messages, &file.tools);
+    // A BFCL case brings its own functions; other cases get the suite's tools.
+    let case_tools = tools::bfcl_tools(&checks);
+    let offered = if case_tools.is_empty() {
+        &file.tools
+    } else {
+        &case_tools
+    };
+    let messages = tools::with_tool_prompt(messages, offered);
     check_choices(case, &checks)?;
     let schema = grammar_schema(&checks, &file.tools);
     let constrained = s.constrained.or(d.constrained).unwrap_or_default();

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::message::Message;
+use crate::checks::Check;
 
 /// A function the model may call, in the OpenAI function format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +69,23 @@ pub fn with_tool_prompt(mut messages: Vec<Message>, tools: &[ToolSpec]) -> Vec<M
         ),
     }
     messages
+}
+
+/// The functions of a case's `bfcl` check, shown to the model as BFCL wrote them.
+pub fn bfcl_tools(checks: &[Check]) -> Vec<ToolSpec> {
+    let functions = checks.iter().find_map(|c| match c {
+        Check::Bfcl { functions, .. } => functions.as_array(),
+        _ => None,
+    });
+    functions
+        .into_iter()
+        .flatten()
+        .map(|f| ToolSpec {
+            name: f["name"].as_str().unwrap_or_default().to_string(),
+            description: f["description"].as_str().unwrap_or_default().to_string(),
+            parameters: f["parameters"].clone(),
+        })
+        .collect()
 }
 
 /// One call, or a list of calls, of the suite's tools (for grammar-constrained decoding).

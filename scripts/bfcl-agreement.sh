@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Agreement of edgebench's BFCL verdicts with bfcl-eval's own AST checker, per category.
+#
+#   scripts/bfcl-agreement.sh [--model GGUF]... [--sample N] [--out DIR] [--bar 0.99]
+#
+# Three sets of answers, each scored by edgebench (`edgebench __score-answers`) and by
+# bfcl-eval (scripts/bfcl_agreement.py, the checker imported from the pinned wheel):
+#   rules      hand-made answers, one per rule (scripts/bfcl-rules/)
+#   synthetic  answers built from every BFCL v4 possible answer, right and mutated
+#   model      a real model's answers on a sample (--model, repeatable)
+# Exits non-zero when a category agrees on less than the bar; prints the agreement last.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+models=() sample=10 out=target/bfcl-agreement bar=0.99
+while [ $# -gt 0 ]; do
+    case $1 in
+        --model) models+=("$2"); shift 2 ;;
+        --sample) sample=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --bar) bar=$2; shift 2 ;;
+        *) echo "usage: $0 [--model GGUF]... [--sample N] [--out DIR] [--bar 0.99]" >&2; exit 2 ;;
+    esac
+done
+say() { printf 'bfcl-agreement: %s\n' "$*" >&2; }
+bfcl=tools/bfcl-eval-2026.3.23
+[ -d "$bfcl" ] || { say "$bfcl missing: run scripts/setup.sh"; exit 2; }
+nice -n 10 cargo build --release --locked -q
+eb=target/release/edgebench
+mkdir -p "$out"
+sets=()
+
+score() { # label suite answers.jsonl
+    "$eb" __score-answers --suite "$2" < "$3" > "$out/$1-verdicts.jsonl"
+    sets+=(--set "$1" "$2" "$out/$1-verdicts.jsonl")
+}
+
+"$eb" import bfcl --from scripts/bfcl-rules --any-version --out "$out/bfcl-rules.toml" > /dev/null
+score rules "$out/bfcl-rules.toml" scripts/bfcl-rules/answers.jsonl
+
+"$eb" import bfcl --from "$bfcl" --out "$out/bfcl-all.toml" > /dev/null
+python3 scripts/bfcl_synthetic_answers.py "$out/bfcl-all.toml" > "$out/synthetic-answers.jsonl"
+score synthetic "$out/bfcl-all.toml" "$out/synthetic-answers.jsonl"
+
+if [ ${#models[@]} -gt 0 ]; then
+    "$eb" import bfcl --from "$bfcl" --sample "$sample" --out "$out/bfcl-sample.toml" > /dev/null
+    model_args=()
+    for m in "${models[@]}"; do model_args+=(--model "$m"); done
+    rm -rf "$out/runs" && mkdir -p "$out/runs"
+    say "running ${#models[@]} model(s) on $sample cases per category"
+    "$eb" run "${model_args[@]}" --suite "$out/bfcl-sample.toml" --out "$out/runs" >&2 || true
+    python3 - "$out"/runs/*/quality.csv > "$out/model-answers.jsonl" <<'PY'
+import csv, json, sys
+csv.field_size_limit(1 << 30)
+for path in sys.argv[1:]:
+    for row in csv.DictReader(open(path, newline="")):
+        if row["status"] == "ok":
+            print(json.dumps({"case_id": row["case_id"], "text": row["output_text"]}))
+PY
+    score model "$out/bfcl-sample.toml" "$out/model-answers.jsonl"
+fi
+
+python3 scripts/bfcl_agreement.py --bfcl "$bfcl" --bar "$bar" --json "$out/agreement.json" "${sets[@]}"
