@@ -138,7 +138,7 @@ fn check_in_chromium(html: &Path) -> Option<String> {
 fn a_real_two_model_report_is_legible_in_chromium() {
     let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
-    let (suite, categories) = small_quality_suite(tmp.path(), 2);
+    let (suite, categories) = small_quality_suite(tmp.path(), 1);
     let (gemma, smollm) = (gemma(), smollm());
     let o = quick_run(
         &[&gemma, &smollm],
