@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
 # Opens a report.html in headless Chromium and checks that it renders with its
-# tables and chart images present (and no script but the report's own).
+# tables and every chart image present (and no script but the report's own).
 #   scripts/check-report.sh RUN_DIR/report.html [MIN_TABLES] [MIN_IMAGES]
-# Installs Debian's chromium when missing. Leaves report.dom.html and
+# MIN_IMAGES defaults to the number of charts/*.svg beside the report: every
+# chart written must be in the page. Installs Debian's chromium when missing;
+# exits 77 (skip) only when it cannot be installed. Leaves report.dom.html and
 # report.png (a screenshot) beside the report.
 set -euo pipefail
 html=$(realpath "${1:?usage: $0 REPORT.html [MIN_TABLES] [MIN_IMAGES]}")
-min_tables=${2:-1}
-min_images=${3:-6}
 dir=$(dirname "$html")
+charts=$(find "$dir/charts" -maxdepth 1 -name '*.svg' 2>/dev/null | wc -l)
+min_tables=${2:-1}
+min_images=${3:-$charts}
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
     echo "chromium not found: installing (apt-get install -y chromium)"
-    apt-get install -y chromium >/dev/null
-    browser=$(command -v chromium)
+    apt-get install -y chromium >/dev/null 2>&1 || true
+    browser=$(command -v chromium || true)
+    if [ -z "$browser" ]; then
+        echo "SKIP: chromium is not installed and apt-get could not install it"
+        exit 77
+    fi
 fi
-flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --allow-file-access-from-files)
+flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --allow-file-access-from-files --hide-scrollbars)
 
 "$browser" "${flags[@]}" --dump-dom "file://$html" > "$dir/report.dom.html" 2>/dev/null
-"$browser" "${flags[@]}" --window-size=1400,2400 --screenshot="$dir/report.png" "file://$html" >/dev/null 2>&1
+"$browser" "${flags[@]}" --window-size=1300,2400 --screenshot="$dir/report.png" "file://$html" >/dev/null 2>&1
 
 dom="$dir/report.dom.html"
 tables=$(grep -o '<table class="sortable"' "$dom" | wc -l)
 images=$(grep -o '<img alt="[^"]*" src="data:image/svg+xml;base64,' "$dom" | wc -l)
 scripts=$(grep -o '<script' "$dom" | wc -l)
 rows=$(grep -o '<tr>' "$dom" | wc -l)
-echo "rendered DOM: $tables tables, $rows rows, $images embedded chart images, $scripts script element(s)"
+echo "rendered DOM: $tables tables, $rows rows, $images embedded chart images ($charts chart files), $scripts script element(s)"
 status=0
 [ "$tables" -ge "$min_tables" ] || { echo "FAIL: fewer than $min_tables tables"; status=1; }
 [ "$images" -ge "$min_images" ] || { echo "FAIL: fewer than $min_images chart images"; status=1; }

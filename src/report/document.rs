@@ -1,6 +1,8 @@
 //! The report's content, once, as plain blocks of unescaped text; the exporters
 //! in `export` write it as report.md and report.html.
 use super::candidates::ReportCandidate;
+use super::comparison_table;
+use super::trends::Trends;
 use super::recommend::{Assessment, Recommendation, Targets};
 use crate::compare::{MetricComparison, Verdict};
 use crate::export::{Block, Cell, Figure, Table};
@@ -14,6 +16,7 @@ pub struct Inputs<'a> {
     pub recommendation: &'a Recommendation,
     pub deltas: Option<(&'a str, &'a [MetricComparison])>,
     pub warnings: &'a [String],
+    pub trends: Option<&'a Trends>,
     pub charts: &'a [Figure],
 }
 
@@ -36,8 +39,21 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     }
     for run in run_ids {
         out.push(Block::Heading(format!("Comparison: run {run}")));
-        let these: Vec<&ReportCandidate> = i.candidates.iter().filter(|c| c.run == run).collect();
-        out.push(Block::Table(comparison(run, &these, i.profile)));
+        let these: Vec<(usize, &ReportCandidate)> = i
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.run == run)
+            .collect();
+        out.push(Block::Table(comparison_table::deciding(
+            run,
+            &these,
+            i.recommendation,
+        )));
+        out.push(Block::Details {
+            summary: format!("All {} columns", comparison_table::ALL_COLUMNS),
+            blocks: vec![Block::Table(comparison_table::full(run, &these, i.profile))],
+        });
     }
     let failures = failures(i.candidates);
     if !failures.rows.is_empty() {
@@ -49,6 +65,9 @@ pub fn build(i: &Inputs) -> Vec<Block> {
             "Changes against baseline {baseline}"
         )));
         out.push(Block::Table(delta_table(deltas)));
+    }
+    if let Some(trends) = i.trends {
+        out.extend(trend_blocks(trends));
     }
     if !i.warnings.is_empty() {
         out.push(Block::Heading("Warnings".into()));
@@ -139,77 +158,6 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
     out
 }
 
-const COMPARISON_HEADER: [&str; 19] = [
-    "candidate",
-    "arch",
-    "quant",
-    "size MiB",
-    "params M",
-    "config",
-    "pp tok/s",
-    "tg tok/s",
-    "TTFT ms",
-    "50-tok ms",
-    "peak MiB",
-    "predicted MiB",
-    "rule of thumb MiB",
-    "fit",
-    "memory share",
-    "roofline tok/s",
-    "% of roofline",
-    "quality",
-    "status",
-];
-
-fn comparison(run: &str, candidates: &[&ReportCandidate], profile: &Profile) -> Table {
-    let mib = |b: u64| b as f64 / 1048576.0;
-    let f0 = |v: f64| format!("{v:.0}");
-    let f1 = |v: f64| format!("{v:.1}");
-    let pct = |v: f64| format!("{:.0}%", v * 100.0);
-    let rows = candidates
-        .iter()
-        .map(|c| {
-            let rate = |s: Option<crate::stats::Spread>| match s {
-                Some(s) if s.n > 1 => Cell {
-                    text: format!("{:.1} ± {:.1}", s.mean, s.stddev),
-                    sort: Some(s.mean),
-                },
-                Some(s) => Cell::number(Some(s.mean), f1),
-                None => Cell::text("n/a"),
-            };
-            vec![
-                Cell::text(&c.label),
-                Cell::text(&c.arch),
-                Cell::text(&c.quant),
-                Cell::number(Some(mib(c.size_bytes)), f0),
-                Cell::number(Some(c.params as f64 / 1e6), f1),
-                Cell::text(&c.config),
-                rate(c.pp_tps),
-                rate(c.tg_tps),
-                Cell::number(c.ttft_ms, f0),
-                Cell::number(c.latency_50_ms, f0),
-                Cell::number(c.peak_memory_mb, f0),
-                Cell::number(c.predicted_mb(), f0),
-                Cell::number(
-                    c.fit.as_ref().and_then(|f| f.rule_of_thumb_bytes).map(mib),
-                    f0,
-                ),
-                Cell::text(c.fit_verdict.map_or("n/a", |v| v.as_str())),
-                Cell::number(c.memory_share(profile), pct),
-                Cell::number(c.roofline_tps, f0),
-                Cell::number(c.roofline_share(), pct),
-                Cell::number(c.quality, pct),
-                Cell::text(c.status.as_str()),
-            ]
-        })
-        .collect();
-    Table {
-        id: format!("comparison-{run}"),
-        header: COMPARISON_HEADER.to_vec(),
-        rows,
-    }
-}
-
 fn failures(candidates: &[ReportCandidate]) -> Table {
     let rows = candidates
         .iter()
@@ -272,4 +220,42 @@ fn delta_table(deltas: &[MetricComparison]) -> Table {
         ],
         rows,
     }
+}
+
+/// The runs on the trend chart's axis (build and commit per date), and the
+/// points `compare` calls regressions.
+fn trend_blocks(trends: &Trends) -> Vec<Block> {
+    let runs = trends
+        .runs
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(&r.date),
+                Cell::text(&r.label),
+                Cell::text(&r.commit),
+                Cell::text(&r.llama_cpp),
+            ]
+        })
+        .collect();
+    let mut out = vec![
+        Block::Heading("Trends across runs".into()),
+        Block::Table(Table {
+            id: "trend-runs".into(),
+            header: vec!["date (UTC)", "run", "edgebench commit", "llama.cpp"],
+            rows: runs,
+        }),
+    ];
+    let regressions: Vec<String> = trends
+        .regressions()
+        .iter()
+        .map(|(run, name, metric, change)| {
+            format!("{} (run {}): {name}: {metric} {change}, a regression by compare's rule", run.date, run.label)
+        })
+        .collect();
+    out.push(if regressions.is_empty() {
+        Block::Paragraph("No regression between consecutive runs (compare's rule).".into())
+    } else {
+        Block::List(regressions)
+    });
+    out
 }

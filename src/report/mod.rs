@@ -4,6 +4,7 @@
 //! `recommend`, drawn in `charts` and written by the exporters in `export`.
 mod candidates;
 mod charts;
+mod comparison_table;
 mod document;
 mod load;
 mod quality_table;
@@ -11,6 +12,7 @@ pub mod recommend;
 mod stability_table;
 mod summary_md;
 mod table;
+mod trends;
 mod warnings;
 
 pub use candidates::ReportCandidate;
@@ -115,7 +117,17 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         .iter()
         .flat_map(|r| measurement_warnings(&r.summary))
         .collect();
-    let charts = charts::write_all(&options.out.join("charts"), &candidates, &runs, &profile)?;
+    let trends = trends::trends(&runs, &candidates, &targets, &profile)?;
+    let charts = charts::write_all(
+        &options.out.join("charts"),
+        &charts::Inputs {
+            candidates: &candidates,
+            runs: &runs,
+            profile: &profile,
+            targets: &targets,
+            trends: trends.as_ref(),
+        },
+    )?;
     let run_lines: Vec<(String, String)> = runs.iter().map(describe_run).collect();
     let blocks = document::build(&document::Inputs {
         runs: &run_lines,
@@ -128,6 +140,7 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
             .zip(options.baseline.as_deref())
             .map(|(d, b)| (b, d)),
         warnings: &warnings,
+        trends: trends.as_ref(),
         charts: &charts,
     });
     let ids: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();

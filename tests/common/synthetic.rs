@@ -25,6 +25,8 @@ pub struct Spec {
     pub quality: bool,
     /// Model file written in the rows (a real GGUF gives a fit estimate).
     pub model_file: String,
+    /// Multiplies every speed (0.85: a night 15% slower).
+    pub speed_factor: f64,
 }
 
 impl Default for Spec {
@@ -38,6 +40,7 @@ impl Default for Spec {
             first_name: None,
             quality: false,
             model_file: "/nonexistent/model.gguf".into(),
+            speed_factor: 1.0,
         }
     }
 }
@@ -77,7 +80,7 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
             load_ms: Some(120.0),
             ..Default::default()
         };
-        let speed = 120.0 / (c as f64 + 1.0);
+        let speed = 120.0 / (c as f64 + 1.0) * spec.speed_factor;
         for rep in 0..spec.reps {
             let jitter = 1.0 + 0.02 * (rep as f64 - 1.0);
             rows.push(SpeedRow {
@@ -246,4 +249,14 @@ pub fn write_run(dir: &Path, spec: &Spec) {
     write_parquet(&dir.join("summary.parquet"), &mut frame).unwrap();
     let mut samples = samples_frame(&spec.run_id, &samples(spec)).unwrap();
     write_parquet(&dir.join("samples.parquet"), &mut samples).unwrap();
+}
+
+/// Gives `dir` a manifest: the stored run's, renamed `run_id` and started at `started_at`.
+pub fn write_manifest(dir: &Path, run_id: &str, started_at: &str) {
+    let stored = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/run-8dc1cfb-smollm/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stored).unwrap()).unwrap();
+    manifest["run_id"] = run_id.into();
+    manifest["started_at"] = started_at.into();
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
 }

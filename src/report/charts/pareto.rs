@@ -2,6 +2,7 @@
 //! front (no other candidate is both faster and better) drawn through them.
 use anyhow::Result;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::style::{self, color, GREY, LABEL_SIZE, RED, TITLE_SIZE, WIDTH};
@@ -17,6 +18,11 @@ pub struct Point {
 #[derive(Debug, Clone, Default)]
 pub struct Pareto {
     pub points: Vec<Point>,
+    /// The recommendation's targets, drawn as lines when set.
+    pub min_tg_tps: Option<f64>,
+    pub min_quality: Option<f64>,
+    /// Said instead of empty axes.
+    pub why_empty: String,
 }
 
 /// Indices of the points on the front, fastest last.
@@ -46,9 +52,15 @@ impl Draw for Pareto {
         root.fill(&WHITE)?;
         let title = "Quality vs generation speed (Pareto front)";
         if self.points.is_empty() {
-            return draw_not_measured(root, title, "quality: n/a (no quality suite in these runs)");
+            return draw_not_measured(root, title, &self.why_empty);
         }
-        let x_max = self.points.iter().map(|p| p.tg_tps).fold(1.0, f64::max) * 1.15;
+        let x_max = self
+            .points
+            .iter()
+            .map(|p| p.tg_tps)
+            .chain(self.min_tg_tps)
+            .fold(1.0, f64::max)
+            * 1.15;
         let mut chart = ChartBuilder::on(root)
             .caption(title, (style::FONT, TITLE_SIZE))
             .margin(16)
@@ -57,6 +69,7 @@ impl Draw for Pareto {
             .build_cartesian_2d(0.0..x_max, 0.0..1.05)?;
         chart
             .configure_mesh()
+            .x_labels(8)
             .x_label_formatter(&style::tick)
             .x_desc("tg tok/s")
             .y_desc("quality score (pass rate)")
@@ -64,6 +77,7 @@ impl Draw for Pareto {
             .label_style((style::FONT, LABEL_SIZE))
             .axis_desc_style((style::FONT, LABEL_SIZE))
             .draw()?;
+        self.draw_targets(&mut chart, x_max)?;
         let on = front(&self.points);
         chart
             .draw_series(LineSeries::new(
@@ -93,6 +107,35 @@ impl Draw for Pareto {
             .border_style(GREY)
             .label_font((style::FONT, LABEL_SIZE))
             .draw()?;
+        Ok(())
+    }
+}
+
+type ParetoChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+impl Pareto {
+    /// The speed and quality targets as dashed lines; the corner past both is where to be.
+    fn draw_targets<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut ParetoChart<'a, DB>,
+        x_max: f64,
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let dashed = |points: [(f64, f64); 2]| DashedLineSeries::new(points, 8, 5, GREY.stroke_width(2));
+        if let Some(t) = self.min_tg_tps {
+            chart
+                .draw_series(dashed([(t, 0.0), (t, 1.05)]))?
+                .label(format!("target ≥ {} tok/s", style::tick(&t)))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GREY.stroke_width(2)));
+        }
+        if let Some(q) = self.min_quality {
+            chart
+                .draw_series(dashed([(0.0, q), (x_max, q)]))?
+                .label(format!("target quality ≥ {:.0}%", q * 100.0))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GREY.stroke_width(2)));
+        }
         Ok(())
     }
 }

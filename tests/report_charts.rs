@@ -1,0 +1,266 @@
+//! The report's charts as a reader sees them: a real two-model run rendered in
+//! headless Chromium (every chart present, category names and targets in the
+//! SVG text, no label over another), trends across five nights with the slow
+//! night marked, and messages instead of empty axes when every candidate failed.
+mod common;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::synthetic::{write_manifest, write_run, Spec};
+use common::*;
+use edgebench::report::recommend::Targets;
+
+/// One `<text>` of an SVG: where plotters put it and what it says.
+#[derive(Debug, Clone)]
+struct SvgText {
+    x: f64,
+    y: f64,
+    size: f64,
+    anchor: String,
+    dy: String,
+    rotated: bool,
+    text: String,
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(tag[start..end].to_string())
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn svg_texts(svg: &str) -> Vec<SvgText> {
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(at) = rest.find("<text ") {
+        rest = &rest[at..];
+        let open_end = rest.find('>').unwrap();
+        let close = rest.find("</text>").unwrap();
+        let tag = &rest[..open_end];
+        let number = |n: &str| attr(tag, n).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        out.push(SvgText {
+            x: number("x"),
+            y: number("y"),
+            size: number("font-size"),
+            anchor: attr(tag, "text-anchor").unwrap_or_default(),
+            dy: attr(tag, "dy").unwrap_or_default(),
+            rotated: tag.contains("transform="),
+            text: unescape(&rest[open_end + 1..close]).trim().to_string(),
+        });
+        rest = &rest[close..];
+    }
+    out
+}
+
+/// The box a text covers: width from its length (DejaVu Sans averages about
+/// 0.58 em per character), height one em, placed by its anchor and dy.
+fn text_box(t: &SvgText) -> (f64, f64, f64, f64) {
+    let width = t.text.chars().count() as f64 * 0.58 * t.size;
+    let left = match t.anchor.as_str() {
+        "middle" => t.x - width / 2.0,
+        "end" => t.x - width,
+        _ => t.x,
+    };
+    let top = match t.dy.as_str() {
+        "0.76em" => t.y,
+        "0.5ex" => t.y - t.size / 2.0,
+        _ => t.y - t.size,
+    };
+    (left, top, left + width, top + t.size)
+}
+
+/// Pairs of horizontal texts whose boxes overlap by more than a pixel each way.
+fn overlapping(texts: &[SvgText]) -> Vec<(String, String)> {
+    let flat: Vec<&SvgText> = texts
+        .iter()
+        .filter(|t| !t.rotated && !t.text.trim().is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for (i, a) in flat.iter().enumerate() {
+        for b in &flat[i + 1..] {
+            let (a0, a1) = (text_box(a), text_box(b));
+            let dx = a0.2.min(a1.2) - a0.0.max(a1.0);
+            let dy = a0.3.min(a1.3) - a0.1.max(a1.1);
+            if dx > 1.0 && dy > 1.0 {
+                out.push((a.text.clone(), b.text.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// quality-basic cut to `per_category` cases of each category, and its categories.
+fn small_quality_suite(dir: &Path, per_category: usize) -> (PathBuf, Vec<String>) {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/quality-basic.toml");
+    let mut table: toml::Table = toml::from_str(&read(&shipped)).unwrap();
+    let mut categories: Vec<String> = Vec::new();
+    let cases = table.get_mut("case").unwrap().as_array_mut().unwrap();
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    cases.retain(|case| {
+        let category = case["category"].as_str().unwrap().to_string();
+        if !categories.contains(&category) {
+            categories.push(category.clone());
+        }
+        let n = seen.entry(category).or_default();
+        *n += 1;
+        *n <= per_category
+    });
+    let out = dir.join("quality-basic.toml");
+    std::fs::write(&out, toml::to_string(&table).unwrap()).unwrap();
+    (out, categories)
+}
+
+/// scripts/check-report.sh's output; None when chromium cannot be installed (status 77).
+fn check_in_chromium(html: &Path) -> Option<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-report.sh");
+    let o = Command::new("bash").arg(script).arg(html).arg("2").output().unwrap();
+    let text = format!("{}{}", stdout(&o), stderr(&o));
+    if o.status.code() == Some(77) {
+        eprintln!("skipped the Chromium check: {text}");
+        return None;
+    }
+    assert_eq!(o.status.code(), Some(0), "check-report.sh:\n{text}");
+    Some(text)
+}
+
+#[test]
+fn a_real_two_model_report_is_legible_in_chromium() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let (suite, categories) = small_quality_suite(tmp.path(), 1);
+    let (gemma, smollm) = (gemma(), smollm());
+    let o = quick_run(
+        &[&gemma, &smollm],
+        tmp.path(),
+        &["--suite", "speed", "--suite", suite.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let dir = run_dir(&o);
+    let charts: Vec<PathBuf> = std::fs::read_dir(dir.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    assert!(charts.len() >= 6, "{charts:?}");
+    if let Some(out) = check_in_chromium(&dir.join("report.html")) {
+        let expected = format!("{} embedded chart images", charts.len());
+        assert!(out.contains(&expected), "{out}");
+    }
+    let quality: Vec<String> = svg_texts(&read(&dir.join("charts/quality_categories.svg")))
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    for category in &categories {
+        assert!(
+            quality.iter().any(|t| t.ends_with(&format!("/ {category}"))),
+            "category {category} not named in {quality:?}"
+        );
+    }
+    let targets = Targets::voice_assistant();
+    let latency = read(&dir.join("charts/latency.svg"));
+    let ms = format!("{:.0} ms", targets.max_latency_50_ms.unwrap());
+    assert!(latency.contains(&format!("target ≤ {ms}")), "{ms} not in latency.svg");
+    let tg = read(&dir.join("charts/tg_tps.svg"));
+    let tps = format!("{:.0} tok/s", targets.min_tg_tps.unwrap());
+    assert!(tg.contains(&format!("target ≥ {tps}")), "{tps} not in tg_tps.svg");
+    for chart in &charts {
+        let texts = svg_texts(&read(chart));
+        assert!(!texts.is_empty(), "{} has no text", chart.display());
+        let clashes = overlapping(&texts);
+        assert!(clashes.is_empty(), "{}: texts overlap: {clashes:?}", chart.display());
+    }
+}
+
+#[test]
+fn five_nights_draw_trends_with_the_slow_night_marked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for night in 1..=5 {
+        let id = format!("night-{night}");
+        let dir = tmp.path().join(&id);
+        write_run(
+            &dir,
+            &Spec {
+                run_id: id.clone(),
+                speed_factor: if night == 4 { 0.85 } else { 1.0 },
+                ..Default::default()
+            },
+        );
+        write_manifest(&dir, &id, &format!("2026-11-0{night}T02:00:00.000Z"));
+        dirs.push(dir.to_str().unwrap().to_string());
+    }
+    let out = tmp.path().join("report");
+    let o = edgebench()
+        .arg("report")
+        .args(&dirs)
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let md = read(&out.join("report.md"));
+    assert!(md.contains("## Trends across runs"), "{md}");
+    let marked: Vec<&str> = md.lines().filter(|l| l.contains("a regression by compare's rule")).collect();
+    for c in 0..3 {
+        let line = format!("2026-11-04 02:00 (run night-4): model-{c:02}-Q4_K_M: tg tok/s -15%");
+        assert!(marked.iter().any(|l| l.contains(&line)), "{line} not in {marked:?}");
+    }
+    assert!(marked.iter().all(|l| l.contains("night-4")), "only the slow night: {marked:?}");
+    let svg = read(&out.join("charts/trends.svg"));
+    assert!(out.join("charts/trends.png").is_file());
+    let texts = svg_texts(&svg);
+    let date = texts
+        .iter()
+        .find(|t| t.text == "11-04 02:00")
+        .unwrap_or_else(|| {
+            let all: Vec<&str> = texts.iter().map(|t| t.text.as_str()).collect();
+            panic!("the slow night's date is not on the axis: {all:?}")
+        });
+    // The red rings sit over the slow night's date, and nowhere else.
+    let rings: Vec<f64> = svg
+        .split("<circle ")
+        .skip(1)
+        .filter(|c| c.contains("r=\"10\"") && c.contains("stroke=\"#C81E1E\""))
+        .map(|c| attr(&format!(" {c}"), "cx").unwrap().parse().unwrap())
+        .collect();
+    assert!(rings.len() >= 3, "a ring per candidate's tg point: {rings:?}");
+    assert!(rings.iter().all(|x| (x - date.x).abs() < 2.0), "{rings:?} vs {}", date.x);
+    assert!(texts.iter().filter(|t| t.text == "-15%").count() >= 3);
+    assert!(overlapping(&texts).is_empty(), "{:?}", overlapping(&texts));
+}
+
+#[test]
+fn every_candidate_failed_says_so_instead_of_empty_axes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    write_run(
+        &run,
+        &Spec {
+            failed: vec![0, 1, 2],
+            ..Default::default()
+        },
+    );
+    write_manifest(&run, "all-failed", "2026-11-05T02:00:00.000Z");
+    let o = edgebench().arg("report").arg(&run).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    for chart in ["tg_tps", "latency"] {
+        let svg = read(&run.join(format!("charts/{chart}.svg")));
+        assert!(svg.contains("every candidate failed to run"), "{chart}.svg");
+        assert!(!svg.contains("<line") && !svg.contains("<polyline"), "{chart}.svg draws axes");
+    }
+    let quality = read(&run.join("charts/quality_categories.svg"));
+    assert!(quality.contains("quality-basic requested"), "{quality}");
+    assert!(!quality.contains("no quality suite"));
+    let md = read(&run.join("report.md"));
+    assert!(md.contains("| failed (oom) |"), "verdict column: {md}");
+}
