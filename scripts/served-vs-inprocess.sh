@@ -41,11 +41,13 @@ engine = "openai"
 path = "$model"
 model = "served"
 server_kind = "llama-server"
+# llama-server divides -c among its -np slots: 4 slots of 2048, as in-process.
 [candidate.server]
 command = ["$server", "-m", "{model}", "--host", "{host}", "--port", "{port}",
-           "-t", "{threads}", "-tb", "{threads}", "-c", "{ctx}", "--alias", "served", "-np", "{parallel}"]
+           "-t", "{threads}", "-tb", "{threads}", "-c", "$((2048 * 4))", "--alias", "served", "-np", "{parallel}"]
 TOML
-run=$(target/release/edgebench run --config "$out/sweep.toml" --out "$out/runs" 2>/dev/null | sed -n 's/^results: //p')
+target/release/edgebench run --config "$out/sweep.toml" --out "$out/runs" >"$out/run.log" 2>&1 || { tail -30 "$out/run.log"; echo "the sweep failed (above)" >&2; }
+run=$(sed -n 's/^results: //p' "$out/run.log")
 python3 - "$run/summary.csv" <<'PY'
 import csv, statistics, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["test"].startswith("e2e:")]
@@ -56,6 +58,9 @@ print(f"{'prompt':28} {'tg in-proc':>10} {'tg server':>10} {'ratio':>6} {'TTFT i
 ratios, ttft_diffs, tg = [], [], {"in-process": [], "llama-server": []}
 for test, pair in sorted(by.items()):
     a, b = pair["in-process"], pair["llama-server"]
+    if not (a["tg_tps_median"] and b["tg_tps_median"]):
+        print(f"{test[4:32]:28} failed: {a['error'] or b['error']}")
+        continue
     ta, tb = float(a["tg_tps_median"]), float(b["tg_tps_median"])
     fa, fb = float(a["ttft_ms_median"]), float(b["ttft_ms_median"])
     ratios.append(tb / ta); ttft_diffs.append(fb - fa)
