@@ -16,7 +16,10 @@ min_images=${3:-$charts}
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
     echo "chromium not found: installing (apt-get install -y chromium)"
-    apt-get install -y chromium >/dev/null 2>&1 || true
+    # A fresh machine may have no package lists yet: update once, then retry.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1; } \
+        || true
     browser=$(command -v chromium || true)
     if [ -z "$browser" ]; then
         echo "SKIP: chromium is not installed and apt-get could not install it"
