@@ -124,7 +124,12 @@ fn small_quality_suite(dir: &Path, per_category: usize) -> (PathBuf, Vec<String>
 /// scripts/check-report.sh's output; None when chromium cannot be installed (status 77).
 fn check_in_chromium(html: &Path) -> Option<String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-report.sh");
-    let o = Command::new("bash").arg(script).arg(html).arg("2").output().unwrap();
+    let o = Command::new("bash")
+        .arg(script)
+        .arg(html)
+        .arg("2")
+        .output()
+        .unwrap();
     let text = format!("{}{}", stdout(&o), stderr(&o));
     if o.status.code() == Some(77) {
         eprintln!("skipped the Chromium check: {text}");
@@ -163,22 +168,34 @@ fn a_real_two_model_report_is_legible_in_chromium() {
         .collect();
     for category in &categories {
         assert!(
-            quality.iter().any(|t| t.ends_with(&format!("/ {category}"))),
+            quality
+                .iter()
+                .any(|t| t.ends_with(&format!("/ {category}"))),
             "category {category} not named in {quality:?}"
         );
     }
     let targets = Targets::voice_assistant();
     let latency = read(&dir.join("charts/latency.svg"));
     let ms = format!("{:.0} ms", targets.max_latency_50_ms.unwrap());
-    assert!(latency.contains(&format!("target ≤ {ms}")), "{ms} not in latency.svg");
+    assert!(
+        latency.contains(&format!("target ≤ {ms}")),
+        "{ms} not in latency.svg"
+    );
     let tg = read(&dir.join("charts/tg_tps.svg"));
     let tps = format!("{:.0} tok/s", targets.min_tg_tps.unwrap());
-    assert!(tg.contains(&format!("target ≥ {tps}")), "{tps} not in tg_tps.svg");
+    assert!(
+        tg.contains(&format!("target ≥ {tps}")),
+        "{tps} not in tg_tps.svg"
+    );
     for chart in &charts {
         let texts = svg_texts(&read(chart));
         assert!(!texts.is_empty(), "{} has no text", chart.display());
         let clashes = overlapping(&texts);
-        assert!(clashes.is_empty(), "{}: texts overlap: {clashes:?}", chart.display());
+        assert!(
+            clashes.is_empty(),
+            "{}: texts overlap: {clashes:?}",
+            chart.display()
+        );
     }
 }
 
@@ -210,12 +227,21 @@ fn five_nights_draw_trends_with_the_slow_night_marked() {
     assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
     let md = read(&out.join("report.md"));
     assert!(md.contains("## Trends across runs"), "{md}");
-    let marked: Vec<&str> = md.lines().filter(|l| l.contains("a regression by compare's rule")).collect();
+    let marked: Vec<&str> = md
+        .lines()
+        .filter(|l| l.contains("a regression by compare's rule"))
+        .collect();
     for c in 0..3 {
         let line = format!("2026-11-04 02:00 (run night-4): model-{c:02}-Q4_K_M: tg tok/s -15%");
-        assert!(marked.iter().any(|l| l.contains(&line)), "{line} not in {marked:?}");
+        assert!(
+            marked.iter().any(|l| l.contains(&line)),
+            "{line} not in {marked:?}"
+        );
     }
-    assert!(marked.iter().all(|l| l.contains("night-4")), "only the slow night: {marked:?}");
+    assert!(
+        marked.iter().all(|l| l.contains("night-4")),
+        "only the slow night: {marked:?}"
+    );
     let svg = read(&out.join("charts/trends.svg"));
     assert!(out.join("charts/trends.png").is_file());
     let texts = svg_texts(&svg);
@@ -233,8 +259,15 @@ fn five_nights_draw_trends_with_the_slow_night_marked() {
         .filter(|c| c.contains("r=\"10\"") && c.contains("stroke=\"#C81E1E\""))
         .map(|c| attr(&format!(" {c}"), "cx").unwrap().parse().unwrap())
         .collect();
-    assert!(rings.len() >= 3, "a ring per candidate's tg point: {rings:?}");
-    assert!(rings.iter().all(|x| (x - date.x).abs() < 2.0), "{rings:?} vs {}", date.x);
+    assert!(
+        rings.len() >= 3,
+        "a ring per candidate's tg point: {rings:?}"
+    );
+    assert!(
+        rings.iter().all(|x| (x - date.x).abs() < 2.0),
+        "{rings:?} vs {}",
+        date.x
+    );
     assert!(texts.iter().filter(|t| t.text == "-15%").count() >= 3);
     assert!(overlapping(&texts).is_empty(), "{:?}", overlapping(&texts));
 }
@@ -256,7 +289,10 @@ fn every_candidate_failed_says_so_instead_of_empty_axes() {
     for chart in ["tg_tps", "latency"] {
         let svg = read(&run.join(format!("charts/{chart}.svg")));
         assert!(svg.contains("every candidate failed to run"), "{chart}.svg");
-        assert!(!svg.contains("<line") && !svg.contains("<polyline"), "{chart}.svg draws axes");
+        assert!(
+            !svg.contains("<line") && !svg.contains("<polyline"),
+            "{chart}.svg draws axes"
+        );
     }
     let quality = read(&run.join("charts/quality_categories.svg"));
     assert!(quality.contains("quality-basic requested"), "{quality}");

@@ -53,11 +53,19 @@ fn verdict(index: usize, c: &ReportCandidate, r: &Recommendation) -> String {
     let find = |list: &[Assessment]| list.iter().position(|a| a.index == index);
     let best = r.best().map(|a| a.index) == Some(index);
     if find(&r.verified).is_some() {
-        return if best { "best: meets every target".into() } else { "meets every target".into() };
+        return if best {
+            "best: meets every target".into()
+        } else {
+            "meets every target".into()
+        };
     }
     if let Some(k) = find(&r.unverified) {
         let a = &r.unverified[k];
-        let prefix = if best { "best, unverified" } else { "unverified" };
+        let prefix = if best {
+            "best, unverified"
+        } else {
+            "unverified"
+        };
         return format!("{prefix}: not measured: {}", a.not_measured().join(", "));
     }
     if !c.status.is_ok() {
@@ -140,4 +148,3 @@ pub fn full(run: &str, candidates: &[(usize, &ReportCandidate)], profile: &Profi
         rows,
     }
 }
-

@@ -2,8 +2,8 @@
 //! in `export` write it as report.md and report.html.
 use super::candidates::ReportCandidate;
 use super::comparison_table;
-use super::trends::Trends;
 use super::recommend::{Assessment, Recommendation, Targets};
+use super::trends::Trends;
 use crate::compare::{MetricComparison, Verdict};
 use crate::export::{Block, Cell, Figure, Table};
 use crate::profiles::Profile;
@@ -249,7 +249,10 @@ fn trend_blocks(trends: &Trends) -> Vec<Block> {
         .regressions()
         .iter()
         .map(|(run, name, metric, change)| {
-            format!("{} (run {}): {name}: {metric} {change}, a regression by compare's rule", run.date, run.label)
+            format!(
+                "{} (run {}): {name}: {metric} {change}, a regression by compare's rule",
+                run.date, run.label
+            )
         })
         .collect();
     out.push(if regressions.is_empty() {

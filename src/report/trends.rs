@@ -98,19 +98,32 @@ pub fn trends(
     let budget_mib = profile.budget_bytes() / 1048576.0;
     let mut metrics = vec![
         metric(TrendKind::TgTps, "tg tok/s", "tok/s", targets.min_tg_tps),
-        metric(TrendKind::Latency50, "50-token latency", "ms", targets.max_latency_50_ms),
+        metric(
+            TrendKind::Latency50,
+            "50-token latency",
+            "ms",
+            targets.max_latency_50_ms,
+        ),
         metric(
             TrendKind::PeakMemory,
             "peak memory",
             "MiB",
             targets.max_memory_share.map(|s| s * budget_mib),
         ),
-        metric(TrendKind::Quality, "quality", "pass rate", targets.min_quality),
+        metric(
+            TrendKind::Quality,
+            "quality",
+            "pass rate",
+            targets.min_quality,
+        ),
     ];
     for m in &mut metrics {
         m.series = series(m.kind, &trend_runs, candidates);
     }
-    if !metrics.iter().any(|m| m.series.iter().any(|s| s.points.len() > 1)) {
+    if !metrics
+        .iter()
+        .any(|m| m.series.iter().any(|s| s.points.len() > 1))
+    {
         return Ok(None);
     }
     mark_regressions(&trend_runs, &mut metrics)?;
@@ -120,7 +133,12 @@ pub fn trends(
     }))
 }
 
-fn metric(kind: TrendKind, title: &'static str, unit: &'static str, target: Option<f64>) -> TrendMetric {
+fn metric(
+    kind: TrendKind,
+    title: &'static str,
+    unit: &'static str,
+    target: Option<f64>,
+) -> TrendMetric {
     TrendMetric {
         kind,
         title,
@@ -206,7 +224,12 @@ fn mark_regressions(runs: &[TrendRun], metrics: &mut [TrendMetric]) -> Result<()
         let (Some(before), Some(now)) = (&loaded[k - 1], &loaded[k]) else {
             continue;
         };
-        let speed = compare_runs(before, now, &[Metric::TgTps, Metric::Latency50Ms], &settings);
+        let speed = compare_runs(
+            before,
+            now,
+            &[Metric::TgTps, Metric::Latency50Ms],
+            &settings,
+        );
         for c in speed.iter().filter(|c| c.verdict == Verdict::Regressed) {
             let (kind, counts) = match c.metric.as_str() {
                 "tg_tps" => (TrendKind::TgTps, c.test.starts_with("tg")),
@@ -219,7 +242,10 @@ fn mark_regressions(runs: &[TrendRun], metrics: &mut [TrendMetric]) -> Result<()
         }
         for q in compare_answers(before, now, &settings) {
             if q.verdict == Verdict::Regressed {
-                let change = format!("{:+.0} pts", (q.candidate_pass_rate - q.baseline_pass_rate) * 100.0);
+                let change = format!(
+                    "{:+.0} pts",
+                    (q.candidate_pass_rate - q.baseline_pass_rate) * 100.0
+                );
                 mark(metrics, TrendKind::Quality, &q.candidate, &q.key, k, change);
             }
         }
@@ -229,7 +255,14 @@ fn mark_regressions(runs: &[TrendRun], metrics: &mut [TrendMetric]) -> Result<()
 
 /// Marks run `k`'s point of the series `candidate` (with the configuration the
 /// comparison's key names, when the series name has one); the first mark stays.
-fn mark(metrics: &mut [TrendMetric], kind: TrendKind, candidate: &str, key: &str, k: usize, change: String) {
+fn mark(
+    metrics: &mut [TrendMetric],
+    kind: TrendKind,
+    candidate: &str,
+    key: &str,
+    k: usize,
+    change: String,
+) {
     let Some(m) = metrics.iter_mut().find(|m| m.kind == kind) else {
         return;
     };

@@ -253,7 +253,8 @@ pub fn write_run(dir: &Path, spec: &Spec) {
 
 /// Gives `dir` a manifest: the stored run's, renamed `run_id` and started at `started_at`.
 pub fn write_manifest(dir: &Path, run_id: &str, started_at: &str) {
-    let stored = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/run-8dc1cfb-smollm/manifest.json");
+    let stored =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/run-8dc1cfb-smollm/manifest.json");
     let mut manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(stored).unwrap()).unwrap();
     manifest["run_id"] = run_id.into();

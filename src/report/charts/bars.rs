@@ -140,7 +140,11 @@ where
     for (i, (bar, label)) in panel.bars.iter().zip(labels).enumerate() {
         let y = n as f64 - 0.5 - i as f64;
         let (px, py) = chart.backend_coord(&(0.0, y));
-        plot_area.draw(&Text::new(label, (px - base.0 - 8, py - base.1), name_font.clone()))?;
+        plot_area.draw(&Text::new(
+            label,
+            (px - base.0 - 8, py - base.1),
+            name_font.clone(),
+        ))?;
         draw_bar(&mut chart, bar, y, x_max)?;
     }
     Ok(())
@@ -221,7 +225,11 @@ where
         )))?;
     }
     if let Some(m) = bar.marker {
-        chart.draw_series(std::iter::once(Cross::new((m, y), 7, BLACK.stroke_width(2))))?;
+        chart.draw_series(std::iter::once(Cross::new(
+            (m, y),
+            7,
+            BLACK.stroke_width(2),
+        )))?;
     }
     Ok(())
 }

@@ -43,7 +43,9 @@ pub fn tg_chart(i: &Inputs) -> Option<BarChart> {
         .map(|c| Bar {
             label: c.label.clone(),
             value: c.tg_tps.map(|s| s.mean),
-            text: c.tg_tps.map_or(String::new(), |s| format!("{:.1} tok/s", s.mean)),
+            text: c
+                .tg_tps
+                .map_or(String::new(), |s| format!("{:.1} tok/s", s.mean)),
             low: c.tg_tps.filter(|s| s.n > 1).map(|s| s.mean - s.stddev),
             high: c.tg_tps.filter(|s| s.n > 1).map(|s| s.mean + s.stddev),
             ..Default::default()
@@ -159,7 +161,10 @@ pub fn memory_chart(i: &Inputs) -> Option<BarChart> {
     }];
     if let Some(share) = i.targets.max_memory_share {
         let at = share * budget;
-        lines.push(target(at, format!("target ≤ {:.0}% = {at:.0} MiB", share * 100.0)));
+        lines.push(target(
+            at,
+            format!("target ≤ {:.0}% = {at:.0} MiB", share * 100.0),
+        ));
     }
     let highest = bars
         .iter()
@@ -197,10 +202,12 @@ fn quality_missing(i: &Inputs) -> String {
         .filter_map(|r| r.manifest.as_ref())
         .flat_map(|m| m.sweep.suites.iter().map(String::as_str))
         .collect();
-    let all_failed =
-        !i.candidates.is_empty() && i.candidates.iter().all(|c| !c.status.is_ok());
+    let all_failed = !i.candidates.is_empty() && i.candidates.iter().all(|c| !c.status.is_ok());
     if !failed.is_empty() {
-        format!("quality: {} requested but failed to run (see Failures)", failed.join(", "))
+        format!(
+            "quality: {} requested but failed to run (see Failures)",
+            failed.join(", ")
+        )
     } else if all_failed && !requested.is_empty() {
         format!(
             "quality: none, every candidate failed before its suites ran ({} requested; see Failures)",
@@ -248,6 +255,10 @@ pub fn quality_chart(i: &Inputs) -> Heatmap {
 fn sort_key(row: &str) -> (String, bool, String) {
     match row.split_once(" / ") {
         Some((suite, category)) => (suite.to_string(), true, category.to_string()),
-        None => (row.trim_end_matches(" (all)").to_string(), false, String::new()),
+        None => (
+            row.trim_end_matches(" (all)").to_string(),
+            false,
+            String::new(),
+        ),
     }
 }

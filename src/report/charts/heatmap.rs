@@ -131,12 +131,18 @@ where
     let (w, h) = (width - 4, ROW as i32 - 4);
     let centre = (x + w / 2, y + h / 2);
     let Some(cell) = cell else {
-        area.draw(&Rectangle::new([(x, y), (x + w, y + h)], style::GREY.mix(0.3).stroke_width(1)))?;
+        area.draw(&Rectangle::new(
+            [(x, y), (x + w, y + h)],
+            style::GREY.mix(0.3).stroke_width(1),
+        ))?;
         let text = font(LABEL_SIZE, &style::GREY).pos(Pos::new(HPos::Center, VPos::Center));
         area.draw(&Text::new("not scored", centre, text))?;
         return Ok(());
     };
-    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], shade(cell.rate).filled()))?;
+    area.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        shade(cell.rate).filled(),
+    ))?;
     let ink = if cell.rate > 0.55 { WHITE } else { BLACK };
     let pct = |v: f64| format!("{:.0}", v * 100.0);
     let text = match (cell.low, cell.high) {

@@ -50,7 +50,9 @@ where
     DB::ErrorType: 'static,
 {
     match swatch {
-        Swatch::Line(c) => area.draw(&PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)))?,
+        Swatch::Line(c) => {
+            area.draw(&PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)))?
+        }
         Swatch::Cross => area.draw(&Cross::new((x + 10, y), 6, BLACK.stroke_width(2)))?,
         Swatch::Ring(c) => area.draw(&Circle::new((x + 10, y), 7, c.stroke_width(2)))?,
         Swatch::Box(c) => area.draw(&Rectangle::new([(x, y - 7), (x + 20, y + 7)], c.filled()))?,

@@ -20,8 +20,8 @@ use plotters::prelude::*;
 
 use crate::export::Figure;
 use crate::results::write_atomic;
-pub use figures::Inputs;
 use figures::nothing_to_draw;
+pub use figures::Inputs;
 
 /// A chart drawn on any plotters backend (the same code makes the PNG and the SVG).
 pub trait Draw {
@@ -83,7 +83,12 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
     let mut files = vec![
         bars_or_message(dir, "tg_tps", "Generation speed", tg, i, "tg tok/s")?,
         bars_or_message(dir, "latency", "Latency", latency, i, "latency")?,
-        render(dir, "quality_vs_speed", "Quality vs speed", &figures::pareto_chart(i))?,
+        render(
+            dir,
+            "quality_vs_speed",
+            "Quality vs speed",
+            &figures::pareto_chart(i),
+        )?,
         bars_or_message(dir, "memory", "Peak memory", memory, i, "peak memory")?,
         render(
             dir,
@@ -93,7 +98,12 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
         )?,
     ];
     if let Some(trends) = i.trends {
-        files.push(render(dir, "trends", "Trends across runs", &trend::TrendChart(trends))?);
+        files.push(render(
+            dir,
+            "trends",
+            "Trends across runs",
+            &trend::TrendChart(trends),
+        )?);
     }
     for (k, run) in i.runs.iter().enumerate() {
         let name = if i.runs.len() == 1 {
@@ -190,7 +200,16 @@ mod tests {
         std::fs::write(&victim, "keep").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(&victim, dir.join(".tg_tps.tmp.png")).unwrap();
-        render(&dir, "tg_tps", "Generation speed", &Message { title: "t".into(), why: "w".into() }).unwrap();
+        render(
+            &dir,
+            "tg_tps",
+            "Generation speed",
+            &Message {
+                title: "t".into(),
+                why: "w".into(),
+            },
+        )
+        .unwrap();
         let victim = std::fs::read(&victim).unwrap();
         assert!(victim == b"keep", "the symlink's target was overwritten");
         let png = dir.join("tg_tps.png");

@@ -1,8 +1,8 @@
 //! Quality against generation speed, one point per candidate, with the Pareto
 //! front (no other candidate is both faster and better) drawn through them.
 use anyhow::Result;
-use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{self, color, GREY, LABEL_SIZE, RED, TITLE_SIZE, WIDTH};
@@ -123,7 +123,8 @@ impl Pareto {
     where
         DB::ErrorType: 'static,
     {
-        let dashed = |points: [(f64, f64); 2]| DashedLineSeries::new(points, 8, 5, GREY.stroke_width(2));
+        let dashed =
+            |points: [(f64, f64); 2]| DashedLineSeries::new(points, 8, 5, GREY.stroke_width(2));
         if let Some(t) = self.min_tg_tps {
             chart
                 .draw_series(dashed([(t, 0.0), (t, 1.05)]))?

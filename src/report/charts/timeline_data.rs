@@ -155,4 +155,3 @@ fn series(s: &Samples, pick: impl Fn(&str) -> bool, reduce: Reduce) -> Vec<(f64,
         })
         .collect()
 }
-

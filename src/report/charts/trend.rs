@@ -17,7 +17,10 @@ pub struct TrendChart<'a>(pub &'a Trends);
 
 impl Draw for TrendChart<'_> {
     fn size(&self) -> (u32, u32) {
-        (WIDTH, 80 + PANEL_HEIGHT * self.0.metrics.len().max(1) as u32)
+        (
+            WIDTH,
+            80 + PANEL_HEIGHT * self.0.metrics.len().max(1) as u32,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -60,7 +63,11 @@ impl TrendChart<'_> {
         names
     }
 
-    fn draw_panel<DB: DrawingBackend>(&self, m: &TrendMetric, area: &DrawingArea<DB, Shift>) -> Result<()>
+    fn draw_panel<DB: DrawingBackend>(
+        &self,
+        m: &TrendMetric,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
@@ -105,7 +112,8 @@ impl TrendChart<'_> {
         let names = self.names();
         for s in &m.series {
             let c = color(names.iter().position(|n| *n == s.name).unwrap_or(0));
-            let points: Vec<(f64, f64)> = s.points.iter().map(|p| (p.run as f64, p.value)).collect();
+            let points: Vec<(f64, f64)> =
+                s.points.iter().map(|p| (p.run as f64, p.value)).collect();
             chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))?;
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
             for p in s.points.iter().filter(|p| p.regression.is_some()) {
@@ -143,7 +151,13 @@ impl TrendChart<'_> {
     /// Each run's date under its position, every k-th when they would touch.
     fn draw_dates<DB: DrawingBackend>(
         &self,
-        chart: &ChartContext<DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+        chart: &ChartContext<
+            DB,
+            Cartesian2d<
+                plotters::coord::types::RangedCoordf64,
+                plotters::coord::types::RangedCoordf64,
+            >,
+        >,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<()>
     where
@@ -167,9 +181,18 @@ impl TrendChart<'_> {
             .into_font()
             .color(&BLACK)
             .pos(Pos::new(HPos::Center, VPos::Top));
-        for (k, label) in self.date_labels().into_iter().enumerate().filter(|(k, _)| k % every == 0) {
+        for (k, label) in self
+            .date_labels()
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % every == 0)
+        {
             let (px, py) = chart.backend_coord(&(k as f64, 0.0));
-            area.draw(&Text::new(label, (px - base.0, py - base.1 + 8), font.clone()))?;
+            area.draw(&Text::new(
+                label,
+                (px - base.0, py - base.1 + 8),
+                font.clone(),
+            ))?;
         }
         Ok(())
     }
