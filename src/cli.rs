@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{FlashAttn, SweepOverrides};
+use crate::config::{parse_pg, FlashAttn, KvCacheType, RepsSetting, SweepOverrides};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,9 +64,19 @@ pub struct RunArgs {
     /// Suite name (suites/NAME.toml) or file (repeatable).
     #[arg(long = "suite", value_name = "NAME|FILE")]
     pub suites: Vec<String>,
-    /// Measured repetitions per test.
-    #[arg(long)]
-    pub reps: Option<u32>,
+    /// Measured repetitions per test, or `auto`: speed tests repeat until the
+    /// median is known to --precision (docs/metrics.md).
+    #[arg(long, value_name = "N|auto")]
+    pub reps: Option<RepsSetting>,
+    /// With --reps auto: target half-width of the median's 95% interval (default 2%).
+    #[arg(long, value_name = "PCT")]
+    pub precision: Option<String>,
+    /// With --reps auto: most repetitions per test (default 30).
+    #[arg(long = "max-reps", value_name = "N")]
+    pub max_reps: Option<u32>,
+    /// With --reps auto: stop a test's repetitions after this many seconds.
+    #[arg(long = "rep-budget", value_name = "SECS")]
+    pub rep_budget: Option<u64>,
     /// Unmeasured warm-up runs per test.
     #[arg(long)]
     pub warmup: Option<u32>,
@@ -85,6 +95,24 @@ pub struct RunArgs {
     /// Flash attention: auto, on, off.
     #[arg(long = "flash-attn", value_delimiter = ',', value_name = "auto|on|off")]
     pub flash_attn: Vec<FlashAttn>,
+    /// Physical batch sizes (llama-bench -ub; at most --batch).
+    #[arg(long = "ubatch", value_delimiter = ',', value_name = "N[,N..]")]
+    pub n_ubatch: Vec<u32>,
+    /// K cache types: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1.
+    #[arg(long = "cache-type-k", value_delimiter = ',', value_name = "TYPE[,TYPE..]")]
+    pub cache_type_k: Vec<KvCacheType>,
+    /// V cache types (quantised ones need flash attention).
+    #[arg(long = "cache-type-v", value_delimiter = ',', value_name = "TYPE[,TYPE..]")]
+    pub cache_type_v: Vec<KvCacheType>,
+    /// Memory-map the weights: 1 (llama.cpp's default) or 0 (read into memory).
+    #[arg(long, value_delimiter = ',', value_name = "0|1", value_parser = parse_switch)]
+    pub mmap: Vec<bool>,
+    /// Tokens already in the cache before each speed test (llama-bench -d).
+    #[arg(long, value_delimiter = ',', value_name = "N[,N..]")]
+    pub depth: Vec<u32>,
+    /// A prompt then a generation timed as one, e.g. 512,128 (repeatable; llama-bench -pg).
+    #[arg(long, value_name = "N,M", value_parser = parse_pg)]
+    pub pg: Vec<[u32; 2]>,
     /// Context size for the user-path tests.
     #[arg(long, value_name = "N")]
     pub ctx: Option<u32>,
@@ -163,6 +191,9 @@ impl RunArgs {
             models: self.models.clone(),
             suites: self.suites.clone(),
             reps: self.reps,
+            precision: self.precision.clone(),
+            max_reps: self.max_reps,
+            rep_budget_secs: self.rep_budget,
             warmup: self.warmup,
             threads: self.threads.clone(),
             n_gpu_layers: self.n_gpu_layers.clone(),
@@ -173,6 +204,12 @@ impl RunArgs {
             tg: self.tg.clone(),
             e2e_tokens: self.e2e_tokens,
             concurrency: self.concurrency.clone(),
+            n_ubatch: self.n_ubatch.clone(),
+            cache_type_k: self.cache_type_k.clone(),
+            cache_type_v: self.cache_type_v.clone(),
+            use_mmap: self.mmap.clone(),
+            depth: self.depth.clone(),
+            pg: self.pg.clone(),
             timeout: self.timeout,
             sample_ms: self.sample_ms,
             cooldown_temp: self.cooldown_temp,
@@ -317,4 +354,13 @@ pub struct ModelsArgs {
     /// Context for the fit estimate's KV cache, tokens.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     pub ctx: u64,
+}
+
+/// `--mmap`: 0/1 as llama-bench writes it, or true/false.
+fn parse_switch(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "true" | "on" => Ok(true),
+        "0" | "false" | "off" => Ok(false),
+        _ => Err(format!("`{text}` is not 0 or 1")),
+    }
 }

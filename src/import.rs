@@ -11,7 +11,8 @@ mod bfcl;
 use crate::cli::ImportCommand;
 use crate::error::{exit, UsageError};
 use crate::results::{
-    create_run_dir, summarize, write_atomic, write_table, RowConfig, RowIdentity, SpeedRow, Status,
+    create_run_dir, summarize, with_depth, write_atomic, write_table, RowConfig, RowIdentity,
+    SpeedRow, Status,
 };
 
 /// The fields of one llama-bench JSON test that edgebench uses.
@@ -30,8 +31,13 @@ struct LlamaBenchTest {
     n_threads: Option<u32>,
     n_gpu_layers: Option<i64>,
     flash_attn: Option<serde_json::Value>,
+    type_k: Option<String>,
+    type_v: Option<String>,
+    use_mmap: Option<bool>,
     n_prompt: u32,
     n_gen: u32,
+    #[serde(default)]
+    n_depth: u32,
     test_time: Option<String>,
     samples_ns: Vec<f64>,
     samples_ts: Vec<f64>,
@@ -85,16 +91,19 @@ fn import_llama_bench(file: &Path, out: &Path) -> Result<i32> {
 fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Result<Vec<SpeedRow>, String> {
     let mut rows = Vec::new();
     for (i, t) in tests.iter().enumerate() {
-        // The context is n_prompt + n_gen tokens, a u32 like every n_ctx.
-        let n_ctx = t.n_prompt.checked_add(t.n_gen).ok_or_else(|| {
-            format!(
-                "test {}: n_prompt {} + n_gen {} is more than {} tokens",
-                i + 1,
-                t.n_prompt,
-                t.n_gen,
-                u32::MAX
-            )
-        })?;
+        // The context is n_depth + n_prompt + n_gen tokens, a u32 like every n_ctx.
+        let n_ctx = (t.n_prompt.checked_add(t.n_gen))
+            .and_then(|n| n.checked_add(t.n_depth))
+            .ok_or_else(|| {
+                format!(
+                    "test {}: n_depth {} + n_prompt {} + n_gen {} is more than {} tokens",
+                    i + 1,
+                    t.n_depth,
+                    t.n_prompt,
+                    t.n_gen,
+                    u32::MAX
+                )
+            })?;
         let candidate = Path::new(&t.model_filename)
             .file_stem()
             .map_or(t.model_filename.clone(), |s| {
@@ -107,28 +116,21 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Result<Vec<SpeedRow>, Stri
         } else {
             format!("pp{}+tg{}", t.n_prompt, t.n_gen)
         };
-        // llama-bench: -1 = every layer (edgebench says 999); flash attention -1/0/1.
-        let n_gpu_layers = match t.n_gpu_layers {
-            Some(n) if n >= 0 => u32::try_from(n).map_err(|_| {
-                format!("test {}: n_gpu_layers {n} is more than {}", i + 1, u32::MAX)
-            })?,
-            _ => crate::config::ALL_LAYERS,
-        };
-        let flash_attn = match t
-            .flash_attn
-            .as_ref()
-            .and_then(|v| v.as_i64().or(v.as_bool().map(i64::from)))
-        {
-            Some(1) => "on",
-            Some(0) => "off",
-            _ => "auto",
-        };
+        let test = with_depth(&test, t.n_depth);
+        let config = row_config(t, n_ctx, i)?;
+        // Configurations that differ only in their memory axes stay apart.
+        let axes = config.label().split_once(" fa=").map_or(String::new(), |(_, rest)| {
+            rest.split_whitespace().skip(1).collect::<Vec<_>>().join("-")
+        });
         for (rep, (&ns, &ts)) in t.samples_ns.iter().zip(&t.samples_ts).enumerate() {
             let ms = ns / 1e6;
             rows.push(SpeedRow {
                 id: RowIdentity {
                     run_id: run_id.to_string(),
-                    unit_id: format!("{candidate}-{}", t.n_threads.unwrap_or(0)),
+                    unit_id: match axes.as_str() {
+                        "" => format!("{candidate}-{}", t.n_threads.unwrap_or(0)),
+                        axes => format!("{candidate}-{}-{axes}", t.n_threads.unwrap_or(0)),
+                    },
                     candidate: candidate.clone(),
                     ..Default::default()
                 },
@@ -136,30 +138,58 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Result<Vec<SpeedRow>, Stri
                 arch: t.model_type.clone().unwrap_or_default(),
                 params: t.model_n_params.unwrap_or(0),
                 size_bytes: t.model_size.unwrap_or(0),
-                config: RowConfig {
-                    backend: t.backends.clone().unwrap_or_default(),
-                    n_threads: t.n_threads.unwrap_or(0),
-                    n_gpu_layers,
-                    n_ctx,
-                    n_batch: t.n_batch.unwrap_or(2048),
-                    flash_attn: flash_attn.into(),
-                },
-                n_ubatch: t.n_ubatch.unwrap_or(512),
+                config: config.clone(),
                 test: test.clone(),
                 mode: "engine".into(),
                 rep: Some(rep as u32),
+                n_depth: t.n_depth,
                 n_prompt: t.n_prompt,
                 n_gen: t.n_gen,
                 t_prompt_ms: (t.n_gen == 0).then_some(ms),
                 t_gen_ms: (t.n_prompt == 0).then_some(ms),
                 pp_tps: (t.n_gen == 0).then_some(ts),
                 tg_tps: (t.n_prompt == 0).then_some(ts),
+                // llama-bench's t/s of ppN+tgM: every token over the whole time.
+                pg_tps: (t.n_prompt > 0 && t.n_gen > 0).then_some(ts),
                 status: Status::Ok,
                 ..Default::default()
             });
         }
     }
     Ok(rows)
+}
+
+/// The configuration columns of a llama-bench test.
+fn row_config(t: &LlamaBenchTest, n_ctx: u32, i: usize) -> Result<RowConfig, String> {
+    // llama-bench: -1 = every layer (edgebench says 999); flash attention -1/0/1.
+    let n_gpu_layers = match t.n_gpu_layers {
+        Some(n) if n >= 0 => u32::try_from(n)
+            .map_err(|_| format!("test {}: n_gpu_layers {n} is more than {}", i + 1, u32::MAX))?,
+        _ => crate::config::ALL_LAYERS,
+    };
+    let flash_attn = match t
+        .flash_attn
+        .as_ref()
+        .and_then(|v| v.as_i64().or(v.as_bool().map(i64::from)))
+    {
+        Some(1) => "on",
+        Some(0) => "off",
+        _ => "auto",
+    };
+    let n_batch = t.n_batch.unwrap_or(2048);
+    let f16 = || "f16".to_string();
+    Ok(RowConfig {
+        backend: t.backends.clone().unwrap_or_default(),
+        n_threads: t.n_threads.unwrap_or(0),
+        n_gpu_layers,
+        n_ctx,
+        n_batch,
+        n_ubatch: t.n_ubatch.unwrap_or(512).min(n_batch),
+        flash_attn: flash_attn.into(),
+        type_k: t.type_k.clone().unwrap_or_else(f16),
+        type_v: t.type_v.clone().unwrap_or_else(f16),
+        use_mmap: t.use_mmap.unwrap_or(true),
+    })
 }
 
 fn write_manifest(dir: &Path, run_id: &str, source: &Path, first: &LlamaBenchTest) -> Result<()> {
@@ -206,7 +236,9 @@ mod tests {
         let e = e.to_string();
         assert!(!e.contains('\n'), "one line: {e}");
         assert!(
-            e.contains("bench.json: test 1: n_prompt 4294967295 + n_gen 1 is more than 4294967295"),
+            e.contains(
+                "bench.json: test 1: n_depth 0 + n_prompt 4294967295 + n_gen 1 is more than 4294967295"
+            ),
             "{e}"
         );
         let e = import(&bench_json(512, 1 << 32)).unwrap_err().to_string();

@@ -6,6 +6,7 @@ pub mod render;
 pub mod stats;
 mod wording;
 
+pub use crate::config::parse_percent;
 pub use load::{load_runs, LoadedRuns};
 pub use stats::{compare_metric, Direction, GateSettings, MetricComparison, Verdict};
 
@@ -30,25 +31,6 @@ pub fn baselines_dir() -> PathBuf {
 /// "5%", "5" or "0.05" -> 0.05.
 pub fn parse_threshold(text: &str) -> Result<f64, UsageError> {
     parse_percent("--threshold", text)
-}
-
-/// "2%", "2" or "0.02" -> 0.02 (0 means "none", allowed except for thresholds).
-pub fn parse_percent(flag: &str, text: &str) -> Result<f64, UsageError> {
-    let bad = || UsageError::new(format!("{flag} {text}: expected a percentage such as 5%"));
-    let (number, percent) = match text.trim().strip_suffix('%') {
-        Some(n) => (n, true),
-        None => (text.trim(), false),
-    };
-    let value: f64 = number.parse().map_err(|_| bad())?;
-    let fraction = if percent || value >= 1.0 {
-        value / 100.0
-    } else {
-        value
-    };
-    if !(0.0..1.0).contains(&fraction) || (fraction == 0.0 && flag == "--threshold") {
-        return Err(bad());
-    }
-    Ok(fraction)
 }
 
 /// Every metric both runs measured for the same candidate, configuration and test.

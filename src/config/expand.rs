@@ -1,7 +1,7 @@
 //! Expansion of a sweep into work units: candidate x every combination of the
 //! configuration axes, in llama-bench's order (model outermost, so each model
 //! is loaded once per configuration).
-use super::{Configuration, Sweep, WorkUnit};
+use super::{Configuration, KvCacheType, Sweep, WorkUnit, DEFAULT_UBATCH};
 
 pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
     let mut units = Vec::new();
@@ -21,25 +21,55 @@ pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
             for &n_batch in &batches {
                 for &flash_attn in &flash {
                     for &n_threads in &threads {
-                        units.push(WorkUnit {
-                            id: format!("c{ci}-k{k}"),
-                            candidate_index: ci,
-                            candidate: candidate.clone(),
-                            config: Configuration {
-                                n_threads,
-                                n_gpu_layers,
-                                n_batch,
-                                flash_attn,
-                                n_ctx,
-                            },
-                        });
-                        k += 1;
+                        let base = Configuration {
+                            n_threads,
+                            n_gpu_layers,
+                            n_batch,
+                            flash_attn,
+                            n_ctx,
+                            n_ubatch: DEFAULT_UBATCH,
+                            cache_type_k: KvCacheType::F16,
+                            cache_type_v: KvCacheType::F16,
+                            use_mmap: true,
+                        };
+                        for config in memory_axes(sweep, base) {
+                            units.push(WorkUnit {
+                                id: format!("c{ci}-k{k}"),
+                                candidate_index: ci,
+                                candidate: candidate.clone(),
+                                config,
+                            });
+                            k += 1;
+                        }
                     }
                 }
             }
         }
     }
     units
+}
+
+/// `base` with every combination of the memory axes, innermost as
+/// llama-bench orders them (ubatch, type_k, type_v, mmap). With the default
+/// single values the unit ids are those of a sweep without these axes.
+fn memory_axes(sweep: &Sweep, base: Configuration) -> Vec<Configuration> {
+    let mut out = Vec::new();
+    for &n_ubatch in &sweep.n_ubatch {
+        for &cache_type_k in &sweep.cache_type_k {
+            for &cache_type_v in &sweep.cache_type_v {
+                for &use_mmap in &sweep.use_mmap {
+                    out.push(Configuration {
+                        n_ubatch,
+                        cache_type_k,
+                        cache_type_v,
+                        use_mmap,
+                        ..base.clone()
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -73,6 +103,13 @@ mod tests {
             soak_secs: None,
             reference: None,
             concurrency: Vec::new(),
+            n_ubatch: vec![512],
+            cache_type_k: vec![KvCacheType::F16],
+            cache_type_v: vec![KvCacheType::F16],
+            use_mmap: vec![true],
+            depth: vec![0],
+            pg: vec![],
+            auto_reps: None,
         }
     }
 
@@ -90,6 +127,30 @@ mod tests {
         assert_eq!(units[7].id, "c1-k3");
         // Candidate order is kept: all of a before b.
         assert!(units[..4].iter().all(|u| u.candidate.name == "a"));
+    }
+
+    #[test]
+    fn memory_axes_expand_innermost_and_reach_every_unit() {
+        let mut s = sweep(vec![candidate("a")]);
+        s.threads = vec![2];
+        s.n_batch = vec![2048];
+        s.cache_type_k = vec![KvCacheType::F16, KvCacheType::Q8_0, KvCacheType::Q4_0];
+        s.cache_type_v = vec![KvCacheType::Q8_0];
+        s.use_mmap = vec![true, false];
+        s.n_ubatch = vec![256];
+        let units = expand(&s);
+        assert_eq!(units.len(), 3 * 2);
+        let combos: Vec<_> = units
+            .iter()
+            .map(|u| (u.config.cache_type_k, u.config.use_mmap))
+            .collect();
+        assert_eq!(combos[0], (KvCacheType::F16, true));
+        assert_eq!(combos[1], (KvCacheType::F16, false), "mmap innermost");
+        assert_eq!(combos[5], (KvCacheType::Q4_0, false));
+        assert!(units.iter().all(|u| u.config.cache_type_v == KvCacheType::Q8_0
+            && u.config.n_ubatch == 256));
+        assert_eq!(units[0].config.label(), "t=2 ngl=0 b=2048 fa=auto ctx=4096 ub=256 ctv=q8_0");
+        assert_eq!(units[5].id, "c0-k5");
     }
 
     #[test]

@@ -4,13 +4,20 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::FlashAttn;
+use super::speed_axes::RepsSetting;
+use super::{FlashAttn, KvCacheType};
 use crate::error::{toml_error, UsageError};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepFile {
-    pub reps: Option<u32>,
+    /// A count, or "auto" (repeat until the median is known to `precision`).
+    pub reps: Option<RepsSetting>,
+    /// `reps = "auto"`: target half-width of the median's 95% interval,
+    /// percent ("2%" or 2).
+    pub precision: Option<Percent>,
+    pub max_reps: Option<u32>,
+    pub rep_budget_secs: Option<u64>,
     pub warmup: Option<u32>,
     pub suites: Option<Vec<String>>,
     pub out: Option<PathBuf>,
@@ -43,6 +50,30 @@ pub struct ParamsFile {
     pub n_ctx: Option<u32>,
     pub e2e_tokens: Option<u32>,
     pub concurrency: Option<Vec<u32>>,
+    pub n_ubatch: Option<Vec<u32>>,
+    pub cache_type_k: Option<Vec<KvCacheType>>,
+    pub cache_type_v: Option<Vec<KvCacheType>>,
+    pub mmap: Option<Vec<bool>>,
+    pub depth: Option<Vec<u32>>,
+    /// `[[512, 128]]`: ppN+tgM tests.
+    pub pg: Option<Vec<[u32; 2]>>,
+}
+
+/// A percentage as written in the file: `2`, `0.02` or `"2%"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Percent {
+    Number(f64),
+    Text(String),
+}
+
+impl Percent {
+    pub fn text(&self) -> String {
+        match self {
+            Percent::Number(n) => n.to_string(),
+            Percent::Text(t) => t.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,7 +168,7 @@ path = "models/s.gguf"
 "#,
         )
         .unwrap();
-        assert_eq!(s.reps, Some(3));
+        assert_eq!(s.reps, Some(RepsSetting::Count(3)));
         assert_eq!(s.params.threads, Some(vec![1, 2]));
         assert_eq!(
             s.params.flash_attn,
@@ -161,7 +192,10 @@ path = "models/s.gguf"
     fn wrong_type_names_line_and_key() {
         let e = parse("reps = \"five\"\n").unwrap_err();
         assert!(e.starts_with("sweep.toml:1: "), "{e}");
-        assert!(e.contains("key `reps`"), "{e}");
+        assert!(e.contains("reps"), "{e}");
+        let e = parse("[params]\ncache_type_k = [\"q3_x\"]\n").unwrap_err();
+        assert!(e.starts_with("sweep.toml:2: ") && e.contains("q3_x"), "{e}");
+        assert!(e.contains("q8_0"), "names the allowed types: {e}");
         let e = parse("[params]\nthreads = 2\n").unwrap_err();
         assert!(e.starts_with("sweep.toml:2: key `threads`"), "{e}");
         // A candidate without `path` is a served one or an error: config::candidate's tests.

@@ -5,16 +5,19 @@ mod expand;
 mod file;
 mod resolve;
 pub mod server_launch;
+mod speed_axes;
 
 pub use expand::expand;
 pub use file::{parse_sweep_toml, read_sweep_file, SweepFile};
 pub use resolve::{resolve, SweepOverrides};
+pub use speed_axes::{parse_percent, parse_pg, RepsSetting};
 
 // The plan a run records in manifest.json is results' (the bottom layer's) to
 // define; config builds it from the sweep file and the command line.
 pub use crate::results::plan::{
-    Candidate, Configuration, FlashAttn, Sweep, WorkUnit, DEFAULT_COOLDOWN_MAX_SECS,
-    DEFAULT_SAMPLE_MS,
+    AutoReps, Candidate, Configuration, FlashAttn, KvCacheType, Sweep, WorkUnit,
+    DEFAULT_COOLDOWN_MAX_SECS,
+    DEFAULT_SAMPLE_MS, DEFAULT_UBATCH,
 };
 
 /// Defaults match llama-bench where it has one (reps 5, pp512, tg128, n_batch 2048,

@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::candidate::{candidate_from_file, name_from_path};
+use super::speed_axes::{self, AutoRepsInput, RepsSetting};
+use super::KvCacheType;
+use crate::results::plan::AUTO_MIN_REPS;
 use super::{
     default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_COOLDOWN_MAX_SECS,
     DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
@@ -18,7 +21,10 @@ use crate::suite::SpeedSuite;
 pub struct SweepOverrides {
     pub models: Vec<PathBuf>,
     pub suites: Vec<String>,
-    pub reps: Option<u32>,
+    pub reps: Option<RepsSetting>,
+    pub precision: Option<String>,
+    pub max_reps: Option<u32>,
+    pub rep_budget_secs: Option<u64>,
     pub warmup: Option<u32>,
     pub threads: Vec<u32>,
     pub n_gpu_layers: Vec<u32>,
@@ -29,6 +35,12 @@ pub struct SweepOverrides {
     pub tg: Vec<u32>,
     pub e2e_tokens: Option<u32>,
     pub concurrency: Vec<u32>,
+    pub n_ubatch: Vec<u32>,
+    pub cache_type_k: Vec<KvCacheType>,
+    pub cache_type_v: Vec<KvCacheType>,
+    pub use_mmap: Vec<bool>,
+    pub depth: Vec<u32>,
+    pub pg: Vec<[u32; 2]>,
     pub timeout: Option<u64>,
     pub sample_ms: Option<u64>,
     pub cooldown_temp: Option<f64>,
@@ -56,6 +68,13 @@ pub fn resolve(
     } else {
         params.flash_attn.clone().unwrap_or(vec![FlashAttn::Auto])
     };
+    let reps = args.reps.or(file.reps);
+    let file_precision = file.precision.as_ref().map(|p| p.text());
+    let auto_input = AutoRepsInput {
+        precision: args.precision.as_deref().or(file_precision.as_deref()),
+        max_reps: args.max_reps.or(file.max_reps),
+        budget_secs: args.rep_budget_secs.or(file.rep_budget_secs),
+    };
     let sweep = Sweep {
         candidates: candidates(args, file)?,
         suites: if args.suites.is_empty() {
@@ -65,7 +84,11 @@ pub fn resolve(
         } else {
             args.suites.clone()
         },
-        reps: args.reps.or(file.reps).unwrap_or(DEFAULT_REPS),
+        reps: match reps {
+            Some(RepsSetting::Count(n)) => n,
+            Some(RepsSetting::Auto) => AUTO_MIN_REPS,
+            None => DEFAULT_REPS,
+        },
         warmup: args.warmup.or(file.warmup).unwrap_or(DEFAULT_WARMUP),
         timeout_secs: args
             .timeout
@@ -109,6 +132,17 @@ pub fn resolve(
             .map_err(|e| UsageError::new(format!("--soak: {e}")))?,
         reference: args.reference.clone(),
         concurrency: list(&args.concurrency, &params.concurrency, vec![]),
+        n_ubatch: speed_axes::ubatches(&args.n_ubatch, &params.n_ubatch),
+        cache_type_k: speed_axes::cache_types(&args.cache_type_k, &params.cache_type_k),
+        cache_type_v: speed_axes::cache_types(&args.cache_type_v, &params.cache_type_v),
+        use_mmap: speed_axes::mmaps(&args.use_mmap, &params.mmap),
+        depth: speed_axes::depths(&args.depth, &params.depth),
+        pg: if args.pg.is_empty() {
+            params.pg.clone().unwrap_or_default()
+        } else {
+            args.pg.clone()
+        },
+        auto_reps: speed_axes::auto_reps(reps, &auto_input)?,
     };
     validate(&sweep)?;
     Ok(sweep)
@@ -170,6 +204,9 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     positive("--ctx", &[sweep.n_ctx])?;
     positive("--e2e-tokens", &[sweep.e2e_tokens])?;
     positive("--concurrency", &sweep.concurrency)?;
+    positive("--ubatch", &sweep.n_ubatch)?;
+    let pg: Vec<u32> = sweep.pg.iter().flatten().copied().collect();
+    positive("--pg", &pg)?;
     if let Some(n) = sweep.concurrency.iter().find(|&&n| n > MAX_CONCURRENCY) {
         return Err(UsageError::new(format!(
             "--concurrency {n}: at most {MAX_CONCURRENCY} streams at once"

@@ -143,6 +143,10 @@ mod tests {
             n_batch: 512,
             flash_attn: FlashAttn::Auto,
             n_ctx: 4096,
+            n_ubatch: crate::config::DEFAULT_UBATCH,
+            cache_type_k: crate::config::KvCacheType::F16,
+            cache_type_v: crate::config::KvCacheType::F16,
+            use_mmap: true,
         }
     }
 

@@ -19,33 +19,59 @@ pub use types::{
 // The probe is recorded in manifest.json, so its types live with the manifest.
 pub use crate::results::manifest::{DeviceInfo, EngineProbe};
 
-use crate::results::TestKind;
+use crate::results::{with_depth, TestKind};
 use anyhow::Result;
 
-/// llama-bench's engine-only tests.
+/// One of llama-bench's engine-only tests, on top of `depth` tokens already
+/// in the cache (llama-bench `-d`; the fill is not timed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BenchTest {
+pub struct BenchTest {
+    pub kind: BenchKind,
+    pub depth: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchKind {
     /// ppN: a prompt of N random tokens, decoded in batches.
     Prompt(u32),
     /// tgN: N random tokens decoded one at a time.
     Generation(u32),
+    /// ppN+tgM: a prompt then a generation, timed as one (llama-bench `-pg`).
+    PromptThenGeneration(u32, u32),
 }
 
 impl BenchTest {
-    pub fn n_tokens(self) -> u32 {
-        match self {
-            BenchTest::Prompt(n) | BenchTest::Generation(n) => n,
+    /// Prompt and generated tokens of one repetition.
+    pub fn tokens(self) -> (u32, u32) {
+        match self.kind {
+            BenchKind::Prompt(n) => (n, 0),
+            BenchKind::Generation(n) => (0, n),
+            BenchKind::PromptThenGeneration(p, g) => (p, g),
         }
     }
 
-    /// `pp512`, `tg128`: the test's name in the rows.
-    pub fn name(self) -> String {
-        let kind = match self {
-            BenchTest::Prompt(n) => TestKind::Prompt(n),
-            BenchTest::Generation(n) => TestKind::Generation(n),
-        };
-        kind.name()
+    /// The context llama-bench gives the test: depth + prompt + generation.
+    pub fn n_ctx(self) -> u32 {
+        let (p, g) = self.tokens();
+        self.depth + p + g
     }
+
+    /// `pp512`, `tg128`, `pp512+tg128`, `tg128@d2048`: the test's name in the rows.
+    pub fn name(self) -> String {
+        let kind = match self.kind {
+            BenchKind::Prompt(n) => TestKind::Prompt(n),
+            BenchKind::Generation(n) => TestKind::Generation(n),
+            BenchKind::PromptThenGeneration(p, g) => TestKind::PromptThenGeneration(p, g),
+        };
+        with_depth(&kind.name(), self.depth)
+    }
+}
+
+/// Whether the caller wants another repetition (`--reps auto` stops early).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepControl {
+    Continue,
+    Stop,
 }
 
 /// What an engine may lack.
@@ -104,16 +130,17 @@ pub trait Engine {
     /// A short name for messages and rows ("llama.cpp").
     fn name(&self) -> &'static str;
 
-    /// ppN or tgN over random token ids: `warmup` unmeasured runs, then `reps`
-    /// timed ones, each reported to `on_rep` with its index.
+    /// ppN, tgN or ppN+tgM over random token ids: `warmup` unmeasured runs,
+    /// then at most `max_reps` timed ones, each reported to `on_rep` with its
+    /// index; `on_rep` says whether to go on.
     fn random_token_bench(
         &mut self,
         test: BenchTest,
         warmup: u32,
-        reps: u32,
-        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>),
+        max_reps: u32,
+        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>) -> RepControl,
     ) -> Result<()> {
-        let _ = (test, warmup, reps, on_rep);
+        let _ = (test, warmup, max_reps, on_rep);
         Err(self.unsupported(Capability::RandomTokenBench))
     }
 

@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 
 use super::{
     Answer, AnswerRequest, BenchTest, Capability, ContextTrial, Conversation, Engine, EngineTiming,
+    RepControl,
     FidelityChunk, FidelityRequest, SoakSpan, SoakWindow, Unsupported, UserPathRequest,
     UserPathTiming,
 };
@@ -61,29 +62,27 @@ impl Engine for ScriptedEngine {
         "scripted"
     }
 
-    /// ppN at 1 ms a token (1000 tokens/s), tgN at 4 ms (250 tokens/s).
+    /// Prompt tokens at 1 ms each (1000 tokens/s), generated ones at 4 ms
+    /// (250 tokens/s), whatever the depth.
     fn random_token_bench(
         &mut self,
         test: BenchTest,
         _warmup: u32,
-        reps: u32,
-        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>),
+        max_reps: u32,
+        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>) -> RepControl,
     ) -> Result<()> {
         self.enter(&test.name(), Some(Capability::RandomTokenBench))?;
-        let ms_per_token = match test {
-            BenchTest::Prompt(_) => 1,
-            BenchTest::Generation(_) => 4,
+        let (n_prompt, n_gen) = test.tokens();
+        let timing = EngineTiming {
+            n_prompt,
+            prompt: Duration::from_millis(n_prompt as u64),
+            n_gen,
+            generation: Duration::from_millis(4 * n_gen as u64),
         };
-        let n = test.n_tokens();
-        for rep in 0..reps {
-            let elapsed = Duration::from_millis(n as u64 * ms_per_token);
-            on_rep(
-                rep,
-                Ok(EngineTiming {
-                    n_tokens: n,
-                    elapsed,
-                }),
-            );
+        for rep in 0..max_reps {
+            if on_rep(rep, Ok(timing)) == RepControl::Stop {
+                break;
+            }
         }
         Ok(())
     }

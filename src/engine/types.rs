@@ -6,19 +6,32 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::OptionScore;
-use crate::config::Configuration;
+use crate::config::{Configuration, KvCacheType};
 use crate::suite::{GenerationSettings, Message};
 
-/// Engine-only timing of one ppN or tgN repetition (comparable to llama-bench).
-#[derive(Debug, Clone, Copy)]
+/// Engine-only timing of one repetition (comparable to llama-bench): the
+/// prompt part and the generation part (zero tokens where the test has none).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct EngineTiming {
-    pub n_tokens: u32,
-    pub elapsed: Duration,
+    pub n_prompt: u32,
+    pub prompt: Duration,
+    pub n_gen: u32,
+    pub generation: Duration,
 }
 
 impl EngineTiming {
+    /// All tokens over all time: llama-bench's t/s of a test.
     pub fn tokens_per_second(&self) -> f64 {
-        self.n_tokens as f64 / self.elapsed.as_secs_f64()
+        let n = self.n_prompt + self.n_gen;
+        n as f64 / (self.prompt + self.generation).as_secs_f64()
+    }
+
+    pub fn prompt_tps(&self) -> Option<f64> {
+        (self.n_prompt > 0).then(|| self.n_prompt as f64 / self.prompt.as_secs_f64())
+    }
+
+    pub fn generation_tps(&self) -> Option<f64> {
+        (self.n_gen > 0).then(|| self.n_gen as f64 / self.generation.as_secs_f64())
     }
 }
 
@@ -185,6 +198,9 @@ pub struct EngineSettings {
     pub n_batch: u32,
     pub n_ubatch: u32,
     pub flash_attn: crate::config::FlashAttn,
+    pub cache_type_k: KvCacheType,
+    pub cache_type_v: KvCacheType,
+    pub use_mmap: bool,
 }
 
 impl From<&Configuration> for EngineSettings {
@@ -193,9 +209,12 @@ impl From<&Configuration> for EngineSettings {
             n_threads: c.n_threads,
             n_gpu_layers: c.n_gpu_layers,
             n_batch: c.n_batch,
-            // llama-bench's default physical batch.
-            n_ubatch: c.n_batch.min(512),
+            // As llama.cpp does: the physical batch is at most the logical one.
+            n_ubatch: c.n_ubatch.min(c.n_batch),
             flash_attn: c.flash_attn,
+            cache_type_k: c.cache_type_k,
+            cache_type_v: c.cache_type_v,
+            use_mmap: c.use_mmap,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Results: row types, their Parquet/CSV/Markdown files, the manifest.
 //! Everything here is written atomically (temp file + rename).
 mod atomic;
+mod cache_type;
 mod columns;
 mod csv;
 mod frame;
@@ -37,5 +38,6 @@ pub use run_dir::{create_run_dir, RunLock, LOCK_FILE};
 pub use status::Status;
 pub use summary::{attach_resources, summarize, MetricSpread, QualityScore, SummaryRow};
 pub use summary_table::SPREAD_STATS;
+pub use test_kind::{test_depth, with_depth};
 pub use table::{read_table, table_frame, write_table, Col, Dtype, Record, Table};
 pub use test_kind::TestKind;

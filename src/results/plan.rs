@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::cache_type::KvCacheType;
+
 /// Flash attention policy, as llama.cpp names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -151,6 +153,57 @@ pub struct Sweep {
     /// Streams at once for the served candidates' concurrency test (empty: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub concurrency: Vec<u32>,
+    /// The memory axes (llama-bench `-ub`, `-ctk`, `-ctv`, `-mmp`).
+    #[serde(default = "default_ubatches")]
+    pub n_ubatch: Vec<u32>,
+    #[serde(default = "default_cache_types")]
+    pub cache_type_k: Vec<KvCacheType>,
+    #[serde(default = "default_cache_types")]
+    pub cache_type_v: Vec<KvCacheType>,
+    #[serde(default = "default_mmaps")]
+    pub use_mmap: Vec<bool>,
+    /// Tokens in the cache before each engine test and user-path turn
+    /// (llama-bench `-d`); 0 is the empty cache.
+    #[serde(default = "default_depths")]
+    pub depth: Vec<u32>,
+    /// ppN+tgM tests (llama-bench `-pg N,M`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pg: Vec<[u32; 2]>,
+    /// `--reps auto`: speed tests repeat until their median is known well
+    /// enough (None: exactly `reps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_reps: Option<AutoReps>,
+}
+
+/// `--reps auto`: repetitions of a speed test until the 95% interval of its
+/// median is within `precision` of it, between `min_reps` and `max_reps`, and
+/// no longer than `budget_secs` when given (docs/metrics.md).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AutoReps {
+    pub precision: f64,
+    pub min_reps: u32,
+    pub max_reps: u32,
+    pub budget_secs: Option<u64>,
+}
+
+pub const DEFAULT_PRECISION: f64 = 0.02;
+pub const AUTO_MIN_REPS: u32 = 3;
+pub const DEFAULT_MAX_REPS: u32 = 30;
+
+fn default_ubatches() -> Vec<u32> {
+    vec![DEFAULT_UBATCH]
+}
+
+fn default_cache_types() -> Vec<KvCacheType> {
+    vec![KvCacheType::F16]
+}
+
+fn default_mmaps() -> Vec<bool> {
+    vec![true]
+}
+
+fn default_depths() -> Vec<u32> {
+    vec![0]
 }
 
 fn default_sample_ms() -> u64 {
@@ -174,16 +227,74 @@ pub struct Configuration {
     pub n_batch: u32,
     pub flash_attn: FlashAttn,
     pub n_ctx: u32,
+    /// Physical batch; llama.cpp uses at most `n_batch` of it.
+    #[serde(default = "default_ubatch")]
+    pub n_ubatch: u32,
+    #[serde(default)]
+    pub cache_type_k: KvCacheType,
+    #[serde(default)]
+    pub cache_type_v: KvCacheType,
+    /// Weights memory-mapped (llama.cpp's default) or read into allocated memory.
+    #[serde(default = "default_mmap")]
+    pub use_mmap: bool,
+}
+
+/// llama-bench's defaults for the axes a manifest written before them lacks.
+pub const DEFAULT_UBATCH: u32 = 512;
+
+fn default_ubatch() -> u32 {
+    DEFAULT_UBATCH
+}
+
+fn default_mmap() -> bool {
+    true
 }
 
 impl Configuration {
     /// Short label for tables and progress lines.
     pub fn label(&self) -> String {
         format!(
-            "t={} ngl={} b={} fa={} ctx={}",
-            self.n_threads, self.n_gpu_layers, self.n_batch, self.flash_attn, self.n_ctx
+            "t={} ngl={} b={} fa={} ctx={}{}",
+            self.n_threads,
+            self.n_gpu_layers,
+            self.n_batch,
+            self.flash_attn,
+            self.n_ctx,
+            memory_axes_label(
+                self.n_batch,
+                self.n_ubatch,
+                self.cache_type_k,
+                self.cache_type_v,
+                self.use_mmap
+            )
         )
     }
+}
+
+/// " ub=256 ctk=q8_0 mmap=0": the memory axes that differ from llama-bench's
+/// defaults, so labels of default runs stay as they were (and still match in
+/// `compare`). llama.cpp caps the physical batch at the logical one.
+pub fn memory_axes_label(
+    batch: u32,
+    ubatch: u32,
+    k: KvCacheType,
+    v: KvCacheType,
+    mmap: bool,
+) -> String {
+    let mut label = String::new();
+    if ubatch.min(batch) != DEFAULT_UBATCH.min(batch) {
+        label += &format!(" ub={ubatch}");
+    }
+    if k != KvCacheType::F16 {
+        label += &format!(" ctk={k}");
+    }
+    if v != KvCacheType::F16 {
+        label += &format!(" ctv={v}");
+    }
+    if !mmap {
+        label += " mmap=0";
+    }
+    label
 }
 
 /// One child process: one candidate loaded with one configuration.

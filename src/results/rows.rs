@@ -2,6 +2,7 @@
 //! stability_summary) and the per-unit records they are rebuilt from.
 use serde::{Deserialize, Serialize};
 
+use super::plan::{memory_axes_label, KvCacheType, DEFAULT_UBATCH};
 use super::{Phase, Status, TestKind};
 
 /// The `backend` of a candidate served over HTTP (`engine = "openai"`).
@@ -44,7 +45,7 @@ pub struct RowIdentity {
 
 /// The configuration a unit ran with: the configuration columns of speed.*,
 /// quality.* and summary.* (flattened like `RowIdentity`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RowConfig {
     /// `CPU`, or the GPU backend when layers are offloaded; [`SERVED_BACKEND`]
@@ -54,15 +55,57 @@ pub struct RowConfig {
     pub n_gpu_layers: u32,
     pub n_ctx: u32,
     pub n_batch: u32,
+    /// The physical batch in effect (at most n_batch).
+    pub n_ubatch: u32,
     pub flash_attn: String,
+    /// K and V cache types (llama-bench's `type_k`, `type_v`).
+    pub type_k: String,
+    pub type_v: String,
+    pub use_mmap: bool,
+}
+
+/// What a row read from a file written before a column existed holds:
+/// llama.cpp's defaults.
+impl Default for RowConfig {
+    fn default() -> Self {
+        RowConfig {
+            backend: String::new(),
+            n_threads: 0,
+            n_gpu_layers: 0,
+            n_ctx: 0,
+            n_batch: 0,
+            n_ubatch: 0,
+            flash_attn: String::new(),
+            type_k: KvCacheType::F16.to_string(),
+            type_v: KvCacheType::F16.to_string(),
+            use_mmap: true,
+        }
+    }
 }
 
 impl RowConfig {
-    /// "t=4 ngl=0 b=2048 fa=auto": how tables and `compare` name a configuration.
+    /// "t=4 ngl=0 b=2048 fa=auto" (plus " ctk=q8_0 ..." for memory axes off
+    /// their defaults): how tables and `compare` name a configuration.
     pub fn label(&self) -> String {
+        let kv = |t: &str| t.parse().unwrap_or_default();
+        // 0: a file written before n_ubatch was a column.
+        let ubatch = match self.n_ubatch {
+            0 => self.n_batch.min(DEFAULT_UBATCH),
+            n => n,
+        };
         format!(
-            "t={} ngl={} b={} fa={}",
-            self.n_threads, self.n_gpu_layers, self.n_batch, self.flash_attn
+            "t={} ngl={} b={} fa={}{}",
+            self.n_threads,
+            self.n_gpu_layers,
+            self.n_batch,
+            self.flash_attn,
+            memory_axes_label(
+                self.n_batch,
+                ubatch,
+                kv(&self.type_k),
+                kv(&self.type_v),
+                self.use_mmap
+            )
         )
     }
 }
@@ -81,16 +124,19 @@ pub struct SpeedRow {
     /// Its `n_ctx` is this test's context (engine tests: n_prompt + n_gen).
     #[serde(flatten)]
     pub config: RowConfig,
-    pub n_ubatch: u32,
     pub test: String,
     pub mode: String,
     pub rep: Option<u32>,
+    /// Tokens already in the cache before the test (llama-bench's `n_depth`).
+    pub n_depth: u32,
     pub n_prompt: u32,
     pub n_gen: u32,
     pub t_prompt_ms: Option<f64>,
     pub t_gen_ms: Option<f64>,
     pub pp_tps: Option<f64>,
     pub tg_tps: Option<f64>,
+    /// ppN+tgM: all tokens over the whole time (llama-bench's t/s of the test).
+    pub pg_tps: Option<f64>,
     pub ttft_ms: Option<f64>,
     pub latency_50_ms: Option<f64>,
     pub itl_p50_ms: Option<f64>,

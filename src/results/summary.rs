@@ -3,6 +3,7 @@
 use super::{Metric, ResourceSummary, SpeedRow, Status, UnitRecord};
 use serde::{Deserialize, Serialize};
 
+use crate::stats::repetitions::{first_rep, median_precision, FirstRep};
 use crate::stats::Spread;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +19,11 @@ pub struct SummaryRow {
     /// Repetitions that succeeded.
     pub n: usize,
     pub metrics: Vec<MetricSpread>,
+    /// The test's headline metric (Metric::headline): half-width of its
+    /// median's 95% interval relative to the median, and its first
+    /// repetition against the rest (docs/metrics.md).
+    pub precision: Option<f64>,
+    pub first_rep: Option<FirstRep>,
     pub status: Status,
     pub error: Option<String>,
     /// What the samplers saw during this test.
@@ -94,6 +100,10 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                 .collect();
             let ok: Vec<&SpeedRow> = group.iter().copied().filter(|r| r.status.is_ok()).collect();
             let failure = group.iter().find(|r| !r.status.is_ok());
+            let headline: Vec<f64> = match group[0].kind().and_then(Metric::headline) {
+                Some(metric) => ok.iter().filter_map(|r| metric.of(r)).collect(),
+                None => Vec::new(),
+            };
             SummaryRow {
                 first: group[0].clone(),
                 n: ok.len(),
@@ -106,6 +116,8 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                         ),
                     })
                     .collect(),
+                precision: median_precision(&headline),
+                first_rep: first_rep(&headline),
                 status: failure.map_or(Status::Ok, |r| r.status),
                 error: failure.and_then(|r| r.error.clone()),
                 resources: ResourceSummary::default(),

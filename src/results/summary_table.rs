@@ -5,10 +5,11 @@ use serde_json::Value;
 use super::columns::SPEED_COLUMNS;
 use super::table::{col, from_serde, opt, serde_record, Col, Dtype::*, Record, Table};
 use super::{Metric, MetricSpread, QualityScore, SummaryRow};
+use crate::stats::repetitions::FirstRep;
 use crate::stats::Spread;
 
 /// The speed.* columns summary.* opens with (types as in speed.*).
-const FROM_SPEED: [&str; 18] = [
+const FROM_SPEED: [&str; 23] = [
     "run_id",
     "unit_id",
     "candidate",
@@ -23,9 +24,14 @@ const FROM_SPEED: [&str; 18] = [
     "n_gpu_layers",
     "n_ctx",
     "n_batch",
+    "n_ubatch",
     "flash_attn",
+    "type_k",
+    "type_v",
+    "use_mmap",
     "test",
     "mode",
+    "n_depth",
     "chat_template",
 ];
 
@@ -72,6 +78,13 @@ const QUALITY_SCORE_COLUMNS: &[Col] = &[
     opt("n_failed_answers", U32),
 ];
 
+/// How far the repetitions can be trusted (docs/metrics.md).
+const REPETITION_COLUMNS: &[Col] = &[
+    opt("precision", F64),
+    opt("first_rep_deviation", F64),
+    opt("first_rep_differs", Bool),
+];
+
 const CLOSING_COLUMNS: &[Col] = &[opt("load_ms", F64), col("status", Str), opt("error", Str)];
 
 fn stat_column(metric: &str, stat: &str) -> String {
@@ -101,6 +114,7 @@ impl Table for SummaryRow {
             })
             .collect();
         columns.push(col("n", U32));
+        columns.extend_from_slice(REPETITION_COLUMNS);
         for m in Metric::ALL {
             for stat in SPREAD_STATS {
                 let mut c = opt("", F64);
@@ -117,6 +131,10 @@ impl Table for SummaryRow {
     fn to_record(&self) -> anyhow::Result<Record> {
         let mut record = serde_record(&self.first)?;
         record.insert("n".into(), self.n.into());
+        record.insert("precision".into(), self.precision.into());
+        let first = self.first_rep.as_ref();
+        record.insert("first_rep_deviation".into(), first.map(|f| f.deviation).into());
+        record.insert("first_rep_differs".into(), first.map(|f| f.differs).into());
         for m in &self.metrics {
             for stat in SPREAD_STATS {
                 let value = m.spread.as_ref().map(|s| spread_stat(s, stat));
@@ -166,9 +184,15 @@ impl Table for SummaryRow {
             false => None,
         };
         let first: super::SpeedRow = from_serde(record.clone())?;
+        let first_rep = number("first_rep_deviation").map(|deviation| FirstRep {
+            deviation,
+            differs: record.get("first_rep_differs") == Some(&Value::Bool(true)),
+        });
         Ok(SummaryRow {
             n,
             metrics,
+            precision: number("precision"),
+            first_rep,
             status: first.status,
             error: first.error.clone(),
             resources: from_serde(record.clone())?,

@@ -3,37 +3,110 @@
 use crate::results::Status;
 use anyhow::Result;
 
+use std::time::{Duration, Instant};
+
 use super::protocol::{ms, ChildJob, ChildMessage, Measurement, Sink, TimingMode};
 use crate::engine::{
-    is_unsupported, BenchTest, Engine, EngineTiming, TemplateChoice, UserPathRequest,
-    UserPathTiming,
+    is_unsupported, BenchKind, BenchTest, Engine, EngineTiming, RepControl, TemplateChoice,
+    UserPathRequest, UserPathTiming,
 };
+use crate::results::{Metric, TestKind};
 use crate::stats::percentile;
+use crate::stats::repetitions::StopRule;
 
-/// ppN then tgN, for every N of the job.
+/// At each depth, as llama-bench orders them: ppN, tgN, then ppN+tgM.
 pub(super) fn engine_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
-    let pp = job.pp.iter().map(|&n| BenchTest::Prompt(n));
-    let tg = job.tg.iter().map(|&n| BenchTest::Generation(n));
-    for bench in pp.chain(tg) {
+    for bench in bench_tests(job) {
         let test = bench.name();
         out(ChildMessage::Started { test: test.clone() });
+        let rule = stop_rule(job);
+        let mut reps = Repetitions::new(rule);
         let mut on_rep = |rep: u32, timing: Result<EngineTiming>| {
-            out(ChildMessage::Measured(engine_row(
-                &test, rep, bench, timing,
-            )))
+            let row = engine_row(&test, rep, bench, timing);
+            let control = reps.record(headline(&row));
+            out(ChildMessage::Measured(row));
+            control
         };
-        let outcome = engine.random_token_bench(bench, job.warmup, job.reps, &mut on_rep);
+        let outcome = engine.random_token_bench(bench, job.warmup, rule.max_reps, &mut on_rep);
         if let Err(e) = outcome {
             out(ChildMessage::Measured(Measurement {
                 mode: Some(TimingMode::Engine),
+                n_depth: bench.depth,
                 ..failed_measurement(&test, &e)
             }));
         }
     }
 }
 
-/// Each prompt `warmup + reps` times; a failed repetition ends that prompt
-/// (the same prompt would fail the same way again).
+fn bench_tests(job: &ChildJob) -> Vec<BenchTest> {
+    let depths = if job.depth.is_empty() { &[0][..] } else { &job.depth };
+    let mut tests = Vec::new();
+    for &depth in depths {
+        let kinds = (job.pp.iter().map(|&n| BenchKind::Prompt(n)))
+            .chain(job.tg.iter().map(|&n| BenchKind::Generation(n)))
+            .chain(job.pg.iter().map(|&[p, g]| BenchKind::PromptThenGeneration(p, g)));
+        tests.extend(kinds.map(|kind| BenchTest { kind, depth }));
+    }
+    tests
+}
+
+/// The job's repetitions: a fixed count, or `--reps auto`'s rule.
+pub(super) fn stop_rule(job: &ChildJob) -> StopRule {
+    match job.auto_reps {
+        Some(auto) => StopRule {
+            min_reps: auto.min_reps,
+            max_reps: auto.max_reps,
+            precision: auto.precision,
+            budget: auto.budget_secs.map(Duration::from_secs),
+        },
+        None => StopRule::fixed(job.reps),
+    }
+}
+
+/// The figure of a measured repetition that `--reps auto` watches.
+fn headline(m: &Measurement) -> Option<f64> {
+    let metric = TestKind::of(&m.test).and_then(Metric::headline)?;
+    match metric {
+        Metric::PpTps => m.pp_tps,
+        Metric::TgTps => m.tg_tps,
+        Metric::PgTps => m.pg_tps,
+        Metric::Latency50Ms => m.latency_50_ms,
+        _ => None,
+    }
+}
+
+/// The repetitions of one test so far, and whether they are enough. A failed
+/// repetition stops the test (the next would fail the same way).
+pub(super) struct Repetitions {
+    rule: StopRule,
+    values: Vec<f64>,
+    started: Instant,
+}
+
+impl Repetitions {
+    pub(super) fn new(rule: StopRule) -> Repetitions {
+        Repetitions {
+            rule,
+            values: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    pub(super) fn record(&mut self, value: Option<f64>) -> RepControl {
+        let Some(value) = value else {
+            return RepControl::Stop;
+        };
+        self.values.push(value);
+        match self.rule.enough(&self.values, self.started.elapsed()) {
+            true => RepControl::Stop,
+            false => RepControl::Continue,
+        }
+    }
+}
+
+/// Each prompt `warmup` times unmeasured, then its repetitions (a fixed count
+/// or `--reps auto`); a failed repetition ends that prompt (the same prompt
+/// would fail the same way again).
 pub(super) fn user_path_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
     for prompt in &job.prompts {
         let test = format!("e2e:{}", prompt.name);
@@ -44,15 +117,18 @@ pub(super) fn user_path_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink
             n_ctx: job.unit.config.n_ctx,
             template: template_choice(job),
         };
-        for i in 0..job.warmup + job.reps {
-            let result = engine.user_path(&request);
-            if i < job.warmup && result.is_ok() {
-                continue;
-            }
-            let failed = result.is_err();
-            let rep = i.saturating_sub(job.warmup);
-            out(ChildMessage::Measured(user_path_row(&test, rep, result)));
-            if failed {
+        // A failed warm-up is the test's one row: it says why.
+        let warm_up = (0..job.warmup).map(|_| engine.user_path(&request));
+        if let Some(Err(e)) = warm_up.into_iter().find(|r| r.is_err()) {
+            out(ChildMessage::Measured(user_path_row(&test, 0, Err(e))));
+            continue;
+        }
+        let mut reps = Repetitions::new(stop_rule(job));
+        for rep in 0.. {
+            let row = user_path_row(&test, rep, engine.user_path(&request));
+            let control = reps.record(headline(&row));
+            out(ChildMessage::Measured(row));
+            if control == RepControl::Stop {
                 break;
             }
         }
@@ -86,37 +162,31 @@ fn failed_measurement(test: &str, e: &anyhow::Error) -> Measurement {
 }
 
 fn engine_row(test: &str, rep: u32, bench: BenchTest, timing: Result<EngineTiming>) -> Measurement {
-    let (n_prompt, n_gen) = match bench {
-        BenchTest::Prompt(n) => (n, 0),
-        BenchTest::Generation(n) => (0, n),
-    };
+    let (n_prompt, n_gen) = bench.tokens();
     let base = Measurement {
         test: test.to_string(),
         mode: Some(TimingMode::Engine),
         rep: Some(rep),
+        n_depth: bench.depth,
         n_prompt,
         n_gen,
         ..Default::default()
     };
     match timing {
-        Ok(t) if n_prompt > 0 => Measurement {
-            t_prompt_ms: Some(ms(t.elapsed)),
-            pp_tps: Some(t.tokens_per_second()),
-            status: Status::Ok,
-            ..base
-        },
         Ok(t) => Measurement {
-            t_gen_ms: Some(ms(t.elapsed)),
-            tg_tps: Some(t.tokens_per_second()),
+            t_prompt_ms: (n_prompt > 0).then(|| ms(t.prompt)),
+            t_gen_ms: (n_gen > 0).then(|| ms(t.generation)),
+            pp_tps: t.prompt_tps(),
+            tg_tps: t.generation_tps(),
+            // llama-bench's figure for ppN+tgM: every token over the whole time.
+            pg_tps: (n_prompt > 0 && n_gen > 0).then(|| t.tokens_per_second()),
             status: Status::Ok,
             ..base
         },
         Err(e) => Measurement {
-            mode: Some(TimingMode::Engine),
-            rep: Some(rep),
-            n_prompt,
-            n_gen,
-            ..failed_measurement(test, &e)
+            status: error_status(&e),
+            error: Some(format!("{e:#}")),
+            ..base
         },
     }
 }
@@ -159,6 +229,6 @@ pub(super) fn user_path_row(test: &str, rep: u32, result: Result<UserPathTiming>
         eos_at: t.eos_at,
         output_text: Some(t.text),
         status: Status::Ok,
-        error: None,
+        ..Default::default()
     }
 }

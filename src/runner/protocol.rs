@@ -3,7 +3,7 @@
 use crate::results::Status;
 use serde::{Deserialize, Serialize};
 
-use crate::config::WorkUnit;
+use crate::config::{AutoReps, WorkUnit};
 use crate::results::StabilityRow;
 use crate::suite::stability::MultiTurnSpec;
 use crate::suite::{Decoding, GenerationSettings, Message, Prompt};
@@ -17,6 +17,16 @@ pub struct ChildJob {
     pub warmup: u32,
     pub pp: Vec<u32>,
     pub tg: Vec<u32>,
+    /// ppN+tgM tests.
+    #[serde(default)]
+    pub pg: Vec<[u32; 2]>,
+    /// Depths every engine test runs at (0: the empty cache); the user path
+    /// runs a conversation at each depth above 0.
+    #[serde(default)]
+    pub depth: Vec<u32>,
+    /// `--reps auto` (None: exactly `reps`).
+    #[serde(default)]
+    pub auto_reps: Option<AutoReps>,
     pub prompts: Vec<Prompt>,
     pub e2e_tokens: u32,
     /// Levels of the concurrency test (streams at once); empty: none.
@@ -103,12 +113,16 @@ pub struct Measurement {
     pub test: String,
     pub mode: Option<TimingMode>,
     pub rep: Option<u32>,
+    #[serde(default)]
+    pub n_depth: u32,
     pub n_prompt: u32,
     pub n_gen: u32,
     pub t_prompt_ms: Option<f64>,
     pub t_gen_ms: Option<f64>,
     pub pp_tps: Option<f64>,
     pub tg_tps: Option<f64>,
+    #[serde(default)]
+    pub pg_tps: Option<f64>,
     pub ttft_ms: Option<f64>,
     pub latency_50_ms: Option<f64>,
     pub itl_p50_ms: Option<f64>,

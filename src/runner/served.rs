@@ -20,6 +20,10 @@ const ANY_CONFIGURATION: Configuration = Configuration {
     n_batch: 1,
     flash_attn: FlashAttn::Auto,
     n_ctx: 1,
+    n_ubatch: crate::config::DEFAULT_UBATCH,
+    cache_type_k: crate::config::KvCacheType::F16,
+    cache_type_v: crate::config::KvCacheType::F16,
+    use_mmap: true,
 };
 
 /// The engine's settings for a served candidate.

@@ -23,6 +23,10 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         n_batch: 512,
         flash_attn: FlashAttn::Auto,
         n_ctx: 1024,
+        n_ubatch: crate::config::DEFAULT_UBATCH,
+        cache_type_k: crate::config::KvCacheType::F16,
+        cache_type_v: crate::config::KvCacheType::F16,
+        use_mmap: true,
     };
     let units = (0..n)
         .map(|i| WorkUnit {
@@ -62,6 +66,13 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         soak_secs: None,
         reference: None,
         concurrency: Vec::new(),
+        n_ubatch: vec![512],
+        cache_type_k: vec![crate::config::KvCacheType::F16],
+        cache_type_v: vec![crate::config::KvCacheType::F16],
+        use_mmap: vec![true],
+        depth: vec![0],
+        pg: vec![],
+        auto_reps: None,
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("parts")).unwrap();

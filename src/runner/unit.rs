@@ -183,6 +183,9 @@ fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
         warmup: sweep.warmup,
         pp: sweep.pp.clone(),
         tg: sweep.tg.clone(),
+        pg: sweep.pg.clone(),
+        depth: sweep.depth.clone(),
+        auto_reps: sweep.auto_reps,
         prompts: speed.map(|s| s.prompts.clone()).unwrap_or_default(),
         e2e_tokens: sweep.e2e_tokens,
         concurrency: sweep.concurrency.clone(),
@@ -273,9 +276,12 @@ fn base_row(
             n_gpu_layers: unit.config.n_gpu_layers,
             n_ctx: unit.config.n_ctx,
             n_batch: settings.n_batch,
+            n_ubatch: settings.n_ubatch,
             flash_attn: unit.config.flash_attn.to_string(),
+            type_k: settings.cache_type_k.to_string(),
+            type_v: settings.cache_type_v.to_string(),
+            use_mmap: settings.use_mmap,
         },
-        n_ubatch: settings.n_ubatch,
         load_ms,
         ..Default::default()
     }
@@ -290,17 +296,19 @@ fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
         config: RowConfig {
             // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
             n_ctx: match mode {
-                TimingMode::Engine => m.n_prompt + m.n_gen,
+                TimingMode::Engine => m.n_depth + m.n_prompt + m.n_gen,
                 TimingMode::UserPath => unit.config.n_ctx,
             },
             ..base.config.clone()
         },
+        n_depth: m.n_depth,
         n_prompt: m.n_prompt,
         n_gen: m.n_gen,
         t_prompt_ms: m.t_prompt_ms,
         t_gen_ms: m.t_gen_ms,
         pp_tps: m.pp_tps,
         tg_tps: m.tg_tps,
+        pg_tps: m.pg_tps,
         ttft_ms: m.ttft_ms,
         latency_50_ms: m.latency_50_ms,
         itl_p50_ms: m.itl_p50_ms,
@@ -318,10 +326,9 @@ pub(super) fn unit_line(label: &str, record: &UnitRecord) -> String {
     let summary = summarize(&record.rows);
     let mut parts = Vec::new();
     for row in &summary {
-        let metric = match row.first.kind() {
-            Some(TestKind::Prompt(_)) => Metric::PpTps,
-            Some(TestKind::Generation(_)) => Metric::TgTps,
-            _ => continue,
+        let metric = match row.first.kind().filter(|k| k.is_engine_bench()) {
+            Some(kind) => Metric::headline(kind).unwrap_or(Metric::TgTps),
+            None => continue,
         };
         if let Some(s) = row.spread(metric) {
             let test = &row.first.test;

@@ -67,6 +67,8 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                         spread: metric(m),
                     })
                     .collect(),
+                precision: None,
+                first_rep: None,
                 status: if score.n == 0 {
                     Status::Failed
                 } else {

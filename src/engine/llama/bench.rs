@@ -1,7 +1,9 @@
-//! ppN and tgN over random token ids, as llama-bench's test_prompt and test_gen.
-use std::time::Instant;
+//! ppN, tgN and ppN+tgM over random token ids, at a depth, as llama-bench's
+//! test_prompt and test_gen and its repetition loop.
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
+use llama_cpp_2::context::session::{LlamaStateSeqFlags, SeqState};
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
@@ -10,16 +12,17 @@ use rand::Rng;
 
 use super::decode::{Chunks, Sequence};
 use super::{new_context, LlamaEngine};
-use crate::engine::{BenchTest, EngineTiming};
+use crate::engine::{BenchTest, EngineTiming, RepControl};
 
-/// `warmup` unmeasured runs, then `reps` timed ones, each in a cleared context
-/// of exactly N tokens. A failed warm-up ends the test.
+/// `warmup` unmeasured runs, then up to `max_reps` timed ones in a context of
+/// exactly depth + N tokens, each after the cache is cleared and refilled to
+/// the depth (not timed). A failed warm-up ends the test.
 pub(super) fn random_token_bench(
     engine: &mut LlamaEngine,
     test: BenchTest,
     warmup: u32,
-    reps: u32,
-    on_rep: &mut dyn FnMut(u32, Result<EngineTiming>),
+    max_reps: u32,
+    on_rep: &mut dyn FnMut(u32, Result<EngineTiming>) -> RepControl,
 ) -> Result<()> {
     let LlamaEngine {
         backend,
@@ -27,65 +30,117 @@ pub(super) fn random_token_bench(
         settings,
         rng,
     } = engine;
-    let mut ctx = new_context(backend, model, settings, test.n_tokens())?;
-    let mut chunks = Chunks::new(settings.n_batch);
-    for i in 0..warmup + reps {
-        let timing = match test {
-            BenchTest::Prompt(n) => time_prompt(&mut ctx, &mut chunks, model, rng, n),
-            // llama-bench warms tgN up with a single token.
-            BenchTest::Generation(n) => {
-                time_generation(&mut ctx, model, rng, if i < warmup { 1 } else { n })
-            }
-        };
-        if i >= warmup {
-            on_rep(i - warmup, timing);
-        } else {
-            timing?;
+    let mut ctx = new_context(backend, model, settings, test.n_ctx())?;
+    let mut bench = Bench {
+        chunks: Chunks::new(settings.n_batch),
+        model,
+        rng,
+        depth_state: None,
+    };
+    let (n_prompt, n_gen) = test.tokens();
+    for _ in 0..warmup {
+        // llama-bench warms up at depth 0, generation with a single token.
+        ctx.clear_kv_cache();
+        bench.warm_up(&mut ctx, n_prompt, n_gen)?;
+    }
+    for rep in 0..max_reps {
+        let timing = bench
+            .fill_depth(&mut ctx, test.depth)
+            .and_then(|depth| bench.time(&mut ctx, depth, n_prompt, n_gen));
+        if on_rep(rep, timing) == RepControl::Stop {
+            break;
         }
     }
     Ok(())
 }
 
-/// N random tokens decoded in n_batch chunks with one synchronize at the end.
-fn time_prompt(
-    ctx: &mut LlamaContext<'_>,
-    chunks: &mut Chunks,
-    model: &LlamaModel,
-    rng: &mut SmallRng,
-    n: u32,
-) -> Result<EngineTiming> {
-    ctx.clear_kv_cache();
-    let tokens = random_prompt(model, rng, n);
-    let last = tokens.len().saturating_sub(1);
-    let start = Instant::now();
-    chunks.decode(ctx, &tokens, |pos| pos == last, |_, _| {})?;
-    ctx.synchronize();
-    Ok(EngineTiming {
-        n_tokens: n,
-        elapsed: start.elapsed(),
-    })
+struct Bench<'a, 'm> {
+    chunks: Chunks,
+    model: &'m LlamaModel,
+    rng: &'a mut SmallRng,
+    /// The cache after the first fill, restored for later repetitions
+    /// (llama-bench's cstate).
+    depth_state: Option<SeqState>,
 }
 
-/// N single-token decodes, synchronizing after each; the next token is random,
-/// so neither sampling nor EOS plays a part.
-fn time_generation(
-    ctx: &mut LlamaContext<'_>,
-    model: &LlamaModel,
-    rng: &mut SmallRng,
-    n: u32,
-) -> Result<EngineTiming> {
-    let mut sequence = Sequence::empty(ctx);
-    let mut token = first_token(model, rng);
-    let start = Instant::now();
-    for _ in 0..n {
-        sequence.push(ctx, token)?;
-        ctx.synchronize();
-        token = random_token(model, rng);
+impl Bench<'_, '_> {
+    fn warm_up(&mut self, ctx: &mut LlamaContext<'_>, n_prompt: u32, n_gen: u32) -> Result<()> {
+        if n_prompt > 0 {
+            self.prompt(ctx, 0, n_prompt)?;
+        }
+        if n_gen > 0 {
+            self.generation(ctx, n_prompt, 1)?;
+        }
+        Ok(())
     }
-    Ok(EngineTiming {
-        n_tokens: n,
-        elapsed: start.elapsed(),
-    })
+
+    /// Clears the cache and puts `depth` tokens in it; returns the depth.
+    fn fill_depth(&mut self, ctx: &mut LlamaContext<'_>, depth: u32) -> Result<u32> {
+        ctx.clear_kv_cache();
+        if depth == 0 {
+            return Ok(0);
+        }
+        if let Some(state) = &self.depth_state {
+            if ctx.state_seq_set(state, 0).is_ok() {
+                return Ok(depth);
+            }
+            ctx.clear_kv_cache();
+        }
+        self.prompt(ctx, 0, depth)
+            .context("filling the cache to the depth failed")?;
+        self.depth_state = ctx.state_seq_get(0, LlamaStateSeqFlags::empty()).ok();
+        Ok(depth)
+    }
+
+    /// The timed part: the prompt, then the generation, after `depth` tokens.
+    fn time(
+        &mut self,
+        ctx: &mut LlamaContext<'_>,
+        depth: u32,
+        n_prompt: u32,
+        n_gen: u32,
+    ) -> Result<EngineTiming> {
+        let prompt = match n_prompt {
+            0 => Duration::ZERO,
+            n => self.prompt(ctx, depth, n)?,
+        };
+        let generation = match n_gen {
+            0 => Duration::ZERO,
+            n => self.generation(ctx, depth + n_prompt, n)?,
+        };
+        Ok(EngineTiming {
+            n_prompt,
+            prompt,
+            n_gen,
+            generation,
+        })
+    }
+
+    /// N random tokens from position `from`, decoded in n_batch chunks with
+    /// one synchronize at the end.
+    fn prompt(&mut self, ctx: &mut LlamaContext<'_>, from: u32, n: u32) -> Result<Duration> {
+        let tokens = random_prompt(self.model, self.rng, n);
+        let last = tokens.len().saturating_sub(1);
+        let start = Instant::now();
+        self.chunks
+            .decode_from(ctx, from as usize, &tokens, |i| i == last, |_, _| {})?;
+        ctx.synchronize();
+        Ok(start.elapsed())
+    }
+
+    /// N single-token decodes from position `from`, synchronizing after each;
+    /// the next token is random, so neither sampling nor EOS plays a part.
+    fn generation(&mut self, ctx: &mut LlamaContext<'_>, from: u32, n: u32) -> Result<Duration> {
+        let mut sequence = Sequence::after(from);
+        let mut token = first_token(self.model, self.rng);
+        let start = Instant::now();
+        for _ in 0..n {
+            sequence.push(ctx, token)?;
+            ctx.synchronize();
+            token = random_token(self.model, self.rng);
+        }
+        Ok(start.elapsed())
+    }
 }
 
 fn random_token(model: &LlamaModel, rng: &mut SmallRng) -> LlamaToken {

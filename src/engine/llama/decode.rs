@@ -31,33 +31,56 @@ impl Chunks {
         wants_logits: impl Fn(usize) -> bool,
         on_logits: impl FnMut(usize, &[f32]),
     ) -> Result<()> {
-        decode_chunks(
-            ctx,
-            &mut self.batch,
-            self.n_batch,
-            tokens,
-            wants_logits,
-            on_logits,
-        )
+        self.decode_from(ctx, 0, tokens, wants_logits, on_logits)
     }
+
+    /// As `decode`, the first token at position `from` (after tokens already
+    /// in the cache); `wants_logits` and `on_logits` still count from 0.
+    pub(super) fn decode_from(
+        &mut self,
+        ctx: &mut LlamaContext<'_>,
+        from: usize,
+        tokens: &[LlamaToken],
+        wants_logits: impl Fn(usize) -> bool,
+        on_logits: impl FnMut(usize, &[f32]),
+    ) -> Result<()> {
+        let target = Target {
+            batch: &mut self.batch,
+            n_batch: self.n_batch,
+            from,
+        };
+        decode_chunks(ctx, target, tokens, wants_logits, on_logits)
+    }
+}
+
+/// Where chunks go: the batch they are built in and the first position.
+struct Target<'b> {
+    batch: &'b mut LlamaBatch<'static>,
+    n_batch: usize,
+    from: usize,
 }
 
 fn decode_chunks(
     ctx: &mut LlamaContext<'_>,
-    batch: &mut LlamaBatch,
-    n_batch: usize,
+    target: Target<'_>,
     tokens: &[LlamaToken],
     wants_logits: impl Fn(usize) -> bool,
     mut on_logits: impl FnMut(usize, &[f32]),
 ) -> Result<()> {
+    let Target {
+        batch,
+        n_batch,
+        from,
+    } = target;
     for (chunk_index, chunk) in tokens.chunks(n_batch).enumerate() {
         batch.clear();
         let offset = chunk_index * n_batch;
         for (j, &token) in chunk.iter().enumerate() {
-            batch.add(token, (offset + j) as i32, &[0], wants_logits(offset + j))?;
+            let pos = (from + offset + j) as i32;
+            batch.add(token, pos, &[0], wants_logits(offset + j))?;
         }
         ctx.decode(batch)
-            .map_err(|e| anyhow!("prompt decode failed at token {offset}: {e}"))?;
+            .map_err(|e| anyhow!("prompt decode failed at token {}: {e}", from + offset))?;
         for j in (0..chunk.len()).filter(|&j| wants_logits(offset + j)) {
             on_logits(offset + j, ctx.get_logits_ith(j as i32));
         }
@@ -94,12 +117,11 @@ impl Sequence {
         })
     }
 
-    /// An empty sequence: the first `push` starts it at position 0.
-    pub(super) fn empty(ctx: &mut LlamaContext<'_>) -> Sequence {
-        ctx.clear_kv_cache();
+    /// A sequence after `n_past` tokens already in the cache.
+    pub(super) fn after(n_past: u32) -> Sequence {
         Sequence {
             batch: LlamaBatch::new(1, 1),
-            n_past: 0,
+            n_past,
             logits_index: 0,
         }
     }

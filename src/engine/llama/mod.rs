@@ -29,9 +29,9 @@ use rand::SeedableRng;
 
 use super::{
     AnswerRequest, BenchTest, ContextTrial, Conversation, Engine, EngineSettings, EngineTiming,
-    FidelityChunk, FidelityRequest, SoakSpan, SoakWindow, UserPathRequest, UserPathTiming,
+    FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow, UserPathRequest, UserPathTiming,
 };
-use crate::config::FlashAttn;
+use crate::config::{FlashAttn, KvCacheType};
 
 pub struct LlamaEngine {
     backend: LlamaBackend,
@@ -73,10 +73,10 @@ impl Engine for LlamaEngine {
         &mut self,
         test: BenchTest,
         warmup: u32,
-        reps: u32,
-        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>),
+        max_reps: u32,
+        on_rep: &mut dyn FnMut(u32, Result<EngineTiming>) -> RepControl,
     ) -> Result<()> {
-        bench::random_token_bench(self, test, warmup, reps, on_rep)
+        bench::random_token_bench(self, test, warmup, max_reps, on_rep)
     }
 
     fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
@@ -114,7 +114,9 @@ fn load_model(
     path: &Path,
     settings: &EngineSettings,
 ) -> Result<LlamaModel> {
-    let params = LlamaModelParams::default().with_n_gpu_layers(settings.n_gpu_layers);
+    let params = LlamaModelParams::default()
+        .with_n_gpu_layers(settings.n_gpu_layers)
+        .with_use_mmap(settings.use_mmap);
     Ok(LlamaModel::load_from_file(backend, path, &params)?)
 }
 
@@ -138,6 +140,8 @@ fn new_context<'m>(
         .with_n_threads(threads)
         .with_n_threads_batch(threads)
         .with_flash_attention_policy(flash)
+        .with_type_k(cache_type(settings.cache_type_k))
+        .with_type_v(cache_type(settings.cache_type_v))
         // llama.cpp's default keeps a full-size cache for sliding-window layers;
         // llama-bench and llama-server use the small one (Gemma 3 is SWA).
         .with_swa_full(false)
@@ -146,4 +150,20 @@ fn new_context<'m>(
     model.new_context(backend, params).map_err(|e| {
         anyhow!("could not create a context of {n_ctx} tokens (not enough memory?): {e}")
     })
+}
+
+/// llama-cpp-2's name for a cache type.
+fn cache_type(t: KvCacheType) -> llama_cpp_2::context::params::KvCacheType {
+    use llama_cpp_2::context::params::KvCacheType as Llama;
+    match t {
+        KvCacheType::F32 => Llama::F32,
+        KvCacheType::F16 => Llama::F16,
+        KvCacheType::Bf16 => Llama::BF16,
+        KvCacheType::Q8_0 => Llama::Q8_0,
+        KvCacheType::Q4_0 => Llama::Q4_0,
+        KvCacheType::Q4_1 => Llama::Q4_1,
+        KvCacheType::Iq4Nl => Llama::IQ4_NL,
+        KvCacheType::Q5_0 => Llama::Q5_0,
+        KvCacheType::Q5_1 => Llama::Q5_1,
+    }
 }

@@ -1,4 +1,5 @@
 //! Descriptive statistics over repetitions. Pure functions: no I/O, no formatting.
+pub mod repetitions;
 
 /// Summary of one metric over the repetitions of a test.
 #[derive(Debug, Clone, Copy, PartialEq)]

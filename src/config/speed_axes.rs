@@ -1,0 +1,222 @@
+//! The axes llama-bench has beyond threads and batches (physical batch, K/V
+//! cache types, mmap, depth, ppN+tgM) and `--reps auto`, resolved from the
+//! command line and the sweep file (command line first).
+use serde::Deserialize;
+
+use super::{KvCacheType, DEFAULT_UBATCH};
+use crate::error::UsageError;
+use crate::results::plan::{AutoReps, AUTO_MIN_REPS, DEFAULT_MAX_REPS, DEFAULT_PRECISION};
+
+/// `--reps N` or `--reps auto` (`reps = 5` or `reps = "auto"` in the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepsSetting {
+    Count(u32),
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for RepsSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Count(u32),
+            Word(String),
+        }
+        let bad = |what: &str| {
+            serde::de::Error::custom(format!(
+                "`{what}` is not a repetition count (a number, or \"auto\")"
+            ))
+        };
+        match Written::deserialize(d).map_err(|_| bad("this value"))? {
+            Written::Count(n) => Ok(RepsSetting::Count(n)),
+            Written::Word(w) => w.parse().map_err(|_| bad(&w)),
+        }
+    }
+}
+
+impl std::str::FromStr for RepsSetting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(RepsSetting::Auto),
+            n => n
+                .parse()
+                .map(RepsSetting::Count)
+                .map_err(|_| format!("`{s}` is not a repetition count (a number, or auto)")),
+        }
+    }
+}
+
+/// What the command line and the file say about `--reps auto`.
+#[derive(Debug, Clone, Default)]
+pub struct AutoRepsInput<'a> {
+    pub precision: Option<&'a str>,
+    pub max_reps: Option<u32>,
+    pub budget_secs: Option<u64>,
+}
+
+/// The stop rule of `--reps auto`, or None for a fixed count; the options of
+/// auto repetitions without `--reps auto` are a usage error, not ignored.
+pub fn auto_reps(
+    reps: Option<RepsSetting>,
+    input: &AutoRepsInput,
+) -> Result<Option<AutoReps>, UsageError> {
+    let given = input.precision.is_some() || input.max_reps.is_some() || input.budget_secs.is_some();
+    if reps != Some(RepsSetting::Auto) {
+        return match given {
+            true => Err(UsageError::new(
+                "--precision, --max-reps and --rep-budget need --reps auto",
+            )),
+            false => Ok(None),
+        };
+    }
+    let precision = match input.precision {
+        Some(text) => parse_percent("--precision", text)?,
+        None => DEFAULT_PRECISION,
+    };
+    if precision == 0.0 {
+        return Err(UsageError::new("--precision 0: give a percentage such as 2%"));
+    }
+    let max_reps = input.max_reps.unwrap_or(DEFAULT_MAX_REPS);
+    if max_reps < AUTO_MIN_REPS {
+        return Err(UsageError::new(format!(
+            "--max-reps {max_reps}: auto repetitions need at least {AUTO_MIN_REPS}"
+        )));
+    }
+    if input.budget_secs == Some(0) {
+        return Err(UsageError::new("--rep-budget must be at least 1 second"));
+    }
+    Ok(Some(AutoReps {
+        precision,
+        min_reps: AUTO_MIN_REPS,
+        max_reps,
+        budget_secs: input.budget_secs,
+    }))
+}
+
+/// "2%", "2" or "0.02" -> 0.02 (0 means "none", allowed except for thresholds).
+pub fn parse_percent(flag: &str, text: &str) -> Result<f64, UsageError> {
+    let bad = || UsageError::new(format!("{flag} {text}: expected a percentage such as 5%"));
+    let (number, percent) = match text.trim().strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (text.trim(), false),
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let fraction = if percent || value >= 1.0 {
+        value / 100.0
+    } else {
+        value
+    };
+    if !(0.0..1.0).contains(&fraction) || (fraction == 0.0 && flag == "--threshold") {
+        return Err(bad());
+    }
+    Ok(fraction)
+}
+
+/// `512,128` -> [512, 128] (llama-bench's `-pg` syntax).
+pub fn parse_pg(text: &str) -> Result<[u32; 2], String> {
+    let numbers: Vec<Option<u32>> = text.split(',').map(|n| n.trim().parse().ok()).collect();
+    match numbers[..] {
+        [Some(p), Some(g)] if p > 0 && g > 0 => Ok([p, g]),
+        _ => Err(format!(
+            "`{text}` is not a prompt,generation pair such as 512,128"
+        )),
+    }
+}
+
+/// A cache-type axis: the command line's list, else the file's, else f16.
+pub fn cache_types(cli: &[KvCacheType], file: &Option<Vec<KvCacheType>>) -> Vec<KvCacheType> {
+    first_list(cli, file, vec![KvCacheType::F16])
+}
+
+pub fn ubatches(cli: &[u32], file: &Option<Vec<u32>>) -> Vec<u32> {
+    first_list(cli, file, vec![DEFAULT_UBATCH])
+}
+
+pub fn mmaps(cli: &[bool], file: &Option<Vec<bool>>) -> Vec<bool> {
+    first_list(cli, file, vec![true])
+}
+
+/// Depths in the order given, 0 (the empty cache) when none.
+pub fn depths(cli: &[u32], file: &Option<Vec<u32>>) -> Vec<u32> {
+    first_list(cli, file, vec![0])
+}
+
+fn first_list<T: Clone>(cli: &[T], file: &Option<Vec<T>>, default: Vec<T>) -> Vec<T> {
+    if !cli.is_empty() {
+        return cli.to_vec();
+    }
+    match file {
+        Some(list) if !list.is_empty() => list.clone(),
+        _ => default,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(precision: Option<&str>, max_reps: Option<u32>) -> AutoRepsInput<'_> {
+        AutoRepsInput {
+            precision,
+            max_reps,
+            budget_secs: None,
+        }
+    }
+
+    #[test]
+    fn auto_reps_defaults_and_overrides() {
+        let auto = auto_reps(Some(RepsSetting::Auto), &input(None, None))
+            .unwrap()
+            .unwrap();
+        assert_eq!((auto.precision, auto.min_reps, auto.max_reps), (0.02, 3, 30));
+        let auto = auto_reps(Some(RepsSetting::Auto), &input(Some("5%"), Some(10)))
+            .unwrap()
+            .unwrap();
+        assert_eq!((auto.precision, auto.max_reps), (0.05, 10));
+        assert_eq!(auto_reps(Some(RepsSetting::Count(5)), &input(None, None)).unwrap(), None);
+        assert_eq!(auto_reps(None, &input(None, None)).unwrap(), None);
+    }
+
+    #[test]
+    fn auto_reps_options_are_checked() {
+        let e = |reps, i| auto_reps(reps, &i).unwrap_err().to_string();
+        assert!(e(Some(RepsSetting::Count(5)), input(Some("2%"), None)).contains("--reps auto"));
+        assert!(e(Some(RepsSetting::Auto), input(None, Some(2))).contains("at least 3"));
+        assert!(e(Some(RepsSetting::Auto), input(Some("0"), None)).contains("--precision 0"));
+        assert!(e(Some(RepsSetting::Auto), input(Some("lots"), None)).contains("lots"));
+    }
+
+    #[test]
+    fn reps_parse_from_the_command_line_and_the_file() {
+        assert_eq!("auto".parse::<RepsSetting>(), Ok(RepsSetting::Auto));
+        assert_eq!("7".parse::<RepsSetting>(), Ok(RepsSetting::Count(7)));
+        assert!("often".parse::<RepsSetting>().unwrap_err().contains("often"));
+        #[derive(Deserialize)]
+        struct F {
+            reps: RepsSetting,
+        }
+        let f: F = toml::from_str("reps = \"auto\"").unwrap();
+        assert_eq!(f.reps, RepsSetting::Auto);
+        let f: F = toml::from_str("reps = 4").unwrap();
+        assert_eq!(f.reps, RepsSetting::Count(4));
+        assert!(toml::from_str::<F>("reps = \"often\"").is_err());
+    }
+
+    #[test]
+    fn pg_pairs_parse_and_bad_ones_are_named() {
+        assert_eq!(parse_pg("512,128"), Ok([512, 128]));
+        assert!(parse_pg("512").unwrap_err().contains("`512`"));
+        assert!(parse_pg("512,0").is_err());
+        assert!(parse_pg("a,b").is_err());
+    }
+
+    #[test]
+    fn lists_come_from_the_command_line_first() {
+        assert_eq!(depths(&[512], &Some(vec![2048])), vec![512]);
+        assert_eq!(depths(&[], &Some(vec![2048])), vec![2048]);
+        assert_eq!(depths(&[], &None), vec![0]);
+        assert_eq!(cache_types(&[], &None), vec![KvCacheType::F16]);
+        assert_eq!(ubatches(&[], &Some(vec![])), vec![512]);
+    }
+}
