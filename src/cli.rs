@@ -99,10 +99,18 @@ pub struct RunArgs {
     #[arg(long = "ubatch", value_delimiter = ',', value_name = "N[,N..]")]
     pub n_ubatch: Vec<u32>,
     /// K cache types: f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1.
-    #[arg(long = "cache-type-k", value_delimiter = ',', value_name = "TYPE[,TYPE..]")]
+    #[arg(
+        long = "cache-type-k",
+        value_delimiter = ',',
+        value_name = "TYPE[,TYPE..]"
+    )]
     pub cache_type_k: Vec<KvCacheType>,
     /// V cache types (quantised ones need flash attention).
-    #[arg(long = "cache-type-v", value_delimiter = ',', value_name = "TYPE[,TYPE..]")]
+    #[arg(
+        long = "cache-type-v",
+        value_delimiter = ',',
+        value_name = "TYPE[,TYPE..]"
+    )]
     pub cache_type_v: Vec<KvCacheType>,
     /// Memory-map the weights: 1 (llama.cpp's default) or 0 (read into memory).
     #[arg(long, value_delimiter = ',', value_name = "0|1", value_parser = parse_switch)]

@@ -119,9 +119,15 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Result<Vec<SpeedRow>, Stri
         let test = with_depth(&test, t.n_depth);
         let config = row_config(t, n_ctx, i)?;
         // Configurations that differ only in their memory axes stay apart.
-        let axes = config.label().split_once(" fa=").map_or(String::new(), |(_, rest)| {
-            rest.split_whitespace().skip(1).collect::<Vec<_>>().join("-")
-        });
+        let axes = config
+            .label()
+            .split_once(" fa=")
+            .map_or(String::new(), |(_, rest)| {
+                rest.split_whitespace()
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .join("-")
+            });
         for (rep, (&ns, &ts)) in t.samples_ns.iter().zip(&t.samples_ts).enumerate() {
             let ms = ns / 1e6;
             rows.push(SpeedRow {

@@ -147,9 +147,13 @@ mod tests {
         assert_eq!(combos[0], (KvCacheType::F16, true));
         assert_eq!(combos[1], (KvCacheType::F16, false), "mmap innermost");
         assert_eq!(combos[5], (KvCacheType::Q4_0, false));
-        assert!(units.iter().all(|u| u.config.cache_type_v == KvCacheType::Q8_0
-            && u.config.n_ubatch == 256));
-        assert_eq!(units[0].config.label(), "t=2 ngl=0 b=2048 fa=auto ctx=4096 ub=256 ctv=q8_0");
+        assert!(units
+            .iter()
+            .all(|u| u.config.cache_type_v == KvCacheType::Q8_0 && u.config.n_ubatch == 256));
+        assert_eq!(
+            units[0].config.label(),
+            "t=2 ngl=0 b=2048 fa=auto ctx=4096 ub=256 ctv=q8_0"
+        );
         assert_eq!(units[5].id, "c0-k5");
     }
 

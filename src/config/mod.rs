@@ -16,8 +16,7 @@ pub use speed_axes::{parse_percent, parse_pg, RepsSetting};
 // define; config builds it from the sweep file and the command line.
 pub use crate::results::plan::{
     AutoReps, Candidate, Configuration, FlashAttn, KvCacheType, Sweep, WorkUnit,
-    DEFAULT_COOLDOWN_MAX_SECS,
-    DEFAULT_SAMPLE_MS, DEFAULT_UBATCH,
+    DEFAULT_COOLDOWN_MAX_SECS, DEFAULT_SAMPLE_MS, DEFAULT_UBATCH,
 };
 
 /// Defaults match llama-bench where it has one (reps 5, pp512, tg128, n_batch 2048,

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use super::candidate::{candidate_from_file, name_from_path};
 use super::speed_axes::{self, AutoRepsInput, RepsSetting};
 use super::KvCacheType;
-use crate::results::plan::AUTO_MIN_REPS;
 use super::{
     default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_COOLDOWN_MAX_SECS,
     DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
     DEFAULT_SUITES, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP, MAX_CONCURRENCY,
 };
 use crate::error::UsageError;
+use crate::results::plan::AUTO_MIN_REPS;
 use crate::suite::stability::MAX_DURATION_SECS;
 use crate::suite::SpeedSuite;
 

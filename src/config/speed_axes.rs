@@ -61,7 +61,8 @@ pub fn auto_reps(
     reps: Option<RepsSetting>,
     input: &AutoRepsInput,
 ) -> Result<Option<AutoReps>, UsageError> {
-    let given = input.precision.is_some() || input.max_reps.is_some() || input.budget_secs.is_some();
+    let given =
+        input.precision.is_some() || input.max_reps.is_some() || input.budget_secs.is_some();
     if reps != Some(RepsSetting::Auto) {
         return match given {
             true => Err(UsageError::new(
@@ -75,7 +76,9 @@ pub fn auto_reps(
         None => DEFAULT_PRECISION,
     };
     if precision == 0.0 {
-        return Err(UsageError::new("--precision 0: give a percentage such as 2%"));
+        return Err(UsageError::new(
+            "--precision 0: give a percentage such as 2%",
+        ));
     }
     let max_reps = input.max_reps.unwrap_or(DEFAULT_MAX_REPS);
     if max_reps < AUTO_MIN_REPS {
@@ -169,12 +172,18 @@ mod tests {
         let auto = auto_reps(Some(RepsSetting::Auto), &input(None, None))
             .unwrap()
             .unwrap();
-        assert_eq!((auto.precision, auto.min_reps, auto.max_reps), (0.02, 3, 30));
+        assert_eq!(
+            (auto.precision, auto.min_reps, auto.max_reps),
+            (0.02, 3, 30)
+        );
         let auto = auto_reps(Some(RepsSetting::Auto), &input(Some("5%"), Some(10)))
             .unwrap()
             .unwrap();
         assert_eq!((auto.precision, auto.max_reps), (0.05, 10));
-        assert_eq!(auto_reps(Some(RepsSetting::Count(5)), &input(None, None)).unwrap(), None);
+        assert_eq!(
+            auto_reps(Some(RepsSetting::Count(5)), &input(None, None)).unwrap(),
+            None
+        );
         assert_eq!(auto_reps(None, &input(None, None)).unwrap(), None);
     }
 
@@ -191,7 +200,10 @@ mod tests {
     fn reps_parse_from_the_command_line_and_the_file() {
         assert_eq!("auto".parse::<RepsSetting>(), Ok(RepsSetting::Auto));
         assert_eq!("7".parse::<RepsSetting>(), Ok(RepsSetting::Count(7)));
-        assert!("often".parse::<RepsSetting>().unwrap_err().contains("often"));
+        assert!("often"
+            .parse::<RepsSetting>()
+            .unwrap_err()
+            .contains("often"));
         #[derive(Deserialize)]
         struct F {
             reps: RepsSetting,

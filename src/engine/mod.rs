@@ -20,6 +20,7 @@ pub use types::{
 pub use crate::results::manifest::{DeviceInfo, EngineProbe};
 
 use crate::results::{with_depth, TestKind};
+use crate::suite::Message;
 use anyhow::Result;
 
 /// One of llama-bench's engine-only tests, on top of `depth` tokens already
@@ -93,6 +94,8 @@ pub enum Capability {
     RawPrompt,
     /// Several requests in flight at once (a server's slots).
     ConcurrentRequests,
+    /// A conversation's history kept in the cache for its next turn.
+    CachedConversation,
 }
 
 impl Capability {
@@ -106,6 +109,9 @@ impl Capability {
             Capability::PromptTokenCount => "counting a prompt's tokens before sending it",
             Capability::RawPrompt => "prompts without the chat template",
             Capability::ConcurrentRequests => "several requests at once",
+            Capability::CachedConversation => {
+                "a conversation kept in the cache (user path at a depth)"
+            }
         }
     }
 }
@@ -146,6 +152,20 @@ pub trait Engine {
 
     /// One templated prompt as a user sends it, every token timestamped.
     fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming>;
+
+    /// The next user turn after `history`, every token timestamped from the
+    /// request: with `reuse` the history is already in the cache (put there
+    /// untimed, as a server's prompt cache has it), else the whole
+    /// conversation is prefilled in the timed part.
+    fn user_path_after(
+        &mut self,
+        request: &UserPathRequest,
+        history: &[Message],
+        reuse: bool,
+    ) -> Result<UserPathTiming> {
+        let _ = (request, history, reuse);
+        Err(self.unsupported(Capability::CachedConversation))
+    }
 
     /// `requests` sent `streams` at a time: each stream sends its next request
     /// when its reply is complete, as a load generator's closed loop does.

@@ -7,10 +7,10 @@ use anyhow::{bail, Result};
 
 use super::{
     Answer, AnswerRequest, BenchTest, Capability, ContextTrial, Conversation, Engine, EngineTiming,
-    RepControl,
-    FidelityChunk, FidelityRequest, SoakSpan, SoakWindow, Unsupported, UserPathRequest,
+    FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow, Unsupported, UserPathRequest,
     UserPathTiming,
 };
+use crate::suite::Message;
 
 /// Runs first in every call, with the call's name ("pp64", "tg16", "user_path",
 /// "answer", "score_choices", "soak", "try_context", "fidelity").
@@ -101,6 +101,30 @@ impl Engine for ScriptedEngine {
             text: self.reply.clone(),
             chat_template: "scripted".into(),
             server: None,
+            ..Default::default()
+        })
+    }
+
+    /// 10 tokens a message; the history's tokens prefill at 1 ms each unless
+    /// reused, the turn's 10 take 5 ms, then one token every 10 ms.
+    fn user_path_after(
+        &mut self,
+        request: &UserPathRequest,
+        history: &[Message],
+        reuse: bool,
+    ) -> Result<UserPathTiming> {
+        self.enter("user_path_after", None)?;
+        let n_history = 10 * history.len() as u64;
+        let prefill = 5 + if reuse { 0 } else { n_history };
+        Ok(UserPathTiming {
+            n_prompt: 10 + if reuse { 0 } else { n_history as u32 },
+            n_history: n_history as u32,
+            prompt_done: Duration::from_millis(prefill),
+            token_times: (1..=request.n_gen as u64)
+                .map(|i| Duration::from_millis(prefill + 10 * i))
+                .collect(),
+            chat_template: "scripted".into(),
+            ..Default::default()
         })
     }
 

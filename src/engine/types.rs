@@ -66,7 +66,11 @@ pub struct ConcurrentRun {
 /// moment the request starts, before templating and tokenization.
 #[derive(Debug, Clone, Default)]
 pub struct UserPathTiming {
+    /// Tokens decoded in the timed part (after any cached history).
     pub n_prompt: u32,
+    /// A turn at a depth: the conversation's history in tokens, whether it
+    /// was cached or decoded with the turn.
+    pub n_history: u32,
     /// Templating + tokenization only.
     pub prepare: Duration,
     /// Request start to the end of the prompt decode (before the first sample).

@@ -1,6 +1,6 @@
 //! The comparison table printed at the end of a run, and summary.md's speed table.
 use crate::export::Table;
-use crate::results::{Metric, Status, SummaryRow, TestKind};
+use crate::results::{test_depth, Metric, Status, SummaryRow, TestKind};
 use crate::stats::Spread;
 
 /// One line per candidate x configuration: the numbers people choose models by.
@@ -65,6 +65,8 @@ pub fn comparison_table(summary: &[SummaryRow]) -> Table {
 pub fn engine_spread(rows: &[&SummaryRow], metric: Metric) -> Option<Spread> {
     rows.iter()
         .filter(|r| r.first.kind().is_some_and(TestKind::is_engine_bench))
+        // The headline is from the empty cache; rows at a depth have their own chart.
+        .filter(|r| r.first.n_depth == 0)
         .find_map(|r| r.spread(metric))
 }
 
@@ -72,7 +74,7 @@ pub fn engine_spread(rows: &[&SummaryRow], metric: Metric) -> Option<Spread> {
 pub fn user_path_median(rows: &[&SummaryRow], metric: Metric) -> Option<f64> {
     let medians: Vec<f64> = rows
         .iter()
-        .filter(|r| r.first.kind() == Some(TestKind::EndToEnd))
+        .filter(|r| r.first.kind() == Some(TestKind::EndToEnd) && test_depth(&r.first.test) == 0)
         .filter_map(|r| r.spread(metric).map(|s| s.median))
         .collect();
     Spread::of(&medians).map(|s| s.median)

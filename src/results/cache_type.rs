@@ -41,7 +41,10 @@ const NAMES: [(KvCacheType, &str); 9] = [
 
 impl KvCacheType {
     pub fn name(self) -> &'static str {
-        NAMES.iter().find(|(t, _)| *t == self).map_or("?", |(_, n)| n)
+        NAMES
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("?", |(_, n)| n)
     }
 
     /// Bytes per element as ggml stores it (block size and scales included),
@@ -97,7 +100,10 @@ mod tests {
         }
         assert_eq!("Q8_0".parse::<KvCacheType>().unwrap(), KvCacheType::Q8_0);
         let e = "q3_x".parse::<KvCacheType>().unwrap_err();
-        assert!(e.contains("q3_x") && e.contains("f16, bf16, q8_0, q4_0"), "{e}");
+        assert!(
+            e.contains("q3_x") && e.contains("f16, bf16, q8_0, q4_0"),
+            "{e}"
+        );
     }
 
     #[test]

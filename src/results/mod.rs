@@ -38,6 +38,6 @@ pub use run_dir::{create_run_dir, RunLock, LOCK_FILE};
 pub use status::Status;
 pub use summary::{attach_resources, summarize, MetricSpread, QualityScore, SummaryRow};
 pub use summary_table::SPREAD_STATS;
-pub use test_kind::{test_depth, with_depth};
 pub use table::{read_table, table_frame, write_table, Col, Dtype, Record, Table};
 pub use test_kind::TestKind;
+pub use test_kind::{test_depth, with_depth};

@@ -133,7 +133,10 @@ impl Table for SummaryRow {
         record.insert("n".into(), self.n.into());
         record.insert("precision".into(), self.precision.into());
         let first = self.first_rep.as_ref();
-        record.insert("first_rep_deviation".into(), first.map(|f| f.deviation).into());
+        record.insert(
+            "first_rep_deviation".into(),
+            first.map(|f| f.deviation).into(),
+        );
         record.insert("first_rep_differs".into(), first.map(|f| f.differs).into());
         for m in &self.metrics {
             for stat in SPREAD_STATS {

@@ -129,8 +129,14 @@ mod tests {
             ("pp512", Some(TestKind::Prompt(512))),
             ("tg128", Some(TestKind::Generation(128))),
             ("tg128@d2048", Some(TestKind::Generation(128))),
-            ("pp512+tg128", Some(TestKind::PromptThenGeneration(512, 128))),
-            ("pp512+tg128@d512", Some(TestKind::PromptThenGeneration(512, 128))),
+            (
+                "pp512+tg128",
+                Some(TestKind::PromptThenGeneration(512, 128)),
+            ),
+            (
+                "pp512+tg128@d512",
+                Some(TestKind::PromptThenGeneration(512, 128)),
+            ),
             ("e2e@d512:cold", Some(TestKind::EndToEnd)),
             ("pp512+", None),
             ("pp512+pp5", None),
@@ -181,7 +187,11 @@ mod depth_tests {
         assert_eq!(test_depth("tg128@d2048"), 2048);
         assert_eq!(test_depth("pp512+tg128@d512"), 512);
         assert_eq!(test_depth("e2e@d512:cold"), 512);
-        assert_eq!(test_depth("e2e:what@d9"), 0, "a prompt's name is not a depth");
+        assert_eq!(
+            test_depth("e2e:what@d9"),
+            0,
+            "a prompt's name is not a depth"
+        );
         assert_eq!(test_depth("tg128"), 0);
     }
 }

@@ -2,6 +2,7 @@
 //! sent the moment it is measured. Engine-neutral (`&mut dyn Engine`), so the
 //! runner's tests drive it with a scripted engine and no model.
 use super::child_concurrency::concurrency_tests;
+use super::child_depth::depth_user_path_tests;
 use super::child_quality::answer_quality;
 use super::child_speed::{engine_tests, user_path_tests};
 use super::child_stability::run_stability;
@@ -11,6 +12,7 @@ use crate::engine::Engine;
 pub fn run_job(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
     engine_tests(engine, job, out);
     user_path_tests(engine, job, out);
+    depth_user_path_tests(engine, job, out);
     concurrency_tests(engine, job, out);
     if !job.quality.is_empty() {
         answer_quality(engine, job, out);
@@ -82,6 +84,7 @@ pub(super) mod tests {
                 name: "hello".into(),
                 text: "Hello".into(),
             }],
+            conversation: vec![],
             e2e_tokens: 50,
             concurrency: Vec::new(),
             fallback_chat_template: None,

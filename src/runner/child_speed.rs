@@ -39,12 +39,20 @@ pub(super) fn engine_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
 }
 
 fn bench_tests(job: &ChildJob) -> Vec<BenchTest> {
-    let depths = if job.depth.is_empty() { &[0][..] } else { &job.depth };
+    let depths = if job.depth.is_empty() {
+        &[0][..]
+    } else {
+        &job.depth
+    };
     let mut tests = Vec::new();
     for &depth in depths {
         let kinds = (job.pp.iter().map(|&n| BenchKind::Prompt(n)))
             .chain(job.tg.iter().map(|&n| BenchKind::Generation(n)))
-            .chain(job.pg.iter().map(|&[p, g]| BenchKind::PromptThenGeneration(p, g)));
+            .chain(
+                job.pg
+                    .iter()
+                    .map(|&[p, g]| BenchKind::PromptThenGeneration(p, g)),
+            );
         tests.extend(kinds.map(|kind| BenchTest { kind, depth }));
     }
     tests

@@ -4,6 +4,7 @@
 mod build_doctor;
 mod child;
 mod child_concurrency;
+mod child_depth;
 mod child_job;
 mod child_output;
 mod child_process;

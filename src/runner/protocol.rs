@@ -28,6 +28,9 @@ pub struct ChildJob {
     #[serde(default)]
     pub auto_reps: Option<AutoReps>,
     pub prompts: Vec<Prompt>,
+    /// The conversation in the cache for the user path at a depth.
+    #[serde(default)]
+    pub conversation: Vec<Message>,
     pub e2e_tokens: u32,
     /// Levels of the concurrency test (streams at once); empty: none.
     #[serde(default)]

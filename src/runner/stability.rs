@@ -73,6 +73,7 @@ pub fn ceiling_ladder(
             depth: vec![],
             auto_reps: None,
             prompts: vec![],
+            conversation: vec![],
             e2e_tokens: 0,
             concurrency: Vec::new(),
             fallback_chat_template: None,

@@ -187,6 +187,7 @@ fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
         depth: sweep.depth.clone(),
         auto_reps: sweep.auto_reps,
         prompts: speed.map(|s| s.prompts.clone()).unwrap_or_default(),
+        conversation: speed.map(|s| s.conversation.clone()).unwrap_or_default(),
         e2e_tokens: sweep.e2e_tokens,
         concurrency: sweep.concurrency.clone(),
         fallback_chat_template: sweep.fallback_chat_template.clone(),

@@ -102,9 +102,8 @@ mod tests {
     fn precision_follows_the_formula() {
         // n = 4, median 10.5, s = sqrt(5/3): t(3) = 3.182.
         let p = median_precision(&[9.0, 10.0, 11.0, 12.0]).unwrap();
-        let expected = 3.182 * (std::f64::consts::PI / 2.0).sqrt() * (5.0f64 / 3.0).sqrt()
-            / 2.0
-            / 10.5;
+        let expected =
+            3.182 * (std::f64::consts::PI / 2.0).sqrt() * (5.0f64 / 3.0).sqrt() / 2.0 / 10.5;
         assert!((p - expected).abs() < 1e-12, "{p} vs {expected}");
         assert_eq!(median_precision(&[3.0]), None);
         assert_eq!(median_precision(&[5.0, 5.0, 5.0]), Some(0.0));
@@ -131,7 +130,10 @@ mod tests {
             ..rule
         };
         assert!(budget.enough(&noisy, Duration::from_secs(11)));
-        assert!(!budget.enough(&noisy[..2], Duration::from_secs(11)), "minimum first");
+        assert!(
+            !budget.enough(&noisy[..2], Duration::from_secs(11)),
+            "minimum first"
+        );
     }
 
     #[test]

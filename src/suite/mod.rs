@@ -39,6 +39,9 @@ pub struct SpeedSuiteFile {
     /// Files under prompts/.
     #[serde(default)]
     pub prompts: Vec<String>,
+    /// A file under prompts/ with `[[turn]]`s: the conversation already in
+    /// the cache when the next turn is measured at a depth (`--depth`).
+    pub conversation: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +49,8 @@ pub struct SpeedSuite {
     pub file: SpeedSuiteFile,
     pub path: PathBuf,
     pub prompts: Vec<Prompt>,
+    /// The conversation's turns (empty: no user path at a depth).
+    pub conversation: Vec<Message>,
 }
 
 /// Where suites/ and prompts/ live: the current directory when it has them,
@@ -182,11 +187,43 @@ fn parse_speed_suite(text: &str, path: PathBuf) -> Result<SpeedSuite, UsageError
         .iter()
         .map(|p| load_prompt(&prompts_dir, p, &path))
         .collect::<Result<Vec<_>, _>>()?;
+    let conversation = match &file.conversation {
+        Some(name) => load_conversation(&prompts_dir, name, &path)?,
+        None => Vec::new(),
+    };
     Ok(SpeedSuite {
         file,
         path,
         prompts,
+        conversation,
     })
+}
+
+/// `[[turn]]` role/content pairs, user and assistant alternating, from the user.
+fn load_conversation(dir: &Path, file: &str, suite: &Path) -> Result<Vec<Message>, UsageError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ConversationFile {
+        turn: Vec<Message>,
+    }
+    let what = |e: String| UsageError::new(format!("{}: conversation {e}", suite.display()));
+    let path = prompt_path::inside(dir, file).map_err(|e| what(e.to_string()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| what(format!("{} cannot be read: {e}", path.display())))?;
+    let parsed: ConversationFile =
+        toml::from_str(&text).map_err(|e| toml_error(&e, &text, &path))?;
+    let alternating = parsed
+        .turn
+        .iter()
+        .enumerate()
+        .all(|(i, m)| m.role == ["user", "assistant"][i % 2] && !m.content.trim().is_empty());
+    if parsed.turn.len() < 2 || parsed.turn.len() % 2 != 0 || !alternating {
+        return Err(what(format!(
+            "{}: turns must alternate user, assistant (from the user, in pairs, none empty)",
+            path.display()
+        )));
+    }
+    Ok(parsed.turn)
 }
 
 fn load_prompt(dir: &Path, file: &str, suite: &Path) -> Result<Prompt, UsageError> {
@@ -233,6 +270,10 @@ mod tests {
         let names: Vec<_> = suite.prompts.iter().map(|p| p.name.as_str()).collect();
         assert!(names.contains(&"voice-question") && names.contains(&"long-summary"));
         assert!(suite.prompts.iter().all(|p| !p.text.is_empty()));
+        assert!(
+            suite.conversation.len() >= 10,
+            "the depth conversation loads"
+        );
     }
 
     #[test]

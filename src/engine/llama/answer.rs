@@ -36,24 +36,39 @@ pub(super) fn user_path(engine: &LlamaEngine, req: &UserPathRequest) -> Result<U
     let (text, chat_template) = render(model, &user, Some(req.template))?;
     let tokens = tokenize(model, &text);
     let prepare = start.elapsed();
-    let n_prompt = tokens.len() as u32;
-    if n_prompt + req.n_gen > req.n_ctx {
-        bail!("the prompt has {n_prompt} tokens; with {} to generate it needs a context over {} (use --ctx)", req.n_gen, req.n_ctx);
-    }
-    let mut sequence = Sequence::start(&mut ctx, &tokens, engine.settings.n_batch)?;
-    let prompt_done = start.elapsed();
-
-    let mut sampler = LlamaSampler::greedy();
-    let mut timing = UserPathTiming {
-        n_prompt,
+    check_fits(tokens.len(), req)?;
+    let sequence = Sequence::start(&mut ctx, &tokens, engine.settings.n_batch)?;
+    let timing = UserPathTiming {
+        n_prompt: tokens.len() as u32,
         prepare,
-        prompt_done,
+        prompt_done: start.elapsed(),
         chat_template,
         ..Default::default()
     };
+    greedy_reply(&mut ctx, model, sequence, (start, timing), req.n_gen)
+}
+
+/// Whether the prompt and the tokens to generate fit the request's context.
+pub(super) fn check_fits(n_prompt: usize, req: &UserPathRequest) -> Result<()> {
+    if n_prompt as u64 + req.n_gen as u64 > req.n_ctx as u64 {
+        bail!("the prompt has {n_prompt} tokens; with {} to generate it needs a context over {} (use --ctx)", req.n_gen, req.n_ctx);
+    }
+    Ok(())
+}
+
+/// `n_gen` tokens sampled greedily after the decoded prompt, each timestamped
+/// from `start`; EOS is noted, not obeyed.
+pub(super) fn greedy_reply(
+    ctx: &mut LlamaContext<'_>,
+    model: &LlamaModel,
+    mut sequence: Sequence,
+    (start, mut timing): (Instant, UserPathTiming),
+    n_gen: u32,
+) -> Result<UserPathTiming> {
+    let mut sampler = LlamaSampler::greedy();
     let mut reply = Vec::new();
-    for i in 0..req.n_gen {
-        let token = sampler.sample(&ctx, sequence.logits_index());
+    for i in 0..n_gen {
+        let token = sampler.sample(ctx, sequence.logits_index());
         timing.token_times.push(start.elapsed());
         if timing.eos_at.is_none() {
             if model.vocab().is_eog(token) {
@@ -62,8 +77,8 @@ pub(super) fn user_path(engine: &LlamaEngine, req: &UserPathRequest) -> Result<U
                 reply.extend(model.vocab().token_to_piece(token, false, None));
             }
         }
-        if i + 1 < req.n_gen {
-            sequence.push(&mut ctx, token)?;
+        if i + 1 < n_gen {
+            sequence.push(ctx, token)?;
         }
     }
     timing.text = String::from_utf8_lossy(&reply).into_owned();

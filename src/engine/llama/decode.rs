@@ -106,13 +106,24 @@ impl Sequence {
         n_batch: u32,
     ) -> Result<Sequence> {
         ctx.clear_kv_cache();
+        Sequence::resume(ctx, 0, prompt, n_batch)
+    }
+
+    /// Decodes `prompt` after `n_past` tokens already in the cache (a cached
+    /// conversation), waiting for the device like `start`.
+    pub(super) fn resume(
+        ctx: &mut LlamaContext<'_>,
+        n_past: u32,
+        prompt: &[LlamaToken],
+        n_batch: u32,
+    ) -> Result<Sequence> {
         let last = prompt.len().saturating_sub(1);
         let mut chunks = Chunks::new(n_batch);
-        chunks.decode(ctx, prompt, |pos| pos == last, |_, _| {})?;
+        chunks.decode_from(ctx, n_past as usize, prompt, |i| i == last, |_, _| {})?;
         ctx.synchronize();
         Ok(Sequence {
             batch: chunks.batch,
-            n_past: prompt.len() as u32,
+            n_past: n_past + prompt.len() as u32,
             logits_index: (last % n_batch.max(1) as usize) as i32,
         })
     }

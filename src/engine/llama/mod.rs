@@ -5,6 +5,7 @@
 mod answer;
 mod bench;
 mod decode;
+mod depth;
 mod fault;
 mod probe;
 mod stability;
@@ -29,9 +30,11 @@ use rand::SeedableRng;
 
 use super::{
     AnswerRequest, BenchTest, ContextTrial, Conversation, Engine, EngineSettings, EngineTiming,
-    FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow, UserPathRequest, UserPathTiming,
+    FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow, UserPathRequest,
+    UserPathTiming,
 };
 use crate::config::{FlashAttn, KvCacheType};
+use crate::suite::Message;
 
 pub struct LlamaEngine {
     backend: LlamaBackend,
@@ -81,6 +84,15 @@ impl Engine for LlamaEngine {
 
     fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
         answer::user_path(self, request)
+    }
+
+    fn user_path_after(
+        &mut self,
+        request: &UserPathRequest,
+        history: &[Message],
+        reuse: bool,
+    ) -> Result<UserPathTiming> {
+        depth::user_path_after(self, request, history, reuse)
     }
 
     fn conversation(&mut self, n_ctx: u32) -> Result<Box<dyn Conversation + '_>> {

@@ -157,5 +157,6 @@ pub(super) fn user_path_timing(streamed: Streamed) -> Result<UserPathTiming> {
         text: streamed.text,
         chat_template: "server".into(),
         server,
+        ..Default::default()
     })
 }
