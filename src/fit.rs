@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::gguf::GgufInfo;
+use crate::results::plan::KvCacheType;
 
 const MIB: u64 = 1 << 20;
 /// Over this share of the budget a model is "tight": the OS, the app and a longer
@@ -21,7 +22,8 @@ pub struct FitEstimate {
     pub n_ctx: u64,
     /// Every tensor's bytes: what is loaded, and what generation reads per token.
     pub weights_bytes: u64,
-    /// f16 K and V for n_ctx tokens; 0 when the header lacks the attention keys.
+    /// K and V for n_ctx tokens in the cache types run (f16 unless asked
+    /// otherwise); 0 when the header lacks the attention keys.
     pub kv_cache_bytes: u64,
     pub overhead_bytes: u64,
     /// weights + KV cache + overhead, saturating: u64::MAX fits nowhere.
@@ -32,12 +34,19 @@ pub struct FitEstimate {
 
 /// Weights plus KV cache: what must be resident for a context of `n_ctx`
 /// (None when the header lacks the keys to size the KV cache).
-pub fn weights_and_kv(info: &GgufInfo, n_ctx: u64) -> Option<(u64, u64)> {
-    Some((info.tensor_bytes, info.kv_cache_bytes(n_ctx)?))
+pub fn weights_and_kv(info: &GgufInfo, n_ctx: u64, cache: CacheTypes) -> Option<(u64, u64)> {
+    let (k, v) = cache;
+    Some((info.tensor_bytes, info.kv_cache_bytes_as(n_ctx, k, v)?))
 }
 
-pub fn estimate(info: &GgufInfo, n_ctx: u64) -> FitEstimate {
-    let (weights, kv) = weights_and_kv(info, n_ctx).unwrap_or((info.tensor_bytes, 0));
+/// The K and V cache types of a configuration.
+pub type CacheTypes = (KvCacheType, KvCacheType);
+
+/// llama.cpp's default cache: f16 K and V.
+pub const F16_CACHE: CacheTypes = (KvCacheType::F16, KvCacheType::F16);
+
+pub fn estimate(info: &GgufInfo, n_ctx: u64, cache: CacheTypes) -> FitEstimate {
+    let (weights, kv) = weights_and_kv(info, n_ctx, cache).unwrap_or((info.tensor_bytes, 0));
     // Saturating: an absurd --ctx must read "does not fit", not wrap to "fits".
     let overhead = OVERHEAD_FIXED_BYTES.saturating_add((weights as f64 * OVERHEAD_SHARE) as u64);
     FitEstimate {
@@ -150,7 +159,7 @@ mod tests {
             has_chat_template: true,
             data_offset: 0,
         };
-        let sane = estimate(&info, 4096);
+        let sane = estimate(&info, 4096, F16_CACHE);
         assert_eq!(sane.kv_cache_bytes, 16 * 4096 * 8 * (64 + 64) * 2);
         let budget = 64.0 * (1u64 << 30) as f64;
         assert_eq!(
@@ -159,7 +168,7 @@ mod tests {
         );
         // 2^62 tokens: the KV cache overflows u64 (it used to be taken as 0 bytes).
         for n_ctx in [1u64 << 62, u64::MAX] {
-            let e = estimate(&info, n_ctx);
+            let e = estimate(&info, n_ctx, F16_CACHE);
             assert_eq!(e.total_bytes, u64::MAX, "{e:?}");
             assert_eq!(
                 FitVerdict::of(e.total_bytes as f64, budget),
@@ -171,7 +180,7 @@ mod tests {
             tensor_bytes: u64::MAX - 10,
             ..info
         };
-        assert_eq!(estimate(&huge, 1).total_bytes, u64::MAX);
+        assert_eq!(estimate(&huge, 1, F16_CACHE).total_bytes, u64::MAX);
     }
 
     #[test]

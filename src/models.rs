@@ -64,7 +64,7 @@ pub fn run(args: &ModelsArgs) -> Result<i32> {
             chat_template: info.has_chat_template,
             sha256,
             fit: profile.as_ref().map(|p| {
-                let e = estimate(&info, args.ctx);
+                let e = estimate(&info, args.ctx, crate::fit::F16_CACHE);
                 let budget = p.budget_bytes();
                 FitLine {
                     profile: p.name.clone(),

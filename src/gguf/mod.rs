@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest as _;
 
+use crate::results::plan::KvCacheType;
 use reader::Reader;
 
 /// What edgebench needs to know about a model, read from its GGUF header.
@@ -59,19 +60,23 @@ impl GgufInfo {
     /// head_count, as in llama.cpp. None when the needed keys are missing;
     /// u64::MAX when it overflows (an absurd --ctx or header): fits nowhere.
     pub fn kv_cache_bytes(&self, n_ctx: u64) -> Option<u64> {
+        self.kv_cache_bytes_as(n_ctx, KvCacheType::F16, KvCacheType::F16)
+    }
+
+    /// K and V for `n_ctx` tokens stored as the given cache types (every
+    /// layer full size: the sliding-window layers' smaller cache is not
+    /// taken off, so it errs towards "does not fit").
+    pub fn kv_cache_bytes_as(&self, n_ctx: u64, k: KvCacheType, v: KvCacheType) -> Option<u64> {
         let n_layer = self.block_count?;
         let n_head = self.head_count.filter(|&n| n > 0)?;
         let n_head_kv = self.head_count_kv.unwrap_or(n_head);
         let default_dim = self.embedding_length.map(|e| e / n_head);
         let k_dim = self.key_length.or(default_dim)?;
         let v_dim = self.value_length.or(default_dim)?;
-        Some(
-            n_layer
-                .saturating_mul(n_ctx)
-                .saturating_mul(n_head_kv)
-                .saturating_mul(k_dim.saturating_add(v_dim))
-                .saturating_mul(2),
-        )
+        let per_token_row =
+            k_dim as f64 * k.bytes_per_element() + v_dim as f64 * v.bytes_per_element();
+        // f64 then `as`: exact below 2^53, saturating above (an absurd context fits nowhere).
+        Some((n_layer as f64 * n_ctx as f64 * n_head_kv as f64 * per_token_row) as u64)
     }
 }
 
@@ -198,6 +203,12 @@ mod tests {
         info.value_length = Some(16);
         // K: 2 * 100 * 4 * 32 * 2 = 51200; V: 2 * 100 * 4 * 16 * 2 = 25600.
         assert_eq!(info.kv_cache_bytes(100), Some(76_800));
+        // q8_0 stores 32 values in 34 bytes, q4_0 in 18.
+        let (q8, q4) = (KvCacheType::Q8_0, KvCacheType::Q4_0);
+        assert_eq!(
+            info.kv_cache_bytes_as(100, q8, q4),
+            Some(2 * 100 * 4 * (34 + 9))
+        );
         info.head_count_kv = None; // defaults to head_count (4): same here
         assert_eq!(info.kv_cache_bytes(100), Some(76_800));
         info.block_count = None;

@@ -127,7 +127,10 @@ fn candidate(
     let info = headers
         .entry(first.model_file.clone())
         .or_insert_with(|| read_gguf_info(Path::new(&first.model_file)).ok());
-    let fit = info.as_ref().map(|i| estimate(i, n_ctx));
+    // The cache types and deepest context the candidate actually ran.
+    let kv = |t: &str| t.parse().unwrap_or_default();
+    let cache = (kv(&first.config.type_k), kv(&first.config.type_v));
+    let fit = info.as_ref().map(|i| estimate(i, n_ctx, cache));
     let budget = profile.budget_bytes();
     let bytes_per_token = fit
         .as_ref()

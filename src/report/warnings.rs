@@ -24,6 +24,14 @@ pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
                 ));
             }
         }
+        if let Some(first) = row.first_rep.filter(|f| f.differs) {
+            warnings.push(format!(
+                "{} {}: the first repetition was {:+.0}% off the others (warm-up, clocks ramping or the page cache); the spread includes it, so compare medians or raise --warmup",
+                row.first.id.candidate,
+                row.first.test,
+                first.deviation * 100.0
+            ));
+        }
         if row.resources.throttled_share.is_some_and(|t| t > 0.0) {
             warnings.push(format!(
                 "{} {}: clocks were throttled during {:.0}% of the samples",
@@ -41,6 +49,38 @@ mod tests {
     use super::*;
     use crate::results::Status;
     use crate::results::{summarize, SpeedRow};
+
+    #[test]
+    fn a_cold_first_repetition_is_warned_about() {
+        let rows: Vec<SpeedRow> = [60.0, 100.0, 101.0, 99.0, 100.0]
+            .iter()
+            .map(|&tg| SpeedRow {
+                test: "tg128".into(),
+                tg_tps: Some(tg),
+                status: Status::Ok,
+                ..Default::default()
+            })
+            .collect();
+        let warnings = measurement_warnings(&summarize(&rows));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("tg128: the first repetition was -40% off")),
+            "{warnings:?}"
+        );
+        let steady: Vec<SpeedRow> = rows
+            .into_iter()
+            .map(|r| SpeedRow {
+                tg_tps: r.tg_tps.map(|t| t.max(99.5)),
+                ..r
+            })
+            .collect();
+        let warnings = measurement_warnings(&summarize(&steady));
+        assert!(
+            !warnings.iter().any(|w| w.contains("first repetition")),
+            "{warnings:?}"
+        );
+    }
 
     #[test]
     fn noisy_repetitions_are_flagged_and_steady_ones_are_not() {

@@ -16,8 +16,11 @@ pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
     if cfg!(feature = "cuda") && config.n_gpu_layers > 0 && !unified {
         return Ok(());
     }
-    let Some((weights_bytes, kv_bytes)) = crate::fit::weights_and_kv(&info, config.n_ctx as u64)
-    else {
+    let Some((weights_bytes, kv_bytes)) = crate::fit::weights_and_kv(
+        &info,
+        config.n_ctx as u64,
+        (config.cache_type_k, config.cache_type_v),
+    ) else {
         return Ok(());
     };
     let mut system = sysinfo::System::new();
