@@ -9,14 +9,19 @@
 # Runs llama-bench (same), edgebench and llama-bench (sdist) in turn, round by round,
 # so drift (heat, background load) hits all alike, and prints the medians.
 #
-# usage: scripts/parity.sh [--rounds N] [--threads T] [MODEL.gguf...]
+# --depth D[,D..] runs every test on top of D tokens in the cache as well
+# (llama-bench -d; the tests are then named pp512@dD, tg128@dD).
+#
+# usage: scripts/parity.sh [--rounds N] [--threads T] [--depth D[,D..]] [--same-only] [MODEL.gguf...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=3 threads=$(nproc --all) models=()
+rounds=3 threads=$(nproc --all) depth=0 sdist=1 models=()
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) rounds=$2; shift 2 ;;
         --threads) threads=$2; shift 2 ;;
+        --depth) depth=$2; shift 2 ;;
+        --same-only) sdist=0; shift ;; # skip the sdist's llama-bench (a third of the time)
         *) models+=("$1"); shift ;;
     esac
 done
@@ -61,41 +66,45 @@ trap 'rm -rf "$out"' EXIT
 for model in "${models[@]}"; do
     name=$(basename "$model")
     for round in $(seq 1 "$rounds"); do
-        "$tools/llama-bench-same/bin/llama-bench" -m "$model" -t "$threads" -p 512 -n 128 -r 5 -o json 2>/dev/null > "$out/same-$name-$round.json"
-        "$edgebench" run --model "$model" --suite engine-only --threads "$threads" --reps 5 --out "$out/eb" \
+        "$tools/llama-bench-same/bin/llama-bench" -m "$model" -t "$threads" -p 512 -n 128 -d "$depth" -r 5 -o json 2>/dev/null > "$out/same-$name-$round.json"
+        "$edgebench" run --model "$model" --suite engine-only --threads "$threads" --depth "$depth" --reps 5 --out "$out/eb" \
             2>/dev/null | sed -n 's/^results: //p' > "$out/eb-$name-$round.path"
-        "$tools/llama-bench-sdist/bin/llama-bench" -m "$model" -t "$threads" -p 512 -n 128 -r 5 -o json 2>/dev/null > "$out/sdist-$name-$round.json"
+        [ $sdist = 0 ] || "$tools/llama-bench-sdist/bin/llama-bench" -m "$model" -t "$threads" -p 512 -n 128 -d "$depth" -r 5 -o json 2>/dev/null > "$out/sdist-$name-$round.json"
     done
 done
 
-python3 - "$out" "$threads" "${models[@]}" <<'PY'
+python3 - "$out" "$threads" "$depth" "${models[@]}" <<'PY'
 import csv, json, os, statistics, sys
-out, threads, models = sys.argv[1], sys.argv[2], sys.argv[3:]
+out, threads, depths, models = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 med = statistics.median
+def named(base, depth):
+    return base if depth == 0 else f"{base}@d{depth}"
 def llama_bench(path):
-    return {(f"pp{t['n_prompt']}" if t["n_prompt"] else f"tg{t['n_gen']}"): med(t["samples_ts"]) for t in json.load(open(path))}
+    return {named(f"pp{t['n_prompt']}" if t["n_prompt"] else f"tg{t['n_gen']}", t.get("n_depth", 0)): med(t["samples_ts"])
+            for t in json.load(open(path))}
 def edgebench(path_file):
     run_dir = open(path_file).read().strip()
     rows = csv.DictReader(open(os.path.join(run_dir, "summary.csv")))
     return {r["test"]: float(r["pp_tps_median"] if r["test"].startswith("pp") else r["tg_tps_median"]) for r in rows}
 print(f"threads={threads}; per round the median of 5 reps; 'all' = median over rounds")
-print(f"{'model':34} {'test':6} {'round':>5} {'lb-same t/s':>12} {'edgebench':>10} {'lb-sdist':>9} {'eb/same':>8} {'eb/sdist':>8}")
+print(f"{'model':34} {'test':12} {'round':>5} {'lb-same t/s':>12} {'edgebench':>10} {'lb-sdist':>9} {'eb/same':>8} {'eb/sdist':>8}")
 failed = False
 for model in models:
     name = os.path.basename(model)
     rounds = []
     r = 1
     while os.path.exists(f"{out}/same-{name}-{r}.json"):
+        sdist = f"{out}/sdist-{name}-{r}.json"
         rounds.append((llama_bench(f"{out}/same-{name}-{r}.json"), edgebench(f"{out}/eb-{name}-{r}.path"),
-                       llama_bench(f"{out}/sdist-{name}-{r}.json")))
+                       llama_bench(sdist) if os.path.exists(sdist) and os.path.getsize(sdist) else {}))
         r += 1
-    for test in ("pp512", "tg128"):
-        rows = [(s[test], e[test], d[test]) for s, e, d in rounds]
+    for test in [named(t, int(d)) for d in depths.split(",") for t in ("pp512", "tg128")]:
+        rows = [(s[test], e[test], d.get(test, float("nan"))) for s, e, d in rounds]
         for i, (s, e, d) in enumerate(rows, 1):
-            print(f"{name:34} {test:6} {i:>5} {s:12.1f} {e:10.1f} {d:9.1f} {e / s:8.3f} {e / d:8.3f}")
+            print(f"{name:34} {test:12} {i:>5} {s:12.1f} {e:10.1f} {d:9.1f} {e / s:8.3f} {e / d:8.3f}")
         s, e, d = (med(x[k] for x in rows) for k in range(3))
         ok = abs(e / s - 1) <= 0.05
         failed |= not ok
-        print(f"{name:34} {test:6} {'all':>5} {s:12.1f} {e:10.1f} {d:9.1f} {e / s:8.3f} {e / d:8.3f}  {'within 5%' if ok else 'OUTSIDE 5%'}")
+        print(f"{name:34} {test:12} {'all':>5} {s:12.1f} {e:10.1f} {d:9.1f} {e / s:8.3f} {e / d:8.3f}  {'within 5%' if ok else 'OUTSIDE 5%'}")
 sys.exit(1 if failed else 0)
 PY

@@ -131,6 +131,39 @@ fn several_runs_merge_into_one_report() {
 }
 
 #[test]
+fn speed_at_several_depths_gets_its_chart_and_keeps_the_headline_at_depth_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("deep");
+    let spec = Spec {
+        candidates: 2,
+        depths: vec![512, 2048],
+        ..Default::default()
+    };
+    write_run(&run, &spec);
+    let o = report(&[run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    assert_charts(&run, &["depth"]);
+    let svg = read(&run.join("charts/depth.svg"));
+    for text in [
+        "depth (tokens already in the cache)",
+        "Generation (tgN, median)",
+        "budget",
+    ] {
+        assert!(svg.contains(text), "{text} missing from the depth chart");
+    }
+    // The headline tg tok/s is the empty cache's (120 for model-00), not a depth's.
+    let md = read(&run.join("report.md"));
+    assert!(md.contains("120.0"), "{md}");
+    let shallow = tmp.path().join("shallow");
+    write_run(&shallow, &Spec::default());
+    assert_eq!(report(&[shallow.to_str().unwrap()]).status.code(), Some(0));
+    assert!(
+        !shallow.join("charts/depth.svg").exists(),
+        "one depth: no depth chart"
+    );
+}
+
+#[test]
 fn a_run_with_failed_candidates_lists_them_and_rejects_them() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");

@@ -27,6 +27,9 @@ pub struct Spec {
     pub model_file: String,
     /// Multiplies every speed (0.85: a night 15% slower).
     pub speed_factor: f64,
+    /// Depths above 0 at which pp512 and tg128 also ran (`--depth`): slower
+    /// and using more memory the deeper.
+    pub depths: Vec<u32>,
 }
 
 impl Default for Spec {
@@ -41,6 +44,7 @@ impl Default for Spec {
             quality: false,
             model_file: "/nonexistent/model.gguf".into(),
             speed_factor: 1.0,
+            depths: Vec::new(),
         }
     }
 }
@@ -72,10 +76,10 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 n_threads: 4,
                 n_ctx: 2048,
                 n_batch: 2048,
+                n_ubatch: 512,
                 flash_attn: "auto".into(),
                 ..Default::default()
             },
-            n_ubatch: 512,
             status: Status::Ok,
             load_ms: Some(120.0),
             ..Default::default()
@@ -112,6 +116,23 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 tg_tps: Some(speed * jitter),
                 ..base.clone()
             });
+            for &depth in &spec.depths {
+                let slower = 1.0 / (1.0 + depth as f64 / 2048.0);
+                for (test, pp, tg) in [
+                    ("pp512", Some(speed * 10.0), None),
+                    ("tg128", None, Some(speed)),
+                ] {
+                    rows.push(SpeedRow {
+                        test: format!("{test}@d{depth}"),
+                        mode: "engine".into(),
+                        rep: Some(rep as u32),
+                        n_depth: depth,
+                        pp_tps: pp.map(|v| v * slower * jitter),
+                        tg_tps: tg.map(|v| v * slower * jitter),
+                        ..base.clone()
+                    });
+                }
+            }
             rows.push(SpeedRow {
                 test: "e2e:voice-question".into(),
                 mode: "user_path".into(),
@@ -136,7 +157,8 @@ fn summary(spec: &Spec, rows: &[SpeedRow]) -> Vec<SummaryRow> {
             .unwrap()
             .parse()
             .unwrap();
-        s.resources.peak_rss_mb = Some(200.0 + 150.0 * c);
+        let depth = s.first.n_depth as f64;
+        s.resources.peak_rss_mb = Some(200.0 + 150.0 * c + depth / 64.0);
         s.resources.peak_ram_used_mb = Some(4000.0 + 150.0 * c);
     }
     if spec.quality {

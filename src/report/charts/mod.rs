@@ -2,9 +2,11 @@
 //! in `figures` (summary charts), `timeline_data` and `trend` data from
 //! `report::trends`; the drawing files only draw.
 mod bars;
+mod depth_data;
 mod figures;
 mod heatmap;
 mod legend;
+mod lines;
 mod pareto;
 mod style;
 mod timeline;
@@ -97,6 +99,15 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
             &figures::quality_chart(i),
         )?,
     ];
+    // Only when some candidate ran at several depths (`--depth`).
+    if let Some(chart) = depth_data::depth_chart(i) {
+        files.push(render(
+            dir,
+            "depth",
+            "Speed and memory against depth",
+            &chart,
+        )?);
+    }
     if let Some(trends) = i.trends {
         files.push(render(
             dir,
