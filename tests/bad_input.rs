@@ -293,3 +293,23 @@ fn keep_going_runs_the_good_candidates_and_records_each_bad_one() {
         assert!(error.contains(file) && error.contains(reason), "{error}");
     }
 }
+
+#[test]
+fn bad_values_of_the_llama_bench_axes_are_usage_errors_naming_what_is_allowed() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &[&str]); 7] = [
+        (&["--cache-type-k", "q3_x"], &["q3_x", "f16, bf16, q8_0, q4_0"]),
+        (&["--cache-type-v", "f16,int4"], &["int4", "q8_0"]),
+        (&["--mmap", "maybe"], &["maybe", "0 or 1"]),
+        (&["--pg", "512"], &["512", "512,128"]),
+        (&["--ubatch", "0"], &["--ubatch"]),
+        (&["--reps", "often"], &["often", "auto"]),
+        (&["--reps", "5", "--precision", "2%"], &["--reps auto"]),
+    ];
+    for (args, expected) in cases {
+        let o = quick_run(&[&smollm()], dir.path(), args);
+        assert_clean_error(&o, 2, expected);
+        assert!(!stdout(&o).contains("loading"), "{args:?}: {}", stdout(&o));
+    }
+}
