@@ -299,7 +299,10 @@ fn bad_values_of_the_llama_bench_axes_are_usage_errors_naming_what_is_allowed() 
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &[&str]); 7] = [
-        (&["--cache-type-k", "q3_x"], &["q3_x", "f16, bf16, q8_0, q4_0"]),
+        (
+            &["--cache-type-k", "q3_x"],
+            &["q3_x", "f16, bf16, q8_0, q4_0"],
+        ),
         (&["--cache-type-v", "f16,int4"], &["int4", "q8_0"]),
         (&["--mmap", "maybe"], &["maybe", "0 or 1"]),
         (&["--pg", "512"], &["512", "512,128"]),

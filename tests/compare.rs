@@ -386,3 +386,54 @@ fn quality_is_compared_per_suite_with_a_paired_test() {
         stdout(&o)
     );
 }
+
+/// llama-bench `-d 256` and edgebench `--depth 256` on this machine (tests/data):
+/// the import keeps `n_depth`, names the tests as edgebench does, and `compare`
+/// matches them.
+#[test]
+fn llama_bench_json_at_a_depth_compares_with_edgebench_at_that_depth() {
+    let out = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let o = edgebench()
+        .args(["import", "llama-bench"])
+        .arg(data.join("llama-bench-gemma-d256.json"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let imported = run_dir(&o);
+    let speed = read_parquet(&imported.join("speed.parquet"));
+    let tests = strings(&speed, "test");
+    assert!(
+        tests
+            .iter()
+            .all(|t| t.as_deref().is_some_and(|t| t.ends_with("@d256"))),
+        "{tests:?}"
+    );
+    assert!(floats(&speed, "n_depth").iter().all(|d| *d == Some(256.0)));
+    assert_eq!(
+        floats(&speed, "n_ctx")[0],
+        Some(256.0 + 64.0),
+        "depth + prompt"
+    );
+
+    let eb = data.join("edgebench-gemma-d256");
+    let o = compare(
+        imported.to_str().unwrap(),
+        eb.to_str().unwrap(),
+        &["--format", "json"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let matched: Vec<&str> = json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["test"].as_str().unwrap())
+        .collect();
+    assert!(
+        matched.contains(&"pp64@d256") && matched.contains(&"tg16@d256"),
+        "{matched:?}"
+    );
+}

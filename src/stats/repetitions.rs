@@ -69,7 +69,7 @@ impl StopRule {
 pub struct FirstRep {
     /// first / median(rest) - 1.
     pub deviation: f64,
-    /// Further from the rest's median than 3 scaled MADs of the rest (and 1%
+    /// Further from the rest's median than 3 scaled MADs of the rest (and 3%
     /// of it): warm-up, clocks ramping or the page cache, not noise.
     pub differs: bool,
 }
@@ -86,7 +86,9 @@ pub fn first_rep(values: &[f64]) -> Option<FirstRep> {
     }
     let deviations: Vec<f64> = rest.iter().map(|v| (v - median).abs()).collect();
     let mad = 1.4826 * percentile(&deviations, 50.0);
-    let noise = (3.0 * mad).max(0.01 * median.abs());
+    // The floor: quiet repetitions have a tiny MAD, and a 1-2% first run is
+    // not worth a warning.
+    let noise = (3.0 * mad).max(0.03 * median.abs());
     Some(FirstRep {
         deviation: first / median - 1.0,
         differs: (first - median).abs() > noise,
