@@ -85,6 +85,16 @@ pub struct RunArgs {
     /// Flash attention: auto, on, off.
     #[arg(long = "flash-attn", value_delimiter = ',', value_name = "auto|on|off")]
     pub flash_attn: Vec<FlashAttn>,
+    /// Jetson power modes set before each configuration: nvpmodel names or ids (needs root).
+    #[arg(
+        long = "power-mode",
+        value_delimiter = ',',
+        value_name = "MODE[,MODE..]"
+    )]
+    pub power_mode: Vec<String>,
+    /// Jetson clocks pinned by jetson_clocks (on) or left to the mode (off) (needs root).
+    #[arg(long = "jetson-clocks", value_delimiter = ',', value_name = "on|off", value_parser = parse_on_off)]
+    pub jetson_clocks: Vec<bool>,
     /// Context size for the user-path tests.
     #[arg(long, value_name = "N")]
     pub ctx: Option<u32>,
@@ -173,6 +183,8 @@ impl RunArgs {
             tg: self.tg.clone(),
             e2e_tokens: self.e2e_tokens,
             concurrency: self.concurrency.clone(),
+            power_mode: self.power_mode.clone(),
+            jetson_clocks: self.jetson_clocks.clone(),
             timeout: self.timeout,
             sample_ms: self.sample_ms,
             cooldown_temp: self.cooldown_temp,
@@ -180,6 +192,15 @@ impl RunArgs {
             soak: self.soak.clone(),
             reference: self.reference.clone(),
         }
+    }
+}
+
+/// `on` / `off` (also true/false, 1/0) for `--jetson-clocks`.
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        _ => Err(format!("`{text}` is not on or off")),
     }
 }
 

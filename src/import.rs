@@ -143,6 +143,7 @@ fn to_rows(tests: &[LlamaBenchTest], run_id: &str) -> Result<Vec<SpeedRow>, Stri
                     n_ctx,
                     n_batch: t.n_batch.unwrap_or(2048),
                     flash_attn: flash_attn.into(),
+                    ..Default::default()
                 },
                 n_ubatch: t.n_ubatch.unwrap_or(512),
                 test: test.clone(),

@@ -29,6 +29,10 @@ pub struct SweepOverrides {
     pub tg: Vec<u32>,
     pub e2e_tokens: Option<u32>,
     pub concurrency: Vec<u32>,
+    /// `--power-mode`: nvpmodel names or ids.
+    pub power_mode: Vec<String>,
+    /// `--jetson-clocks`: on, off or both.
+    pub jetson_clocks: Vec<bool>,
     pub timeout: Option<u64>,
     pub sample_ms: Option<u64>,
     pub cooldown_temp: Option<f64>,
@@ -109,9 +113,23 @@ pub fn resolve(
             .map_err(|e| UsageError::new(format!("--soak: {e}")))?,
         reference: args.reference.clone(),
         concurrency: list(&args.concurrency, &params.concurrency, vec![]),
+        power_mode: power_modes(args, file),
+        jetson_clocks: if args.jetson_clocks.is_empty() {
+            params.jetson_clocks.clone().unwrap_or_default()
+        } else {
+            args.jetson_clocks.clone()
+        },
     };
     validate(&sweep)?;
     Ok(sweep)
+}
+
+fn power_modes(args: &SweepOverrides, file: &SweepFile) -> Vec<String> {
+    if !args.power_mode.is_empty() {
+        return args.power_mode.clone();
+    }
+    let modes = file.params.power_mode.iter().flatten();
+    modes.map(|m| m.to_string()).collect()
 }
 
 fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>, UsageError> {
@@ -154,6 +172,12 @@ fn candidate_from_path(path: &Path) -> Candidate {
     Candidate::new(name_from_path(path), path)
 }
 
+/// Names as nvpmodel.conf writes them: no spaces, nothing a shell would read.
+fn is_power_mode_name(mode: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    !mode.is_empty() && mode.chars().all(allowed)
+}
+
 fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     let positive = |name: &str, values: &[u32]| {
         if values.contains(&0) {
@@ -173,6 +197,11 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     if let Some(n) = sweep.concurrency.iter().find(|&&n| n > MAX_CONCURRENCY) {
         return Err(UsageError::new(format!(
             "--concurrency {n}: at most {MAX_CONCURRENCY} streams at once"
+        )));
+    }
+    if let Some(mode) = sweep.power_mode.iter().find(|m| !is_power_mode_name(m)) {
+        return Err(UsageError::new(format!(
+            "--power-mode `{mode}`: give an nvpmodel mode name (MAXN, 25W) or id"
         )));
     }
     if sweep.sample_ms < 10 {

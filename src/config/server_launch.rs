@@ -143,6 +143,8 @@ mod tests {
             n_batch: 512,
             flash_attn: FlashAttn::Auto,
             n_ctx: 4096,
+            power_mode: None,
+            jetson_clocks: None,
         }
     }
 

@@ -151,6 +151,13 @@ pub struct Sweep {
     /// Streams at once for the served candidates' concurrency test (empty: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub concurrency: Vec<u32>,
+    /// Jetson power modes to set before each configuration: nvpmodel names or
+    /// ids (empty: the mode is left as it is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub power_mode: Vec<String>,
+    /// Whether `jetson_clocks` pins the clocks, per configuration (empty: left as is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jetson_clocks: Vec<bool>,
 }
 
 fn default_sample_ms() -> u64 {
@@ -174,16 +181,36 @@ pub struct Configuration {
     pub n_batch: u32,
     pub flash_attn: FlashAttn,
     pub n_ctx: u32,
+    /// The Jetson power mode (nvpmodel name or id) the parent sets before this unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_mode: Option<String>,
+    /// Clocks pinned by `jetson_clocks` (true) or left to the mode's DVFS (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jetson_clocks: Option<bool>,
 }
 
 impl Configuration {
     /// Short label for tables and progress lines.
     pub fn label(&self) -> String {
-        format!(
+        let mut label = format!(
             "t={} ngl={} b={} fa={} ctx={}",
             self.n_threads, self.n_gpu_layers, self.n_batch, self.flash_attn, self.n_ctx
-        )
+        );
+        label.push_str(&power_label(self.power_mode.as_deref(), self.jetson_clocks));
+        label
     }
+}
+
+/// " pm=MAXN jc=on": the power part of a configuration's label, empty without one.
+pub fn power_label(power_mode: Option<&str>, jetson_clocks: Option<bool>) -> String {
+    let mut label = String::new();
+    if let Some(mode) = power_mode {
+        label.push_str(&format!(" pm={mode}"));
+    }
+    if let Some(pinned) = jetson_clocks {
+        label.push_str(if pinned { " jc=on" } else { " jc=off" });
+    }
+    label
 }
 
 /// One child process: one candidate loaded with one configuration.

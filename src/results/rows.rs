@@ -55,13 +55,22 @@ pub struct RowConfig {
     pub n_ctx: u32,
     pub n_batch: u32,
     pub flash_attn: String,
+    /// The Jetson power mode in force (`nvpmodel -q`'s name); None without the power axes.
+    pub power_mode: Option<String>,
+    /// Whether the clocks were pinned (jetson_clocks) while this unit ran.
+    pub jetson_clocks: Option<bool>,
+    /// The GPU's and cpu0's frequency ceilings in force (devfreq max_freq, scaling_max_freq).
+    pub gpu_max_freq_mhz: Option<f64>,
+    pub cpu_max_freq_mhz: Option<f64>,
 }
 
 impl RowConfig {
-    /// "t=4 ngl=0 b=2048 fa=auto": how tables and `compare` name a configuration.
+    /// "t=4 ngl=0 b=2048 fa=auto" (and " pm=MAXN jc=on" with the power axes):
+    /// how tables and `compare` name a configuration.
     pub fn label(&self) -> String {
+        let power = super::plan::power_label(self.power_mode.as_deref(), self.jetson_clocks);
         format!(
-            "t={} ngl={} b={} fa={}",
+            "t={} ngl={} b={} fa={}{power}",
             self.n_threads, self.n_gpu_layers, self.n_batch, self.flash_attn
         )
     }
@@ -235,6 +244,9 @@ pub struct UnitRecord {
     /// started with); the manifest's `servers` collects them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<serde_json::Value>,
+    /// The Jetson power state this unit ran in (power axes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<super::power::PowerInForce>,
 }
 
 /// What the samplers saw during one test (docs/results.md); None: no backend measures it.

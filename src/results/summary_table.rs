@@ -8,7 +8,7 @@ use super::{Metric, MetricSpread, QualityScore, SummaryRow};
 use crate::stats::Spread;
 
 /// The speed.* columns summary.* opens with (types as in speed.*).
-const FROM_SPEED: [&str; 18] = [
+const FROM_SPEED: [&str; 22] = [
     "run_id",
     "unit_id",
     "candidate",
@@ -24,6 +24,10 @@ const FROM_SPEED: [&str; 18] = [
     "n_ctx",
     "n_batch",
     "flash_attn",
+    "power_mode",
+    "jetson_clocks",
+    "gpu_max_freq_mhz",
+    "cpu_max_freq_mhz",
     "test",
     "mode",
     "chat_template",

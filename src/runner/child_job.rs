@@ -65,6 +65,8 @@ pub(super) mod tests {
                     n_batch: 512,
                     flash_attn: FlashAttn::Auto,
                     n_ctx: 1024,
+                    power_mode: None,
+                    jetson_clocks: None,
                 },
             },
             reps: 2,

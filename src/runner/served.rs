@@ -20,6 +20,8 @@ const ANY_CONFIGURATION: Configuration = Configuration {
     n_batch: 1,
     flash_attn: FlashAttn::Auto,
     n_ctx: 1,
+    power_mode: None,
+    jetson_clocks: None,
 };
 
 /// The engine's settings for a served candidate.

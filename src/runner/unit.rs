@@ -144,6 +144,7 @@ fn run_child(
         cooldown_s: None,
         weight_buffers: child_output::weight_buffers(&outcome.log),
         server: outcome.server.take(),
+        power: None,
     })
 }
 
@@ -170,6 +171,7 @@ fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecor
         cooldown_s: None,
         weight_buffers: Default::default(),
         server: None,
+        power: None,
     }
 }
 
@@ -274,6 +276,7 @@ fn base_row(
             n_ctx: unit.config.n_ctx,
             n_batch: settings.n_batch,
             flash_attn: unit.config.flash_attn.to_string(),
+            ..Default::default()
         },
         n_ubatch: settings.n_ubatch,
         load_ms,
