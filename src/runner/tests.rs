@@ -23,6 +23,8 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         n_batch: 512,
         flash_attn: FlashAttn::Auto,
         n_ctx: 1024,
+        power_mode: None,
+        jetson_clocks: None,
     };
     let units = (0..n)
         .map(|i| WorkUnit {
@@ -62,6 +64,8 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         soak_secs: None,
         reference: None,
         concurrency: Vec::new(),
+        power_mode: Vec::new(),
+        jetson_clocks: Vec::new(),
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("parts")).unwrap();
@@ -84,12 +88,14 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         suite_digests: Default::default(),
         forced_resumes: Vec::new(),
         servers: Default::default(),
+        power: None,
     };
     Plan {
         run_dir,
         manifest,
         suites: Suites::default(),
         interrupt: Default::default(),
+        power: None,
     }
 }
 
