@@ -121,6 +121,16 @@ pub struct RunArgs {
     /// A prompt then a generation timed as one, e.g. 512,128 (repeatable; llama-bench -pg).
     #[arg(long, value_name = "N,M", value_parser = parse_pg)]
     pub pg: Vec<[u32; 2]>,
+    /// Jetson power modes set before each configuration: nvpmodel names or ids (needs root).
+    #[arg(
+        long = "power-mode",
+        value_delimiter = ',',
+        value_name = "MODE[,MODE..]"
+    )]
+    pub power_mode: Vec<String>,
+    /// Jetson clocks pinned by jetson_clocks (on) or left to the mode (off) (needs root).
+    #[arg(long = "jetson-clocks", value_delimiter = ',', value_name = "on|off", value_parser = parse_on_off)]
+    pub jetson_clocks: Vec<bool>,
     /// Context size for the user-path tests.
     #[arg(long, value_name = "N")]
     pub ctx: Option<u32>,
@@ -218,6 +228,8 @@ impl RunArgs {
             use_mmap: self.mmap.clone(),
             depth: self.depth.clone(),
             pg: self.pg.clone(),
+            power_mode: self.power_mode.clone(),
+            jetson_clocks: self.jetson_clocks.clone(),
             timeout: self.timeout,
             sample_ms: self.sample_ms,
             cooldown_temp: self.cooldown_temp,
@@ -225,6 +237,15 @@ impl RunArgs {
             soak: self.soak.clone(),
             reference: self.reference.clone(),
         }
+    }
+}
+
+/// `on` / `off` (also true/false, 1/0) for `--jetson-clocks`.
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        _ => Err(format!("`{text}` is not on or off")),
     }
 }
 

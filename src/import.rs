@@ -195,6 +195,7 @@ fn row_config(t: &LlamaBenchTest, n_ctx: u32, i: usize) -> Result<RowConfig, Str
         type_k: t.type_k.clone().unwrap_or_else(f16),
         type_v: t.type_v.clone().unwrap_or_else(f16),
         use_mmap: t.use_mmap.unwrap_or(true),
+        ..Default::default()
     })
 }
 

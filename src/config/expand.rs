@@ -1,52 +1,74 @@
 //! Expansion of a sweep into work units: candidate x every combination of the
 //! configuration axes, in llama-bench's order (model outermost, so each model
 //! is loaded once per configuration).
-use super::{Configuration, KvCacheType, Sweep, WorkUnit, DEFAULT_UBATCH};
+use super::{Candidate, Configuration, KvCacheType, Sweep, WorkUnit, DEFAULT_UBATCH};
 
 pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
     let mut units = Vec::new();
     for (ci, candidate) in sweep.candidates.iter().enumerate() {
-        // A per-candidate override replaces that axis for this candidate only.
-        let axis =
-            |over: Option<u32>, list: &[u32]| over.map_or_else(|| list.to_vec(), |v| vec![v]);
-        let threads = axis(candidate.n_threads, &sweep.threads);
-        let layers = axis(candidate.n_gpu_layers, &sweep.n_gpu_layers);
-        let batches = axis(candidate.n_batch, &sweep.n_batch);
-        let flash = candidate
-            .flash_attn
-            .map_or_else(|| sweep.flash_attn.clone(), |f| vec![f]);
-        let n_ctx = candidate.n_ctx.unwrap_or(sweep.n_ctx);
         let mut k = 0;
-        for &n_gpu_layers in &layers {
-            for &n_batch in &batches {
-                for &flash_attn in &flash {
-                    for &n_threads in &threads {
-                        let base = Configuration {
-                            n_threads,
-                            n_gpu_layers,
-                            n_batch,
-                            flash_attn,
-                            n_ctx,
-                            n_ubatch: DEFAULT_UBATCH,
-                            cache_type_k: KvCacheType::F16,
-                            cache_type_v: KvCacheType::F16,
-                            use_mmap: true,
-                        };
-                        for config in memory_axes(sweep, base) {
-                            units.push(WorkUnit {
-                                id: format!("c{ci}-k{k}"),
-                                candidate_index: ci,
-                                candidate: candidate.clone(),
-                                config,
-                            });
-                            k += 1;
+        for config in configurations(sweep, candidate) {
+            units.push(WorkUnit {
+                id: format!("c{ci}-k{k}"),
+                candidate_index: ci,
+                candidate: candidate.clone(),
+                config,
+            });
+            k += 1;
+        }
+    }
+    units
+}
+
+/// Every combination of the axes for one candidate; the power axes outermost,
+/// so a candidate's configurations share a power mode as long as possible.
+fn configurations(sweep: &Sweep, candidate: &Candidate) -> Vec<Configuration> {
+    // A per-candidate override replaces that axis for this candidate only.
+    let axis = |over: Option<u32>, list: &[u32]| over.map_or_else(|| list.to_vec(), |v| vec![v]);
+    let threads = axis(candidate.n_threads, &sweep.threads);
+    let layers = axis(candidate.n_gpu_layers, &sweep.n_gpu_layers);
+    let batches = axis(candidate.n_batch, &sweep.n_batch);
+    let flash = candidate
+        .flash_attn
+        .map_or_else(|| sweep.flash_attn.clone(), |f| vec![f]);
+    let n_ctx = candidate.n_ctx.unwrap_or(sweep.n_ctx);
+    let mut configs = Vec::new();
+    for power_mode in optional_axis(&sweep.power_mode) {
+        for jetson_clocks in optional_axis(&sweep.jetson_clocks) {
+            for &n_gpu_layers in &layers {
+                for &n_batch in &batches {
+                    for &flash_attn in &flash {
+                        for &n_threads in &threads {
+                            let base = Configuration {
+                                n_threads,
+                                n_gpu_layers,
+                                n_batch,
+                                flash_attn,
+                                n_ctx,
+                                n_ubatch: DEFAULT_UBATCH,
+                                cache_type_k: KvCacheType::F16,
+                                cache_type_v: KvCacheType::F16,
+                                use_mmap: true,
+                                power_mode: power_mode.clone(),
+                                jetson_clocks,
+                            };
+                            configs.extend(memory_axes(sweep, base));
                         }
                     }
                 }
             }
         }
     }
-    units
+    configs
+}
+
+/// An axis that may be absent: one `None` then, so it multiplies by one.
+fn optional_axis<T: Clone>(values: &[T]) -> Vec<Option<T>> {
+    if values.is_empty() {
+        vec![None]
+    } else {
+        values.iter().cloned().map(Some).collect()
+    }
 }
 
 /// `base` with every combination of the memory axes, innermost as
@@ -75,7 +97,7 @@ fn memory_axes(sweep: &Sweep, base: Configuration) -> Vec<Configuration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Candidate, FlashAttn};
+    use crate::config::FlashAttn;
 
     fn candidate(name: &str) -> Candidate {
         Candidate::new(name, format!("{name}.gguf"))
@@ -110,6 +132,8 @@ mod tests {
             depth: vec![0],
             pg: vec![],
             auto_reps: None,
+            power_mode: Vec::new(),
+            jetson_clocks: Vec::new(),
         }
     }
 
@@ -168,5 +192,34 @@ mod tests {
         assert!(units.iter().all(|u| u.config.n_threads == 4
             && u.config.n_ctx == 1024
             && u.config.flash_attn == FlashAttn::On));
+    }
+
+    #[test]
+    fn power_axes_multiply_the_configurations_outermost() {
+        let mut s = sweep(vec![candidate("a")]);
+        s.power_mode = vec!["MAXN".into(), "25W".into()];
+        s.jetson_clocks = vec![true, false];
+        let units = expand(&s);
+        assert_eq!(units.len(), 2 * 2 * 4);
+        let power: Vec<_> = units
+            .iter()
+            .map(|u| {
+                (
+                    u.config.power_mode.clone().unwrap(),
+                    u.config.jetson_clocks.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(power[0], ("MAXN".to_string(), true));
+        assert_eq!(power[3], ("MAXN".to_string(), true));
+        assert_eq!(power[4], ("MAXN".to_string(), false));
+        assert_eq!(power[15], ("25W".to_string(), false));
+        assert!(units[0].config.label().ends_with(" pm=MAXN jc=on"));
+        // Without the axes nothing is set and the label is as before.
+        let plain = expand(&sweep(vec![candidate("a")]));
+        assert!(plain
+            .iter()
+            .all(|u| u.config.power_mode.is_none() && u.config.jetson_clocks.is_none()));
+        assert!(plain[0].config.label().ends_with("ctx=4096"));
     }
 }

@@ -57,6 +57,9 @@ pub struct ParamsFile {
     pub depth: Option<Vec<u32>>,
     /// `[[512, 128]]`: ppN+tgM tests.
     pub pg: Option<Vec<[u32; 2]>>,
+    /// Jetson power modes: nvpmodel names ("MAXN", "25W") or ids (0, 2).
+    pub power_mode: Option<Vec<PowerModeName>>,
+    pub jetson_clocks: Option<Vec<bool>>,
 }
 
 /// A percentage as written in the file: `2`, `0.02` or `"2%"`.
@@ -72,6 +75,23 @@ impl Percent {
         match self {
             Percent::Number(n) => n.to_string(),
             Percent::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// A power mode as written: a name or an nvpmodel id.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum PowerModeName {
+    Id(u32),
+    Name(String),
+}
+
+impl std::fmt::Display for PowerModeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PowerModeName::Id(id) => write!(f, "{id}"),
+            PowerModeName::Name(name) => f.write_str(name),
         }
     }
 }
@@ -178,6 +198,23 @@ path = "models/s.gguf"
         assert_eq!(s.candidates[0].flash_attn, Some(FlashAttn::Off));
         assert_eq!(s.candidates[0].chat_template.as_deref(), Some("gemma"));
         assert_eq!(s.candidates[1].name, None);
+    }
+
+    #[test]
+    fn power_modes_are_names_or_ids() {
+        let s =
+            parse("[params]\npower_mode = [\"MAXN\", 2]\njetson_clocks = [true, false]\n").unwrap();
+        let modes: Vec<String> = s
+            .params
+            .power_mode
+            .unwrap()
+            .iter()
+            .map(|m| m.to_string())
+            .collect();
+        assert_eq!(modes, ["MAXN", "2"]);
+        assert_eq!(s.params.jetson_clocks, Some(vec![true, false]));
+        let e = parse("[params]\njetson_clocks = [\"yes\"]\n").unwrap_err();
+        assert!(e.starts_with("sweep.toml:2: "), "{e}");
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct SweepOverrides {
     pub use_mmap: Vec<bool>,
     pub depth: Vec<u32>,
     pub pg: Vec<[u32; 2]>,
+    /// `--power-mode`: nvpmodel names or ids.
+    pub power_mode: Vec<String>,
+    /// `--jetson-clocks`: on, off or both.
+    pub jetson_clocks: Vec<bool>,
     pub timeout: Option<u64>,
     pub sample_ms: Option<u64>,
     pub cooldown_temp: Option<f64>,
@@ -143,9 +147,23 @@ pub fn resolve(
             args.pg.clone()
         },
         auto_reps: speed_axes::auto_reps(reps, &auto_input)?,
+        power_mode: power_modes(args, file),
+        jetson_clocks: if args.jetson_clocks.is_empty() {
+            params.jetson_clocks.clone().unwrap_or_default()
+        } else {
+            args.jetson_clocks.clone()
+        },
     };
     validate(&sweep)?;
     Ok(sweep)
+}
+
+fn power_modes(args: &SweepOverrides, file: &SweepFile) -> Vec<String> {
+    if !args.power_mode.is_empty() {
+        return args.power_mode.clone();
+    }
+    let modes = file.params.power_mode.iter().flatten();
+    modes.map(|m| m.to_string()).collect()
 }
 
 fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>, UsageError> {
@@ -188,6 +206,12 @@ fn candidate_from_path(path: &Path) -> Candidate {
     Candidate::new(name_from_path(path), path)
 }
 
+/// Names as nvpmodel.conf writes them: no spaces, nothing a shell would read.
+fn is_power_mode_name(mode: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    !mode.is_empty() && mode.chars().all(allowed)
+}
+
 fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     let positive = |name: &str, values: &[u32]| {
         if values.contains(&0) {
@@ -210,6 +234,11 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     if let Some(n) = sweep.concurrency.iter().find(|&&n| n > MAX_CONCURRENCY) {
         return Err(UsageError::new(format!(
             "--concurrency {n}: at most {MAX_CONCURRENCY} streams at once"
+        )));
+    }
+    if let Some(mode) = sweep.power_mode.iter().find(|m| !is_power_mode_name(m)) {
+        return Err(UsageError::new(format!(
+            "--power-mode `{mode}`: give an nvpmodel mode name (MAXN, 25W) or id"
         )));
     }
     if sweep.sample_ms < 10 {

@@ -1,6 +1,6 @@
 //! The columns of every result table, in file order (docs/results.md describes
 //! each; a unit test holds the docs to these lists).
-use super::table::{col, opt, serde_table, Col, Dtype::*};
+use super::table::{col, opt, serde_table, sparse, Col, Dtype::*};
 use super::{QualityRow, SpeedRow, StabilityRow, StabilitySummary};
 
 pub const SPEED_COLUMNS: &[Col] = &[
@@ -23,6 +23,10 @@ pub const SPEED_COLUMNS: &[Col] = &[
     col("type_k", Str),
     col("type_v", Str),
     col("use_mmap", Bool),
+    sparse("power_mode", Str),
+    sparse("jetson_clocks", Bool),
+    sparse("gpu_max_freq_mhz", F64),
+    sparse("cpu_max_freq_mhz", F64),
     col("test", Str),
     col("mode", Str),
     opt("rep", U32),
@@ -60,6 +64,10 @@ pub const QUALITY_COLUMNS: &[Col] = &[
     col("flash_attn", Str),
     col("type_k", Str),
     col("type_v", Str),
+    sparse("power_mode", Str),
+    sparse("jetson_clocks", Bool),
+    sparse("gpu_max_freq_mhz", F64),
+    sparse("cpu_max_freq_mhz", F64),
     col("suite", Str),
     col("case_id", Str),
     col("category", Str),
@@ -299,7 +307,13 @@ mod tests {
     fn every_column_is_a_field_of_its_row() {
         use crate::results::table_frame;
         let speed = table_frame(&[SpeedRow::default()]).unwrap();
-        assert_eq!(speed.width(), SPEED_COLUMNS.len());
+        let dense = SPEED_COLUMNS.iter().filter(|c| !c.sparse).count();
+        assert_eq!(speed.width(), dense, "sparse columns only with values");
+        let mut powered = SpeedRow::default();
+        powered.config.power_mode = Some("MAXN".into());
+        let speed = table_frame(&[powered]).unwrap();
+        assert_eq!(speed.width(), dense + 1);
+        assert!(speed.column("power_mode").is_ok());
         table_frame(&[QualityRow::default()]).unwrap();
         table_frame(&[StabilityRow::default()]).unwrap();
         table_frame(&[StabilitySummary::default()]).unwrap();

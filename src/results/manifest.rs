@@ -46,6 +46,9 @@ pub struct Manifest {
     /// (served candidates only).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub servers: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The Jetson power axes: the original state, each unit's, the restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<super::power::PowerRecord>,
 }
 
 /// A resume that went ahead with changed models, suites or builds; the manifest

@@ -10,6 +10,7 @@ mod metric;
 mod parts;
 mod phase;
 pub mod plan;
+pub mod power;
 mod read;
 pub mod redact;
 mod rows;

@@ -173,6 +173,13 @@ pub struct Sweep {
     /// enough (None: exactly `reps`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_reps: Option<AutoReps>,
+    /// Jetson power modes to set before each configuration: nvpmodel names or
+    /// ids (empty: the mode is left as it is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub power_mode: Vec<String>,
+    /// Whether `jetson_clocks` pins the clocks, per configuration (empty: left as is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jetson_clocks: Vec<bool>,
 }
 
 /// `--reps auto`: repetitions of a speed test until the 95% interval of its
@@ -237,6 +244,12 @@ pub struct Configuration {
     /// Weights memory-mapped (llama.cpp's default) or read into allocated memory.
     #[serde(default = "default_mmap")]
     pub use_mmap: bool,
+    /// The Jetson power mode (nvpmodel name or id) the parent sets before this unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_mode: Option<String>,
+    /// Clocks pinned by `jetson_clocks` (true) or left to the mode's DVFS (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jetson_clocks: Option<bool>,
 }
 
 /// llama-bench's defaults for the axes a manifest written before them lacks.
@@ -253,7 +266,7 @@ fn default_mmap() -> bool {
 impl Configuration {
     /// Short label for tables and progress lines.
     pub fn label(&self) -> String {
-        format!(
+        let mut label = format!(
             "t={} ngl={} b={} fa={} ctx={}{}",
             self.n_threads,
             self.n_gpu_layers,
@@ -267,8 +280,22 @@ impl Configuration {
                 self.cache_type_v,
                 self.use_mmap
             )
-        )
+        );
+        label.push_str(&power_label(self.power_mode.as_deref(), self.jetson_clocks));
+        label
     }
+}
+
+/// " pm=MAXN jc=on": the power part of a configuration's label, empty without one.
+pub fn power_label(power_mode: Option<&str>, jetson_clocks: Option<bool>) -> String {
+    let mut label = String::new();
+    if let Some(mode) = power_mode {
+        label.push_str(&format!(" pm={mode}"));
+    }
+    if let Some(pinned) = jetson_clocks {
+        label.push_str(if pinned { " jc=on" } else { " jc=off" });
+    }
+    label
 }
 
 /// " ub=256 ctk=q8_0 mmap=0": the memory axes that differ from llama-bench's

@@ -62,6 +62,13 @@ pub struct RowConfig {
     pub type_k: String,
     pub type_v: String,
     pub use_mmap: bool,
+    /// The Jetson power mode in force (`nvpmodel -q`'s name); None without the power axes.
+    pub power_mode: Option<String>,
+    /// Whether the clocks were pinned (jetson_clocks) while this unit ran.
+    pub jetson_clocks: Option<bool>,
+    /// The GPU's and cpu0's frequency ceilings in force (devfreq max_freq, scaling_max_freq).
+    pub gpu_max_freq_mhz: Option<f64>,
+    pub cpu_max_freq_mhz: Option<f64>,
 }
 
 /// What a row read from a file written before a column existed holds:
@@ -79,13 +86,18 @@ impl Default for RowConfig {
             type_k: KvCacheType::F16.to_string(),
             type_v: KvCacheType::F16.to_string(),
             use_mmap: true,
+            power_mode: None,
+            jetson_clocks: None,
+            gpu_max_freq_mhz: None,
+            cpu_max_freq_mhz: None,
         }
     }
 }
 
 impl RowConfig {
     /// "t=4 ngl=0 b=2048 fa=auto" (plus " ctk=q8_0 ..." for memory axes off
-    /// their defaults): how tables and `compare` name a configuration.
+    /// their defaults, " pm=MAXN jc=on" with the power axes): how tables and
+    /// `compare` name a configuration.
     pub fn label(&self) -> String {
         let kv = |t: &str| t.parse().unwrap_or_default();
         // 0: a file written before n_ubatch was a column.
@@ -93,8 +105,9 @@ impl RowConfig {
             0 => self.n_batch.min(DEFAULT_UBATCH),
             n => n,
         };
+        let power = super::plan::power_label(self.power_mode.as_deref(), self.jetson_clocks);
         format!(
-            "t={} ngl={} b={} fa={}{}",
+            "t={} ngl={} b={} fa={}{}{power}",
             self.n_threads,
             self.n_gpu_layers,
             self.n_batch,
@@ -281,6 +294,9 @@ pub struct UnitRecord {
     /// started with); the manifest's `servers` collects them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<serde_json::Value>,
+    /// The Jetson power state this unit ran in (power axes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<super::power::PowerInForce>,
 }
 
 /// What the samplers saw during one test (docs/results.md); None: no backend measures it.

@@ -9,7 +9,7 @@ use crate::stats::repetitions::FirstRep;
 use crate::stats::Spread;
 
 /// The speed.* columns summary.* opens with (types as in speed.*).
-const FROM_SPEED: [&str; 23] = [
+const FROM_SPEED: [&str; 27] = [
     "run_id",
     "unit_id",
     "candidate",
@@ -29,6 +29,10 @@ const FROM_SPEED: [&str; 23] = [
     "type_k",
     "type_v",
     "use_mmap",
+    "power_mode",
+    "jetson_clocks",
+    "gpu_max_freq_mhz",
+    "cpu_max_freq_mhz",
     "test",
     "mode",
     "n_depth",

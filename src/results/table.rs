@@ -61,6 +61,9 @@ pub struct Col {
     pub dtype: Dtype,
     /// Null allowed (`f64?` in the docs).
     pub nullable: bool,
+    /// Written only when some row has a value: columns of an optional feature
+    /// (the Jetson power axes), so files without it keep their old schema.
+    pub sparse: bool,
 }
 
 /// A column that always has a value.
@@ -69,6 +72,7 @@ pub const fn col(name: &'static str, dtype: Dtype) -> Col {
         name: Cow::Borrowed(name),
         dtype,
         nullable: false,
+        sparse: false,
     }
 }
 
@@ -78,6 +82,17 @@ pub const fn opt(name: &'static str, dtype: Dtype) -> Col {
         name: Cow::Borrowed(name),
         dtype,
         nullable: true,
+        sparse: false,
+    }
+}
+
+/// A nullable column left out of the file when every row's value is null.
+pub const fn sparse(name: &'static str, dtype: Dtype) -> Col {
+    Col {
+        name: Cow::Borrowed(name),
+        dtype,
+        nullable: true,
+        sparse: true,
     }
 }
 
@@ -139,9 +154,14 @@ pub fn table_frame<T: Table>(rows: &[T]) -> Result<DataFrame> {
     let records: Vec<Record> = rows.iter().map(T::to_record).collect::<Result<_>>()?;
     let columns = T::columns()
         .iter()
+        .filter(|c| !c.sparse || records.iter().any(|r| has_value(r, c)))
         .map(|c| build_column(T::STEM, c, &records))
         .collect::<Result<Vec<_>>>()?;
     Ok(DataFrame::new(rows.len(), columns)?)
+}
+
+fn has_value(record: &Record, col: &Col) -> bool {
+    record.get(col.name.as_ref()).is_some_and(|v| !v.is_null())
 }
 
 fn build_column(stem: &str, col: &Col, records: &[Record]) -> Result<Column> {

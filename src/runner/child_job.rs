@@ -71,6 +71,8 @@ pub(super) mod tests {
                     cache_type_k: crate::config::KvCacheType::F16,
                     cache_type_v: crate::config::KvCacheType::F16,
                     use_mmap: true,
+                    power_mode: None,
+                    jetson_clocks: None,
                 },
             },
             reps: 2,

@@ -17,6 +17,7 @@ mod interrupt;
 pub mod memory_check;
 mod output;
 mod plan;
+mod power;
 mod protocol;
 #[cfg(test)]
 mod protocol_fuzz;
@@ -132,12 +133,13 @@ fn measure_units(
     launcher: &dyn Launcher,
     verbose: bool,
 ) -> Result<Vec<UnitRecord>> {
-    let run_dir = &plan.run_dir;
     let units = plan.manifest.units.clone();
     let steps_per_unit = plan.steps_per_unit();
     let progress = Progress::new(units.len() as u64 * steps_per_unit);
-    let session = sampling::Session::start(run_dir, &mut plan.manifest, &progress)?;
-    write_manifest(run_dir, &plan.manifest)?;
+    let session = sampling::Session::start(&plan.run_dir, &mut plan.manifest, &progress)?;
+    let mut power = start_power(plan)?;
+    write_manifest(&plan.run_dir, &plan.manifest)?;
+    let run_dir = &plan.run_dir;
     let unified_memory = plan.unified_memory();
     let (manifest, sweep) = (&plan.manifest, &plan.manifest.sweep);
     let mut records = Vec::new();
@@ -169,6 +171,13 @@ fn measure_units(
             }
             _ => None,
         };
+        let in_force = match power.as_mut() {
+            Some(power) => {
+                progress.status(&format!("{label}: setting the power mode"));
+                Some(power.apply(unit).map_err(anyhow::Error::msg)?)
+            }
+            None => None,
+        };
         progress.status(&format!("{label}: loading"));
         session.begin_unit(unit);
         let context = UnitContext {
@@ -189,6 +198,9 @@ fn measure_units(
         };
         record.resources = session.end_unit(run_dir, &record)?;
         record.cooldown_s = cooldown_s;
+        if let Some(in_force) = &in_force {
+            power::stamp(&mut record, in_force);
+        }
         write_record(run_dir, &record)?;
         progress.line(&unit_line(&label, &record));
         records.push(record);
@@ -196,8 +208,27 @@ fn measure_units(
         write_results(run_dir, &records, unified_memory)?;
     }
     progress.finish();
+    if let Some(mut power) = power {
+        if let Err(e) = power.restore() {
+            eprintln!("warning: power state not restored: {e}");
+        }
+        plan.manifest.power = Some(power.record().clone());
+    }
     session.finish(&plan.run_dir, &mut plan.manifest)?;
     Ok(records)
+}
+
+/// The power axes' session, its original state in the manifest before any
+/// change, so a sweep killed outright still says what to restore.
+fn start_power(plan: &mut Plan) -> Result<Option<power::PowerSession>> {
+    let Some(tools) = &plan.power else {
+        return Ok(None);
+    };
+    let earlier = plan.manifest.power.as_ref();
+    let session =
+        power::PowerSession::start(tools, &plan.run_dir, earlier).map_err(anyhow::Error::msg)?;
+    plan.manifest.power = Some(session.record().clone());
+    Ok(Some(session))
 }
 
 /// What an interrupted sweep leaves: the finished units' result files and a

@@ -8,6 +8,7 @@ use rand::SeedableRng;
 
 use super::child_process::own_executable;
 use super::interrupt::Interrupt;
+use super::power::{preflight, PowerTools};
 use super::protocol::QualityItem;
 use super::resume_check::ResumeInputs;
 use super::served::check_served;
@@ -30,6 +31,8 @@ pub(super) struct Plan {
     pub suites: Suites,
     /// Ctrl-C / SIGTERM: stops the sweep between units, or the unit in progress.
     pub interrupt: Interrupt,
+    /// nvpmodel and jetson_clocks, for a sweep with power axes.
+    pub power: Option<PowerTools>,
 }
 
 impl Plan {
@@ -64,6 +67,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
     check_schemas(&suites)?;
     let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let power = preflight(&sweep, &crate::sampler::sysfs_root())?;
     let models = check_candidates(&sweep, args.keep_going)?;
     let out = args
         .out
@@ -86,6 +90,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
         suite_digests: suites.digests(),
         forced_resumes: Vec::new(),
         servers: Default::default(),
+        power: None,
         llama_cpp,
         host: HostInfo::read(),
         redacted: args.redact,
@@ -104,6 +109,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
         manifest,
         suites,
         interrupt: Interrupt::default(),
+        power,
     };
     Ok((plan, lock))
 }
@@ -137,6 +143,7 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLo
     }
     let suites = load_suites(&manifest.sweep.suites)?;
     check_schemas(&suites)?;
+    let power = preflight(&manifest.sweep, &crate::sampler::sysfs_root())?;
     let inputs = ResumeInputs {
         models: check_candidates(&manifest.sweep, args.keep_going)?,
         suite_digests: suites.digests(),
@@ -152,6 +159,7 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLo
         manifest,
         suites,
         interrupt: Interrupt::default(),
+        power,
     };
     Ok((plan, lock))
 }

@@ -24,6 +24,8 @@ const ANY_CONFIGURATION: Configuration = Configuration {
     cache_type_k: crate::config::KvCacheType::F16,
     cache_type_v: crate::config::KvCacheType::F16,
     use_mmap: true,
+    power_mode: None,
+    jetson_clocks: None,
 };
 
 /// The engine's settings for a served candidate.

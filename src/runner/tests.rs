@@ -27,6 +27,8 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         cache_type_k: crate::config::KvCacheType::F16,
         cache_type_v: crate::config::KvCacheType::F16,
         use_mmap: true,
+        power_mode: None,
+        jetson_clocks: None,
     };
     let units = (0..n)
         .map(|i| WorkUnit {
@@ -73,6 +75,8 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         depth: vec![0],
         pg: vec![],
         auto_reps: None,
+        power_mode: Vec::new(),
+        jetson_clocks: Vec::new(),
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("parts")).unwrap();
@@ -95,12 +99,14 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         suite_digests: Default::default(),
         forced_resumes: Vec::new(),
         servers: Default::default(),
+        power: None,
     };
     Plan {
         run_dir,
         manifest,
         suites: Suites::default(),
         interrupt: Default::default(),
+        power: None,
     }
 }
 

@@ -144,6 +144,7 @@ fn run_child(
         cooldown_s: None,
         weight_buffers: child_output::weight_buffers(&outcome.log),
         server: outcome.server.take(),
+        power: None,
     })
 }
 
@@ -170,6 +171,7 @@ fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecor
         cooldown_s: None,
         weight_buffers: Default::default(),
         server: None,
+        power: None,
     }
 }
 
@@ -282,6 +284,7 @@ fn base_row(
             type_k: settings.cache_type_k.to_string(),
             type_v: settings.cache_type_v.to_string(),
             use_mmap: settings.use_mmap,
+            ..Default::default()
         },
         load_ms,
         ..Default::default()

@@ -10,7 +10,7 @@ mod system;
 mod tegrastats;
 mod thread;
 
-pub use jetson_sysfs::{read_conditions, JetsonConditions};
+pub use jetson_sysfs::{read_clock_ceilings, read_conditions, ClockCeilings, JetsonConditions};
 pub use nvml::nvml_conditions;
 pub use resources::{mean_power_w, resource_summary};
 pub use tegrastats::{parse_tegrastats_line, parse_tegrastats_log, ImportReport, TegrastatsLine};

@@ -8,6 +8,7 @@
 //! ones NVIDIA documents for JetPack 4 (Nano, TX2), 5 (Xavier, Orin) and 6 (Orin).
 //! Nothing here panics on a missing or garbled file: that reading is left out.
 
+mod clock_ceilings;
 mod gpu_nodes;
 mod meminfo;
 mod metric_names;
@@ -28,6 +29,7 @@ use sysfs_files::{read_i64, read_text};
 use thermal_zones::{discover_zones, Zone, OFFLINE_TEMPS};
 
 pub use super::Reading;
+pub use clock_ceilings::{read_clock_ceilings, ClockCeilings};
 pub use run_conditions::{read_conditions, JetsonConditions};
 
 /// The telemetry nodes of one Jetson, found once by [`JetsonSysfs::discover`].
