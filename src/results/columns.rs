@@ -1,6 +1,6 @@
 //! The columns of every result table, in file order (docs/results.md describes
 //! each; a unit test holds the docs to these lists).
-use super::table::{col, opt, serde_table, sparse, Col, Dtype::*};
+use super::table::{col, opt, serde_table, sparse, usual, Col, Dtype::*, Usual};
 use super::{QualityRow, SpeedRow, StabilityRow, StabilitySummary};
 
 pub const SPEED_COLUMNS: &[Col] = &[
@@ -20,9 +20,9 @@ pub const SPEED_COLUMNS: &[Col] = &[
     col("n_batch", U32),
     col("n_ubatch", U32),
     col("flash_attn", Str),
-    col("type_k", Str),
-    col("type_v", Str),
-    col("use_mmap", Bool),
+    usual("type_k", Str, Usual::Str("f16")),
+    usual("type_v", Str, Usual::Str("f16")),
+    usual("use_mmap", Bool, Usual::Bool(true)),
     sparse("power_mode", Str),
     sparse("jetson_clocks", Bool),
     sparse("gpu_max_freq_mhz", F64),
@@ -30,14 +30,14 @@ pub const SPEED_COLUMNS: &[Col] = &[
     col("test", Str),
     col("mode", Str),
     opt("rep", U32),
-    col("n_depth", U32),
+    usual("n_depth", U32, Usual::U32(0)),
     col("n_prompt", U32),
     col("n_gen", U32),
     opt("t_prompt_ms", F64),
     opt("t_gen_ms", F64),
     opt("pp_tps", F64),
     opt("tg_tps", F64),
-    opt("pg_tps", F64),
+    sparse("pg_tps", F64),
     opt("ttft_ms", F64),
     opt("latency_50_ms", F64),
     opt("itl_p50_ms", F64),
@@ -62,8 +62,8 @@ pub const QUALITY_COLUMNS: &[Col] = &[
     col("n_ctx", U32),
     col("n_batch", U32),
     col("flash_attn", Str),
-    col("type_k", Str),
-    col("type_v", Str),
+    usual("type_k", Str, Usual::Str("f16")),
+    usual("type_v", Str, Usual::Str("f16")),
     sparse("power_mode", Str),
     sparse("jetson_clocks", Bool),
     sparse("gpu_max_freq_mhz", F64),
@@ -308,6 +308,14 @@ mod tests {
         use crate::results::table_frame;
         let speed = table_frame(&[SpeedRow::default()]).unwrap();
         let dense = SPEED_COLUMNS.iter().filter(|c| !c.sparse).count();
+        let mut deep = SpeedRow::default();
+        deep.n_depth = 512;
+        let speed_at_depth = table_frame(&[deep]).unwrap();
+        assert_eq!(
+            speed_at_depth.width(),
+            dense + 1,
+            "n_depth written once it is not 0"
+        );
         assert_eq!(speed.width(), dense, "sparse columns only with values");
         let mut powered = SpeedRow::default();
         powered.config.power_mode = Some("MAXN".into());

@@ -3,7 +3,10 @@
 use serde_json::Value;
 
 use super::columns::SPEED_COLUMNS;
-use super::table::{col, from_serde, opt, serde_record, Col, Dtype::*, Record, Table};
+use super::plan::DEFAULT_UBATCH;
+use super::table::{
+    col, from_serde, opt, serde_record, sparse, usual, Col, Dtype::*, Record, Table, Usual,
+};
 use super::{Metric, MetricSpread, QualityScore, SummaryRow};
 use crate::stats::repetitions::FirstRep;
 use crate::stats::Spread;
@@ -84,9 +87,9 @@ const QUALITY_SCORE_COLUMNS: &[Col] = &[
 
 /// How far the repetitions can be trusted (docs/metrics.md).
 const REPETITION_COLUMNS: &[Col] = &[
-    opt("precision", F64),
-    opt("first_rep_deviation", F64),
-    opt("first_rep_differs", Bool),
+    sparse("precision", F64),
+    sparse("first_rep_deviation", F64),
+    sparse("first_rep_differs", Bool),
 ];
 
 const CLOSING_COLUMNS: &[Col] = &[opt("load_ms", F64), col("status", Str), opt("error", Str)];
@@ -116,12 +119,21 @@ impl Table for SummaryRow {
                 let c = SPEED_COLUMNS.iter().find(|c| c.name == *name);
                 c.expect("a speed column").clone()
             })
+            .map(|c| match c.name.as_ref() {
+                // Summaries before the ubatch axis lack it: written when not 512.
+                "n_ubatch" => usual("n_ubatch", U32, Usual::U32(DEFAULT_UBATCH)),
+                _ => c,
+            })
             .collect();
         columns.push(col("n", U32));
         columns.extend_from_slice(REPETITION_COLUMNS);
         for m in Metric::ALL {
             for stat in SPREAD_STATS {
-                let mut c = opt("", F64);
+                // ppN+tgM is a test few sweeps ask for: its columns only then.
+                let mut c = match m {
+                    Metric::PgTps => sparse("", F64),
+                    _ => opt("", F64),
+                };
                 c.name = stat_column(m.name(), stat).into();
                 columns.push(c);
             }
@@ -190,7 +202,11 @@ impl Table for SummaryRow {
             }),
             false => None,
         };
-        let first: super::SpeedRow = from_serde(record.clone())?;
+        let mut first: super::SpeedRow = from_serde(record.clone())?;
+        if first.config.n_ubatch == 0 {
+            // A summary from before the column: llama.cpp's physical batch then.
+            first.config.n_ubatch = first.config.n_batch.min(DEFAULT_UBATCH);
+        }
         let first_rep = number("first_rep_deviation").map(|deviation| FirstRep {
             deviation,
             differs: record.get("first_rep_differs") == Some(&Value::Bool(true)),

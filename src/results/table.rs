@@ -61,9 +61,29 @@ pub struct Col {
     pub dtype: Dtype,
     /// Null allowed (`f64?` in the docs).
     pub nullable: bool,
-    /// Written only when some row has a value: columns of an optional feature
-    /// (the Jetson power axes), so files without it keep their old schema.
+    /// Written only when some row has a value other than this one (null for
+    /// `sparse` columns): columns of an optional feature (the Jetson power
+    /// axes, depth, K/V cache types), so files without it keep their old schema.
     pub sparse: bool,
+    pub usual: Option<Usual>,
+}
+
+/// The value of a column that leaves it out of a file when every row has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usual {
+    Str(&'static str),
+    Bool(bool),
+    U32(u32),
+}
+
+impl Usual {
+    fn is(self, value: &Value) -> bool {
+        match self {
+            Usual::Str(s) => value.as_str() == Some(s),
+            Usual::Bool(b) => value.as_bool() == Some(b),
+            Usual::U32(n) => value.as_u64() == Some(n as u64),
+        }
+    }
 }
 
 /// A column that always has a value.
@@ -73,6 +93,19 @@ pub const fn col(name: &'static str, dtype: Dtype) -> Col {
         dtype,
         nullable: false,
         sparse: false,
+        usual: None,
+    }
+}
+
+/// A column that always has a value, left out of a file when every row has
+/// the `usual` one (a reader then gets the row type's default, the same).
+pub const fn usual(name: &'static str, dtype: Dtype, usual: Usual) -> Col {
+    Col {
+        name: Cow::Borrowed(name),
+        dtype,
+        nullable: false,
+        sparse: true,
+        usual: Some(usual),
     }
 }
 
@@ -83,6 +116,7 @@ pub const fn opt(name: &'static str, dtype: Dtype) -> Col {
         dtype,
         nullable: true,
         sparse: false,
+        usual: None,
     }
 }
 
@@ -93,6 +127,7 @@ pub const fn sparse(name: &'static str, dtype: Dtype) -> Col {
         dtype,
         nullable: true,
         sparse: true,
+        usual: None,
     }
 }
 
@@ -161,7 +196,10 @@ pub fn table_frame<T: Table>(rows: &[T]) -> Result<DataFrame> {
 }
 
 fn has_value(record: &Record, col: &Col) -> bool {
-    record.get(col.name.as_ref()).is_some_and(|v| !v.is_null())
+    let unusual = |v: &Value| col.usual.is_none_or(|u| !u.is(v));
+    record
+        .get(col.name.as_ref())
+        .is_some_and(|v| !v.is_null() && unusual(v))
 }
 
 fn build_column(stem: &str, col: &Col, records: &[Record]) -> Result<Column> {
