@@ -73,6 +73,7 @@ mod tests {
             soak_secs: None,
             reference: None,
             concurrency: Vec::new(),
+            targets: Default::default(),
         }
     }
 

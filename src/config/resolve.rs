@@ -109,6 +109,11 @@ pub fn resolve(
             .map_err(|e| UsageError::new(format!("--soak: {e}")))?,
         reference: args.reference.clone(),
         concurrency: list(&args.concurrency, &params.concurrency, vec![]),
+        targets: file.targets.clone().map_or_else(Default::default, |mut t| {
+            t.name
+                .get_or_insert_with(|| "the sweep file's [targets]".into());
+            t
+        }),
     };
     validate(&sweep)?;
     Ok(sweep)

@@ -151,6 +151,11 @@ pub struct Sweep {
     /// Streams at once for the served candidates' concurrency test (empty: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub concurrency: Vec<u32>,
+    /// What the application needs (`[targets]`; the built-in voice assistant
+    /// when not given): goodput is judged by them as the sweep runs, and the
+    /// run's report by default.
+    #[serde(default)]
+    pub targets: super::Targets,
 }
 
 fn default_sample_ms() -> u64 {

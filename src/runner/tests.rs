@@ -62,6 +62,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         soak_secs: None,
         reference: None,
         concurrency: Vec::new(),
+        targets: Default::default(),
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("parts")).unwrap();
