@@ -1,6 +1,6 @@
 //! The columns of every result table, in file order (docs/results.md describes
 //! each; a unit test holds the docs to these lists).
-use super::table::{col, opt, serde_table, Col, Dtype::*};
+use super::table::{col, opt, serde_table, sparse, Col, Dtype::*};
 use super::{QualityRow, SpeedRow, StabilityRow, StabilitySummary};
 
 pub const SPEED_COLUMNS: &[Col] = &[
@@ -33,6 +33,20 @@ pub const SPEED_COLUMNS: &[Col] = &[
     opt("latency_50_ms", F64),
     opt("itl_p50_ms", F64),
     opt("itl_p95_ms", F64),
+    sparse("ttft_p50_ms", F64),
+    sparse("ttft_p95_ms", F64),
+    sparse("ttft_p99_ms", F64),
+    sparse("itl_p99_ms", F64),
+    sparse("goodput", F64),
+    sparse("goodput_lo", F64),
+    sparse("goodput_hi", F64),
+    sparse("goodput_n", U32),
+    sparse("goodput_ttft_ms", F64),
+    sparse("goodput_latency_50_ms", F64),
+    sparse("server_pp_tps", F64),
+    sparse("server_tg_tps", F64),
+    sparse("server_n_gen", U32),
+    sparse("content_chunks", U32),
     opt("load_ms", F64),
     opt("chat_template", Str),
     opt("eos_at", U32),
@@ -292,7 +306,8 @@ mod tests {
     fn every_column_is_a_field_of_its_row() {
         use crate::results::table_frame;
         let speed = table_frame(&[SpeedRow::default()]).unwrap();
-        assert_eq!(speed.width(), SPEED_COLUMNS.len());
+        let dense = SPEED_COLUMNS.iter().filter(|c| !c.sparse).count();
+        assert_eq!(speed.width(), dense, "sparse columns left out when null");
         table_frame(&[QualityRow::default()]).unwrap();
         table_frame(&[StabilityRow::default()]).unwrap();
         table_frame(&[StabilitySummary::default()]).unwrap();

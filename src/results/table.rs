@@ -61,6 +61,10 @@ pub struct Col {
     pub dtype: Dtype,
     /// Null allowed (`f64?` in the docs).
     pub nullable: bool,
+    /// Left out of a file where every row is null: figures only some runs
+    /// have (served candidates, concurrency levels), so a run without them
+    /// writes the same files as before they existed.
+    pub sparse: bool,
 }
 
 /// A column that always has a value.
@@ -69,6 +73,7 @@ pub const fn col(name: &'static str, dtype: Dtype) -> Col {
         name: Cow::Borrowed(name),
         dtype,
         nullable: false,
+        sparse: false,
     }
 }
 
@@ -78,6 +83,17 @@ pub const fn opt(name: &'static str, dtype: Dtype) -> Col {
         name: Cow::Borrowed(name),
         dtype,
         nullable: true,
+        sparse: false,
+    }
+}
+
+/// A nullable column left out of files where every row is null.
+pub const fn sparse(name: &'static str, dtype: Dtype) -> Col {
+    Col {
+        name: Cow::Borrowed(name),
+        dtype,
+        nullable: true,
+        sparse: true,
     }
 }
 
@@ -137,10 +153,13 @@ pub(super) use serde_table;
 /// The rows as a DataFrame with exactly the table's columns and types.
 pub fn table_frame<T: Table>(rows: &[T]) -> Result<DataFrame> {
     let records: Vec<Record> = rows.iter().map(T::to_record).collect::<Result<_>>()?;
-    let columns = T::columns()
-        .iter()
-        .map(|c| build_column(T::STEM, c, &records))
-        .collect::<Result<Vec<_>>>()?;
+    let mut columns = Vec::new();
+    for c in T::columns() {
+        let column = build_column(T::STEM, &c, &records)?;
+        if !(c.sparse && column.null_count() == column.len()) {
+            columns.push(column);
+        }
+    }
     Ok(DataFrame::new(rows.len(), columns)?)
 }
 

@@ -77,6 +77,7 @@ pub(super) mod tests {
             }],
             e2e_tokens: 50,
             concurrency: Vec::new(),
+            targets: Default::default(),
             fallback_chat_template: None,
             quality: vec![
                 item("sum", None),
