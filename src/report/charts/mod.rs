@@ -6,7 +6,9 @@ mod figures;
 mod heatmap;
 mod legend;
 mod pareto;
+mod serving;
 mod style;
+mod throughput_latency;
 mod timeline;
 mod timeline_data;
 mod trend;
@@ -97,6 +99,19 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
             &figures::quality_chart(i),
         )?,
     ];
+    let levels = super::levels::by_candidate(i.runs, i.candidates);
+    if let Some(chart) = serving::throughput_latency_chart(&levels, i.targets) {
+        let title = "Throughput vs latency (concurrency)";
+        files.push(render(dir, "throughput_latency", title, &chart)?);
+    }
+    if let Some(chart) = serving::engines_chart(i.candidates) {
+        files.push(render(
+            dir,
+            "engines",
+            "One model, several engines",
+            &chart,
+        )?);
+    }
     if let Some(trends) = i.trends {
         files.push(render(
             dir,
