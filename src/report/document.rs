@@ -3,8 +3,7 @@
 use super::candidates::ReportCandidate;
 use super::comparison_table;
 use super::engines_table::{engine_groups, engines_table};
-use super::levels::CandidateLevels;
-use super::levels_table::levels_table;
+use super::levels_table::{levels_table, CandidateLevels};
 use super::recommend::{Assessment, Recommendation, Targets};
 use super::trends::Trends;
 use crate::compare::{MetricComparison, Verdict};

@@ -4,8 +4,6 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::candidates::ReportCandidate;
-use super::load::RunData;
 use crate::results::{Columns, TestKind};
 
 /// One `concN` row: a candidate at N streams.
@@ -76,31 +74,4 @@ pub fn read_levels(path: &Path) -> Result<Vec<LevelRow>> {
     }
     rows.sort_by_key(|r| (r.unit_id.clone(), r.streams));
     Ok(rows)
-}
-
-/// A candidate's levels, in stream order, named as the report names it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CandidateLevels {
-    pub label: String,
-    pub levels: Vec<LevelRow>,
-}
-
-/// The candidates that ran concurrency levels, in report order.
-pub fn by_candidate(runs: &[RunData], candidates: &[ReportCandidate]) -> Vec<CandidateLevels> {
-    candidates
-        .iter()
-        .filter_map(|c| {
-            let run = runs.iter().find(|r| r.label == c.run)?;
-            let levels: Vec<LevelRow> = run
-                .levels
-                .iter()
-                .filter(|l| l.unit_id == c.unit_id)
-                .cloned()
-                .collect();
-            (!levels.is_empty()).then(|| CandidateLevels {
-                label: c.label.clone(),
-                levels,
-            })
-        })
-        .collect()
 }

@@ -1,6 +1,8 @@
-//! The concurrency levels as a table: per candidate and N, the aggregate
+//! The concurrency levels per candidate, and as a table: per candidate and N, the aggregate
 //! output rate, per-request latencies and goodput.
-use super::levels::CandidateLevels;
+use super::candidates::ReportCandidate;
+use super::levels::LevelRow;
+use super::load::RunData;
 use crate::export::{Cell, Table};
 
 const HEADER: [&str; 8] = [
@@ -46,4 +48,31 @@ pub fn levels_table(candidates: &[CandidateLevels]) -> Table {
         header: HEADER.to_vec(),
         rows,
     }
+}
+
+/// A candidate's levels, in stream order, named as the report names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateLevels {
+    pub label: String,
+    pub levels: Vec<LevelRow>,
+}
+
+/// The candidates that ran concurrency levels, in report order.
+pub fn by_candidate(runs: &[RunData], candidates: &[ReportCandidate]) -> Vec<CandidateLevels> {
+    candidates
+        .iter()
+        .filter_map(|c| {
+            let run = runs.iter().find(|r| r.label == c.run)?;
+            let levels: Vec<LevelRow> = run
+                .levels
+                .iter()
+                .filter(|l| l.unit_id == c.unit_id)
+                .cloned()
+                .collect();
+            (!levels.is_empty()).then(|| CandidateLevels {
+                label: c.label.clone(),
+                levels,
+            })
+        })
+        .collect()
 }

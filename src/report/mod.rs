@@ -142,7 +142,7 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         warnings: &warnings,
         trends: trends.as_ref(),
         charts: &charts,
-        levels: &levels::by_candidate(&runs, &candidates),
+        levels: &levels_table::by_candidate(&runs, &candidates),
     });
     let ids: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let title = format!("edgebench report: {}", ids.join(", "));

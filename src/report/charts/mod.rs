@@ -99,7 +99,7 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
             &figures::quality_chart(i),
         )?,
     ];
-    let levels = super::levels::by_candidate(i.runs, i.candidates);
+    let levels = super::levels_table::by_candidate(i.runs, i.candidates);
     if let Some(chart) = serving::throughput_latency_chart(&levels, i.targets) {
         let title = "Throughput vs latency (concurrency)";
         files.push(render(dir, "throughput_latency", title, &chart)?);

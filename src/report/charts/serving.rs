@@ -3,7 +3,7 @@
 //! rate under each engine.
 use super::super::candidates::ReportCandidate;
 use super::super::engines_table::{engine_groups, engine_name};
-use super::super::levels::CandidateLevels;
+use super::super::levels_table::CandidateLevels;
 use super::bars::{Bar, BarChart, BarPanel};
 use super::throughput_latency::{CandidateLine, LevelPoint, ThroughputLatency};
 use crate::results::Targets;
