@@ -21,7 +21,8 @@ const CHUNKS: usize = 60;
 enum Behaviour {
     /// A stream of CHUNKS one-word chunks, usage and `[DONE]`.
     Streams,
-    /// `Streams`, 100 ms after the request (so that requests overlap).
+    /// `Streams`, 100 ms after the request (so that requests overlap), with
+    /// llama-server's `timings` in the last chunk.
     StreamsSlowly,
     /// 401 with an OpenAI-style error body.
     RefusesTheKey,
@@ -131,8 +132,15 @@ fn answer(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<String> {
             for i in 0..CHUNKS {
                 events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
             }
+            // The slow one plays llama-server: its last chunk has `timings`.
+            let timings = match behaviour {
+                Behaviour::StreamsSlowly => {
+                    ",\"timings\":{\"prompt_n\":20,\"prompt_per_second\":1234.5,\"predicted_per_second\":98.5}"
+                }
+                _ => "",
+            };
             events.push_str(&format!(
-                "data: {{\"choices\":[],\"usage\":{{\"prompt_tokens\":20,\"completion_tokens\":{CHUNKS}}}}}\n\ndata: [DONE]\n\n"
+                "data: {{\"choices\":[],\"usage\":{{\"prompt_tokens\":20,\"completion_tokens\":{CHUNKS}}}{timings}}}\n\ndata: [DONE]\n\n"
             ));
         }
     }
@@ -438,7 +446,8 @@ fn concurrency_levels_send_that_many_requests_at_once() {
     let sweep = dir.path().join("sweep.toml");
     std::fs::write(
         &sweep,
-        format!("[[candidate]]\nname = \"served\"\nengine = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"m\"\n"),
+        // Every reply comes 100 ms after its request: all miss a 50 ms TTFT.
+        format!("[targets]\nmax_ttft_ms = 50\nmax_latency_50_ms = 60000\n\n[[candidate]]\nname = \"served\"\nengine = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"m\"\n"),
     )
     .unwrap();
     let o = edgebench()
@@ -493,7 +502,9 @@ fn concurrency_levels_send_that_many_requests_at_once() {
             "tokens from the server's usage"
         );
         assert!(tg[i].is_some_and(|tps| tps > 0.0), "{:?}", tg[i]);
+        assert_level_figures(&speed, i, level, &replies);
     }
+    assert_concurrency_report(&run_dir(&o));
     let completions = heads
         .lock()
         .unwrap()
@@ -508,4 +519,72 @@ fn concurrency_levels_send_that_many_requests_at_once() {
         user_path_prompts + 2 + 6,
         "no request beyond the rows"
     );
+}
+
+/// The level's goodput (every reply missed the 50 ms TTFT target), its
+/// percentiles, and the server's figures on each reply.
+fn assert_level_figures(
+    speed: &polars::prelude::DataFrame,
+    i: usize,
+    level: usize,
+    replies: &[usize],
+) {
+    let column = |name: &str| floats(speed, name);
+    assert_eq!(column("goodput")[i], Some(0.0), "{speed}");
+    assert_eq!(column("goodput_lo")[i], Some(0.0));
+    let hi = column("goodput_hi")[i].unwrap();
+    assert!(
+        hi > 0.0 && hi < 1.0,
+        "Wilson upper bound of 0/{}: {hi}",
+        level * 2
+    );
+    assert_eq!(column("goodput_n")[i], Some((level * 2) as f64));
+    assert_eq!(column("goodput_ttft_ms")[i], Some(50.0));
+    assert_eq!(column("goodput_latency_50_ms")[i], Some(60000.0));
+    let (p50, p95) = (
+        column("ttft_p50_ms")[i].unwrap(),
+        column("ttft_p95_ms")[i].unwrap(),
+    );
+    assert!(p50 >= 100.0 && p95 >= p50, "TTFT p50 {p50}, p95 {p95}");
+    assert!(column("itl_p50_ms")[i].is_some() && column("itl_p99_ms")[i].is_some());
+    assert_eq!(
+        column("content_chunks")[i],
+        None,
+        "per reply, not per level"
+    );
+    for &r in replies {
+        assert_eq!(column("content_chunks")[r], Some(CHUNKS as f64));
+        assert_eq!(column("server_n_gen")[r], Some(CHUNKS as f64));
+        assert_eq!(column("server_pp_tps")[r], Some(1234.5));
+        assert_eq!(column("server_tg_tps")[r], Some(98.5));
+        assert_eq!(column("goodput")[r], None);
+    }
+}
+
+/// The run's report: the concurrency table and the throughput/latency chart
+/// with the TTFT target, its labels apart.
+fn assert_concurrency_report(run: &Path) {
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(md.contains("## Concurrency"), "{md}");
+    assert!(md.contains("TTFT ≤ 50 ms"), "{md}");
+    let level_3 = md
+        .lines()
+        .find(|l| l.starts_with("| served | 3 |"))
+        .unwrap_or_else(|| panic!("no row for 3 streams: {md}"));
+    // Markdown-escaped brackets: "0% [0–39] of 6".
+    assert!(
+        level_3.contains("| 0% \\[0–") && level_3.contains("\\] of 6 |"),
+        "{level_3}"
+    );
+    assert!(run.join("charts/throughput_latency.png").is_file());
+    let svg = std::fs::read_to_string(run.join("charts/throughput_latency.svg")).unwrap();
+    let texts = common::svg::svg_texts(&svg);
+    let said = |what: &str| texts.iter().any(|t| t.text == what);
+    for label in ["1 stream", "3 streams", "TTFT target ≤ 50 ms", "served"] {
+        assert!(said(label), "{label:?} not in the chart: {texts:?}");
+    }
+    let overlaps = common::svg::overlapping(&texts);
+    assert!(overlaps.is_empty(), "{overlaps:?}");
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("Throughput vs latency"));
 }

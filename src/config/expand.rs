@@ -134,6 +134,7 @@ mod tests {
             auto_reps: None,
             power_mode: Vec::new(),
             jetson_clocks: Vec::new(),
+            targets: Default::default(),
         }
     }
 

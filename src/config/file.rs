@@ -32,6 +32,8 @@ pub struct SweepFile {
     pub cooldown_max_secs: Option<u64>,
     #[serde(default)]
     pub params: ParamsFile,
+    /// What the application needs (as `report --targets`): goodput is judged by them.
+    pub targets: Option<crate::results::Targets>,
     #[serde(default, rename = "candidate")]
     pub candidates: Vec<CandidateFile>,
 }

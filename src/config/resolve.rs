@@ -153,6 +153,11 @@ pub fn resolve(
         } else {
             args.jetson_clocks.clone()
         },
+        targets: file.targets.clone().map_or_else(Default::default, |mut t| {
+            t.name
+                .get_or_insert_with(|| "the sweep file's [targets]".into());
+            t
+        }),
     };
     validate(&sweep)?;
     Ok(sweep)

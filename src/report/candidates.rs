@@ -28,6 +28,9 @@ pub struct ReportCandidate {
     /// Unique in the report: the name, plus the configuration and run when needed.
     pub label: String,
     pub model_file: String,
+    pub model_sha256: String,
+    /// `CPU`/`CUDA`... in-process, or the served backends (`openai-server`...).
+    pub backend: String,
     pub arch: String,
     pub quant: String,
     pub params: u64,
@@ -38,6 +41,9 @@ pub struct ReportCandidate {
     pub tg_tps: Option<Spread>,
     pub ttft_ms: Option<f64>,
     pub latency_50_ms: Option<f64>,
+    /// User-path generation rate (median over prompts of each prompt's
+    /// median): the one rate both in-process and served candidates have.
+    pub e2e_tg_tps: Option<f64>,
     /// See `measured_memory_mb`.
     pub peak_memory_mb: Option<f64>,
     /// Mean of the suites' overall pass rates; None: no quality suite ran.
@@ -141,6 +147,8 @@ fn candidate(
         name: first.id.candidate.clone(),
         label: first.id.candidate.clone(),
         model_file: first.model_file.clone(),
+        model_sha256: first.id.model_sha256.clone(),
+        backend: first.config.backend.clone(),
         arch: first.arch.clone(),
         quant: first.id.quant.clone(),
         params: first.params,
@@ -151,6 +159,7 @@ fn candidate(
         tg_tps: engine_spread(rows, Metric::TgTps),
         ttft_ms: user_path_median(rows, Metric::TtftMs),
         latency_50_ms: user_path_median(rows, Metric::Latency50Ms),
+        e2e_tg_tps: user_path_median(rows, Metric::TgTps),
         peak_memory_mb: measured_memory_mb(rows, profile),
         quality: (!overall.is_empty()).then(|| overall.iter().sum::<f64>() / overall.len() as f64),
         quality_rows,

@@ -2,6 +2,8 @@
 //! in `export` write it as report.md and report.html.
 use super::candidates::ReportCandidate;
 use super::comparison_table;
+use super::engines_table::{engine_groups, engines_table};
+use super::levels_table::{levels_table, CandidateLevels};
 use super::recommend::{Assessment, Recommendation, Targets};
 use super::trends::Trends;
 use crate::compare::{MetricComparison, Verdict};
@@ -18,6 +20,8 @@ pub struct Inputs<'a> {
     pub warnings: &'a [String],
     pub trends: Option<&'a Trends>,
     pub charts: &'a [Figure],
+    /// Served candidates' concurrency levels.
+    pub levels: &'a [CandidateLevels],
 }
 
 pub fn build(i: &Inputs) -> Vec<Block> {
@@ -55,6 +59,7 @@ pub fn build(i: &Inputs) -> Vec<Block> {
             blocks: vec![Block::Table(comparison_table::full(run, &these, i.profile))],
         });
     }
+    out.extend(serving_blocks(i));
     let failures = failures(i.candidates);
     if !failures.rows.is_empty() {
         out.push(Block::Heading("Failures".into()));
@@ -75,6 +80,47 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     }
     out.push(Block::Heading("Charts".into()));
     out.extend(i.charts.iter().cloned().map(Block::Figure));
+    out
+}
+
+/// The concurrency levels and, for a model file run under several engines,
+/// the engines side by side; nothing when the runs have neither.
+fn serving_blocks(i: &Inputs) -> Vec<Block> {
+    let mut out = Vec::new();
+    if !i.levels.is_empty() {
+        out.push(Block::Heading("Concurrency".into()));
+        let judged = match (i.targets.max_ttft_ms, i.targets.max_latency_50_ms) {
+            (None, None) => "no latency target was set, so goodput is n/a".to_string(),
+            (ttft, latency) => format!(
+                "goodput is the share of requests that succeeded within the sweep's targets ({})",
+                [
+                    ttft.map(|t| format!("TTFT ≤ {t} ms")),
+                    latency.map(|t| format!("50-token latency ≤ {t} ms")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+            ),
+        };
+        out.push(Block::Paragraph(format!(
+            "N streams at once, each sending its next request when its reply is complete; \
+             aggregate tok/s = every reply's tokens over the level's wall time; {judged}, \
+             with its 95% Wilson interval and the number of requests judged."
+        )));
+        out.push(Block::Table(levels_table(i.levels)));
+    }
+    let groups = engine_groups(i.candidates);
+    if !groups.is_empty() {
+        out.push(Block::Heading("One model, several engines".into()));
+        out.push(Block::Paragraph(
+            "The same model file (same sha256) in-process and behind a server. tg tok/s is \
+             the user path's (sampling and, over HTTP, the stream included); the overhead \
+             columns compare each engine with the in-process run."
+                .into(),
+        ));
+        out.push(Block::Table(engines_table(i.candidates, &groups)));
+    }
     out
 }
 
@@ -106,6 +152,9 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
     add(t.min_tg_tps, &|v| format!("tg ≥ {v} tok/s"));
     add(t.max_latency_50_ms, &|v| {
         format!("50-token latency ≤ {v} ms")
+    });
+    add(t.max_ttft_ms, &|v| {
+        format!("TTFT ≤ {v} ms (concurrency goodput)")
     });
     add(t.max_memory_share, &|v| {
         format!("memory ≤ {:.0}% of the budget", v * 100.0)

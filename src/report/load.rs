@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use super::levels::{read_levels, LevelRow};
 use crate::error::UsageError;
 use crate::results::manifest::{read_manifest, redacted_manifest, Manifest};
 use crate::results::redact::Redaction;
@@ -44,6 +45,8 @@ pub struct RunData {
     pub summary: Vec<SummaryRow>,
     pub quality: Vec<SuiteScore>,
     pub samples: Samples,
+    /// The `concN` rows of speed.parquet (served candidates' concurrency levels).
+    pub levels: Vec<LevelRow>,
 }
 
 pub fn load_run(dir: &Path) -> Result<RunData> {
@@ -84,6 +87,7 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
         summary,
         quality,
         samples,
+        levels: read_levels(&dir.join("speed.parquet"))?,
     })
 }
 

@@ -6,6 +6,9 @@ mod candidates;
 mod charts;
 mod comparison_table;
 mod document;
+mod engines_table;
+mod levels;
+mod levels_table;
 mod load;
 mod quality_table;
 pub mod recommend;
@@ -97,10 +100,6 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
     if options.run_dirs.is_empty() {
         return Err(UsageError::new("report: give at least one run directory").into());
     }
-    let targets = match &options.targets {
-        Some(path) => Targets::load(path)?,
-        None => Targets::voice_assistant(),
-    };
     let mut runs: Vec<load::RunData> = options
         .run_dirs
         .iter()
@@ -110,6 +109,7 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         runs.iter_mut().try_for_each(load::redact)?;
     }
     let profile = choose_profile(options, &runs)?;
+    let targets = choose_targets(options, &runs)?;
     let deltas = baseline_deltas(options)?;
     let candidates = candidates::gather(&runs, &profile);
     let recommendation = recommend(&facts(&candidates, &profile), &targets);
@@ -142,6 +142,7 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         warnings: &warnings,
         trends: trends.as_ref(),
         charts: &charts,
+        levels: &levels_table::by_candidate(&runs, &candidates),
     });
     let ids: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let title = format!("edgebench report: {}", ids.join(", "));
@@ -199,6 +200,16 @@ fn facts(candidates: &[ReportCandidate], profile: &Profile) -> Vec<Facts> {
             quality: c.quality,
         })
         .collect()
+}
+
+/// --targets FILE, else the first run's sweep targets (the built-in voice
+/// assistant unless its sweep file had `[targets]`).
+fn choose_targets(options: &ReportOptions, runs: &[load::RunData]) -> Result<Targets> {
+    Ok(match (&options.targets, &runs[0].manifest) {
+        (Some(path), _) => Targets::load(path)?,
+        (None, Some(manifest)) => manifest.sweep.targets.clone(),
+        (None, None) => Targets::voice_assistant(),
+    })
 }
 
 /// --profile NAME from the built-in and file profiles; else the machine the

@@ -7,56 +7,7 @@
 //! unmeasured is "unverified": ranked after every fully verified candidate, and
 //! named best only when none is verified, with the unmeasured targets said.
 use crate::results::Status;
-use std::path::Path;
-
-use serde::Deserialize;
-
-use crate::error::UsageError;
-
-/// What the application needs. A missing key is no target.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Targets {
-    #[serde(default)]
-    pub name: Option<String>,
-    pub min_tg_tps: Option<f64>,
-    pub max_latency_50_ms: Option<f64>,
-    /// Of the profile's memory budget.
-    pub max_memory_share: Option<f64>,
-    /// Quality score: mean of the quality suites' pass rates, 0..1.
-    pub min_quality: Option<f64>,
-}
-
-impl Targets {
-    /// A voice assistant: 30 tok/s to speak faster than people listen, a 50-token
-    /// reply within 1.5 s, 15% of memory left for speech models and the OS, and
-    /// 60% of quality cases passed.
-    pub fn voice_assistant() -> Targets {
-        Targets {
-            name: Some("voice assistant (built in)".into()),
-            min_tg_tps: Some(30.0),
-            max_latency_50_ms: Some(1500.0),
-            max_memory_share: Some(0.85),
-            min_quality: Some(0.6),
-        }
-    }
-
-    pub fn load(path: &Path) -> Result<Targets, UsageError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", path.display())))?;
-        let mut targets: Targets = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start].matches('\n').count() + 1)
-                .unwrap_or(0);
-            UsageError::new(format!("{}:{line}: {}", path.display(), e.message()))
-        })?;
-        if targets.name.is_none() {
-            targets.name = Some(path.display().to_string());
-        }
-        Ok(targets)
-    }
-}
+pub use crate::results::Targets;
 
 /// A candidate's figures, as the targets read them (None: not measured).
 #[derive(Debug, Clone, Default, PartialEq)]

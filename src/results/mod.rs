@@ -19,6 +19,7 @@ mod status;
 mod summary;
 mod summary_table;
 pub mod table;
+mod targets;
 mod test_kind;
 
 pub use atomic::write_atomic;
@@ -32,13 +33,15 @@ pub use parts::{check_unit_id, read_record, unit_file, write_record};
 pub use phase::Phase;
 pub use read::{read_summary, Columns};
 pub use rows::{
-    ModelMeta, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow, SpeedRow,
-    StabilityRow, StabilitySummary, UnitRecord, SERVED_BACKEND, STARTED_SERVER_BACKEND,
+    LevelFigures, ModelMeta, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow,
+    ServerFigures, SpeedRow, StabilityRow, StabilitySummary, UnitRecord, SERVED_BACKEND,
+    STARTED_SERVER_BACKEND,
 };
 pub use run_dir::{create_run_dir, RunLock, LOCK_FILE};
 pub use status::Status;
 pub use summary::{attach_resources, summarize, MetricSpread, QualityScore, SummaryRow};
 pub use summary_table::SPREAD_STATS;
 pub use table::{read_table, table_frame, write_table, Col, Dtype, Record, Table};
+pub use targets::Targets;
 pub use test_kind::TestKind;
 pub use test_kind::{test_depth, with_depth};

@@ -180,6 +180,11 @@ pub struct Sweep {
     /// Whether `jetson_clocks` pins the clocks, per configuration (empty: left as is).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jetson_clocks: Vec<bool>,
+    /// What the application needs (`[targets]`; the built-in voice assistant
+    /// when not given): goodput is judged by them as the sweep runs, and the
+    /// run's report by default.
+    #[serde(default)]
+    pub targets: super::Targets,
 }
 
 /// `--reps auto`: repetitions of a speed test until the 95% interval of its

@@ -154,12 +154,54 @@ pub struct SpeedRow {
     pub latency_50_ms: Option<f64>,
     pub itl_p50_ms: Option<f64>,
     pub itl_p95_ms: Option<f64>,
+    #[serde(flatten)]
+    pub level: LevelFigures,
+    #[serde(flatten)]
+    pub server: ServerFigures,
     pub load_ms: Option<f64>,
     pub chat_template: Option<String>,
     pub eos_at: Option<u32>,
     pub output_text: Option<String>,
     pub status: Status,
     pub error: Option<String>,
+}
+
+/// A concurrency level's figures over all its requests: on the `concN` row
+/// only, null elsewhere (docs/metrics.md, *Concurrency*).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LevelFigures {
+    /// Percentiles of the successful replies' TTFT.
+    pub ttft_p50_ms: Option<f64>,
+    pub ttft_p95_ms: Option<f64>,
+    pub ttft_p99_ms: Option<f64>,
+    /// Of every inter-chunk gap of every reply, pooled (its p50 and p95 are
+    /// the row's `itl_p50_ms` and `itl_p95_ms`).
+    pub itl_p99_ms: Option<f64>,
+    /// Share of the judged requests meeting the targets, 95% Wilson interval.
+    pub goodput: Option<f64>,
+    pub goodput_lo: Option<f64>,
+    pub goodput_hi: Option<f64>,
+    /// Requests judged: sent, less the replies too short for a target's figure.
+    pub goodput_n: Option<u32>,
+    /// The targets goodput was judged by (the sweep's), so the row says it.
+    pub goodput_ttft_ms: Option<f64>,
+    pub goodput_latency_50_ms: Option<f64>,
+}
+
+/// What a server reported about one reply, beside the client-measured
+/// figures (served candidates' `e2e:` and `concN:` rows; null elsewhere and
+/// when the server does not send it, never zero).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerFigures {
+    /// llama-server's `timings.prompt_per_second` and `predicted_per_second`.
+    pub server_pp_tps: Option<f64>,
+    pub server_tg_tps: Option<f64>,
+    /// The server's count of generated tokens (`usage.completion_tokens`).
+    pub server_n_gen: Option<u32>,
+    /// Received chunks that carried generated text.
+    pub content_chunks: Option<u32>,
 }
 
 /// One row of quality.parquet / quality.csv: candidate x configuration x case x

@@ -4,10 +4,11 @@
 //! in turn. Each reply is a `concN:<prompt>` row with its own TTFT, ITL and
 //! latency to the 50th token; the level is one `concN` row whose `tg_tps` is
 //! the aggregate output rate (docs/metrics.md).
-use super::child_speed::{error_status, template_choice, user_path_row};
+use super::child_speed::{error_status, gaps_ms, template_choice, user_path_row};
 use super::protocol::{ms, ChildJob, ChildMessage, Measurement, Sink, TimingMode};
 use crate::engine::{ConcurrentRun, Engine, UserPathRequest};
 use crate::results::Status;
+use crate::scoring::{level_figures, RequestFigures};
 
 pub(super) fn concurrency_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
     if job.prompts.is_empty() {
@@ -54,12 +55,15 @@ fn send_level(job: &ChildJob, level: &str, run: ConcurrentRun, out: Sink) {
     let mut tokens = 0u64;
     let (mut first_error, mut failed) = (None, 0);
     let n_replies = run.replies.len();
+    let mut requests = Vec::with_capacity(n_replies);
     for (i, reply) in run.replies.into_iter().enumerate() {
         let prompt = &job.prompts[i % job.prompts.len()];
+        let mut reply_gaps = Vec::new();
         match &reply {
             Ok(t) => {
                 let counted = t.server.as_ref().and_then(|s| s.completion_tokens);
                 tokens += u64::from(counted.unwrap_or(t.token_times.len() as u32));
+                reply_gaps = gaps_ms(t);
             }
             Err(e) => {
                 failed += 1;
@@ -67,10 +71,16 @@ fn send_level(job: &ChildJob, level: &str, run: ConcurrentRun, out: Sink) {
             }
         }
         let test = format!("{level}:{}", prompt.name);
-        out(ChildMessage::Measured(user_path_row(
-            &test, i as u32, reply,
-        )));
+        let row = user_path_row(&test, i as u32, reply);
+        requests.push(RequestFigures {
+            ok: row.status.is_ok(),
+            ttft_ms: row.ttft_ms,
+            latency_50_ms: row.latency_50_ms,
+            gaps_ms: reply_gaps,
+        });
+        out(ChildMessage::Measured(row));
     }
+    let (figures, itl) = level_figures(&requests, &job.targets);
     let wall_ms = ms(run.wall);
     let aggregate = Measurement {
         test: level.to_string(),
@@ -79,6 +89,9 @@ fn send_level(job: &ChildJob, level: &str, run: ConcurrentRun, out: Sink) {
         n_gen: u32::try_from(tokens).unwrap_or(u32::MAX),
         t_gen_ms: Some(wall_ms),
         tg_tps: (wall_ms > 0.0).then(|| tokens as f64 / (wall_ms / 1e3)),
+        itl_p50_ms: itl.p50_ms,
+        itl_p95_ms: itl.p95_ms,
+        level: figures,
         status: if first_error.is_none() {
             Status::Ok
         } else {

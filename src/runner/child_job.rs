@@ -89,6 +89,7 @@ pub(super) mod tests {
             conversation: vec![],
             e2e_tokens: 50,
             concurrency: Vec::new(),
+            targets: Default::default(),
             fallback_chat_template: None,
             quality: vec![
                 item("sum", None),

@@ -4,7 +4,7 @@ use crate::results::Status;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AutoReps, WorkUnit};
-use crate::results::StabilityRow;
+use crate::results::{LevelFigures, ServerFigures, StabilityRow, Targets};
 use crate::suite::stability::MultiTurnSpec;
 use crate::suite::{Decoding, GenerationSettings, Message, Prompt};
 // The answer message is what scoring reads: it is defined there, below the runner.
@@ -35,6 +35,9 @@ pub struct ChildJob {
     /// Levels of the concurrency test (streams at once); empty: none.
     #[serde(default)]
     pub concurrency: Vec<u32>,
+    /// The sweep's targets: the concurrency levels' goodput is judged by them.
+    #[serde(default)]
+    pub targets: Targets,
     pub fallback_chat_template: Option<String>,
     /// Quality cases, one entry per case x decoding x rep, in running order.
     #[serde(default)]
@@ -130,6 +133,10 @@ pub struct Measurement {
     pub latency_50_ms: Option<f64>,
     pub itl_p50_ms: Option<f64>,
     pub itl_p95_ms: Option<f64>,
+    #[serde(flatten)]
+    pub level: LevelFigures,
+    #[serde(flatten)]
+    pub server: ServerFigures,
     pub chat_template: Option<String>,
     pub eos_at: Option<u32>,
     pub output_text: Option<String>,

@@ -76,6 +76,7 @@ pub fn ceiling_ladder(
             conversation: vec![],
             e2e_tokens: 0,
             concurrency: Vec::new(),
+            targets: Default::default(),
             fallback_chat_template: None,
             quality: vec![],
             stability: Some(StabilityJob {

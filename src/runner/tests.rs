@@ -77,6 +77,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         auto_reps: None,
         power_mode: Vec::new(),
         jetson_clocks: Vec::new(),
+        targets: Default::default(),
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("parts")).unwrap();

@@ -4,6 +4,7 @@
 mod aggregate;
 mod answer;
 mod bfcl_aggregate;
+mod goodput;
 mod rescore;
 mod stability;
 mod summary_rows;
@@ -11,6 +12,7 @@ mod verdicts;
 
 pub use aggregate::quality_summary;
 pub use answer::AnswerMessage;
+pub use goodput::{goodput, level_figures, Goodput, ItlPercentiles, RequestFigures};
 pub use rescore::{rescore_records, Rescored};
 pub use stability::stability_summaries;
 // The rows scoring fills in are results' types (summary.*, stability_summary.*).

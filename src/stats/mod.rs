@@ -81,7 +81,18 @@ pub fn wilson_interval(k: usize, n: usize) -> Option<(f64, f64)> {
     let denom = 1.0 + z * z / n;
     let center = (p + z * z / (2.0 * n)) / denom;
     let half = z * ((p * (1.0 - p) / n) + z * z / (4.0 * n * n)).sqrt() / denom;
-    Some(((center - half).max(0.0), (center + half).min(1.0)))
+    // At k = 0 and k = n the bound is exactly 0 (1); the arithmetic leaves ~1e-17.
+    let lo = if k == 0.0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
+    Some((lo, hi))
 }
 
 #[cfg(test)]

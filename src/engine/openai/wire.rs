@@ -116,3 +116,35 @@ pub(super) fn one_line(text: &str, max: usize) -> String {
         None => joined,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last chunk of a stream from llama-server (llama.cpp b6 `tools/server`,
+    /// `server_slot_stats::to_json`), as recorded: usage and timings, no choices.
+    const LLAMA_SERVER_LAST_CHUNK: &str = r#"{"choices":[],"created":1764012345,"id":"chatcmpl-Xq3vYb2kPz","model":"smollm2","system_fingerprint":"b6970-6a7b3c1d","object":"chat.completion.chunk","usage":{"completion_tokens":64,"prompt_tokens":36,"total_tokens":100,"prompt_tokens_details":{"cached_tokens":0}},"timings":{"cache_n":0,"prompt_n":36,"prompt_ms":31.478,"prompt_per_token_ms":0.8743888888888889,"prompt_per_second":1143.6559,"predicted_n":64,"predicted_ms":611.207,"predicted_per_token_ms":9.550109375,"predicted_per_second":104.7108}}"#;
+
+    #[test]
+    fn a_recorded_llama_server_chunk_gives_usage_and_timings() {
+        let chunk: Chunk = serde_json::from_str(LLAMA_SERVER_LAST_CHUNK).unwrap();
+        let usage = chunk.usage.unwrap();
+        assert_eq!((usage.prompt_tokens, usage.completion_tokens), (36, 64));
+        let t = timings(chunk.timings.unwrap()).unwrap();
+        assert_eq!(t.prompt_per_second, Some(1143.6559));
+        assert_eq!(t.predicted_per_second, Some(104.7108));
+        assert_eq!(t.prompt_n, Some(36));
+        assert_eq!(t.predicted_n, Some(64));
+        assert_eq!(t.predicted_ms, Some(611.207));
+        assert_eq!(t.cache_n, Some(0));
+    }
+
+    #[test]
+    fn missing_timings_fields_stay_none_and_a_bad_shape_is_dropped() {
+        let t = timings(json!({"predicted_per_second": 50.0})).unwrap();
+        assert_eq!(t.predicted_per_second, Some(50.0));
+        assert_eq!(t.prompt_per_second, None, "missing is None, never zero");
+        assert_eq!(timings(json!({"prompt_n": "many"})), None);
+        assert_eq!(timings(json!([1, 2])), None);
+    }
+}

@@ -8,7 +8,9 @@ mod heatmap;
 mod legend;
 mod lines;
 mod pareto;
+mod serving;
 mod style;
+mod throughput_latency;
 mod timeline;
 mod timeline_data;
 mod trend;
@@ -105,6 +107,19 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
             dir,
             "depth",
             "Speed and memory against depth",
+            &chart,
+        )?);
+    }
+    let levels = super::levels_table::by_candidate(i.runs, i.candidates);
+    if let Some(chart) = serving::throughput_latency_chart(&levels, i.targets) {
+        let title = "Throughput vs latency (concurrency)";
+        files.push(render(dir, "throughput_latency", title, &chart)?);
+    }
+    if let Some(chart) = serving::engines_chart(i.candidates) {
+        files.push(render(
+            dir,
+            "engines",
+            "One model, several engines",
             &chart,
         )?);
     }
