@@ -59,7 +59,7 @@ fn repeat_turn(
             n_depth: n_history,
             ..user_path_row(test, rep, result)
         };
-        let control = reps.record(row.latency_50_ms.filter(|_| row.status.is_ok()));
+        let control = reps.record(&row, row.latency_50_ms);
         out(ChildMessage::Measured(row));
         if control == RepControl::Stop {
             break;

@@ -23,7 +23,7 @@ pub(super) fn engine_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
         let mut reps = Repetitions::new(rule);
         let mut on_rep = |rep: u32, timing: Result<EngineTiming>| {
             let row = engine_row(&test, rep, bench, timing);
-            let control = reps.record(headline(&row));
+            let control = reps.record(&row, headline(&row));
             out(ChildMessage::Measured(row));
             control
         };
@@ -87,6 +87,7 @@ fn headline(m: &Measurement) -> Option<f64> {
 /// repetition stops the test (the next would fail the same way).
 pub(super) struct Repetitions {
     rule: StopRule,
+    n: u32,
     values: Vec<f64>,
     started: Instant,
 }
@@ -95,17 +96,23 @@ impl Repetitions {
     pub(super) fn new(rule: StopRule) -> Repetitions {
         Repetitions {
             rule,
+            n: 0,
             values: Vec::new(),
             started: Instant::now(),
         }
     }
 
-    pub(super) fn record(&mut self, value: Option<f64>) -> RepControl {
-        let Some(value) = value else {
+    /// One more repetition: its row, and the figure `--reps auto` watches.
+    pub(super) fn record(&mut self, row: &Measurement, value: Option<f64>) -> RepControl {
+        if !row.status.is_ok() {
             return RepControl::Stop;
-        };
-        self.values.push(value);
-        match self.rule.enough(&self.values, self.started.elapsed()) {
+        }
+        self.n += 1;
+        self.values.extend(value);
+        match self
+            .rule
+            .enough(self.n, &self.values, self.started.elapsed())
+        {
             true => RepControl::Stop,
             false => RepControl::Continue,
         }
@@ -134,7 +141,7 @@ pub(super) fn user_path_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink
         let mut reps = Repetitions::new(stop_rule(job));
         for rep in 0.. {
             let row = user_path_row(&test, rep, engine.user_path(&request));
-            let control = reps.record(headline(&row));
+            let control = reps.record(&row, headline(&row));
             out(ChildMessage::Measured(row));
             if control == RepControl::Stop {
                 break;

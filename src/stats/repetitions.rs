@@ -50,9 +50,9 @@ impl StopRule {
         }
     }
 
-    /// Whether the repetitions so far are enough.
-    pub fn enough(&self, values: &[f64], spent: std::time::Duration) -> bool {
-        let n = values.len() as u32;
+    /// Whether `n` repetitions, of which `values` have the headline figure
+    /// (a reply too short for a 50-token latency has none), are enough.
+    pub fn enough(&self, n: u32, values: &[f64], spent: std::time::Duration) -> bool {
         if n >= self.max_reps {
             return true;
         }
@@ -120,29 +120,36 @@ mod tests {
             budget: None,
         };
         let zero = Duration::ZERO;
-        assert!(!rule.enough(&[100.0, 100.1], zero), "below the minimum");
-        assert!(rule.enough(&[100.0, 100.1, 99.9], zero));
+        assert!(!rule.enough(2, &[100.0, 100.1], zero), "below the minimum");
+        assert!(rule.enough(3, &[100.0, 100.1, 99.9], zero));
         let noisy = [80.0, 120.0, 90.0, 110.0];
-        assert!(!rule.enough(&noisy, zero));
-        assert!(rule.enough(&[100.0; 30], zero));
+        assert!(!rule.enough(4, &noisy, zero));
+        assert!(rule.enough(30, &[100.0; 30], zero));
         let noisy30: Vec<f64> = (0..30).map(|i| 60.0 + 80.0 * (i % 2) as f64).collect();
-        assert!(rule.enough(&noisy30, zero), "the maximum ends it");
+        assert!(rule.enough(30, &noisy30, zero), "the maximum ends it");
         let budget = StopRule {
             budget: Some(Duration::from_secs(10)),
             ..rule
         };
-        assert!(budget.enough(&noisy, Duration::from_secs(11)));
+        assert!(budget.enough(4, &noisy, Duration::from_secs(11)));
         assert!(
-            !budget.enough(&noisy[..2], Duration::from_secs(11)),
+            !budget.enough(2, &noisy[..2], Duration::from_secs(11)),
             "minimum first"
         );
     }
 
     #[test]
+    fn repetitions_without_the_figure_count_towards_a_fixed_number() {
+        // Five short replies (no 50-token latency) are five repetitions.
+        assert!(StopRule::fixed(5).enough(5, &[], Duration::ZERO));
+        assert!(!StopRule::fixed(5).enough(4, &[], Duration::ZERO));
+    }
+
+    #[test]
     fn fixed_runs_exactly_its_count() {
         let rule = StopRule::fixed(5);
-        assert!(!rule.enough(&[1.0; 4], Duration::from_secs(999)));
-        assert!(rule.enough(&[1.0, 9.0, 1.0, 9.0, 1.0], Duration::ZERO));
+        assert!(!rule.enough(4, &[1.0; 4], Duration::from_secs(999)));
+        assert!(rule.enough(5, &[1.0, 9.0, 1.0, 9.0, 1.0], Duration::ZERO));
     }
 
     #[test]
