@@ -189,15 +189,7 @@ fn runs_with_nothing_in_common_or_bad_paths_are_usage_errors() {
 fn llama_bench_json_imports_as_a_run_that_compares_with_edgebench() {
     let out = tempfile::tempdir().unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let o = edgebench()
-        .args(["import", "llama-bench"])
-        .arg(data.join("llama-bench-gemma.json"))
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let imported = run_dir(&o);
+    let imported = import_llama_bench(&data.join("llama-bench-gemma.json"), out.path());
     let speed = read_parquet(&imported.join("speed.parquet"));
     assert_eq!(speed.height(), 10, "2 tests x 5 samples");
     assert_eq!(
@@ -394,15 +386,7 @@ fn quality_is_compared_per_suite_with_a_paired_test() {
 fn llama_bench_json_at_a_depth_compares_with_edgebench_at_that_depth() {
     let out = tempfile::tempdir().unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let o = edgebench()
-        .args(["import", "llama-bench"])
-        .arg(data.join("llama-bench-gemma-d256.json"))
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let imported = run_dir(&o);
+    let imported = import_llama_bench(&data.join("llama-bench-gemma-d256.json"), out.path());
     let speed = read_parquet(&imported.join("speed.parquet"));
     let tests = strings(&speed, "test");
     assert!(
@@ -436,4 +420,17 @@ fn llama_bench_json_at_a_depth_compares_with_edgebench_at_that_depth() {
         matched.contains(&"pp64@d256") && matched.contains(&"tg16@d256"),
         "{matched:?}"
     );
+}
+
+/// `edgebench import llama-bench FILE --out OUT`, which must succeed: the run directory.
+fn import_llama_bench(file: &Path, out: &Path) -> std::path::PathBuf {
+    let o = edgebench()
+        .args(["import", "llama-bench"])
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    run_dir(&o)
 }
