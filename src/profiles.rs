@@ -226,6 +226,23 @@ pub fn find(profiles: &[Profile], name: &str) -> Result<Profile, UsageError> {
         })
 }
 
+/// The built-in profile of a Jetson module, from its device-tree model name
+/// ("NVIDIA Jetson Orin NX Engineering Reference Developer Kit") and its RAM;
+/// None for a board without one (Xavier, an unknown carrier's name).
+pub fn jetson_profile_name(model: &str, ram_bytes: u64) -> Option<&'static str> {
+    let gib = ram_bytes as f64 / (1u64 << 30) as f64;
+    let model = model.to_ascii_lowercase();
+    // The module's RAM less the carveouts: a 16 GB module reports ~15.3 GiB.
+    match () {
+        _ if model.contains("thor") => Some("jetson-thor"),
+        _ if model.contains("agx orin") && gib > 40.0 => Some("jetson-agx-orin-64gb"),
+        _ if model.contains("agx orin") => Some("jetson-agx-orin-32gb"),
+        _ if model.contains("orin nx") && gib > 10.0 => Some("jetson-orin-nx-16gb"),
+        _ if model.contains("orin nano") && gib > 6.0 => Some("jetson-orin-nano-8gb"),
+        _ => None,
+    }
+}
+
 /// This machine, read now.
 pub fn this_host() -> Profile {
     let unified = Path::new("/etc/nv_tegra_release").exists();
@@ -249,6 +266,39 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("raspberry-pi-5-8gb"));
+    }
+
+    #[test]
+    fn jetson_modules_map_to_their_profiles_by_model_name_and_ram() {
+        let gib = |g: f64| (g * (1u64 << 30) as f64) as u64;
+        let nx = "NVIDIA Jetson Orin NX Engineering Reference Developer Kit";
+        assert_eq!(
+            jetson_profile_name(nx, gib(15.3)),
+            Some("jetson-orin-nx-16gb")
+        );
+        assert_eq!(
+            jetson_profile_name(nx, gib(7.4)),
+            None,
+            "no 8 GB NX profile"
+        );
+        let nano = "NVIDIA Jetson Orin Nano Developer Kit";
+        assert_eq!(
+            jetson_profile_name(nano, gib(7.4)),
+            Some("jetson-orin-nano-8gb")
+        );
+        let agx = "Jetson AGX Orin Developer Kit";
+        assert_eq!(
+            jetson_profile_name(agx, gib(61.0)),
+            Some("jetson-agx-orin-64gb")
+        );
+        assert_eq!(
+            jetson_profile_name(agx, gib(30.0)),
+            Some("jetson-agx-orin-32gb")
+        );
+        assert_eq!(jetson_profile_name("Jetson Xavier NX", gib(7.6)), None);
+        for name in ["jetson-orin-nx-16gb", "jetson-thor", "jetson-agx-orin-64gb"] {
+            assert!(find(&built_in(), name).is_ok(), "{name} is built in");
+        }
     }
 
     #[test]

@@ -215,3 +215,49 @@ fn every_candidate_failed_says_so_instead_of_empty_axes() {
     let md = read(&run.join("report.md"));
     assert!(md.contains("| failed (oom) |"), "verdict column: {md}");
 }
+
+/// A Jetson run under two power modes: the report has the *Power modes* table
+/// and the `power_modes` chart (tok/s and J/token per candidate and mode), and
+/// picks the Orin NX profile from the manifest's board without `--profile`.
+#[test]
+fn power_modes_get_a_table_and_a_chart_and_the_board_its_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    write_run(
+        &run,
+        &Spec {
+            candidates: 2,
+            power_modes: vec!["MAXN".into(), "15W".into()],
+            ..Default::default()
+        },
+    );
+    write_manifest(&run, "orin", "2026-11-06T02:00:00.000Z");
+    let path = run.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_str(&read(&path)).unwrap();
+    manifest["conditions"]["jetson"] = serde_json::json!({"is_jetson": true, "model": "NVIDIA Jetson Orin NX Engineering Reference Developer Kit"});
+    manifest["host"]["ram_total_bytes"] = (15_u64 << 30).into();
+    std::fs::write(&path, manifest.to_string()).unwrap();
+
+    let o = edgebench().arg("report").arg(&run).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let md = read(&run.join("report.md"));
+    assert!(md.contains("Device profile: jetson-orin-nx-16gb"), "{md}");
+    assert!(md.contains("## Power modes"), "{md}");
+    assert!(
+        md.contains("| model-00-Q4_K_M | MAXN, clocks pinned | 918 |"),
+        "{md}"
+    );
+    assert!(md.contains("| model-01-Q4_K_M | 15W, DVFS | 918 |"), "{md}");
+    let svg = read(&run.join("charts/power_modes.svg"));
+    assert!(run.join("charts/power_modes.png").is_file());
+    let texts = svg_texts(&svg);
+    let all: Vec<&str> = texts.iter().map(|t| t.text.as_str()).collect();
+    for expected in [
+        "model-01-Q4_K_M · 15W, DVFS",
+        "0.400 J/token",
+        "0.040 J/token",
+    ] {
+        assert!(all.contains(&expected), "{expected} not in {all:?}");
+    }
+    assert!(overlapping(&texts).is_empty(), "{:?}", overlapping(&texts));
+}

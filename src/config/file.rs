@@ -265,4 +265,23 @@ mod example_tests {
         assert_eq!(sweep.params.threads, Some(vec![1, 2]));
         assert_eq!(sweep.candidates[0].chat_template.as_deref(), Some("gemma"));
     }
+
+    #[test]
+    fn shipped_orin_nx_voice_sweep_parses_with_its_targets_and_power_modes() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sweeps/orin-nx-voice.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let sweep = parse_sweep_toml(&text, &path).unwrap();
+        assert_eq!(sweep.candidates.len(), 7);
+        let targets = sweep.targets.unwrap();
+        assert_eq!(targets.min_tg_tps, Some(30.0));
+        assert_eq!(targets.max_latency_50_ms, Some(1500.0));
+        let modes: Vec<String> = sweep
+            .params
+            .power_mode
+            .unwrap()
+            .iter()
+            .map(|m| m.to_string())
+            .collect();
+        assert_eq!(modes, ["MAXN", "15W"]);
+    }
 }

@@ -8,7 +8,7 @@ use super::table::{engine_spread, user_path_median};
 use crate::fit::{estimate, roofline_tg_tps, FitEstimate, FitVerdict};
 use crate::gguf::read_gguf_info;
 use crate::profiles::Profile;
-use crate::results::{Metric, Status, SummaryRow, SERVED_BACKEND};
+use crate::results::{Metric, Status, SummaryRow, TestKind, SERVED_BACKEND};
 use crate::stats::Spread;
 
 const MIB: f64 = 1048576.0;
@@ -56,6 +56,20 @@ pub struct ReportCandidate {
     pub fit: Option<FitEstimate>,
     pub fit_verdict: Option<FitVerdict>,
     pub roofline_tps: Option<f64>,
+    /// Only for a unit run under the Jetson power axes.
+    pub power: Option<PowerFigures>,
+}
+
+/// The power state a unit ran in, and what a token cost in it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PowerFigures {
+    /// `nvpmodel -q`'s name of the mode in force; None: the axis left it alone.
+    pub mode: Option<String>,
+    pub clocks_pinned: Option<bool>,
+    pub gpu_max_freq_mhz: Option<f64>,
+    /// `joules_per_token` of the ppN and tgN rows at depth 0.
+    pub prefill_j_per_token: Option<f64>,
+    pub decode_j_per_token: Option<f64>,
 }
 
 impl ReportCandidate {
@@ -176,7 +190,28 @@ fn candidate(
         roofline_tps: profile
             .bandwidth_bytes_per_s()
             .and_then(|b| roofline_tg_tps(b, bytes_per_token)),
+        power: power_figures(rows),
     }
+}
+
+/// None without the power axes (neither a mode nor the clocks were set).
+fn power_figures(rows: &[&SummaryRow]) -> Option<PowerFigures> {
+    let config = &rows[0].first.config;
+    if config.power_mode.is_none() && config.jetson_clocks.is_none() {
+        return None;
+    }
+    let joules = |wanted: fn(TestKind) -> bool| {
+        rows.iter()
+            .filter(|r| r.first.n_depth == 0 && r.first.kind().is_some_and(wanted))
+            .find_map(|r| r.resources.joules_per_token)
+    };
+    Some(PowerFigures {
+        mode: config.power_mode.clone(),
+        clocks_pinned: config.jetson_clocks,
+        gpu_max_freq_mhz: config.gpu_max_freq_mhz,
+        prefill_j_per_token: joules(|k| matches!(k, TestKind::Prompt(_))),
+        decode_j_per_token: joules(|k| matches!(k, TestKind::Generation(_))),
+    })
 }
 
 /// What counts against the profile's budget: on a discrete GPU the GPU memory

@@ -4,6 +4,7 @@ use super::candidates::ReportCandidate;
 use super::comparison_table;
 use super::engines_table::{engine_groups, engines_table};
 use super::levels_table::{levels_table, CandidateLevels};
+use super::power_table::power_modes_table;
 use super::recommend::{Assessment, Recommendation, Targets};
 use super::trends::Trends;
 use crate::compare::{MetricComparison, Verdict};
@@ -60,6 +61,7 @@ pub fn build(i: &Inputs) -> Vec<Block> {
         });
     }
     out.extend(serving_blocks(i));
+    out.extend(power_blocks(i.candidates));
     let failures = failures(i.candidates);
     if !failures.rows.is_empty() {
         out.push(Block::Heading("Failures".into()));
@@ -122,6 +124,24 @@ fn serving_blocks(i: &Inputs) -> Vec<Block> {
         out.push(Block::Table(engines_table(i.candidates, &groups)));
     }
     out
+}
+
+/// Each candidate in each Jetson power state; nothing without the power axes.
+fn power_blocks(candidates: &[ReportCandidate]) -> Vec<Block> {
+    let Some(table) = power_modes_table(candidates) else {
+        return Vec::new();
+    };
+    vec![
+        Block::Heading("Power modes".into()),
+        Block::Paragraph(
+            "Each candidate in each power state the sweep set (nvpmodel mode, clocks pinned by \
+             jetson_clocks or left to DVFS), with the GPU frequency ceiling that was in force. \
+             J/token is the mean module power over the test's samples times its time, per \
+             token: prefill from the ppN test, decode from the tgN test (docs/metrics.md)."
+                .into(),
+        ),
+        Block::Table(table),
+    ]
 }
 
 fn profile_line(p: &Profile) -> String {

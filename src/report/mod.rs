@@ -10,6 +10,7 @@ mod engines_table;
 mod levels;
 mod levels_table;
 mod load;
+mod power_table;
 mod quality_table;
 pub mod recommend;
 mod stability_table;
@@ -213,19 +214,28 @@ fn choose_targets(options: &ReportOptions, runs: &[load::RunData]) -> Result<Tar
 }
 
 /// --profile NAME from the built-in and file profiles; else the machine the
-/// first run was measured on (a `host` profile from a profiles file wins, so its
-/// bandwidth can be given once).
+/// first run was measured on: a `host` profile from a profiles file (so its
+/// bandwidth can be given once), the Jetson module's built-in profile, or the
+/// host as the manifest describes it.
 fn choose_profile(options: &ReportOptions, runs: &[load::RunData]) -> Result<Profile> {
-    let run_host = runs[0].manifest.as_ref().map(|m| {
+    let manifest = runs[0].manifest.as_ref();
+    let run_host = manifest.map(|m| {
         let unified = m.sampling.as_ref().is_some_and(|s| s.unified_memory);
         Profile::host(&m.host, unified)
     });
     let host = run_host.unwrap_or_else(profiles::this_host);
     let file = options.profiles_file.as_deref();
     let all = profiles::all(file, host.clone())?;
-    Ok(match &options.profile {
-        Some(name) => profiles::find(&all, name)?,
-        None => profiles::find(&all, "host").unwrap_or(host),
+    let jetson = manifest.and_then(|m| {
+        let model = m.conditions["jetson"]["model"].as_str()?;
+        profiles::jetson_profile_name(model, m.host.ram_total_bytes)
+    });
+    let listed_host = profiles::find(&all, "host").unwrap_or_else(|_| host.clone());
+    let host_from_file = listed_host != host;
+    Ok(match (&options.profile, jetson) {
+        (Some(name), _) => profiles::find(&all, name)?,
+        (None, Some(module)) if !host_from_file => profiles::find(&all, module)?,
+        (None, _) => listed_host,
     })
 }
 

@@ -21,9 +21,8 @@ pub enum JetsonBackend {
 
 impl JetsonBackend {
     pub fn detect(root: &Path, interval: Duration) -> Result<(Box<dyn Backend>, String), String> {
-        // tegrastats only describes the real machine, never a test tree.
-        if root == Path::new("/") {
-            if let Some(backend) = spawn_tegrastats(interval) {
+        if let Some(program) = tegrastats_program(root) {
+            if let Some(backend) = spawn_tegrastats(&program, interval) {
                 return Ok((
                     Box::new(backend),
                     "tegrastats: RAM, swap, CPU and GPU load and clocks, temperatures, power rails"
@@ -37,8 +36,18 @@ impl JetsonBackend {
     }
 }
 
-fn spawn_tegrastats(interval: Duration) -> Option<JetsonBackend> {
-    let mut child = Command::new("tegrastats")
+/// `tegrastats` on PATH describes the real machine, never a test tree; a test
+/// tree gets one only when EDGEBENCH_TEGRASTATS names it (an emulated board's
+/// fake), which also overrides the real machine's.
+fn tegrastats_program(root: &Path) -> Option<std::ffi::OsString> {
+    match std::env::var_os("EDGEBENCH_TEGRASTATS") {
+        Some(program) => Some(program),
+        None => (root == Path::new("/")).then(|| "tegrastats".into()),
+    }
+}
+
+fn spawn_tegrastats(program: &std::ffi::OsStr, interval: Duration) -> Option<JetsonBackend> {
+    let mut child = Command::new(program)
         .arg("--interval")
         .arg(interval.as_millis().max(10).to_string())
         .stdout(Stdio::piped())

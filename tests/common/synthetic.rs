@@ -30,6 +30,9 @@ pub struct Spec {
     /// Depths above 0 at which pp512 and tg128 also ran (`--depth`): slower
     /// and using more memory the deeper.
     pub depths: Vec<u32>,
+    /// Jetson power modes, one per candidate in turn (clocks pinned for even
+    /// candidates), with J/token on the ppN and tgN rows.
+    pub power_modes: Vec<String>,
 }
 
 impl Default for Spec {
@@ -45,6 +48,7 @@ impl Default for Spec {
             model_file: "/nonexistent/model.gguf".into(),
             speed_factor: 1.0,
             depths: Vec::new(),
+            power_modes: Vec::new(),
         }
     }
 }
@@ -78,6 +82,10 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 n_batch: 2048,
                 n_ubatch: 512,
                 flash_attn: "auto".into(),
+                power_mode: (!spec.power_modes.is_empty())
+                    .then(|| spec.power_modes[c % spec.power_modes.len()].clone()),
+                jetson_clocks: (!spec.power_modes.is_empty()).then_some(c % 2 == 0),
+                gpu_max_freq_mhz: (!spec.power_modes.is_empty()).then_some(918.0),
                 ..Default::default()
             },
             status: Status::Ok,
@@ -160,6 +168,14 @@ fn summary(spec: &Spec, rows: &[SpeedRow]) -> Vec<SummaryRow> {
         let depth = s.first.n_depth as f64;
         s.resources.peak_rss_mb = Some(200.0 + 150.0 * c + depth / 64.0);
         s.resources.peak_ram_used_mb = Some(4000.0 + 150.0 * c);
+        if !spec.power_modes.is_empty() && depth == 0.0 {
+            let per_token = match s.first.test.as_str() {
+                "pp512" => Some(0.02 * (c + 1.0)),
+                "tg128" => Some(0.2 * (c + 1.0)),
+                _ => None,
+            };
+            s.resources.joules_per_token = per_token;
+        }
     }
     if spec.quality {
         // Quality rows as the quality suites write them: test = quality:<suite>[/<category>].

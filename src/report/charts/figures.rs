@@ -67,7 +67,7 @@ pub fn tg_chart(i: &Inputs) -> Option<BarChart> {
     })
 }
 
-fn target(value: f64, name: String) -> RefLine {
+pub fn target(value: f64, name: String) -> RefLine {
     RefLine {
         value,
         name,

@@ -8,6 +8,7 @@ mod heatmap;
 mod legend;
 mod lines;
 mod pareto;
+mod power_modes;
 mod serving;
 mod style;
 mod throughput_latency;
@@ -122,6 +123,11 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
             "One model, several engines",
             &chart,
         )?);
+    }
+    // Only when some candidate ran under the Jetson power axes.
+    if let Some(chart) = power_modes::power_modes_chart(i.candidates, i.targets) {
+        let title = "Speed and energy per power mode";
+        files.push(render(dir, "power_modes", title, &chart)?);
     }
     if let Some(trends) = i.trends {
         files.push(render(
