@@ -145,15 +145,13 @@ checks = [{ type = "contains", value = "Paris" }]
 id = "format.yes-no"
 category = "format"
 prompt = "Is water wet? Answer only yes or no."
-checks = [{ type = "regex", value = "(?i)^\\s*(yes|no)\\b" }]
+checks = [{ type = "regex", pattern = "(?i)^\\s*(yes|no)\\b" }]
 EOF
 }
 
 install_tools
 scripts/setup.sh
-[ -x "target/aarch64-emulated/$TARGET/release/edgebench" ] && [ -z "${REBUILD:-}" ] &&
-    ! [ -n "$(find src Cargo.lock build.rs -newer "target/aarch64-emulated/$TARGET/release/edgebench" -print -quit)" ] ||
-    cross_build
+cross_build # cargo rebuilds only what changed
 exe=$root/target/aarch64-emulated/$TARGET/release/edgebench
 file -b "$exe" | grep -q 'ARM aarch64' || die "$exe is not an aarch64 executable"
 register_binfmt

@@ -54,17 +54,35 @@ fn spawn_tegrastats(program: &std::ffi::OsStr, interval: Duration) -> Option<Jet
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let stdout = child.stdout.take()?;
+    let Some(stdout) = child.stdout.take() else {
+        stop(&mut child);
+        return None;
+    };
     let latest = Arc::new(Mutex::new(Vec::new()));
     let sink = latest.clone();
+    let (first_line, first_line_seen) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Ok(parsed) = parse_tegrastats_line(&line) {
                 *sink.lock().unwrap_or_else(|p| p.into_inner()) = parsed.readings;
+                let _ = first_line.send(());
             }
         }
     });
+    // A tegrastats that starts but prints nothing it can parse (it failed, or
+    // under qemu-user a missing program "starts") would leave every power and
+    // temperature column empty: fall back to sysfs instead.
+    let wait = (interval * 4).max(Duration::from_secs(2));
+    if first_line_seen.recv_timeout(wait).is_err() {
+        stop(&mut child);
+        return None;
+    }
     Some(JetsonBackend::Tegrastats { child, latest })
+}
+
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 impl Backend for JetsonBackend {
@@ -92,8 +110,45 @@ impl Backend for JetsonBackend {
 impl Drop for JetsonBackend {
     fn drop(&mut self) {
         if let JetsonBackend::Tegrastats { child, .. } = self {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(child);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(dir: &Path, body: &str) -> std::ffi::OsString {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join("tegrastats");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.into_os_string()
+    }
+
+    #[test]
+    fn tegrastats_is_used_only_once_it_prints_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let interval = Duration::from_millis(50);
+        let line = "RAM 3012/15656MB (lfb 1796x4MB) SWAP 0/7828MB (cached 0MB) \
+            CPU [3%@1984,0%@1984] GR3D_FREQ 0%@[305,305] cpu@45.5C gpu@43.968C \
+            VDD_IN 7180mW/7180mW";
+        let talking = script(
+            dir.path(),
+            &format!("while :; do echo '{line}'; sleep 0.05; done"),
+        );
+        let mut backend = spawn_tegrastats(&talking, interval).expect("a line came");
+        let mut readings = Vec::new();
+        backend.sample(None, &mut readings);
+        assert!(
+            readings.iter().any(|r| r.metric.starts_with("power_")),
+            "{readings:?}"
+        );
+        drop(backend);
+        let silent = script(dir.path(), "exit 0");
+        assert!(spawn_tegrastats(&silent, interval).is_none());
+        let missing = dir.path().join("no-such-program").into_os_string();
+        assert!(spawn_tegrastats(&missing, interval).is_none());
     }
 }
