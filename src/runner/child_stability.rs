@@ -101,6 +101,7 @@ fn request<'a>(job: &'a ChildJob, messages: &'a [Message], max_tokens: u32) -> A
         },
         json_schema: None,
         template: template_choice(job),
+        tools: &[],
     }
 }
 

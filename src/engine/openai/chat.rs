@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use super::stream::stream_chat;
-use super::wire::{chat_body, response_format, Sampling};
+use super::wire::{chat_body, response_format, tools_field, Sampling};
 use super::OpenAiEngine;
 use crate::engine::{Answer, AnswerRequest, Capability, Conversation, Unsupported};
 
@@ -37,6 +37,9 @@ impl<'e> OpenAiConversation<'e> {
         if let Some(schema) = req.json_schema {
             extra.insert("response_format".into(), response_format(schema));
         }
+        if !req.tools.is_empty() {
+            extra.insert("tools".into(), tools_field(req.tools));
+        }
         let model = engine.client.model();
         let body = chat_body(model, req.messages, req.max_tokens, sampling, extra);
         let streamed = stream_chat(&engine.client, &body, req.max_tokens)?;
@@ -53,12 +56,16 @@ impl<'e> OpenAiConversation<'e> {
             n_prompt: usage.prompt_tokens,
             // A server sends no token ids; the count is in `server`.
             tokens: Vec::new(),
-            ended: streamed.finish_reason.as_deref() == Some("stop"),
+            // A reply that ends in tool calls ended by the model's own choice too.
+            ended: matches!(
+                streamed.finish_reason.as_deref(),
+                Some("stop" | "tool_calls")
+            ),
             ttft,
             total: streamed.total,
             chat_template: "server".into(),
             choice_scores: None,
-            text: streamed.text,
+            text: streamed.answer_text(),
             server,
         })
     }

@@ -30,6 +30,19 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A 2xx reply to a POST.
+pub(super) struct Reply {
+    /// `Content-Type: application/json`: a whole reply, not an event stream.
+    pub json: bool,
+    pub body: ureq::Body,
+}
+
+impl Reply {
+    pub(super) fn into_reader(self) -> ureq::BodyReader<'static> {
+        self.body.into_reader()
+    }
+}
+
 pub(super) struct Client {
     agent: ureq::Agent,
     /// The API root without its trailing slash ("http://127.0.0.1:8080/v1").
@@ -79,8 +92,9 @@ impl Client {
     }
 
     /// POSTs `body` as JSON to `path` under the API root; the reply's body to
-    /// read, or an error with the server's reason when it is not a 2xx.
-    pub(super) fn post(&self, path: &str, body: &Value) -> Result<ureq::BodyReader<'static>> {
+    /// read and whether it is JSON (not an event stream), or an error with
+    /// the server's reason when it is not a 2xx.
+    pub(super) fn post(&self, path: &str, body: &Value) -> Result<Reply> {
         let url = format!("{}{path}", self.base);
         let mut request = self
             .agent
@@ -101,7 +115,16 @@ impl Client {
                 .unwrap_or_default();
             bail!(self.status_error(status, &url, &text));
         }
-        Ok(response.into_body().into_reader())
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        Ok(Reply {
+            json: content_type.starts_with("application/json"),
+            body: response.into_body(),
+        })
     }
 
     /// GETs `url` (on this server: the API root's host); the status and at

@@ -14,6 +14,9 @@ mod wire;
 mod test_server;
 #[cfg(test)]
 mod tests;
+mod tool_calls;
+#[cfg(test)]
+mod tool_tests;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
