@@ -3,10 +3,11 @@
 //! case's sampling and, for constrained decoding, `response_format`.
 use anyhow::Result;
 
+use super::choices::score_choices;
 use super::stream::stream_chat;
 use super::wire::{chat_body, response_format, tools_field, Sampling};
-use super::OpenAiEngine;
-use crate::engine::{Answer, AnswerRequest, Capability, Conversation, Unsupported};
+use super::{Dialect, OpenAiEngine};
+use crate::engine::{is_unsupported, Answer, AnswerRequest, Capability, Conversation, Unsupported};
 
 pub(super) struct OpenAiConversation<'e> {
     engine: &'e OpenAiEngine,
@@ -91,5 +92,17 @@ impl Conversation for OpenAiConversation<'_> {
             return Err(self.unsupported(Capability::RawPrompt));
         }
         self.ask(request).map_err(|e| self.engine.redacted(e))
+    }
+
+    /// llama-server only (choices.rs): another server cannot be told which
+    /// tokens to score, so its rows say unsupported, never a made-up score.
+    fn score_choices(&mut self, request: &AnswerRequest, options: &[String]) -> Result<Answer> {
+        if self.engine.config.dialect != Dialect::LlamaServer {
+            return Err(self.unsupported(Capability::LogLikelihood));
+        }
+        score_choices(self.engine, request, options).map_err(|e| match is_unsupported(&e) {
+            true => e,
+            false => self.engine.redacted(e),
+        })
     }
 }

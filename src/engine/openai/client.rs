@@ -14,6 +14,8 @@ use super::wire::{error_message, one_line};
 
 /// The most of an error body read for its message.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
+/// The most of a JSON reply read whole.
+const MAX_JSON_REPLY: u64 = 16 << 20;
 
 /// An API key: its Debug form never shows it.
 pub(super) struct Secret(String);
@@ -95,7 +97,27 @@ impl Client {
     /// read and whether it is JSON (not an event stream), or an error with
     /// the server's reason when it is not a 2xx.
     pub(super) fn post(&self, path: &str, body: &Value) -> Result<Reply> {
-        let url = format!("{}{path}", self.base);
+        self.post_to(&format!("{}{path}", self.base), body)
+    }
+
+    /// POSTs `body` to `url` on this server and reads its JSON reply whole
+    /// (at most 16 MiB): for the few requests that are not completions.
+    pub(super) fn post_for_json(&self, url: &str, body: &Value) -> Result<Value> {
+        check_loopback(url)?;
+        let reply = self.post_to(url, body)?;
+        let text = reply
+            .body
+            .into_with_config()
+            .limit(MAX_JSON_REPLY)
+            .lossy_utf8(true)
+            .read_to_string()
+            .map_err(|e| self.failed(&e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow!("{url} sent no JSON ({e}): {}", self.quote(&text, 120)))
+    }
+
+    fn post_to(&self, url: &str, body: &Value) -> Result<Reply> {
+        let url = url.to_string();
         let mut request = self
             .agent
             .post(&url)

@@ -3,6 +3,9 @@
 //! streamed chat completion, timestamped per received chunk. What a server
 //! cannot do stays `Unsupported`. docs/engines.md defines the metrics.
 mod chat;
+#[cfg(test)]
+mod choice_tests;
+mod choices;
 mod client;
 mod concurrent;
 mod probe;
@@ -161,6 +164,11 @@ impl OpenAiEngine {
             sampling,
             extra,
         )
+    }
+
+    /// A server that sent no `logprobs`: it cannot score options.
+    fn unsupported_logprobs(&self) -> anyhow::Error {
+        self.unsupported(super::Capability::LogLikelihood)
     }
 
     /// Every error as one line, the API key cut out.
