@@ -189,3 +189,117 @@ fn llama_server_started_by_the_sweep_runs_the_suites_beside_in_process() {
         "llama-server still runs after the sweep"
     );
 }
+
+/// Four multiple-choice cases of suites/multiple-choice.toml (raw prompts).
+const CHOICE_SUITE: &str = r#"name = "mc"
+kind = "quality"
+use_chat_template = false
+[[case]]
+id = "red-planet"
+category = "science"
+prompt = "Question: Which planet is known as the Red Planet?\nAnswer:"
+choices = [" Venus", " Mars", " Jupiter", " Saturn"]
+checks = [{ type = "choice", answer = 1 }]
+[[case]]
+id = "spider-legs"
+category = "science"
+prompt = "Question: How many legs does a spider have?\nAnswer:"
+choices = [" Six", " Ten", " Four", " Eight"]
+checks = [{ type = "choice", answer = 3 }]
+[[case]]
+id = "capital-france"
+category = "geography"
+prompt = "Question: What is the capital of France?\nAnswer:"
+choices = [" Berlin", " Madrid", " Paris", " Rome"]
+checks = [{ type = "choice", answer = 2 }]
+[[case]]
+id = "water-formula"
+category = "science"
+prompt = "Question: What is the chemical formula of water?\nAnswer:"
+choices = [" H2O", " CO2", " NaCl", " O2"]
+checks = [{ type = "choice", answer = 0 }]
+"#;
+
+/// Each option's (log-likelihood, tokens) per case, for one candidate.
+fn option_scores(
+    quality: &polars::prelude::DataFrame,
+    candidate: &str,
+) -> std::collections::BTreeMap<String, Vec<(f64, u64)>> {
+    let names = strings(quality, "candidate");
+    let (cases, scores) = (
+        strings(quality, "case_id"),
+        strings(quality, "choice_scores"),
+    );
+    (0..quality.height())
+        .filter(|&i| names[i].as_deref() == Some(candidate))
+        .map(|i| {
+            let scores: serde_json::Value =
+                serde_json::from_str(scores[i].as_deref().expect("choice_scores")).unwrap();
+            let options = scores.as_array().unwrap().iter();
+            let pairs = options.map(|s| {
+                (
+                    s["logprob"].as_f64().unwrap(),
+                    s["n_tokens"].as_u64().unwrap(),
+                )
+            });
+            (cases[i].clone().unwrap(), pairs.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn multiple_choice_through_llama_server_scores_as_in_process() {
+    let Some(server) = llama_server() else {
+        return;
+    };
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("mc.toml");
+    std::fs::write(&suite, CHOICE_SUITE).unwrap();
+    let sweep = sweep_file(dir.path(), &smollm(), &server);
+    let text = std::fs::read_to_string(&sweep).unwrap();
+    let text = text.replace(
+        "suites = [\"speed\", \"quality-basic\"]",
+        &format!("suites = [{:?}]", suite.display().to_string()),
+    );
+    std::fs::write(&sweep, text).unwrap();
+    let o = edgebench()
+        .args(["run", "--reps", "1", "--config"])
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let quality = read_parquet(&run_dir(&o).join("quality.parquet"));
+    let statuses = strings(&quality, "status");
+    assert!(
+        statuses.iter().all(|s| s.as_deref() == Some("ok")),
+        "{quality}"
+    );
+    let served = option_scores(&quality, "llama-server");
+    let in_process = option_scores(&quality, "in-process");
+    assert_eq!(served.len(), 4, "{quality}");
+    assert_eq!(
+        served.keys().collect::<Vec<_>>(),
+        in_process.keys().collect::<Vec<_>>()
+    );
+    for (case, options) in &served {
+        let local = &in_process[case];
+        for ((lp, n), (local_lp, local_n)) in options.iter().zip(local) {
+            assert_eq!(n, local_n, "{case}: the same tokens");
+            assert!(*lp < 0.0, "{case}: {lp}");
+            // The same model and tokens: the figures differ only by numerics.
+            assert!(
+                (lp - local_lp).abs() < 0.05 * local_lp.abs().max(1.0),
+                "{case}: served {lp} vs in-process {local_lp}"
+            );
+        }
+    }
+    let acc = |name: &str| {
+        let (names, acc) = (strings(&quality, "candidate"), strings(&quality, "acc"));
+        let rows = (0..quality.height()).filter(|&i| names[i].as_deref() == Some(name));
+        rows.map(|i| acc[i].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(acc("llama-server"), acc("in-process"), "the same picks");
+}
