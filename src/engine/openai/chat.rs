@@ -5,6 +5,7 @@ use anyhow::Result;
 
 use super::choices::score_choices;
 use super::stream::stream_chat;
+use super::tokens::count_prompt_tokens;
 use super::wire::{chat_body, response_format, tools_field, Sampling};
 use super::{Dialect, OpenAiEngine};
 use crate::engine::{is_unsupported, Answer, AnswerRequest, Capability, Conversation, Unsupported};
@@ -78,10 +79,13 @@ impl Conversation for OpenAiConversation<'_> {
     }
 
     /// A server tokenizes the templated prompt itself and says how many tokens
-    /// it took only after the request (llama-server's /apply-template and
-    /// /tokenize could tell before; not used yet).
-    fn prompt_tokens(&mut self, _request: &AnswerRequest) -> Result<u32> {
-        Err(self.unsupported(Capability::PromptTokenCount))
+    /// it took only after the request; llama-server tells before, through
+    /// its /apply-template and /tokenize (tokens.rs).
+    fn prompt_tokens(&mut self, request: &AnswerRequest) -> Result<u32> {
+        if self.engine.config.dialect != Dialect::LlamaServer {
+            return Err(self.unsupported(Capability::PromptTokenCount));
+        }
+        count_prompt_tokens(self.engine, request).map_err(|e| self.engine.redacted(e))
     }
 
     /// The server applies its own chat template, so a case that asks for none

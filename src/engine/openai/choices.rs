@@ -11,17 +11,13 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::probe::server_root;
+use super::tokens::{prompt_text, tokenize};
 use super::OpenAiEngine;
 use crate::checks::OptionScore;
 use crate::engine::{Answer, AnswerRequest};
-
-#[derive(Debug, Deserialize)]
-struct Tokens {
-    tokens: Vec<i64>,
-}
 
 #[derive(Debug, Deserialize)]
 struct Completion {
@@ -83,39 +79,6 @@ pub(super) fn score_choices(
         choice_scores: Some(scores),
         ..Default::default()
     })
-}
-
-/// The text the options continue: the turns joined by blank lines without a
-/// template (as in-process), or the server's template applied (`/apply-template`).
-fn prompt_text(engine: &OpenAiEngine, root: &str, req: &AnswerRequest) -> Result<(String, String)> {
-    if !req.use_chat_template {
-        let turns: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
-        return Ok((turns.join("\n\n"), "raw".into()));
-    }
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role, "content": m.content}))
-        .collect();
-    let url = format!("{root}/apply-template");
-    let reply = engine
-        .client
-        .post_for_json(&url, &json!({"messages": messages}))?;
-    let prompt = reply["prompt"]
-        .as_str()
-        .ok_or_else(|| anyhow!("{url} sent no prompt"))?;
-    Ok((prompt.to_string(), "server".into()))
-}
-
-/// The server's tokens of `text`, with BOS where the model wants one and the
-/// template's markers parsed (as the in-process engine tokenizes).
-fn tokenize(engine: &OpenAiEngine, root: &str, text: &str) -> Result<Vec<i64>> {
-    let url = format!("{root}/tokenize");
-    let body = json!({"content": text, "add_special": true, "parse_special": true});
-    let reply = engine.client.post_for_json(&url, &body)?;
-    let tokens: Tokens =
-        serde_json::from_value(reply).map_err(|e| anyhow!("{url}: not a token list ({e})"))?;
-    Ok(tokens.tokens)
 }
 
 /// The sum of the logprobs of `continuation` after `prefix`, both token ids.
