@@ -189,3 +189,228 @@ fn llama_server_started_by_the_sweep_runs_the_suites_beside_in_process() {
         "llama-server still runs after the sweep"
     );
 }
+
+/// Four multiple-choice cases of suites/multiple-choice.toml (raw prompts).
+const CHOICE_SUITE: &str = r#"name = "mc"
+kind = "quality"
+use_chat_template = false
+[[case]]
+id = "red-planet"
+category = "science"
+prompt = "Question: Which planet is known as the Red Planet?\nAnswer:"
+choices = [" Venus", " Mars", " Jupiter", " Saturn"]
+checks = [{ type = "choice", answer = 1 }]
+[[case]]
+id = "spider-legs"
+category = "science"
+prompt = "Question: How many legs does a spider have?\nAnswer:"
+choices = [" Six", " Ten", " Four", " Eight"]
+checks = [{ type = "choice", answer = 3 }]
+[[case]]
+id = "capital-france"
+category = "geography"
+prompt = "Question: What is the capital of France?\nAnswer:"
+choices = [" Berlin", " Madrid", " Paris", " Rome"]
+checks = [{ type = "choice", answer = 2 }]
+[[case]]
+id = "water-formula"
+category = "science"
+prompt = "Question: What is the chemical formula of water?\nAnswer:"
+choices = [" H2O", " CO2", " NaCl", " O2"]
+checks = [{ type = "choice", answer = 0 }]
+"#;
+
+/// Each option's (log-likelihood, tokens) per case, for one candidate.
+fn option_scores(
+    quality: &polars::prelude::DataFrame,
+    candidate: &str,
+) -> std::collections::BTreeMap<String, Vec<(f64, u64)>> {
+    let names = strings(quality, "candidate");
+    let (cases, scores) = (
+        strings(quality, "case_id"),
+        strings(quality, "choice_scores"),
+    );
+    (0..quality.height())
+        .filter(|&i| names[i].as_deref() == Some(candidate))
+        .map(|i| {
+            let scores: serde_json::Value =
+                serde_json::from_str(scores[i].as_deref().expect("choice_scores")).unwrap();
+            let options = scores.as_array().unwrap().iter();
+            let pairs = options.map(|s| {
+                (
+                    s["logprob"].as_f64().unwrap(),
+                    s["n_tokens"].as_u64().unwrap(),
+                )
+            });
+            (cases[i].clone().unwrap(), pairs.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn multiple_choice_through_llama_server_scores_as_in_process() {
+    let Some(server) = llama_server() else {
+        return;
+    };
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("mc.toml");
+    std::fs::write(&suite, CHOICE_SUITE).unwrap();
+    let sweep = sweep_file(dir.path(), &smollm(), &server);
+    let text = std::fs::read_to_string(&sweep).unwrap();
+    let text = text.replace(
+        "suites = [\"speed\", \"quality-basic\"]",
+        &format!("suites = [{:?}]", suite.display().to_string()),
+    );
+    std::fs::write(&sweep, text).unwrap();
+    let o = edgebench()
+        .args(["run", "--reps", "1", "--config"])
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let quality = read_parquet(&run_dir(&o).join("quality.parquet"));
+    let statuses = strings(&quality, "status");
+    assert!(
+        statuses.iter().all(|s| s.as_deref() == Some("ok")),
+        "{quality}"
+    );
+    let served = option_scores(&quality, "llama-server");
+    let in_process = option_scores(&quality, "in-process");
+    assert_eq!(served.len(), 4, "{quality}");
+    assert_eq!(
+        served.keys().collect::<Vec<_>>(),
+        in_process.keys().collect::<Vec<_>>()
+    );
+    for (case, options) in &served {
+        let local = &in_process[case];
+        for ((lp, n), (local_lp, local_n)) in options.iter().zip(local) {
+            assert_eq!(n, local_n, "{case}: the same tokens");
+            assert!(*lp < 0.0, "{case}: {lp}");
+            // The same model and tokens: the figures differ only by numerics.
+            assert!(
+                (lp - local_lp).abs() < 0.05 * local_lp.abs().max(1.0),
+                "{case}: served {lp} vs in-process {local_lp}"
+            );
+        }
+    }
+    let acc = |name: &str| {
+        let (names, acc) = (strings(&quality, "candidate"), strings(&quality, "acc"));
+        let rows = (0..quality.height()).filter(|&i| names[i].as_deref() == Some(name));
+        rows.map(|i| acc[i].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(acc("llama-server"), acc("in-process"), "the same picks");
+}
+
+/// A stability suite cut short: a seeded case twice, a 6 s soak, 2 turns.
+const STABILITY_SUITE: &str = r#"name = "stab"
+kind = "stability"
+reps = 2
+temperature = 0.7
+top_p = 0.95
+seed = 1234
+max_tokens = 16
+[[case]]
+id = "story-robot"
+category = "open"
+prompt = "Write two sentences about a robot who learns to garden."
+checks = [{ type = "min_words", value = 4 }]
+[soak]
+duration = "6s"
+window_s = 2
+prompt = "Tell a long, detailed story about a lighthouse keeper and a storm that lasts for days."
+[multi_turn]
+remember = "Please remember this code word for the whole conversation: MARIGOLD-42. Just say OK."
+recall = "MARIGOLD-42"
+max_tokens = 16
+max_turns = 2
+turns = ["What is the code word?"]
+"#;
+
+const DEPTH_SPEED_SUITE: &str = r#"name = "speed-depth"
+kind = "speed"
+pp = [16]
+tg = [16]
+e2e_tokens = 50
+prompts = ["voice-question.txt"]
+conversation = "depth-conversation.toml"
+"#;
+
+#[test]
+fn stability_and_the_depth_user_path_run_through_llama_server() {
+    let Some(server) = llama_server() else {
+        return;
+    };
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let (stability, speed) = (dir.path().join("stab.toml"), dir.path().join("speed.toml"));
+    std::fs::write(&stability, STABILITY_SUITE).unwrap();
+    std::fs::write(&speed, DEPTH_SPEED_SUITE).unwrap();
+    let sweep = sweep_file(dir.path(), &smollm(), &server);
+    // The served candidate only (the one after the in-process one).
+    let text = std::fs::read_to_string(&sweep).unwrap();
+    let served = &text[text.rfind("[[candidate]]").unwrap()..];
+    std::fs::write(&sweep, served).unwrap();
+    let o = edgebench()
+        .args(["run", "--reps", "1", "--warmup", "0", "--depth", "64"])
+        .args(["--threads", "2", "--ctx", "2048", "--suite"])
+        .arg(&speed)
+        .arg("--suite")
+        .arg(&stability)
+        .arg("--config")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let run = run_dir(&o);
+
+    // The turn at a depth: the history cached (only the turn prefilled) or not.
+    let speed = read_parquet(&run.join("speed.parquet"));
+    let row = |test: &str| {
+        let tests = strings(&speed, "test");
+        let i = tests.iter().position(|t| t.as_deref() == Some(test));
+        i.unwrap_or_else(|| panic!("no {test}: {speed}"))
+    };
+    let (reused, cold) = (row("e2e@d64:reused"), row("e2e@d64:cold"));
+    let (statuses, n_prompt) = (strings(&speed, "status"), floats(&speed, "n_prompt"));
+    let n_depth = floats(&speed, "n_depth");
+    assert_eq!(statuses[reused].as_deref(), Some("ok"), "{speed}");
+    assert_eq!(statuses[cold].as_deref(), Some("ok"), "{speed}");
+    let history = n_depth[reused].unwrap();
+    assert!(history >= 64.0 && n_depth[cold] == Some(history), "{speed}");
+    let (turn, whole) = (n_prompt[reused].unwrap(), n_prompt[cold].unwrap());
+    assert!(
+        turn < history && whole > history,
+        "reused {turn}, cold {whole}, history {history}"
+    );
+
+    // Soak windows, multi-turn turns and the seeded case twice, all ok.
+    let stability_rows = read_parquet(&run.join("stability.parquet"));
+    let (tests, statuses) = (
+        strings(&stability_rows, "test"),
+        strings(&stability_rows, "status"),
+    );
+    let tokens = floats(&stability_rows, "n_tokens");
+    let of = |name: &str| -> Vec<usize> {
+        (0..tests.len())
+            .filter(|&i| tests[i].as_deref() == Some(name))
+            .collect()
+    };
+    let (soak, turns) = (of("soak"), of("multi_turn"));
+    assert_eq!(soak.len(), 3, "{stability_rows}");
+    assert_eq!(turns.len(), 2, "{stability_rows}");
+    for i in soak.into_iter().chain(turns) {
+        assert_eq!(statuses[i].as_deref(), Some("ok"), "{stability_rows}");
+        assert!(tokens[i].is_some_and(|n| n > 0.0), "{stability_rows}");
+    }
+    let quality = read_parquet(&run.join("quality.parquet"));
+    let texts = strings(&quality, "output_text");
+    assert_eq!(texts.len(), 2);
+    assert!(texts[0].as_deref().is_some_and(|t| !t.is_empty()));
+    // The same seed through the server: the same text.
+    assert_eq!(texts[0], texts[1], "{quality}");
+}

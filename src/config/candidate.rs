@@ -6,17 +6,23 @@ use super::file::CandidateFile;
 use super::server_launch::{launch_from_file, template_placeholders, LAUNCHED_BASE_URL};
 use super::Candidate;
 use crate::error::UsageError;
-use crate::results::plan::{ServerEndpoint, ServerKind};
+use crate::results::plan::{ServerEndpoint, ServerKind, ToolCalls};
 
 /// The candidate a `[[candidate]]` table describes (the `index`-th, from 1).
 pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate, UsageError> {
     let bad = |what: &str| UsageError::new(format!("[[candidate]] {index}: {what}"));
     let server = match c.engine.as_deref().unwrap_or("llama.cpp") {
         "llama.cpp" => {
-            let server_keys = [&c.base_url, &c.model, &c.api_key_env, &c.server_kind];
+            let server_keys = [
+                &c.base_url,
+                &c.model,
+                &c.api_key_env,
+                &c.server_kind,
+                &c.tool_calls,
+            ];
             if server_keys.iter().any(|k| k.is_some()) || c.server.is_some() {
                 return Err(bad(
-                    "base_url, model, api_key_env, server_kind and [candidate.server] are for engine = \"openai\"",
+                    "base_url, model, api_key_env, server_kind, tool_calls and [candidate.server] are for engine = \"openai\"",
                 ));
             }
             None
@@ -61,6 +67,16 @@ fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
             ))
         }
     };
+    let tool_calls = match c.tool_calls.as_deref() {
+        None | Some("prompt") => ToolCalls::Prompt,
+        Some("native") => ToolCalls::Native,
+        Some("both") => ToolCalls::Both,
+        Some(other) => {
+            return Err(format!(
+                "tool_calls `{other}` is not one of prompt, native, both"
+            ))
+        }
+    };
     let launch = match &c.server {
         Some(file) => Some(launch_from_file(file, c.path.is_some())?),
         None => None,
@@ -85,6 +101,7 @@ fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
         api_key_env: c.api_key_env.clone(),
         kind,
         launch,
+        tool_calls,
     })
 }
 
@@ -131,6 +148,18 @@ mod tests {
     }
 
     #[test]
+    fn tool_calls_say_how_tools_reach_the_server() {
+        for (value, expected) in [("native", ToolCalls::Native), ("both", ToolCalls::Both)] {
+            let served = first(&format!(
+                "[[candidate]]\nengine = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\
+                 model = \"m\"\ntool_calls = \"{value}\"\n"
+            ))
+            .unwrap();
+            assert_eq!(served.server.unwrap().tool_calls, expected);
+        }
+    }
+
+    #[test]
     fn a_served_candidate_needs_an_address_and_a_model_id() {
         let served = first(
             "[[candidate]]\nengine = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\n\
@@ -142,8 +171,18 @@ mod tests {
         let server = served.server.unwrap();
         assert_eq!(server.api_key_env.as_deref(), Some("KEY"));
         assert_eq!(server.kind, ServerKind::LlamaServer);
+        assert_eq!(server.tool_calls, ToolCalls::Prompt, "the default");
 
         let errors = [
+            (
+                "[[candidate]]\nengine = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\
+                 model = \"m\"\ntool_calls = \"api\"\n",
+                "tool_calls `api` is not one of prompt, native, both",
+            ),
+            (
+                "[[candidate]]\npath = \"m.gguf\"\ntool_calls = \"native\"\n",
+                "are for engine = \"openai\"",
+            ),
             (
                 "[[candidate]]\nengine = \"openai\"\nmodel = \"m\"\n",
                 "needs a base_url",

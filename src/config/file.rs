@@ -115,6 +115,8 @@ pub struct CandidateFile {
     pub server_kind: Option<String>,
     /// `[candidate.server]`: a server edgebench starts for this candidate.
     pub server: Option<ServerLaunchFile>,
+    /// `prompt` (the default), `native` or `both`: how tools reach the server.
+    pub tool_calls: Option<String>,
     pub n_gpu_layers: Option<u32>,
     pub n_ctx: Option<u32>,
     pub n_threads: Option<u32>,

@@ -96,6 +96,8 @@ pub enum Capability {
     ConcurrentRequests,
     /// A conversation's history kept in the cache for its next turn.
     CachedConversation,
+    /// Tools given apart from the prompt (a server API's `tools` field).
+    NativeToolCalls,
 }
 
 impl Capability {
@@ -111,6 +113,9 @@ impl Capability {
             Capability::ConcurrentRequests => "several requests at once",
             Capability::CachedConversation => {
                 "a conversation kept in the cache (user path at a depth)"
+            }
+            Capability::NativeToolCalls => {
+                "tools given apart from the prompt (an API's tools field)"
             }
         }
     }

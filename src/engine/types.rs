@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::OptionScore;
 use crate::config::{Configuration, KvCacheType};
+use crate::suite::tools::ToolSpec;
 use crate::suite::{GenerationSettings, Message};
 
 /// Engine-only timing of one repetition (comparable to llama-bench): the
@@ -126,6 +127,9 @@ pub struct AnswerRequest<'a> {
     /// turns it into its own form (llama.cpp: a GBNF grammar).
     pub json_schema: Option<&'a serde_json::Value>,
     pub template: TemplateChoice<'a>,
+    /// Tools for a server API's `tools` field (the messages do not list them);
+    /// the reply's tool calls come back as `Answer::text`. Empty: none.
+    pub tools: &'a [ToolSpec],
 }
 
 /// What the model answered, with the timings of the request.

@@ -74,6 +74,28 @@ pub struct ServerEndpoint {
     /// (`[candidate.server]`); None: one already running at `base_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch: Option<ServerLaunch>,
+    /// How tool-calling cases put their tools to the server.
+    #[serde(default, skip_serializing_if = "ToolCalls::is_prompt")]
+    pub tool_calls: ToolCalls,
+}
+
+/// How a served candidate's tool-calling cases are asked (`tool_calls` in the
+/// sweep file): the tools in the system prompt as in-process (rows' decoding
+/// `free`/`constrained`), in the API's `tools` field with the reply's
+/// `tool_calls` scored (decoding `native`), or both ways, side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolCalls {
+    #[default]
+    Prompt,
+    Native,
+    Both,
+}
+
+impl ToolCalls {
+    pub fn is_prompt(&self) -> bool {
+        *self == ToolCalls::Prompt
+    }
 }
 
 /// How to start a candidate's server: on 127.0.0.1 and a free port, waited

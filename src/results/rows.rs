@@ -216,7 +216,8 @@ pub struct QualityRow {
     pub suite: String,
     pub case_id: String,
     pub category: String,
-    /// "free" or "constrained" (grammar-constrained decoding).
+    /// "free", "constrained" (grammar-constrained decoding) or "native" (a
+    /// server's tools through its API, their `tool_calls` scored).
     pub decoding: String,
     pub rep: u32,
     /// Hash of what the model was asked (turns, options): tells a changed prompt apart.

@@ -85,6 +85,7 @@ fn history_of(engine: &mut dyn Engine, job: &ChildJob, depth: u32) -> Result<Vec
             },
             json_schema: None,
             template: template_choice(job),
+            tools: &[],
         };
         let n = conversation.prompt_tokens(&request)?;
         if n >= depth {

@@ -55,6 +55,7 @@ pub(super) mod tests {
             },
             json_schema: None,
             choices,
+            tools: Vec::new(),
         };
         ChildJob {
             unit: WorkUnit {

@@ -32,6 +32,7 @@ pub(super) fn answer_quality(engine: &mut dyn Engine, job: &ChildJob, out: Sink)
             sampling: item.sampling,
             json_schema: item.json_schema.as_ref(),
             template: template_choice(job),
+            tools: &item.tools,
         };
         let result = match &item.choices {
             Some(options) => conversation.score_choices(&request, options),

@@ -101,6 +101,7 @@ fn request<'a>(job: &'a ChildJob, messages: &'a [Message], max_tokens: u32) -> A
         },
         json_schema: None,
         template: template_choice(job),
+        tools: &[],
     }
 }
 
@@ -155,7 +156,9 @@ fn multi_turn(
         }
         let answer = conversation.answer(&req).map_err(|e| (turn, e))?;
         let gen_s = (answer.total - answer.ttft).as_secs_f64();
-        let n_gen = answer.tokens.len() as u32;
+        // A server sends no token ids, only its count (seq_rep_4 then stays empty).
+        let server_count = answer.server.as_ref().and_then(|s| s.completion_tokens);
+        let n_gen = server_count.unwrap_or(answer.tokens.len() as u32);
         out(ChildMessage::Stability(StabilityRow {
             n_ctx: Some(n_prompt),
             n_tokens: Some(n_gen),

@@ -20,8 +20,9 @@ use crate::gguf::{read_gguf_info, sha256_file};
 use crate::results::manifest::{
     now, read_manifest, write_manifest, BuildInfo, CpuPaths, HostInfo, Manifest,
 };
+use crate::results::plan::ToolCalls;
 use crate::results::{create_run_dir, ModelMeta, RunLock};
-use crate::suite::{load_suites, Suites};
+use crate::suite::{load_suites, Case, Decoding, Suites};
 
 /// A sweep's plan: its run directory, the manifest (units, candidates,
 /// conditions) and the suites.
@@ -46,7 +47,7 @@ impl Plan {
         let sweep = &self.manifest.sweep;
         let prompts = self.suites.speed.as_ref().map_or(0, |s| s.prompts.len());
         (sweep.pp.len() + sweep.tg.len() + prompts) as u64 * sweep.reps as u64
-            + quality_items(&self.suites).len() as u64
+            + quality_items(&self.suites, ToolCalls::Prompt).len() as u64
     }
 }
 
@@ -183,27 +184,35 @@ fn parse_shard(text: &str) -> Result<(usize, usize), UsageError> {
     Ok((i, n))
 }
 
-/// Every quality case x decoding x rep, suite by suite.
-pub(super) fn quality_items(suites: &Suites) -> Vec<QualityItem> {
+/// Every quality case x decoding x rep, suite by suite; a served candidate's
+/// `tool_calls` adds (`both`) or puts in place (`native`) the decoding that
+/// sends the tools through the API, for every case that offers tools.
+pub(super) fn quality_items(suites: &Suites, tool_calls: ToolCalls) -> Vec<QualityItem> {
     let mut items = Vec::new();
     for suite in &suites.quality {
         for rep in 0..suite.reps {
             for case in &suite.cases {
-                for &decoding in &case.decodings {
+                for decoding in case_decodings(case, tool_calls) {
+                    let native = decoding == Decoding::Native;
                     items.push(QualityItem {
                         suite: suite.name.clone(),
                         case_id: case.id.clone(),
                         decoding,
                         rep,
-                        messages: case.messages.clone(),
+                        messages: case.messages_for(decoding).to_vec(),
                         use_chat_template: case.use_chat_template,
                         max_tokens: case.max_tokens,
                         sampling: case.sampling,
                         json_schema: match decoding {
-                            crate::suite::Decoding::Constrained => case.schema.clone(),
-                            crate::suite::Decoding::Free => None,
+                            Decoding::Constrained => case.schema.clone(),
+                            Decoding::Free | Decoding::Native => None,
                         },
                         choices: case.choices.clone(),
+                        tools: if native {
+                            case.tools.clone()
+                        } else {
+                            Vec::new()
+                        },
                     });
                 }
             }
@@ -212,14 +221,26 @@ pub(super) fn quality_items(suites: &Suites) -> Vec<QualityItem> {
     items
 }
 
+fn case_decodings(case: &Case, tool_calls: ToolCalls) -> Vec<Decoding> {
+    let offers_tools = !case.tools.is_empty() && case.choices.is_none();
+    match tool_calls {
+        _ if !offers_tools => case.decodings.clone(),
+        ToolCalls::Prompt => case.decodings.clone(),
+        ToolCalls::Native => vec![Decoding::Native],
+        ToolCalls::Both => {
+            let mut both = case.decodings.clone();
+            both.push(Decoding::Native);
+            both
+        }
+    }
+}
+
 /// Every schema a case is held to must compile for the in-process engine: a
 /// bad schema is the suite's mistake, found before any model loads.
 fn check_schemas(suites: &Suites) -> Result<(), UsageError> {
     for suite in &suites.quality {
         for case in &suite.cases {
-            let constrained = case
-                .decodings
-                .contains(&crate::suite::Decoding::Constrained);
+            let constrained = case.decodings.contains(&Decoding::Constrained);
             if let (true, Some(schema)) = (constrained, &case.schema) {
                 crate::engine::schema_grammar(schema).map_err(|e| {
                     UsageError::new(format!("suite `{}`, case `{}`: {e}", suite.name, case.id))
@@ -318,4 +339,77 @@ fn new_run_id() -> String {
         "{}-{suffix:04x}",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::quality::parse_quality_suite;
+
+    /// A tool case (with the suite's tool and `constrained = "both"`), and a
+    /// case of a suite without tools.
+    fn suites() -> Suites {
+        let text = r#"name = "t"
+kind = "quality"
+constrained = "both"
+[[tools]]
+name = "set_timer"
+parameters = { type = "object", properties = { minutes = { type = "integer" } } }
+[[case]]
+id = "timer"
+category = "simple"
+prompt = "Timer for 5 minutes"
+checks = [{ type = "tool_call", calls = [{ name = "set_timer", arguments = { minutes = 5 } }] }]
+"#;
+        let plain = r#"name = "p"
+kind = "quality"
+[[case]]
+id = "plain"
+category = "k"
+prompt = "Capital of France?"
+checks = [{ type = "contains", value = "Paris" }]
+"#;
+        let parse = |text: &str| parse_quality_suite(text, Path::new("t.toml")).unwrap();
+        Suites {
+            quality: vec![parse(text), parse(plain)],
+            ..Default::default()
+        }
+    }
+
+    fn decodings(items: &[QualityItem], case: &str) -> Vec<Decoding> {
+        let of_case = items.iter().filter(|i| i.case_id == case);
+        of_case.map(|i| i.decoding).collect()
+    }
+
+    #[test]
+    fn native_tool_calls_send_the_tools_apart_from_the_prompt() {
+        let suites = suites();
+        let prompt = quality_items(&suites, ToolCalls::Prompt);
+        let both = quality_items(&suites, ToolCalls::Both);
+        let native = quality_items(&suites, ToolCalls::Native);
+        let (free, constrained) = (Decoding::Free, Decoding::Constrained);
+        assert_eq!(decodings(&prompt, "timer"), [free, constrained]);
+        assert_eq!(
+            decodings(&both, "timer"),
+            [free, constrained, Decoding::Native]
+        );
+        assert_eq!(decodings(&native, "timer"), [Decoding::Native]);
+        for items in [&prompt, &both, &native] {
+            assert_eq!(decodings(items, "plain"), [free], "no tools, no change");
+        }
+        let asked = native.iter().find(|i| i.case_id == "timer").unwrap();
+        assert_eq!(asked.tools.len(), 1);
+        assert_eq!(asked.json_schema, None);
+        assert!(
+            asked
+                .messages
+                .iter()
+                .all(|m| !m.content.contains("set_timer")),
+            "the tools are not in the prompt: {:?}",
+            asked.messages
+        );
+        let in_prompt = prompt.iter().find(|i| i.case_id == "timer").unwrap();
+        assert!(in_prompt.tools.is_empty());
+        assert!(in_prompt.messages[0].content.contains("set_timer"));
+    }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{AutoReps, WorkUnit};
 use crate::results::{LevelFigures, ServerFigures, StabilityRow, Targets};
 use crate::suite::stability::MultiTurnSpec;
+use crate::suite::tools::ToolSpec;
 use crate::suite::{Decoding, GenerationSettings, Message, Prompt};
 // The answer message is what scoring reads: it is defined there, below the runner.
 pub use crate::scoring::AnswerMessage;
@@ -94,6 +95,10 @@ pub struct QualityItem {
     /// compiles it: llama.cpp into a GBNF grammar).
     pub json_schema: Option<serde_json::Value>,
     pub choices: Option<Vec<String>>,
+    /// Decoding `native`: the tools, for the API's `tools` field (the
+    /// messages then do not list them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolSpec>,
 }
 
 /// Engine-only tests are comparable to llama-bench; user-path tests are what a user feels.

@@ -16,6 +16,7 @@ use super::{child_output, stability};
 use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
+use crate::results::plan::ToolCalls;
 use crate::results::redact::Redaction;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
@@ -175,6 +176,12 @@ fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecor
     }
 }
 
+/// How a served candidate's tool-calling cases are asked (in-process: the prompt).
+fn tool_calls(unit: &WorkUnit) -> ToolCalls {
+    let server = unit.candidate.server.as_ref();
+    server.map_or(ToolCalls::Prompt, |s| s.tool_calls)
+}
+
 /// Everything the unit's child runs, from the sweep and the suites.
 fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
     let sweep = &cx.manifest.sweep;
@@ -194,7 +201,7 @@ fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
         concurrency: sweep.concurrency.clone(),
         targets: sweep.targets.clone(),
         fallback_chat_template: sweep.fallback_chat_template.clone(),
-        quality: quality_items(cx.suites),
+        quality: quality_items(cx.suites, tool_calls(unit)),
         stability: stability::stability_job(cx.suites, sweep, unit),
     }
 }

@@ -26,7 +26,7 @@ use crate::checks::{
     bfcl_expects_call, choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore,
 };
 use crate::results::{QualityRow, Status};
-use crate::suite::Case;
+use crate::suite::{Case, Decoding};
 
 /// A quality row from the child's answer, with the case's checks applied.
 pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> QualityRow {
@@ -36,7 +36,7 @@ pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> Q
         category: case.category.clone(),
         decoding: answer.decoding.map_or("free", |d| d.as_str()).to_string(),
         rep: answer.rep,
-        prompt_hash: prompt_hash(case),
+        prompt_hash: prompt_hash(case, answer.decoding.unwrap_or(Decoding::Free)),
         chat_template: answer.chat_template.clone(),
         output_text: answer.output_text.clone(),
         n_prompt: answer.n_prompt,
@@ -123,8 +123,17 @@ fn tool_expectation(checks: &[Check]) -> Option<bool> {
 }
 
 /// What the model was asked, hashed: a changed prompt gives a different id.
-pub fn prompt_hash(case: &Case) -> String {
-    let asked = serde_json::json!({ "messages": case.messages, "choices": case.choices });
+/// With the tools through the API (`native`) the tools are hashed beside the
+/// turns, which then do not list them.
+pub fn prompt_hash(case: &Case, decoding: Decoding) -> String {
+    let asked = match decoding {
+        Decoding::Native => serde_json::json!({
+            "messages": case.native_messages, "tools": case.tools, "choices": case.choices,
+        }),
+        Decoding::Free | Decoding::Constrained => {
+            serde_json::json!({ "messages": case.messages, "choices": case.choices })
+        }
+    };
     let digest = Sha256::digest(asked.to_string().as_bytes());
     format!("{digest:x}")[..12].to_string()
 }

@@ -1,5 +1,6 @@
 //! Quality scores as rows of summary.*, beside the speed tests: test is
-//! `quality:<suite>` (`+grammar` for constrained decoding, `/<category>` per category).
+//! `quality:<suite>` (`+grammar` for constrained decoding, `+native` for tools
+//! through a server's API, `/<category>` per category).
 use super::bfcl_aggregate::bfcl_summaries;
 use super::{quality_summary, QualityScore};
 use crate::results::{Metric, MetricSpread, SpeedRow, Status, SummaryRow, UnitRecord};
@@ -8,8 +9,11 @@ use crate::stats::Spread;
 /// The summary test name of a score.
 pub fn quality_test_name(score: &QualityScore) -> String {
     let mut name = format!("quality:{}", score.suite);
-    if score.decoding == "constrained" {
-        name.push_str("+grammar");
+    match score.decoding.as_str() {
+        "constrained" => name.push_str("+grammar"),
+        // Tools through the API: never scored as one with the prompt's way.
+        "native" => name.push_str("+native"),
+        _ => {}
     }
     if let Some(category) = &score.category {
         name.push('/');

@@ -91,6 +91,9 @@ pub enum Constrained {
 pub enum Decoding {
     Free,
     Constrained,
+    /// Tools sent in a server API's `tools` field (not in the prompt) and the
+    /// reply's `tool_calls` scored: a served candidate's `tool_calls = "native"`.
+    Native,
 }
 
 impl Decoding {
@@ -98,6 +101,7 @@ impl Decoding {
         match self {
             Decoding::Free => "free",
             Decoding::Constrained => "constrained",
+            Decoding::Native => "native",
         }
     }
 }
@@ -125,6 +129,22 @@ pub struct Case {
     pub decodings: Vec<Decoding>,
     /// JSON schema for constrained decoding, when a check gives one.
     pub schema: Option<serde_json::Value>,
+    /// The tools offered (the suite's, or a BFCL case's own); empty: none.
+    /// `messages` has them in its system message; `native_messages` does not,
+    /// for a server that takes them in its API's `tools` field.
+    pub tools: Vec<tools::ToolSpec>,
+    pub native_messages: Vec<Message>,
+}
+
+impl Case {
+    /// The conversation of one decoding: without the tool prompt when the
+    /// tools go through the API.
+    pub fn messages_for(&self, decoding: Decoding) -> &[Message] {
+        match decoding {
+            Decoding::Native => &self.native_messages,
+            Decoding::Free | Decoding::Constrained => &self.messages,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -323,6 +343,11 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
     } else {
         &case_tools
     };
+    let native_messages = if offered.is_empty() {
+        Vec::new()
+    } else {
+        messages.clone()
+    };
     let messages = tools::with_tool_prompt(messages, offered);
     check_choices(case, &checks)?;
     let schema = grammar_schema(&checks, &file.tools);
@@ -358,6 +383,8 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         checks,
         decodings,
         schema,
+        tools: offered.clone(),
+        native_messages,
     })
 }
 

@@ -15,7 +15,9 @@ use super::decode::{log_softmax_at, Chunks, Sequence};
 use super::template::{render, tokenize};
 use super::LlamaEngine;
 use crate::checks::OptionScore;
-use crate::engine::{Answer, AnswerRequest, Conversation, UserPathRequest, UserPathTiming};
+use crate::engine::{
+    Answer, AnswerRequest, Capability, Conversation, Unsupported, UserPathRequest, UserPathTiming,
+};
 
 /// The JSON schema as llama.cpp's GBNF grammar (also to refuse a schema early).
 pub fn schema_grammar(schema: &serde_json::Value) -> Result<String> {
@@ -119,7 +121,16 @@ impl Conversation for LlamaConversation<'_> {
         Ok(tokenize(self.model(), &prompt).len() as u32)
     }
 
+    /// Tools reach an in-process model only through its prompt (the suite puts
+    /// them there); none are taken apart from it.
     fn answer(&mut self, req: &AnswerRequest) -> Result<Answer> {
+        if !req.tools.is_empty() {
+            return Err(Unsupported {
+                engine: self.engine_name(),
+                capability: Capability::NativeToolCalls,
+            }
+            .into());
+        }
         let model = self.model();
         let start = Instant::now();
         let (prompt, chat_template) = self.prompt(req)?;

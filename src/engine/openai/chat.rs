@@ -3,10 +3,12 @@
 //! case's sampling and, for constrained decoding, `response_format`.
 use anyhow::Result;
 
+use super::choices::score_choices;
 use super::stream::stream_chat;
-use super::wire::{chat_body, response_format, Sampling};
-use super::OpenAiEngine;
-use crate::engine::{Answer, AnswerRequest, Capability, Conversation, Unsupported};
+use super::tokens::count_prompt_tokens;
+use super::wire::{chat_body, response_format, tools_field, Sampling};
+use super::{Dialect, OpenAiEngine};
+use crate::engine::{is_unsupported, Answer, AnswerRequest, Capability, Conversation, Unsupported};
 
 pub(super) struct OpenAiConversation<'e> {
     engine: &'e OpenAiEngine,
@@ -37,6 +39,9 @@ impl<'e> OpenAiConversation<'e> {
         if let Some(schema) = req.json_schema {
             extra.insert("response_format".into(), response_format(schema));
         }
+        if !req.tools.is_empty() {
+            extra.insert("tools".into(), tools_field(req.tools));
+        }
         let model = engine.client.model();
         let body = chat_body(model, req.messages, req.max_tokens, sampling, extra);
         let streamed = stream_chat(&engine.client, &body, req.max_tokens)?;
@@ -53,12 +58,16 @@ impl<'e> OpenAiConversation<'e> {
             n_prompt: usage.prompt_tokens,
             // A server sends no token ids; the count is in `server`.
             tokens: Vec::new(),
-            ended: streamed.finish_reason.as_deref() == Some("stop"),
+            // A reply that ends in tool calls ended by the model's own choice too.
+            ended: matches!(
+                streamed.finish_reason.as_deref(),
+                Some("stop" | "tool_calls")
+            ),
             ttft,
             total: streamed.total,
             chat_template: "server".into(),
             choice_scores: None,
-            text: streamed.text,
+            text: streamed.answer_text(),
             server,
         })
     }
@@ -70,10 +79,13 @@ impl Conversation for OpenAiConversation<'_> {
     }
 
     /// A server tokenizes the templated prompt itself and says how many tokens
-    /// it took only after the request (llama-server's /apply-template and
-    /// /tokenize could tell before; not used yet).
-    fn prompt_tokens(&mut self, _request: &AnswerRequest) -> Result<u32> {
-        Err(self.unsupported(Capability::PromptTokenCount))
+    /// it took only after the request; llama-server tells before, through
+    /// its /apply-template and /tokenize (tokens.rs).
+    fn prompt_tokens(&mut self, request: &AnswerRequest) -> Result<u32> {
+        if self.engine.config.dialect != Dialect::LlamaServer {
+            return Err(self.unsupported(Capability::PromptTokenCount));
+        }
+        count_prompt_tokens(self.engine, request).map_err(|e| self.engine.redacted(e))
     }
 
     /// The server applies its own chat template, so a case that asks for none
@@ -84,5 +96,17 @@ impl Conversation for OpenAiConversation<'_> {
             return Err(self.unsupported(Capability::RawPrompt));
         }
         self.ask(request).map_err(|e| self.engine.redacted(e))
+    }
+
+    /// llama-server only (choices.rs): another server cannot be told which
+    /// tokens to score, so its rows say unsupported, never a made-up score.
+    fn score_choices(&mut self, request: &AnswerRequest, options: &[String]) -> Result<Answer> {
+        if self.engine.config.dialect != Dialect::LlamaServer {
+            return Err(self.unsupported(Capability::LogLikelihood));
+        }
+        score_choices(self.engine, request, options).map_err(|e| match is_unsupported(&e) {
+            true => e,
+            false => self.engine.redacted(e),
+        })
     }
 }

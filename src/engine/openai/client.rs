@@ -14,6 +14,8 @@ use super::wire::{error_message, one_line};
 
 /// The most of an error body read for its message.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
+/// The most of a JSON reply read whole.
+const MAX_JSON_REPLY: u64 = 16 << 20;
 
 /// An API key: its Debug form never shows it.
 pub(super) struct Secret(String);
@@ -27,6 +29,19 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// A 2xx reply to a POST.
+pub(super) struct Reply {
+    /// `Content-Type: application/json`: a whole reply, not an event stream.
+    pub json: bool,
+    pub body: ureq::Body,
+}
+
+impl Reply {
+    pub(super) fn into_reader(self) -> ureq::BodyReader<'static> {
+        self.body.into_reader()
     }
 }
 
@@ -79,9 +94,30 @@ impl Client {
     }
 
     /// POSTs `body` as JSON to `path` under the API root; the reply's body to
-    /// read, or an error with the server's reason when it is not a 2xx.
-    pub(super) fn post(&self, path: &str, body: &Value) -> Result<ureq::BodyReader<'static>> {
-        let url = format!("{}{path}", self.base);
+    /// read and whether it is JSON (not an event stream), or an error with
+    /// the server's reason when it is not a 2xx.
+    pub(super) fn post(&self, path: &str, body: &Value) -> Result<Reply> {
+        self.post_to(&format!("{}{path}", self.base), body)
+    }
+
+    /// POSTs `body` to `url` on this server and reads its JSON reply whole
+    /// (at most 16 MiB): for the few requests that are not completions.
+    pub(super) fn post_for_json(&self, url: &str, body: &Value) -> Result<Value> {
+        check_loopback(url)?;
+        let reply = self.post_to(url, body)?;
+        let text = reply
+            .body
+            .into_with_config()
+            .limit(MAX_JSON_REPLY)
+            .lossy_utf8(true)
+            .read_to_string()
+            .map_err(|e| self.failed(&e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow!("{url} sent no JSON ({e}): {}", self.quote(&text, 120)))
+    }
+
+    fn post_to(&self, url: &str, body: &Value) -> Result<Reply> {
+        let url = url.to_string();
         let mut request = self
             .agent
             .post(&url)
@@ -101,7 +137,16 @@ impl Client {
                 .unwrap_or_default();
             bail!(self.status_error(status, &url, &text));
         }
-        Ok(response.into_body().into_reader())
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        Ok(Reply {
+            json: content_type.starts_with("application/json"),
+            body: response.into_body(),
+        })
     }
 
     /// GETs `url` (on this server: the API root's host); the status and at

@@ -3,24 +3,38 @@
 //! streamed chat completion, timestamped per received chunk. What a server
 //! cannot do stays `Unsupported`. docs/engines.md defines the metrics.
 mod chat;
+#[cfg(test)]
+mod choice_tests;
+mod choices;
 mod client;
 mod concurrent;
+#[cfg(test)]
+mod conversation_tests;
+mod depth;
 mod probe;
+mod soak;
 mod sse;
 mod stream;
+mod tokens;
 mod wire;
 
 #[cfg(test)]
 mod test_server;
 #[cfg(test)]
 mod tests;
+mod tool_calls;
+#[cfg(test)]
+mod tool_tests;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Result};
 use serde_json::{json, Map, Value};
 
-use super::{ConcurrentRun, Conversation, Engine, UserPathRequest, UserPathTiming};
+use super::{
+    AnswerRequest, ConcurrentRun, Conversation, Engine, SoakSpan, SoakWindow, UserPathRequest,
+    UserPathTiming,
+};
 use crate::suite::Message;
 use client::{Client, Secret};
 use wire::Sampling;
@@ -160,6 +174,19 @@ impl OpenAiEngine {
         )
     }
 
+    /// A server that sent no `logprobs`: it cannot score options.
+    fn unsupported_logprobs(&self) -> anyhow::Error {
+        self.unsupported(super::Capability::LogLikelihood)
+    }
+
+    /// `redacted`, except that an `Unsupported` stays one (the rows then say so).
+    fn keep_unsupported(&self, error: anyhow::Error) -> anyhow::Error {
+        match super::is_unsupported(&error) {
+            true => error,
+            false => self.redacted(error),
+        }
+    }
+
     /// Every error as one line, the API key cut out.
     fn redacted(&self, error: anyhow::Error) -> anyhow::Error {
         anyhow!(self.client.quote(&format!("{error:#}"), 600))
@@ -202,6 +229,28 @@ impl Engine for OpenAiEngine {
                 .collect(),
             wall: run.wall,
         })
+    }
+
+    /// llama-server only (depth.rs): the history kept in its prompt cache
+    /// (`reuse`) or prefilled with the turn.
+    fn user_path_after(
+        &mut self,
+        request: &UserPathRequest,
+        history: &[Message],
+        reuse: bool,
+    ) -> Result<UserPathTiming> {
+        depth::user_path_after(self, request, history, reuse).map_err(|e| self.keep_unsupported(e))
+    }
+
+    /// Replies streamed one after another for the span (soak.rs); the
+    /// server's own context, so `span.n_ctx` is not sent.
+    fn soak(
+        &mut self,
+        prompt: &AnswerRequest,
+        span: SoakSpan,
+        on_window: &mut dyn FnMut(SoakWindow),
+    ) -> Result<()> {
+        soak::soak(self, prompt, span, on_window).map_err(|e| self.redacted(e))
     }
 
     /// The server keeps its own context; `n_ctx` is not sent.

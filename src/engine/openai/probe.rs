@@ -74,7 +74,7 @@ impl ServerProbe {
 }
 
 /// The scheme and authority of the API root: "http://h:p/v1" -> "http://h:p".
-fn server_root(base: &str) -> String {
+pub(super) fn server_root(base: &str) -> String {
     match base.parse::<Uri>() {
         Ok(uri) => match (uri.scheme_str(), uri.authority()) {
             (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),

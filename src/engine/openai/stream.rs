@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Result};
 use serde_json::Value;
 
-use super::client::Client;
+use super::client::{Client, Reply};
 use super::sse::{SseError, SseReader};
-use super::wire::{error_text, timings, Chunk, Usage};
+use super::tool_calls::ToolCalls;
+use super::wire::{error_text, timings, Chunk, Completion, Delta, Usage};
 use crate::engine::{ServerReport, ServerTimings, UserPathTiming};
 
 /// What one streamed reply brought, with the times since the request started.
@@ -25,6 +26,8 @@ pub(super) struct Streamed {
     pub content_times: Vec<Duration>,
     /// The reply's content (reasoning is timed, not kept).
     pub text: String,
+    /// Native tool calls, put together from their pieces.
+    pub tool_calls: ToolCalls,
     pub usage: Option<Usage>,
     pub timings: Option<ServerTimings>,
     pub finish_reason: Option<String>,
@@ -62,26 +65,85 @@ impl Streamed {
             );
         }
         for choice in chunk.choices.into_iter().flatten() {
-            let delta = choice.delta.unwrap_or_default();
-            let content = delta.content.unwrap_or_default();
-            let reasoning = delta.reasoning_content.or(delta.reasoning);
-            if !content.is_empty() || reasoning.is_some_and(|r| !r.is_empty()) {
-                self.content_times.push(at);
-            }
-            self.text.push_str(&content);
-            if choice.finish_reason.is_some() && self.finish_reason.is_none() {
-                self.finish_reason = choice.finish_reason;
-                self.finish_at = Some(at);
-            }
+            self.take_delta(choice.delta.unwrap_or_default(), at)?;
+            self.take_finish(choice.finish_reason, at);
         }
-        if chunk.usage.is_some() {
-            self.usage = chunk.usage;
-        }
-        if let Some(timings) = chunk.timings.and_then(timings) {
-            self.timings = Some(timings);
-        }
+        self.take_usage(chunk.usage, chunk.timings);
         Ok(())
     }
+
+    /// Generated text, reasoning or a piece of a tool call: a chunk that
+    /// carried generated tokens.
+    fn take_delta(&mut self, delta: Delta, at: Duration) -> Result<()> {
+        let content = delta.content.unwrap_or_default();
+        let reasoning = delta.reasoning_content.or(delta.reasoning);
+        let calls = delta.tool_calls.unwrap_or_default();
+        if !content.is_empty() || reasoning.is_some_and(|r| !r.is_empty()) || !calls.is_empty() {
+            self.content_times.push(at);
+        }
+        self.text.push_str(&content);
+        self.tool_calls
+            .take(calls)
+            .map_err(|e| anyhow!("malformed tool calls: {e}"))
+    }
+
+    fn take_finish(&mut self, reason: Option<String>, at: Duration) {
+        if reason.is_some() && self.finish_reason.is_none() {
+            self.finish_reason = reason;
+            self.finish_at = Some(at);
+        }
+    }
+
+    fn take_usage(&mut self, usage: Option<Usage>, server_timings: Option<Value>) {
+        if usage.is_some() {
+            self.usage = usage;
+        }
+        if let Some(timings) = server_timings.and_then(timings) {
+            self.timings = Some(timings);
+        }
+    }
+
+    /// What the checks read: the tool calls when the reply made any (as a
+    /// JSON array of `{name, arguments}`), else the content.
+    pub(super) fn answer_text(&self) -> String {
+        if self.tool_calls.is_empty() {
+            self.text.clone()
+        } else {
+            self.tool_calls.text()
+        }
+    }
+}
+
+/// The most of an unstreamed reply that is read.
+const MAX_COMPLETION: u64 = 16 << 20;
+
+/// A reply sent whole (`application/json`) to a streamed request: one time,
+/// when it was read, stands for its first chunk and its end alike.
+fn unstreamed(client: &Client, reply: Reply, start: Instant) -> Result<Streamed> {
+    let text = reply
+        .body
+        .into_with_config()
+        .limit(MAX_COMPLETION)
+        .lossy_utf8(true)
+        .read_to_string()
+        .map_err(|e| client.failed(&e))?;
+    let at = start.elapsed();
+    let completion: Completion = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "malformed chat completion ({e}): {}",
+            client.quote(&text, 120)
+        )
+    })?;
+    let mut out = Streamed {
+        total: at,
+        ..Default::default()
+    };
+    for choice in completion.choices {
+        out.take_delta(choice.message.unwrap_or_default(), at)?;
+        out.take_finish(choice.finish_reason, at);
+    }
+    out.take_usage(completion.usage, completion.timings);
+    Ok(out)
 }
 
 /// The most events one reply may send: a few per token (role, content,
@@ -91,10 +153,15 @@ fn max_events(max_tokens: u32) -> u32 {
 }
 
 /// POSTs a streamed chat completion and reads it to `[DONE]`, bounded in
-/// events (`max_events`) and in time (the client's timeout).
+/// events (`max_events`) and in time (the client's timeout); a server that
+/// answers with the whole completion instead (`application/json`) is read too.
 pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Result<Streamed> {
     let start = Instant::now();
-    let mut events = SseReader::new(client.post("/chat/completions", body)?);
+    let reply = client.post("/chat/completions", body)?;
+    if reply.json {
+        return unstreamed(client, reply, start);
+    }
+    let mut events = SseReader::new(reply.into_reader());
     let mut out = Streamed::default();
     while out.events < max_events(max_tokens) {
         let data = match events.next_event() {

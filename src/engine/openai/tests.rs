@@ -384,6 +384,7 @@ fn answer_request<'a>(
         },
         json_schema: schema,
         template: TemplateChoice::default(),
+        tools: &[],
     }
 }
 

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::engine::ServerTimings;
+use crate::suite::tools::ToolSpec;
 use crate::suite::Message;
 
 /// How one request is sampled.
@@ -54,6 +55,19 @@ pub(super) fn response_format(schema: &Value) -> Value {
     })
 }
 
+/// The OpenAI form of the tools offered (the API's `tools` field).
+pub(super) fn tools_field(tools: &[ToolSpec]) -> Value {
+    let tools: Vec<Value> = tools
+        .iter()
+        .map(|t| {
+            json!({"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": t.parameters,
+            }})
+        })
+        .collect();
+    Value::Array(tools)
+}
+
 /// One `data:` event of a streamed chat completion.
 #[derive(Debug, Deserialize)]
 pub(super) struct Chunk {
@@ -78,6 +92,39 @@ pub(super) struct Delta {
     /// Reasoning models' thinking (llama-server, vLLM): generated tokens too.
     pub reasoning_content: Option<String>,
     pub reasoning: Option<String>,
+    /// Pieces of tool calls (native tools): a call's name, then its
+    /// arguments as a JSON string cut anywhere.
+    pub tool_calls: Option<Vec<ToolCallPart>>,
+}
+
+/// A tool call, or a piece of one in a stream (`index` says which call).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ToolCallPart {
+    pub index: Option<usize>,
+    pub function: Option<FunctionPart>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct FunctionPart {
+    pub name: Option<String>,
+    /// A JSON string (OpenAI), or an object (some servers, unstreamed).
+    pub arguments: Option<Value>,
+}
+
+/// A chat completion that was not streamed: a server that does not stream
+/// this request (some do not with tools) sends the whole reply as one JSON.
+#[derive(Debug, Deserialize)]
+pub(super) struct Completion {
+    pub choices: Vec<CompletionChoice>,
+    pub usage: Option<Usage>,
+    pub timings: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CompletionChoice {
+    /// The same fields as a stream's delta, whole.
+    pub message: Option<Delta>,
+    pub finish_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
