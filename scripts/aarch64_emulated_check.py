@@ -31,7 +31,7 @@ def main(run_dir: Path, exe: Path):
     check("ARM aarch64" in elf, "the sweep's executable is aarch64", elf.split(",")[1].strip())
 
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    check(manifest["state"] == "complete", "the run completed", manifest["state"])
+    check(manifest["state"] == "finished", "the run finished", manifest["state"])
     build = manifest["edgebench"]
     check(build["target"] == "aarch64-unknown-linux-gnu", "built for aarch64", build["target"])
     # The manifest's llama_cpu_flags are CMake's, before scripts/lib/orin-cross-cc
