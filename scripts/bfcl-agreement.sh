@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
 # Agreement of edgebench's BFCL verdicts with bfcl-eval's own AST checker, per category.
 #
-#   scripts/bfcl-agreement.sh [--model GGUF]... [--sample N] [--out DIR] [--bar 0.99]
+#   scripts/bfcl-agreement.sh [--model GGUF]... [--run DIR]... [--sample N] [--out DIR] [--bar 0.99]
 #
 # Three sets of answers, each scored by edgebench (`edgebench __score-answers`) and by
 # bfcl-eval (scripts/bfcl_agreement.py, the checker imported from the pinned wheel):
 #   rules      hand-made answers, one per rule (scripts/bfcl-rules/)
 #   synthetic  answers built from every BFCL v4 possible answer, right and mutated
 #   model      a real model's answers on a sample (--model, repeatable)
+#   run        the BFCL answers stored in a run directory (--run, repeatable), e.g. of
+#              `edgebench run --suite bfcl-50`
 # Exits non-zero when a category agrees on less than the bar; prints the agreement last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-models=() sample=10 out=target/bfcl-agreement bar=0.99
+models=() runs=() sample=10 out=target/bfcl-agreement bar=0.99
 while [ $# -gt 0 ]; do
     case $1 in
         --model) models+=("$2"); shift 2 ;;
+        --run) runs+=("$2"); shift 2 ;;
         --sample) sample=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --bar) bar=$2; shift 2 ;;
-        *) echo "usage: $0 [--model GGUF]... [--sample N] [--out DIR] [--bar 0.99]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--model GGUF]... [--run DIR]... [--sample N] [--out DIR] [--bar 0.99]" >&2; exit 2 ;;
     esac
 done
 say() { printf 'bfcl-agreement: %s\n' "$*" >&2; }
@@ -42,6 +45,23 @@ score rules "$out/bfcl-rules.toml" scripts/bfcl-rules/answers.jsonl
 python3 scripts/bfcl_synthetic_answers.py "$out/bfcl-all.toml" > "$out/synthetic-answers.jsonl"
 score synthetic "$out/bfcl-all.toml" "$out/synthetic-answers.jsonl"
 
+answers_of_runs() { # run dirs... -> their BFCL answers as {"case_id", "text"} lines
+    python3 - "$@" <<'PY'
+import csv, json, sys
+csv.field_size_limit(1 << 30)
+for run in sys.argv[1:]:
+    for row in csv.DictReader(open(f"{run}/quality.csv", newline="")):
+        if row["status"] == "ok" and row["suite"].startswith("bfcl"):
+            print(json.dumps({"case_id": row["case_id"], "text": row["output_text"]}))
+PY
+}
+
+if [ ${#runs[@]} -gt 0 ]; then
+    # Every BFCL case id is the release's, so the full import scores any sample of it.
+    answers_of_runs "${runs[@]}" > "$out/run-answers.jsonl"
+    score run "$out/bfcl-all.toml" "$out/run-answers.jsonl"
+fi
+
 if [ ${#models[@]} -gt 0 ]; then
     "$eb" import bfcl --from "$bfcl" --sample "$sample" --out "$out/bfcl-sample.toml" > /dev/null
     model_args=()
@@ -49,14 +69,7 @@ if [ ${#models[@]} -gt 0 ]; then
     rm -rf "$out/runs" && mkdir -p "$out/runs"
     say "running ${#models[@]} model(s) on $sample cases per category"
     "$eb" run "${model_args[@]}" --suite "$out/bfcl-sample.toml" --out "$out/runs" >&2 || true
-    python3 - "$out"/runs/*/quality.csv > "$out/model-answers.jsonl" <<'PY'
-import csv, json, sys
-csv.field_size_limit(1 << 30)
-for path in sys.argv[1:]:
-    for row in csv.DictReader(open(path, newline="")):
-        if row["status"] == "ok":
-            print(json.dumps({"case_id": row["case_id"], "text": row["output_text"]}))
-PY
+    answers_of_runs "$out"/runs/*/ > "$out/model-answers.jsonl"
     score model "$out/bfcl-sample.toml" "$out/model-answers.jsonl"
 fi
 

@@ -1,10 +1,17 @@
 //! Instruction-following checks in the style of IFEval: length, form and language.
 
 use super::quote;
+use regex::Regex;
+use std::sync::OnceLock;
 use whatlang::Lang;
 
+/// Words as IFEval counts them (`nltk.tokenize.RegexpTokenizer(r"\w+")`): runs of
+/// letters, digits and `_`, so "don't" is two words and a lone "-" none.
 pub fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
+    static WORD: OnceLock<Regex> = OnceLock::new();
+    WORD.get_or_init(|| Regex::new(r"\w+").expect("word pattern compiles"))
+        .find_iter(text)
+        .count()
 }
 
 /// Sentences end at `.`, `!` or `?` followed by whitespace or the end of the text
@@ -86,17 +93,35 @@ pub(super) fn no_commas(text: &str) -> (bool, String) {
     }
 }
 
+/// IFEval's `english_lowercase` without its language test (`value.islower()`): at least
+/// one lowercase letter and no uppercase one; letters without case (CJK) do not count.
 pub(super) fn all_lowercase(text: &str) -> (bool, String) {
-    if !text.chars().any(char::is_alphabetic) {
-        return (false, "no letters in the answer".to_string());
-    }
     let uppercase: Vec<char> = text.chars().filter(|c| c.is_uppercase()).collect();
     match uppercase.first() {
-        None => (true, "all letters are lowercase".to_string()),
         Some(first) => (
             false,
             format!("{} uppercase letters, first {first:?}", uppercase.len()),
         ),
+        None if !text.chars().any(char::is_lowercase) => {
+            (false, "no lowercase letter in the answer".to_string())
+        }
+        None => (true, "all letters are lowercase".to_string()),
+    }
+}
+
+/// IFEval's `english_capital` without its language test (`value.isupper()`): at least
+/// one uppercase letter and no lowercase one.
+pub(super) fn all_uppercase(text: &str) -> (bool, String) {
+    let lowercase: Vec<char> = text.chars().filter(|c| c.is_lowercase()).collect();
+    match lowercase.first() {
+        Some(first) => (
+            false,
+            format!("{} lowercase letters, first {first:?}", lowercase.len()),
+        ),
+        None if !text.chars().any(char::is_uppercase) => {
+            (false, "no uppercase letter in the answer".to_string())
+        }
+        None => (true, "all letters are uppercase".to_string()),
     }
 }
 
@@ -108,9 +133,10 @@ fn fold(text: &str, case_sensitive: bool) -> String {
     }
 }
 
+/// As IFEval's `repeat_prompt` compares: both trimmed.
 pub(super) fn starts_with(text: &str, value: &str, case_sensitive: bool) -> (bool, String) {
     let answer = text.trim();
-    if fold(answer, case_sensitive).starts_with(&fold(value, case_sensitive)) {
+    if fold(answer, case_sensitive).starts_with(&fold(value.trim(), case_sensitive)) {
         (true, format!("starts with {}", quote(value, 60)))
     } else {
         let opening: String = answer.chars().take(value.chars().count().max(20)).collect();
@@ -125,9 +151,11 @@ pub(super) fn starts_with(text: &str, value: &str, case_sensitive: bool) -> (boo
     }
 }
 
+/// As IFEval's `end_checker` compares: both trimmed, and the answer's outer double
+/// quotes removed (`value.strip().strip('"')`), so a quoted answer may end inside them.
 pub(super) fn ends_with(text: &str, value: &str, case_sensitive: bool) -> (bool, String) {
-    let answer = text.trim();
-    if fold(answer, case_sensitive).ends_with(&fold(value, case_sensitive)) {
+    let answer = text.trim().trim_matches('"');
+    if fold(answer, case_sensitive).ends_with(&fold(value.trim(), case_sensitive)) {
         (true, format!("ends with {}", quote(value, 60)))
     } else {
         let shown = value.chars().count().max(20);
@@ -144,13 +172,32 @@ pub(super) fn ends_with(text: &str, value: &str, case_sensitive: bool) -> (bool,
     }
 }
 
-/// Markdown bullets as IFEval counts them: lines starting with `* ` or `- `,
-/// after optional indentation.
+/// Markdown bullets as IFEval counts them: its patterns `^\s*\*[^\*].*$` and `^\s*-.*$`
+/// (multiline) found in turn. A line whose first non-blank character is `-` counts, and
+/// one whose first is `*` followed by anything but `*` (`*bold*` too); a `*` alone on
+/// its line counts when a line follows, which that match swallows.
 pub fn bullet_count(text: &str) -> usize {
-    text.lines()
-        .map(str::trim_start)
-        .filter(|line| line.starts_with("* ") || line.starts_with("- "))
-        .count()
+    let lines: Vec<&str> = text.split('\n').map(str::trim_start).collect();
+    let dashes = lines.iter().filter(|line| line.starts_with('-')).count();
+    let mut stars = 0;
+    let mut index = 0;
+    while index < lines.len() {
+        let mut chars = lines[index].chars();
+        index += 1;
+        if chars.next() != Some('*') {
+            continue;
+        }
+        match chars.next() {
+            Some('*') => {}
+            Some(_) => stars += 1,
+            None if index < lines.len() => {
+                stars += 1;
+                index += 1;
+            }
+            None => {}
+        }
+    }
+    dashes + stars
 }
 
 pub(super) fn n_bullets(text: &str, expected: usize) -> (bool, String) {
@@ -159,6 +206,39 @@ pub(super) fn n_bullets(text: &str, expected: usize) -> (bool, String) {
         (true, format!("{bullets} bullets"))
     } else {
         (false, format!("{bullets} bullets, expected {expected}"))
+    }
+}
+
+/// Paragraphs as IFEval counts them: the answer split at the markdown divider `***`
+/// (`\s?\*\*\*\s?`); a blank piece at either end does not count, a blank piece between
+/// two dividers makes the count invalid (`None`).
+pub fn paragraph_count(text: &str) -> Option<usize> {
+    static DIVIDER: OnceLock<Regex> = OnceLock::new();
+    let divider =
+        DIVIDER.get_or_init(|| Regex::new(r"\s?\*\*\*\s?").expect("divider pattern compiles"));
+    let pieces: Vec<&str> = divider.split(text).collect();
+    let last = pieces.len() - 1;
+    let mut count = pieces.len();
+    for (index, piece) in pieces.iter().enumerate() {
+        if piece.trim().is_empty() {
+            if index == 0 || index == last {
+                count -= 1;
+            } else {
+                return None;
+            }
+        }
+    }
+    Some(count)
+}
+
+pub(super) fn n_paragraphs(text: &str, expected: usize) -> (bool, String) {
+    match paragraph_count(text) {
+        None => (
+            false,
+            "an empty paragraph between two *** dividers".to_string(),
+        ),
+        Some(count) if count == expected => (true, format!("{count} paragraphs")),
+        Some(count) => (false, format!("{count} paragraphs, expected {expected}")),
     }
 }
 
@@ -200,6 +280,28 @@ fn code_of(lang: Lang) -> &'static str {
         .iter()
         .find(|(_, known)| *known == lang)
         .map_or_else(|| lang.code(), |(code, _)| *code)
+}
+
+/// A case check that also wants the answer in `language`, as IFEval's
+/// `english_lowercase` and `english_capital` do; like them, an answer whose language
+/// cannot be told (no detection, or one whatlang itself calls unreliable: short text,
+/// digits and symbols) is not held to it.
+pub(super) fn in_language(
+    text: &str,
+    (pass, reason): (bool, String),
+    language: &Option<String>,
+) -> (bool, String) {
+    let Some(code) = language else {
+        return (pass, reason);
+    };
+    if !pass || !whatlang::detect(text).is_some_and(|info| info.is_reliable()) {
+        return (pass, reason);
+    }
+    let (in_it, detected) = language_is(text, code);
+    match in_it {
+        true => (true, reason),
+        false => (false, format!("{reason}, but {detected}")),
+    }
 }
 
 pub(super) fn language_is(text: &str, code: &str) -> (bool, String) {
@@ -246,6 +348,8 @@ mod tests {
     fn word_limits() {
         let text = "one two  three\nfour";
         assert_eq!(word_count(text), 4);
+        // IFEval's \w+ tokens: a contraction is two words, a dash none.
+        assert_eq!(word_count("don't - stop_now 3.5"), 5);
         assert_eq!(
             run(Check::MaxWords { value: 4 }, text),
             (true, "4 words <= 4".into())
@@ -297,14 +401,77 @@ mod tests {
 
     #[test]
     fn lowercase() {
-        assert!(run(Check::AllLowercase, "all lower, 123 ünïcode").0);
+        assert!(
+            run(
+                Check::AllLowercase { language: None },
+                "all lower, 123 ünïcode"
+            )
+            .0
+        );
         assert_eq!(
-            run(Check::AllLowercase, "Hello World"),
+            run(Check::AllLowercase { language: None }, "Hello World"),
             (false, "2 uppercase letters, first 'H'".into())
         );
         assert_eq!(
-            run(Check::AllLowercase, "123 !!"),
-            (false, "no letters in the answer".into())
+            run(Check::AllLowercase { language: None }, "123 !!"),
+            (false, "no lowercase letter in the answer".into())
+        );
+        // Python's islower(): letters without case are not lowercase letters.
+        assert!(!run(Check::AllLowercase { language: None }, "你好").0);
+        assert_eq!(
+            run(Check::AllLowercase { language: None }, " "),
+            (false, "blank answer".into())
+        );
+        let english = Check::AllLowercase {
+            language: Some("en".into()),
+        };
+        assert!(
+            run(
+                english.clone(),
+                "the cat sat on the mat and looked at the birds"
+            )
+            .0
+        );
+        let (pass, reason) = run(
+            english.clone(),
+            "le chat est assis sur le tapis et regarde les oiseaux",
+        );
+        assert!(!pass);
+        assert!(
+            reason.starts_with("all letters are lowercase, but detected fr"),
+            "{reason}"
+        );
+        assert!(Check::AllUppercase {
+            language: Some("xx".into())
+        }
+        .validate()
+        .is_err());
+    }
+
+    #[test]
+    fn uppercase() {
+        assert!(run(Check::AllUppercase { language: None }, "WET FLOOR! 2 ÜBER").0);
+        assert_eq!(
+            run(Check::AllUppercase { language: None }, "WET floor"),
+            (false, "5 lowercase letters, first 'f'".into())
+        );
+        assert_eq!(
+            run(Check::AllUppercase { language: None }, "123"),
+            (false, "no uppercase letter in the answer".into())
+        );
+    }
+
+    #[test]
+    fn paragraphs() {
+        assert_eq!(paragraph_count("One.\n***\nTwo."), Some(2));
+        assert_eq!(paragraph_count("***\nOne.\n***\nTwo.\n***"), Some(2));
+        assert_eq!(paragraph_count("One.\n***\n***\nTwo."), None);
+        assert_eq!(paragraph_count("No divider at all."), Some(1));
+        assert_eq!(paragraph_count("A****B"), Some(2));
+        assert!(run(Check::NParagraphs { value: 2 }, "One.\n***\nTwo.").0);
+        assert_eq!(
+            run(Check::NParagraphs { value: 2 }, "One.\n\nTwo."),
+            (false, "1 paragraphs, expected 2".into())
         );
     }
 
@@ -332,6 +499,8 @@ mod tests {
             case_sensitive: false,
         };
         assert!(run(ends.clone(), "That is all. any questions?\n").0);
+        // IFEval's end_checker strips the answer's outer double quotes.
+        assert!(run(ends.clone(), "\"That is all. Any questions?\"").0);
         let (pass, reason) = run(ends, "That is all.");
         assert!(!pass);
         assert_eq!(
@@ -342,7 +511,7 @@ mod tests {
 
     #[test]
     fn bullets() {
-        let text = "Intro\n* one\n  - two\n-three\n**bold**\n- four";
+        let text = "Intro\n* one\n  - two\n**bold**\n- four";
         assert_eq!(bullet_count(text), 3);
         assert_eq!(
             run(Check::NBullets { value: 3 }, text),
@@ -352,6 +521,10 @@ mod tests {
             run(Check::NBullets { value: 2 }, text),
             (false, "3 bullets, expected 2".into())
         );
+        // As IFEval's patterns count: `-three`, a `---` rule and `*bold*` are bullets,
+        // `**bold**` is not; a lone `*` swallows the next line, at the end it is nothing.
+        assert_eq!(bullet_count("-three\n---\n*bold* start\n**b**"), 3);
+        assert_eq!(bullet_count("*\n* two\n*"), 1);
         assert!(run(Check::NBullets { value: 0 }, "no list").0);
     }
 
@@ -365,9 +538,12 @@ mod tests {
         assert!(!pass);
         assert!(reason.starts_with("detected fr (confidence"), "{reason}");
         assert!(reason.ends_with("expected en"), "{reason}");
-        let (pass, reason) = run(Check::LanguageIs { value: "de".into() }, "");
+        let (pass, reason) = run(Check::LanguageIs { value: "de".into() }, "123 456");
         assert!(!pass);
         assert_eq!(reason, "no language detected, expected de");
+        let (pass, reason) = run(Check::LanguageIs { value: "de".into() }, "");
+        assert!(!pass);
+        assert_eq!(reason, "blank answer");
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub enum Check {
         values: Option<Vec<String>>,
         #[serde(default)]
         case_sensitive: bool,
+        /// Only whole words (`\bword\b`), as IFEval's forbidden words; default substrings.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        whole_words: bool,
     },
     Regex {
         pattern: String,
@@ -92,8 +95,15 @@ pub enum Check {
     },
     #[serde(deserialize_with = "no_fields")]
     NoCommas,
-    #[serde(deserialize_with = "no_fields")]
-    AllLowercase,
+    /// With `language`, the answer must also be in it (IFEval's `english_lowercase`).
+    AllLowercase {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+    },
+    AllUppercase {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+    },
     StartsWith {
         value: String,
         #[serde(default)]
@@ -105,6 +115,9 @@ pub enum Check {
         case_sensitive: bool,
     },
     NBullets {
+        value: usize,
+    },
+    NParagraphs {
         value: usize,
     },
     LanguageIs {
@@ -205,10 +218,12 @@ impl Check {
             Check::MinWords { .. } => "min_words",
             Check::MaxSentences { .. } => "max_sentences",
             Check::NoCommas => "no_commas",
-            Check::AllLowercase => "all_lowercase",
+            Check::AllLowercase { .. } => "all_lowercase",
+            Check::AllUppercase { .. } => "all_uppercase",
             Check::StartsWith { .. } => "starts_with",
             Check::EndsWith { .. } => "ends_with",
             Check::NBullets { .. } => "n_bullets",
+            Check::NParagraphs { .. } => "n_paragraphs",
             Check::LanguageIs { .. } => "language_is",
         }
     }
@@ -236,11 +251,16 @@ impl Check {
             } => bfcl::validate(category, functions, ground_truth),
             Check::MaxWords { value }
             | Check::MinWords { value }
-            | Check::MaxSentences { value } => match value {
+            | Check::MaxSentences { value }
+            | Check::NParagraphs { value } => match value {
                 0 => Err("value must be at least 1".to_string()),
                 _ => Ok(()),
             },
-            Check::NoCommas | Check::AllLowercase | Check::NBullets { .. } => Ok(()),
+            Check::NoCommas | Check::NBullets { .. } => Ok(()),
+            Check::AllLowercase { language } | Check::AllUppercase { language } => match language {
+                Some(code) => ifeval::language_from_code(code).map(|_| ()),
+                None => Ok(()),
+            },
             Check::StartsWith { value, .. } | Check::EndsWith { value, .. } => {
                 non_empty("value", value)
             }
@@ -248,8 +268,31 @@ impl Check {
         }
     }
 
+    /// IFEval's checks, which it fails on a blank answer whatever they ask
+    /// (`response.strip() and check_following(response)`).
+    fn fails_blank_answer(&self) -> bool {
+        matches!(
+            self,
+            Check::NotContains { .. }
+                | Check::MaxWords { .. }
+                | Check::MinWords { .. }
+                | Check::MaxSentences { .. }
+                | Check::NoCommas
+                | Check::AllLowercase { .. }
+                | Check::AllUppercase { .. }
+                | Check::StartsWith { .. }
+                | Check::EndsWith { .. }
+                | Check::NBullets { .. }
+                | Check::NParagraphs { .. }
+                | Check::LanguageIs { .. }
+        )
+    }
+
     pub fn evaluate(&self, answer: &AnswerUnderCheck) -> CheckVerdict {
         let text = answer.text;
+        if self.fails_blank_answer() && text.trim().is_empty() {
+            return CheckVerdict::new(self, false, "blank answer");
+        }
         let (pass, reason) = match self {
             Check::Contains {
                 value,
@@ -261,7 +304,8 @@ impl Check {
                 value,
                 values,
                 case_sensitive,
-            } => text::not_contains(text, value, values, *case_sensitive),
+                whole_words,
+            } => text::not_contains(text, value, values, *case_sensitive, *whole_words),
             Check::Regex {
                 pattern,
                 case_insensitive,
@@ -303,7 +347,12 @@ impl Check {
             Check::MinWords { value } => ifeval::min_words(text, *value),
             Check::MaxSentences { value } => ifeval::max_sentences(text, *value),
             Check::NoCommas => ifeval::no_commas(text),
-            Check::AllLowercase => ifeval::all_lowercase(text),
+            Check::AllLowercase { language } => {
+                ifeval::in_language(text, ifeval::all_lowercase(text), language)
+            }
+            Check::AllUppercase { language } => {
+                ifeval::in_language(text, ifeval::all_uppercase(text), language)
+            }
             Check::StartsWith {
                 value,
                 case_sensitive,
@@ -313,6 +362,7 @@ impl Check {
                 case_sensitive,
             } => ifeval::ends_with(text, value, *case_sensitive),
             Check::NBullets { value } => ifeval::n_bullets(text, *value),
+            Check::NParagraphs { value } => ifeval::n_paragraphs(text, *value),
             Check::LanguageIs { value } => ifeval::language_is(text, value),
         };
         CheckVerdict::new(self, pass, reason)
@@ -391,10 +441,13 @@ mod tests {
                 { type = "ends_with", value = "bye", case_sensitive = true },
                 { type = "n_bullets", value = 3 },
                 { type = "language_is", value = "fr" },
+                { type = "all_uppercase", language = "en" },
+                { type = "n_paragraphs", value = 2 },
+                { type = "not_contains", values = ["x"], whole_words = true },
             ]"#,
         )
         .unwrap();
-        assert_eq!(checks.len(), 20);
+        assert_eq!(checks.len(), 23);
         assert_eq!(
             checks[5],
             Check::Number {
@@ -422,7 +475,13 @@ mod tests {
 
     #[test]
     fn unknown_field_on_check_without_fields_is_an_error() {
-        for kind in ["json", "no_tool_call", "no_commas", "all_lowercase"] {
+        for kind in [
+            "json",
+            "no_tool_call",
+            "no_commas",
+            "all_lowercase",
+            "all_uppercase",
+        ] {
             let check = parse(&format!(r#"checks = [{{ type = "{kind}" }}]"#)).unwrap();
             assert_eq!(check[0].name(), kind);
             let error = parse(&format!(

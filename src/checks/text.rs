@@ -29,6 +29,16 @@ fn quote_list(values: &[&str]) -> String {
     quoted.join(", ")
 }
 
+/// `needle` between word boundaries, as IFEval's forbidden words are searched
+/// (`\bword\b`): "flower" is not found in "flowers".
+fn finds_word(text: &str, needle: &str, case_sensitive: bool) -> bool {
+    let pattern = format!(r"\b{}\b", regex::escape(needle));
+    RegexBuilder::new(&pattern)
+        .case_insensitive(!case_sensitive)
+        .build()
+        .is_ok_and(|word| word.is_match(text))
+}
+
 fn finds(text: &str, needle: &str, case_sensitive: bool) -> bool {
     if case_sensitive {
         text.contains(needle)
@@ -70,6 +80,7 @@ pub(super) fn not_contains(
     value: &Option<String>,
     values: &Option<Vec<String>>,
     case_sensitive: bool,
+    whole_words: bool,
 ) -> (bool, String) {
     let banned = match validate_values(value, values) {
         Ok(banned) => banned,
@@ -78,7 +89,10 @@ pub(super) fn not_contains(
     let found: Vec<&str> = banned
         .iter()
         .copied()
-        .filter(|needle| finds(text, needle, case_sensitive))
+        .filter(|needle| match whole_words {
+            true => finds_word(text, needle, case_sensitive),
+            false => finds(text, needle, case_sensitive),
+        })
         .collect();
     if found.is_empty() {
         (true, format!("none of {} found", quote_list(&banned)))
@@ -286,12 +300,36 @@ mod tests {
             value: None,
             values: Some(vec!["sorry".into(), "as an ai".into()]),
             case_sensitive: false,
+            whole_words: false,
         };
         assert!(run(check.clone(), "Here you go.").0);
         assert_eq!(
             run(check, "As an AI, I cannot."),
             (false, r#"found "as an ai", which must not appear"#.into())
         );
+    }
+
+    #[test]
+    fn not_contains_whole_words_as_ifeval() {
+        let check = Check::NotContains {
+            value: None,
+            values: Some(vec!["flower".into(), "blue".into()]),
+            case_sensitive: false,
+            whole_words: true,
+        };
+        assert!(!run(check.clone(), "Flowers and bluebells, the sea's blue-green").0);
+        assert!(run(check.clone(), "Flowers and bluebells.").0);
+        assert_eq!(
+            run(check, "A FLOWER."),
+            (false, r#"found "flower", which must not appear"#.into())
+        );
+        let blank = Check::NotContains {
+            value: Some("x".into()),
+            values: None,
+            case_sensitive: false,
+            whole_words: false,
+        };
+        assert_eq!(run(blank, "  \n"), (false, "blank answer".into()));
     }
 
     #[test]
@@ -307,12 +345,14 @@ mod tests {
             value: None,
             values: None,
             case_sensitive: false,
+            whole_words: false,
         };
         assert!(neither.validate().is_err());
         let empty = Check::NotContains {
             value: None,
             values: Some(vec![]),
             case_sensitive: false,
+            whole_words: false,
         };
         assert!(empty.validate().is_err());
         assert!(contains("").validate().is_err());

@@ -60,6 +60,15 @@ pub fn build(i: &Inputs) -> Vec<Block> {
             blocks: vec![Block::Table(comparison_table::full(run, &these, i.profile))],
         });
     }
+    if let Some(table) = super::bfcl_table::bfcl_table(i.candidates) {
+        out.push(Block::Heading("Function calling (BFCL)".into()));
+        out.push(Block::Paragraph(
+            "BFCL's accuracy per category with its 95% interval, and its summary scores, \
+             beside the generation rate and peak memory (docs/suites.md, BFCL)."
+                .into(),
+        ));
+        out.push(Block::Table(table));
+    }
     out.extend(serving_blocks(i));
     out.extend(power_blocks(i.candidates));
     let failures = failures(i.candidates);

@@ -2,6 +2,7 @@
 //! run, summary.md, and `edgebench report` (report.md, report.html, charts/).
 //! Reads stored rows only; figures are gathered in `candidates`, judged in
 //! `recommend`, drawn in `charts` and written by the exporters in `export`.
+mod bfcl_table;
 mod candidates;
 mod charts;
 mod comparison_table;

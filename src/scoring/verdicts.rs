@@ -1,5 +1,6 @@
 //! Answers scored one by one, outside a run: what `edgebench __score-answers` prints
-//! for scripts/bfcl-agreement.sh, which scores the same answers with bfcl-eval.
+//! for scripts/bfcl-agreement.sh and scripts/ifeval-agreement.sh, which score the same
+//! answers with bfcl-eval and lm-evaluation-harness (`checks`: each check's verdict).
 use serde_json::{json, Map, Value};
 
 use crate::checks::{parse_tool_calls, AnswerUnderCheck};
@@ -27,11 +28,16 @@ pub fn scored_answer(suite: &QualitySuite, case_id: &str, text: &str) -> Result<
             .collect::<Vec<_>>()
     });
     let reasons: Vec<&str> = verdicts.iter().map(|v| v.reason.as_str()).collect();
+    let checks: Vec<Value> = verdicts
+        .iter()
+        .map(|v| json!({"pass": v.pass, "reason": v.reason}))
+        .collect();
     Ok(json!({
         "case_id": case_id,
         "category": case.category,
         "pass": verdicts.iter().all(|v| v.pass),
         "reason": reasons.join("; "),
         "calls": calls,
+        "checks": checks,
     }))
 }
