@@ -258,11 +258,15 @@ path = "models/s.gguf"
 mod example_tests {
     use super::*;
 
+    fn shipped(relative: &str) -> SweepFile {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        parse_sweep_toml(&text, &path).unwrap()
+    }
+
     #[test]
     fn shipped_example_config_parses() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sweep.example.toml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let sweep = parse_sweep_toml(&text, &path).unwrap();
+        let sweep = shipped("docs/sweep.example.toml");
         assert_eq!(sweep.candidates.len(), 2);
         assert_eq!(sweep.params.threads, Some(vec![1, 2]));
         assert_eq!(sweep.candidates[0].chat_template.as_deref(), Some("gemma"));
@@ -270,9 +274,7 @@ mod example_tests {
 
     #[test]
     fn shipped_orin_nx_voice_sweep_parses_with_its_targets_and_power_modes() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sweeps/orin-nx-voice.toml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let sweep = parse_sweep_toml(&text, &path).unwrap();
+        let sweep = shipped("docs/sweeps/orin-nx-voice.toml");
         assert_eq!(sweep.candidates.len(), 7);
         let targets = sweep.targets.unwrap();
         assert_eq!(targets.min_tg_tps, Some(30.0));
