@@ -93,6 +93,12 @@ fn added_formula_quotes(before: &[u8], after: &[u8]) -> Option<usize> {
 /// summary.md is for people: its configuration label gained `fa=` (and the
 /// quality table `b=`) after this run was written; every figure must stay.
 fn assert_summary_md_same_figures(dir: &Path) {
+    assert_summary_md_same_figures_but(dir, &[]);
+}
+
+/// The same, but for texts the rewrite may add to a cell (`added`, each with
+/// the ", " that joins it to what was there).
+fn assert_summary_md_same_figures_but(dir: &Path, added: &[&str]) {
     let rows = |path: PathBuf| -> Vec<Vec<String>> {
         let text = std::fs::read_to_string(path).unwrap();
         let cells = |line: &str| -> Vec<String> {
@@ -109,7 +115,15 @@ fn assert_summary_md_same_figures(dir: &Path) {
     };
     let before = rows(fixture().join("summary.md"));
     assert!(before.len() > 10, "{before:?}");
-    assert_eq!(before, rows(dir.join("summary.md")));
+    let mut after = rows(dir.join("summary.md"));
+    for text in added {
+        let cells = after.iter_mut().flatten().filter(|c| c.contains(text));
+        assert!(cells.count() > 0, "{text} not in summary.md");
+        for cell in after.iter_mut().flatten() {
+            *cell = cell.replace(&format!("{text}, "), "");
+        }
+    }
+    assert_eq!(before, after);
 }
 
 fn read_back_and_write<T: Table>() -> Vec<T> {
@@ -209,7 +223,7 @@ fn compare_reads_a_stored_run_as_the_earlier_edgebench_did() {
 }
 
 #[test]
-fn rescore_of_a_stored_run_keeps_its_verdicts_and_files() {
+fn rescore_of_a_stored_run_keeps_its_verdicts_and_files_and_adds_flexible_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_of_fixture(tmp.path());
     let o = edgebench().arg("rescore").arg(&dir).output().unwrap();
@@ -229,8 +243,130 @@ fn rescore_of_a_stored_run_keeps_its_verdicts_and_files() {
         ("39 words > 15", "42 words > 15"),
         ("39 words >= 2", "42 words >= 2"),
     ];
+    // The number checks' flexible-extract readings are new: take them out
+    // (after checking them), and every other byte must be the stored one.
+    assert_flexible_verdicts_added(&dir);
+    for (name, columns) in [
+        ("quality.csv", &["pass_flexible"][..]),
+        ("summary.csv", &FLEXIBLE_SUMMARY_COLUMNS[..]),
+    ] {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, without_csv_columns(&text, columns)).unwrap();
+    }
+    let quality = dir.join("quality.csv");
+    let text = std::fs::read_to_string(&quality).unwrap();
+    std::fs::write(&quality, without_flexible_verdicts(&text)).unwrap();
     assert_files_unchanged_but(&dir, CSV_FILES, &recounted);
-    assert_summary_md_same_figures(&dir);
+    assert_summary_md_same_figures_but(&dir, FLEXIBLE_IN_SUMMARY_MD);
+}
+
+const FLEXIBLE_SUMMARY_COLUMNS: [&str; 3] = [
+    "pass_rate_flexible",
+    "pass_rate_flexible_lo",
+    "pass_rate_flexible_hi",
+];
+
+/// summary.md's quality table names the new flexible scores in its suite-scores
+/// cells: the suite, and its two categories with number checks.
+const FLEXIBLE_IN_SUMMARY_MD: &[&str] = &["flexible 37%", "flexible 17%", "flexible 80%"];
+
+/// The stored answers' number checks, read flexibly (the last number): measured
+/// on this run's 69 answers, 18 have a number check and one more passes
+/// flexibly than strictly (reasoning.multiply: "12 multiplied by 15 equals 180.").
+fn assert_flexible_verdicts_added(dir: &Path) {
+    let stored: Vec<QualityRow> = read_table(&fixture().join("quality.parquet")).unwrap();
+    let rescored: Vec<QualityRow> = read_table(&dir.join("quality.parquet")).unwrap();
+    assert_eq!(stored.len(), rescored.len());
+    let with_number: Vec<&QualityRow> = rescored
+        .iter()
+        .filter(|r| r.verdicts.contains(r#""check":"number""#))
+        .collect();
+    assert!(with_number.iter().all(|r| r.pass_flexible.is_some()));
+    assert!(rescored
+        .iter()
+        .filter(|r| !r.verdicts.contains(r#""check":"number""#))
+        .all(|r| r.pass_flexible.is_none()));
+    let strict = with_number.iter().filter(|r| r.pass == Some(true)).count();
+    let flexible = with_number
+        .iter()
+        .filter(|r| r.pass_flexible == Some(true))
+        .count();
+    let multiply = rescored
+        .iter()
+        .find(|r| r.case_id == "reasoning.multiply")
+        .unwrap();
+    assert_eq!(
+        (multiply.pass, multiply.pass_flexible),
+        (Some(false), Some(true)),
+        "{}",
+        multiply.verdicts
+    );
+    assert!(multiply
+        .verdicts
+        .contains(r#""flexible":{"pass":true,"reason":"last number 180 is 180 ± 0"}"#));
+    assert_eq!((with_number.len(), strict, flexible), (18, 3, 4));
+    let summary: Vec<SummaryRow> = read_table(&dir.join("summary.parquet")).unwrap();
+    let overall = summary[5].quality.as_ref().unwrap();
+    assert_eq!(overall.pass_rate, Some(24.0 / 67.0), "strict, as stored");
+    assert_eq!(overall.pass_rate_flexible, Some(25.0 / 67.0));
+}
+
+/// The CSV text without the named columns (cells split at unquoted commas
+/// and lines at unquoted newlines; every other byte kept).
+fn without_csv_columns(text: &str, names: &[&str]) -> String {
+    let records = csv_records(text);
+    let header = &records[0];
+    let dropped: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            header
+                .iter()
+                .position(|c| c == n)
+                .unwrap_or_else(|| panic!("no column {n}"))
+        })
+        .collect();
+    records
+        .iter()
+        .map(|cells| {
+            let kept: Vec<&str> = cells
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !dropped.contains(i))
+                .map(|(_, c)| c.as_str())
+                .collect();
+            kept.join(",") + "\n"
+        })
+        .collect()
+}
+
+/// Raw cells (quotes kept) of each record.
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut cells, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cell.push(c);
+            }
+            ',' if !quoted => cells.push(std::mem::take(&mut cell)),
+            '\n' if !quoted => {
+                cells.push(std::mem::take(&mut cell));
+                records.push(std::mem::take(&mut cells));
+            }
+            _ => cell.push(c),
+        }
+    }
+    records
+}
+
+/// quality.csv's verdicts without the number checks' `flexible` readings.
+fn without_flexible_verdicts(text: &str) -> String {
+    let flexible =
+        regex::Regex::new(r#",""flexible"":\{""pass"":(true|false),""reason"":""[^"]*""\}"#)
+            .unwrap();
+    flexible.replace_all(text, "").into_owned()
 }
 
 #[test]

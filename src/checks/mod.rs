@@ -179,6 +179,17 @@ pub struct CheckVerdict {
     pub reason: String,
     /// Filled for `tool_call` and `no_tool_call` only.
     pub tool: Option<ToolOutcome>,
+    /// `number` only: the answer read as lm-evaluation-harness's flexible-extract
+    /// reads it (the last number); `pass` is the strict reading (the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flexible: Option<FlexibleVerdict>,
+}
+
+/// A check's second, more lenient reading of the same answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlexibleVerdict {
+    pub pass: bool,
+    pub reason: String,
 }
 
 impl CheckVerdict {
@@ -188,7 +199,14 @@ impl CheckVerdict {
             pass,
             reason: reason.into(),
             tool: None,
+            flexible: None,
         }
+    }
+
+    /// The verdict under the flexible reading: the flexible one where the
+    /// check has it, else the only one.
+    pub fn flexible_pass(&self) -> bool {
+        self.flexible.as_ref().map_or(self.pass, |f| f.pass)
     }
 }
 
@@ -314,7 +332,18 @@ impl Check {
                 value,
                 case_sensitive,
             } => text::exact(text, value, *case_sensitive),
-            Check::Number { value, tolerance } => text::number(text, *value, *tolerance),
+            Check::Number { value, tolerance } => {
+                let (pass, reason) = text::number(text, *value, *tolerance);
+                let (flexible_pass, flexible_reason) =
+                    text::number_flexible(text, *value, *tolerance);
+                return CheckVerdict {
+                    flexible: Some(FlexibleVerdict {
+                        pass: flexible_pass,
+                        reason: flexible_reason,
+                    }),
+                    ..CheckVerdict::new(self, pass, reason)
+                };
+            }
             Check::Choice { answer: expected } => choice::evaluate(answer.choice_scores, *expected),
             Check::Json => json::is_json(text),
             Check::JsonSchema { schema } => json::matches_schema(text, schema),

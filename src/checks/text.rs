@@ -169,8 +169,20 @@ pub(super) fn validate_number(value: f64, tolerance: f64) -> Result<(), String> 
     Ok(())
 }
 
+/// lm-evaluation-harness's strict-match reading, as edgebench names it: the
+/// answer's first number must be the value.
 pub(super) fn number(text: &str, value: f64, tolerance: f64) -> (bool, String) {
-    let Some(first) = first_number(text) else {
+    number_at(first_number(text), "first", value, tolerance)
+}
+
+/// lm-evaluation-harness's flexible-extract reading (GSM8K): the answer's
+/// *last* number must be the value, so "12 times 15 is 180" passes for 180.
+pub(super) fn number_flexible(text: &str, value: f64, tolerance: f64) -> (bool, String) {
+    number_at(last_number(text), "last", value, tolerance)
+}
+
+fn number_at(found: Option<f64>, which: &str, value: f64, tolerance: f64) -> (bool, String) {
+    let Some(found) = found else {
         return (
             false,
             format!("no number found, expected {value} ± {tolerance}"),
@@ -178,15 +190,15 @@ pub(super) fn number(text: &str, value: f64, tolerance: f64) -> (bool, String) {
     };
     // A little slack so that 0.1 + 0.2 style rounding in the answer does not fail.
     let slack = 1e-9 * value.abs().max(1.0);
-    if (first - value).abs() <= tolerance + slack {
+    if (found - value).abs() <= tolerance + slack {
         (
             true,
-            format!("first number {first} is {value} ± {tolerance}"),
+            format!("{which} number {found} is {value} ± {tolerance}"),
         )
     } else {
         (
             false,
-            format!("first number {first} is not {value} ± {tolerance}"),
+            format!("{which} number {found} is not {value} ± {tolerance}"),
         )
     }
 }
@@ -195,11 +207,32 @@ pub(super) fn number(text: &str, value: f64, tolerance: f64) -> (bool, String) {
 /// -3.5, 1234, 42 and 50. A number glued to the end of a word (`gpt4`, `GPT-4`) is only
 /// taken when no standalone number follows it.
 pub fn first_number(text: &str) -> Option<f64> {
+    let numbers = numbers(text);
+    let standalone = numbers.iter().find(|n| !n.glued);
+    standalone.or(numbers.first()).map(|n| n.value)
+}
+
+/// The last number in the text, read as `first_number` reads numbers; a number
+/// glued to a word only when the text has no standalone one.
+pub fn last_number(text: &str) -> Option<f64> {
+    let numbers = numbers(text);
+    let standalone = numbers.iter().rev().find(|n| !n.glued);
+    standalone.or(numbers.last()).map(|n| n.value)
+}
+
+struct NumberInText {
+    value: f64,
+    /// Glued to the end of a word (`gpt4`): a name more likely than an answer.
+    glued: bool,
+}
+
+/// Every number in the text, in order.
+fn numbers(text: &str) -> Vec<NumberInText> {
     static NUMBER: OnceLock<Regex> = OnceLock::new();
     let number = NUMBER.get_or_init(|| {
         Regex::new(r"([-+−]?)((?:\d+(?:,\d{3})*|)(?:\.\d+)?)").expect("number pattern compiles")
     });
-    let mut glued = None;
+    let mut found_numbers = Vec::new();
     for found in number.captures_iter(text) {
         let whole = found.get(0).expect("group 0 always exists");
         let (sign, digits) = (&found[1], &found[2]);
@@ -215,19 +248,17 @@ pub fn first_number(text: &str) -> Option<f64> {
             }
             _ => digits,
         };
-        let in_word = before.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        let negative = !sign.is_empty() && sign != "+" && !in_word;
+        let glued = before.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let negative = !sign.is_empty() && sign != "+" && !glued;
         let Ok(magnitude) = digits.replace(',', "").parse::<f64>() else {
             continue;
         };
-        let parsed = if negative { -magnitude } else { magnitude };
-        if in_word {
-            glued.get_or_insert(parsed);
-        } else {
-            return Some(parsed);
-        }
+        found_numbers.push(NumberInText {
+            value: if negative { -magnitude } else { magnitude },
+            glued,
+        });
     }
-    glued
+    found_numbers
 }
 
 #[cfg(test)]
@@ -446,6 +477,45 @@ mod tests {
         assert_eq!(first_number("1, 2, 3"), Some(1.0));
         assert_eq!(first_number("5km away"), Some(5.0));
         assert_eq!(first_number("no digits"), None);
+    }
+
+    #[test]
+    fn number_is_read_strictly_and_flexibly() {
+        let check = Check::Number {
+            value: 180.0,
+            tolerance: 0.0,
+        };
+        // SmolLM2's answer to reasoning.multiply: it restates the question first.
+        let verdict = check.evaluate(&AnswerUnderCheck::text("12 multiplied by 15 equals 180."));
+        assert!(!verdict.pass);
+        assert_eq!(verdict.reason, "first number 12 is not 180 ± 0");
+        let flexible = verdict.flexible.expect("a number check reads flexibly too");
+        assert!(flexible.pass);
+        assert_eq!(flexible.reason, "last number 180 is 180 ± 0");
+        // The readings differ both ways: the last number can be the wrong one.
+        assert!(run(check.clone(), "180, not 12").0);
+        assert!(!verdict_flexibly(&check, "180, not 12"));
+        assert!(!verdict_flexibly(&check, "no idea"));
+        let other = Check::NoCommas.evaluate(&AnswerUnderCheck::text("a, b"));
+        assert_eq!(other.flexible, None, "only number checks read two ways");
+        assert_eq!(other.flexible_pass(), other.pass);
+    }
+
+    fn verdict_flexibly(check: &Check, text: &str) -> bool {
+        check
+            .evaluate(&AnswerUnderCheck::text(text))
+            .flexible_pass()
+    }
+
+    #[test]
+    fn last_number_forms() {
+        assert_eq!(last_number("12 times 15 is 180."), Some(180.0));
+        assert_eq!(last_number("from -3 to -7.5 degrees"), Some(-7.5));
+        assert_eq!(last_number("costs 12 or $1,234"), Some(1234.0));
+        assert_eq!(last_number("42 by gpt4"), Some(42.0), "glued numbers last");
+        assert_eq!(last_number("only gpt4"), Some(4.0));
+        assert_eq!(last_number("1,2345"), Some(1.0));
+        assert_eq!(last_number("no digits"), None);
     }
 
     #[test]

@@ -27,6 +27,8 @@ fn suite_scores(q: &QualityScore) -> String {
             parts.push(format!("{name} {:.0}%", v * 100.0));
         }
     };
+    // Beside the strict pass rate: the number checks read as flexible-extract.
+    add("flexible", q.pass_rate_flexible);
     add("parse", q.tool_parse_rate);
     add("name", q.tool_name_acc);
     add("args", q.tool_args_acc);

@@ -99,6 +99,7 @@ pub const QUALITY_COLUMNS: &[Col] = &[
     opt("seq_rep_4", F64),
     opt("choice_scores", Str),
     opt("pass", Bool),
+    sparse("pass_flexible", Bool),
     col("n_checks", U32),
     col("n_checks_passed", U32),
     col("verdicts", Str),

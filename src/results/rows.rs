@@ -233,8 +233,12 @@ pub struct QualityRow {
     pub seq_rep_4: Option<f64>,
     /// Multiple choice: each option's log-likelihood and token count, as JSON.
     pub choice_scores: Option<String>,
-    /// Every check passed (None: no answer to check).
+    /// Every check passed (None: no answer to check); a `number` check read
+    /// strictly (lm-evaluation-harness's strict-match: the first number).
     pub pass: Option<bool>,
+    /// Every check passed with `number` checks read flexibly (flexible-extract:
+    /// the last number); None when the case has no number check.
+    pub pass_flexible: Option<bool>,
     pub n_checks: u32,
     pub n_checks_passed: u32,
     /// Every check's verdict and reason, as JSON.

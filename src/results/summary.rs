@@ -51,6 +51,11 @@ pub struct QualityScore {
     pub pass_rate: Option<f64>,
     pub pass_rate_lo: Option<f64>,
     pub pass_rate_hi: Option<f64>,
+    /// The pass rate with `number` checks read flexibly (the last number, as
+    /// lm-evaluation-harness's flexible-extract); None when no case has one.
+    pub pass_rate_flexible: Option<f64>,
+    pub pass_rate_flexible_lo: Option<f64>,
+    pub pass_rate_flexible_hi: Option<f64>,
     pub n_cases: usize,
     /// Share of cases that passed in every rep (only with reps > 1).
     pub pass_all_reps: Option<f64>,

@@ -49,11 +49,27 @@ fn share(rows: &[&QualityRow], pick: impl Fn(&QualityRow) -> Option<bool>) -> Op
     (!values.is_empty()).then(|| values.iter().filter(|&&v| v).count() as f64 / values.len() as f64)
 }
 
+/// The pass rate (and its interval) when `number` checks are read flexibly;
+/// None when no answer had a number check. Cases without one count with
+/// their only verdict, as lm-evaluation-harness's flexible-extract covers every case.
+fn flexible_rate(checked: &[&QualityRow]) -> Option<(f64, Option<(f64, f64)>)> {
+    if checked.iter().all(|r| r.pass_flexible.is_none()) {
+        return None;
+    }
+    let passed = checked
+        .iter()
+        .filter(|r| r.pass_flexible.or(r.pass) == Some(true))
+        .count();
+    let n = checked.len();
+    Some((passed as f64 / n as f64, wilson_interval(passed, n)))
+}
+
 fn score(rows: &[&QualityRow]) -> QualityScore {
     let checked: Vec<&QualityRow> = rows.iter().copied().filter(|r| r.pass.is_some()).collect();
     let n = checked.len();
     let passed = checked.iter().filter(|r| r.pass == Some(true)).count();
     let interval = wilson_interval(passed, n);
+    let flexible = flexible_rate(&checked);
     let checks: u32 = checked.iter().map(|r| r.n_checks).sum();
     let checks_passed: u32 = checked.iter().map(|r| r.n_checks_passed).sum();
     let generated: Vec<&QualityRow> = checked
@@ -88,6 +104,9 @@ fn score(rows: &[&QualityRow]) -> QualityScore {
         pass_rate: (n > 0).then(|| passed as f64 / n as f64),
         pass_rate_lo: interval.map(|i| i.0),
         pass_rate_hi: interval.map(|i| i.1),
+        pass_rate_flexible: flexible.map(|f| f.0),
+        pass_rate_flexible_lo: flexible.and_then(|f| f.1).map(|i| i.0),
+        pass_rate_flexible_hi: flexible.and_then(|f| f.1).map(|i| i.1),
         n_cases,
         pass_all_reps: (repeated && n_cases > 0).then(|| all_reps_pass as f64 / n_cases as f64),
         check_pass_rate: (checks > 0).then(|| checks_passed as f64 / checks as f64),
@@ -156,6 +175,26 @@ mod tests {
         assert!(lo < 0.75 && hi > 0.75);
         assert_eq!(scores[2].1.category.as_deref(), Some("y"));
         assert_eq!(scores[2].1.pass_rate, Some(0.5));
+    }
+
+    #[test]
+    fn flexible_pass_rate_counts_cases_without_number_checks_as_they_are() {
+        let mut restated = row("a", "x", 0, false, "12 times 15 is 180");
+        restated.pass_flexible = Some(true);
+        let mut right = row("b", "x", 0, true, "180");
+        right.pass_flexible = Some(true);
+        let other = row("c", "y", 0, false, "no number check here");
+        let scores = quality_summary(&[restated, right, other]);
+        let (_, all) = &scores[0];
+        assert_eq!(all.pass_rate, Some(1.0 / 3.0), "strict");
+        assert_eq!(all.pass_rate_flexible, Some(2.0 / 3.0));
+        let (lo, hi) = (
+            all.pass_rate_flexible_lo.unwrap(),
+            all.pass_rate_flexible_hi.unwrap(),
+        );
+        assert!(lo < 2.0 / 3.0 && hi > 2.0 / 3.0);
+        let (_, y) = &scores[2];
+        assert_eq!(y.pass_rate_flexible, None, "category y has no number check");
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
     row.tool_expected = tool_expectation(&case.checks);
     if !row.status.is_ok() {
         row.pass = None;
+        row.pass_flexible = None;
         row.n_checks_passed = 0;
         row.verdicts = "[]".into();
         row.failed_reasons = None;
@@ -86,6 +87,8 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
     let passed = verdicts.iter().filter(|v| v.pass).count();
     row.n_checks_passed = passed as u32;
     row.pass = Some(passed == verdicts.len());
+    let has_flexible = verdicts.iter().any(|v| v.flexible.is_some());
+    row.pass_flexible = has_flexible.then(|| verdicts.iter().all(CheckVerdict::flexible_pass));
     let failed: Vec<String> = verdicts
         .iter()
         .filter(|v| !v.pass)
