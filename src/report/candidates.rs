@@ -93,15 +93,17 @@ pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<ReportCandidate> {
     let mut out = Vec::new();
     for run in runs {
         let mut units: Vec<&str> = Vec::new();
-        for row in &run.summary {
+        for row in run.summary.iter().chain(&run.quality_only_units) {
             if !units.contains(&row.first.id.unit_id.as_str()) {
                 units.push(&row.first.id.unit_id);
             }
         }
         for unit in units {
+            // A unit of quality suites only is known by its quality row.
             let rows: Vec<&SummaryRow> = run
                 .summary
                 .iter()
+                .chain(&run.quality_only_units)
                 .filter(|r| r.first.id.unit_id == unit)
                 .collect();
             let quality: Vec<SuiteScore> = run
@@ -255,5 +257,66 @@ fn label(candidates: &mut [ReportCandidate], several_runs: bool) {
         if several_runs {
             c.label = format!("{} @{}", c.label, c.run);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::load::{Samples, SuiteScore};
+    use crate::results::SpeedRow;
+
+    fn identity(unit: &str, candidate: &str, test: &str) -> SummaryRow {
+        let mut first = SpeedRow {
+            test: test.into(),
+            ..Default::default()
+        };
+        first.id.unit_id = unit.into();
+        first.id.candidate = candidate.into();
+        SummaryRow {
+            first,
+            n: 1,
+            metrics: Vec::new(),
+            precision: None,
+            first_rep: None,
+            status: Status::Ok,
+            error: None,
+            resources: Default::default(),
+            unified_memory: false,
+            quality: None,
+        }
+    }
+
+    #[test]
+    fn a_unit_of_quality_suites_only_is_a_candidate_with_its_scores() {
+        let run = RunData {
+            dir: "run".into(),
+            label: "run".into(),
+            manifest: None,
+            summary: vec![identity("c0-k0", "fast", "tg128")],
+            quality: vec![SuiteScore {
+                unit_id: "c1-k0".into(),
+                suite: "bfcl-50".into(),
+                category: Some("simple_python".into()),
+                pass_rate: 0.5,
+                pass_rate_lo: Some(0.3),
+                pass_rate_hi: Some(0.7),
+                n_cases: Some(50),
+            }],
+            quality_only_units: vec![identity("c1-k0", "tool-caller", "quality:bfcl-50")],
+            samples: Samples::default(),
+            levels: Vec::new(),
+        };
+        let profile = crate::profiles::built_in().remove(0);
+        let candidates = gather(&[run], &profile);
+        let names: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["fast", "tool-caller"]);
+        let caller = &candidates[1];
+        assert_eq!(caller.quality_rows.len(), 1);
+        assert_eq!(
+            (caller.tg_tps.is_none(), caller.peak_memory_mb),
+            (true, None)
+        );
+        assert!(crate::report::bfcl_table::bfcl_table(&candidates).is_some());
     }
 }

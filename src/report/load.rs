@@ -44,6 +44,9 @@ pub struct RunData {
     /// Speed rows (quality rows are in `quality`).
     pub summary: Vec<SummaryRow>,
     pub quality: Vec<SuiteScore>,
+    /// One quality summary row of each unit that has no speed row (a run of
+    /// quality suites only): the candidate's identity, no figures.
+    pub quality_only_units: Vec<SummaryRow>,
     pub samples: Samples,
     /// The `concN` rows of speed.parquet (served candidates' concurrency levels).
     pub levels: Vec<LevelRow>,
@@ -69,6 +72,7 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
     let (quality_rows, summary): (Vec<SummaryRow>, Vec<SummaryRow>) = read_summary(&summary_path)?
         .into_iter()
         .partition(|r| r.first.test.starts_with(QUALITY_PREFIX));
+    let quality_only_units = units_without_speed_rows(&quality_rows, &summary);
     let quality = if quality_rows.is_empty() {
         Vec::new()
     } else {
@@ -86,9 +90,23 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
         manifest,
         summary,
         quality,
+        quality_only_units,
         samples,
         levels: read_levels(&dir.join("speed.parquet"))?,
     })
+}
+
+/// The first quality row of each unit absent from `speed`.
+fn units_without_speed_rows(quality: &[SummaryRow], speed: &[SummaryRow]) -> Vec<SummaryRow> {
+    let mut out: Vec<SummaryRow> = Vec::new();
+    for row in quality {
+        let unit = &row.first.id.unit_id;
+        let known = |r: &SummaryRow| &r.first.id.unit_id == unit;
+        if !speed.iter().any(known) && !out.iter().any(known) {
+            out.push(row.clone());
+        }
+    }
+    out
 }
 
 /// `report --redact`: the run's host names and user paths (models, the run
@@ -114,7 +132,7 @@ pub fn redact(run: &mut RunData) -> Result<()> {
         m.redacted = true;
         *m = serde_json::from_value(redacted_manifest(m)?)?;
     }
-    for row in &mut run.summary {
+    for row in run.summary.iter_mut().chain(&mut run.quality_only_units) {
         row.first.model_file = redaction.text(&row.first.model_file);
         row.error = row.error.as_deref().map(|e| redaction.text(e));
         row.first.error = row.first.error.as_deref().map(|e| redaction.text(e));
