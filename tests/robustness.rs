@@ -352,3 +352,77 @@ fn sigint_or_sigterm_mid_unit_leaves_a_resumable_run() {
             .all(|s| s.as_deref() == Some("ok")));
     }
 }
+
+/// A quality suite of `n` short arithmetic cases.
+fn arithmetic_suite(n: u32) -> String {
+    let mut suite = String::from("name = \"sums\"\nkind = \"quality\"\nmax_tokens = 24\n");
+    for i in 1..=n {
+        suite.push_str(&format!(
+            "\n[[case]]\nid = \"sum-{i}\"\ncategory = \"math\"\nprompt = \"What is {i} + {i}? Answer with the number only.\"\nchecks = [{{ type = \"number\", value = {} }}]\n",
+            2 * i
+        ));
+    }
+    suite
+}
+
+fn lines_of(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn an_interrupted_quality_unit_keeps_its_answers_and_resume_asks_only_the_rest() {
+    let _serial = one_at_a_time();
+    let out = tempfile::tempdir().unwrap();
+    let suite = out.path().join("sums.toml");
+    std::fs::write(&suite, arithmetic_suite(24)).unwrap();
+    let runs = out.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    let smol = smollm();
+    let child = spawn_run(&[&smol], &runs, &["--suite", suite.to_str().unwrap()]);
+    wait_for("the run directory", Duration::from_secs(30), || {
+        std::fs::read_dir(&runs).unwrap().count() == 1
+    });
+    let dir = only_run_dir(&runs);
+    let log = dir.join("parts/c0-k0.answers.jsonl");
+    wait_for("three answers on disk", Duration::from_secs(300), || {
+        lines_of(&log) >= 3
+    });
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        !dir.join("parts/c0-k0.json").exists(),
+        "interrupted too late: the unit finished"
+    );
+    let kept = lines_of(&log);
+    assert!((3..24).contains(&kept), "{kept} answers kept");
+    assert!(
+        stderr(&o).contains(&format!("({kept} answers of the unfinished one kept)")),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = resume(&dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let said = format!(
+        "{kept} answers kept from the interrupted attempt, {} to go",
+        24 - kept
+    );
+    assert!(stderr(&o).contains(&said), "{}", stderr(&o));
+    assert!(!log.exists(), "the record holds the answers now");
+    let quality = read_parquet(&dir.join("quality.parquet"));
+    let mut cases: Vec<String> = strings(&quality, "case_id")
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
+    cases.sort();
+    cases.dedup();
+    assert_eq!(
+        (quality.height(), cases.len()),
+        (24, 24),
+        "each case answered once"
+    );
+    assert!(strings(&quality, "status")
+        .iter()
+        .all(|s| s.as_deref() == Some("ok")));
+}

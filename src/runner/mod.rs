@@ -1,6 +1,7 @@
 //! The sweep: resolve the plan, check every candidate before running any, then
 //! run each work unit in its own child process, saving its record the moment it
 //! ends, and rebuild the result files from those records.
+mod answer_log;
 mod build_doctor;
 mod child;
 mod child_concurrency;
@@ -202,6 +203,7 @@ fn measure_units(
             power::stamp(&mut record, in_force);
         }
         write_record(run_dir, &record)?;
+        answer_log::remove(run_dir, &unit.id)?;
         progress.line(&unit_line(&label, &record));
         records.push(record);
         measured_here += 1;
@@ -238,8 +240,19 @@ fn stop_interrupted(plan: &mut Plan, records: &[UnitRecord]) -> Result<i32> {
     sampling::write_samples(&plan.run_dir)?;
     plan.manifest.state = "interrupted".into();
     write_manifest(&plan.run_dir, &plan.manifest)?;
+    let kept: usize = plan
+        .manifest
+        .units
+        .iter()
+        .filter_map(|u| answer_log::kept_answers(&plan.run_dir, &u.id).ok())
+        .map(|answers| answers.len())
+        .sum();
+    let kept = match kept {
+        0 => String::new(),
+        n => format!(" ({n} answers of the unfinished one kept)"),
+    };
     eprintln!(
-        "interrupted: {} of {} candidate configurations measured; continue with `edgebench run --resume {}`",
+        "interrupted: {} of {} candidate configurations measured{kept}; continue with `edgebench run --resume {}`",
         records.len(),
         plan.manifest.units.len(),
         plan.run_dir.display()

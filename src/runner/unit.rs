@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
+use super::answer_log::{self, AnswerLog};
 use super::child_process::Launcher;
 use super::interrupt::Interrupt;
 use super::plan::quality_items;
@@ -31,6 +32,20 @@ struct ProgressObserver<'a> {
     sampler: &'a Sampler,
     /// The hottest sensor when each soak window ended.
     soak_temps: Vec<(u32, Option<f64>)>,
+    /// Every answer on disk as it comes (answer_log.rs), redacted in a `--redact` run.
+    answer_log: AnswerLog,
+    redaction: Option<&'a Redaction>,
+}
+
+impl ProgressObserver<'_> {
+    fn keep_answer(&mut self, answer: &AnswerMessage) {
+        match self.redaction.map(|r| r.value(answer)) {
+            None => self.answer_log.append(answer),
+            Some(Ok(redacted)) => self.answer_log.append(&redacted),
+            // Never an unredacted answer on disk; the record at the end has it.
+            Some(Err(_)) => {}
+        }
+    }
 }
 
 impl UnitObserver for ProgressObserver<'_> {
@@ -52,7 +67,10 @@ impl UnitObserver for ProgressObserver<'_> {
                 self.progress.status(&format!("{}: {test}", self.label));
             }
             ChildMessage::Measured(m) if m.rep.is_some() => self.progress.step(),
-            ChildMessage::Answered(_) => self.progress.step(),
+            ChildMessage::Answered(answer) => {
+                self.keep_answer(answer);
+                self.progress.step();
+            }
             ChildMessage::Stability(row) if row.kind() == Some(TestKind::Soak) => {
                 let hottest = self.sampler.latest_max(|m| m.starts_with("temp_"));
                 self.soak_temps.push((row.step, hottest));
@@ -99,12 +117,27 @@ fn run_child(
     cx: &UnitContext,
     redaction: Option<&Redaction>,
 ) -> Result<UnitRecord> {
-    let job = child_job(unit, cx);
+    let mut job = child_job(unit, cx);
+    // Answers an interrupted attempt kept are not asked again (answer_log.rs).
+    let kept = answer_log::kept_answers(cx.run_dir, &unit.id)?;
+    let kept = answer_log::still_wanted(kept, &job.quality);
+    if !kept.is_empty() {
+        job.quality = answer_log::unanswered(std::mem::take(&mut job.quality), &kept);
+        cx.progress.line(&format!(
+            "{}: {} answers kept from the interrupted attempt, {} to go",
+            cx.label,
+            kept.len(),
+            job.quality.len()
+        ));
+        cx.progress.skip(kept.len() as u64);
+    }
     let mut observer = ProgressObserver {
         progress: cx.progress,
         label: cx.label,
         sampler: cx.sampler,
         soak_temps: Vec::new(),
+        answer_log: AnswerLog::new(cx.run_dir, &unit.id)?,
+        redaction,
     };
     let run = UnitRun {
         launcher: cx.launcher,
@@ -113,6 +146,10 @@ fn run_child(
         interrupt: cx.interrupt,
     };
     let mut outcome = run_unit(&run, &job, &mut observer)?;
+    if let Some(failure) = observer.answer_log.failure() {
+        eprintln!("warning: answers not kept as they came ({failure}); the unit's record has them");
+    }
+    outcome.answers.splice(0..0, kept);
     write_unit_log(cx.run_dir, &unit.id, &outcome.log, redaction)?;
     if outcome.status == UnitStatus::Ok {
         let ladder = stability::ceiling_ladder(cx.suites, &job, &run, &mut observer)?;

@@ -1,0 +1,202 @@
+//! parts/<unit_id>.answers.jsonl: each quality answer of the unit in progress,
+//! appended the moment the child sends it, so that an interrupted or killed
+//! sweep keeps the answers it had (an overnight BFCL unit runs for hours).
+//! `--resume` asks the child only for the cases not answered yet and scores
+//! the kept answers with the new ones; the file goes once the unit's record is
+//! written.
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use super::protocol::{AnswerMessage, QualityItem};
+use crate::results::unit_file;
+use crate::suite::Decoding;
+
+fn log_path(run_dir: &Path, unit_id: &str) -> Result<PathBuf> {
+    unit_file(run_dir, "parts", unit_id, "answers.jsonl")
+}
+
+/// Appends answers to one unit's log.
+pub(super) struct AnswerLog {
+    path: PathBuf,
+    file: Option<File>,
+    /// The first failure to write, reported once (the answers still reach the record).
+    failed: Option<String>,
+}
+
+impl AnswerLog {
+    pub(super) fn new(run_dir: &Path, unit_id: &str) -> Result<Self> {
+        Ok(AnswerLog {
+            path: log_path(run_dir, unit_id)?,
+            file: None,
+            failed: None,
+        })
+    }
+
+    /// One line per answer, flushed; a failure is kept for `failure` and the
+    /// sweep goes on (the answer is still in the unit's record at its end).
+    pub(super) fn append(&mut self, answer: &AnswerMessage) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(e) = self.try_append(answer) {
+            self.failed = Some(format!("{}: {e:#}", self.path.display()));
+        }
+    }
+
+    fn try_append(&mut self, answer: &AnswerMessage) -> Result<()> {
+        if self.file.is_none() {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
+            self.file = Some(file);
+        }
+        let file = self.file.as_mut().expect("opened above");
+        let mut line = serde_json::to_vec(answer)?;
+        line.push(b'\n');
+        file.write_all(&line)?;
+        file.flush()?;
+        Ok(())
+    }
+
+    pub(super) fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+}
+
+/// The answers an earlier, unfinished attempt at the unit kept. A line cut
+/// short by a kill (the last one) is left out.
+pub(super) fn kept_answers(run_dir: &Path, unit_id: &str) -> Result<Vec<AnswerMessage>> {
+    let path = log_path(run_dir, unit_id)?;
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
+    };
+    let mut answers = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let line = line.with_context(|| format!("{}", path.display()))?;
+        if let Ok(answer) = serde_json::from_str::<AnswerMessage>(&line) {
+            answers.push(answer);
+        }
+    }
+    Ok(answers)
+}
+
+/// The unit's record holds its answers now.
+pub(super) fn remove(run_dir: &Path, unit_id: &str) -> Result<()> {
+    match std::fs::remove_file(log_path(run_dir, unit_id)?) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The items the kept answers do not answer yet. An answer that failed is
+/// asked again; one the engine cannot give (unsupported) is not.
+pub(super) fn unanswered(items: Vec<QualityItem>, kept: &[AnswerMessage]) -> Vec<QualityItem> {
+    let answered = |item: &QualityItem| {
+        kept.iter().any(|a| {
+            a.suite == item.suite
+                && a.case_id == item.case_id
+                && a.rep == item.rep
+                && a.decoding.unwrap_or(Decoding::Free) == item.decoding
+                && (a.error.is_none() || a.unsupported)
+        })
+    };
+    items.into_iter().filter(|item| !answered(item)).collect()
+}
+
+/// Kept answers that are still asked for (the suite may have been changed
+/// under `--resume-force`), failed ones left out: they are asked again.
+pub(super) fn still_wanted(kept: Vec<AnswerMessage>, all: &[QualityItem]) -> Vec<AnswerMessage> {
+    kept.into_iter()
+        .filter(|a| a.error.is_none() || a.unsupported)
+        .filter(|a| {
+            all.iter().any(|item| {
+                a.suite == item.suite
+                    && a.case_id == item.case_id
+                    && a.rep == item.rep
+                    && a.decoding.unwrap_or(Decoding::Free) == item.decoding
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(case: &str, rep: u32) -> QualityItem {
+        QualityItem {
+            suite: "s".into(),
+            case_id: case.into(),
+            decoding: Decoding::Free,
+            rep,
+            messages: Vec::new(),
+            use_chat_template: true,
+            max_tokens: 8,
+            sampling: crate::suite::GenerationSettings {
+                temperature: 0.0,
+                top_p: 1.0,
+                seed: 0,
+            },
+            json_schema: None,
+            choices: None,
+            tools: Vec::new(),
+        }
+    }
+
+    fn answer(case: &str, rep: u32, error: Option<&str>) -> AnswerMessage {
+        AnswerMessage {
+            suite: "s".into(),
+            case_id: case.into(),
+            rep,
+            output_text: format!("answer to {case}"),
+            error: error.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn answers_survive_a_torn_last_line_and_only_unanswered_items_are_asked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("parts")).unwrap();
+        let mut log = AnswerLog::new(dir.path(), "c0-k0").unwrap();
+        log.append(&answer("a", 0, None));
+        log.append(&answer("b", 0, Some("timed out")));
+        log.append(&answer("a", 1, None));
+        assert_eq!(log.failure(), None);
+        // A kill in the middle of a line.
+        let path = dir.path().join("parts/c0-k0.answers.jsonl");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(r#"{"suite":"s","case_id":"c","#);
+        std::fs::write(&path, text).unwrap();
+
+        let kept = kept_answers(dir.path(), "c0-k0").unwrap();
+        assert_eq!(kept.len(), 3);
+        let items = vec![item("a", 0), item("b", 0), item("c", 0), item("a", 1)];
+        let asked: Vec<(String, u32)> = unanswered(items.clone(), &kept)
+            .into_iter()
+            .map(|i| (i.case_id, i.rep))
+            .collect();
+        assert_eq!(asked, [("b".to_string(), 0), ("c".to_string(), 0)]);
+        let reused: Vec<String> = still_wanted(kept, &items[..2])
+            .into_iter()
+            .map(|a| a.case_id)
+            .collect();
+        assert_eq!(reused, ["a"], "b failed, a rep 1 is no longer asked");
+
+        remove(dir.path(), "c0-k0").unwrap();
+        assert!(kept_answers(dir.path(), "c0-k0").unwrap().is_empty());
+        remove(dir.path(), "c0-k0").unwrap();
+    }
+
+    #[test]
+    fn a_foreign_unit_id_names_no_file() {
+        assert!(AnswerLog::new(Path::new("/tmp"), "../x").is_err());
+        assert!(kept_answers(Path::new("/tmp"), "c0-k0/../../x").is_err());
+    }
+}
