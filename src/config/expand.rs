@@ -6,15 +6,13 @@ use super::{Candidate, Configuration, KvCacheType, Sweep, WorkUnit, DEFAULT_UBAT
 pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
     let mut units = Vec::new();
     for (ci, candidate) in sweep.candidates.iter().enumerate() {
-        let mut k = 0;
-        for config in configurations(sweep, candidate) {
+        for (k, config) in configurations(sweep, candidate).into_iter().enumerate() {
             units.push(WorkUnit {
                 id: format!("c{ci}-k{k}"),
                 candidate_index: ci,
                 candidate: candidate.clone(),
                 config,
             });
-            k += 1;
         }
     }
     units

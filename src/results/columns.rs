@@ -323,8 +323,10 @@ mod tests {
         use crate::results::table_frame;
         let speed = table_frame(&[SpeedRow::default()]).unwrap();
         let dense = SPEED_COLUMNS.iter().filter(|c| !c.sparse).count();
-        let mut deep = SpeedRow::default();
-        deep.n_depth = 512;
+        let deep = SpeedRow {
+            n_depth: 512,
+            ..Default::default()
+        };
         let speed_at_depth = table_frame(&[deep]).unwrap();
         assert_eq!(
             speed_at_depth.width(),

@@ -8,6 +8,7 @@
 //! - irrelevance: the unweighted mean of irrelevance and live_irrelevance;
 //! - single-turn overall: BFCL's overall weights 10:10:10 for the three above,
 //!   renormalised (its multi-turn and agentic parts, 30 and 40, are not run).
+//!
 //! The 95% interval treats categories as independent binomial samples (Agresti-Coull
 //! variances, with the finite-population correction of a sample of a category).
 use crate::results::QualityScore;

@@ -217,7 +217,7 @@ fn load_conversation(dir: &Path, file: &str, suite: &Path) -> Result<Vec<Message
         .iter()
         .enumerate()
         .all(|(i, m)| m.role == ["user", "assistant"][i % 2] && !m.content.trim().is_empty());
-    if parsed.turn.len() < 2 || parsed.turn.len() % 2 != 0 || !alternating {
+    if parsed.turn.len() < 2 || !parsed.turn.len().is_multiple_of(2) || !alternating {
         return Err(what(format!(
             "{}: turns must alternate user, assistant (from the user, in pairs, none empty)",
             path.display()

@@ -243,7 +243,7 @@ pub fn quality_chart(i: &Inputs) -> Heatmap {
         }
     }
     // Each suite's overall row first, then its categories in name order.
-    rows.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
+    rows.sort_by_key(|a| sort_key(&a.0));
     Heatmap {
         title: "Pass rate per category (95% interval)".into(),
         columns: i.candidates.iter().map(|c| c.label.clone()).collect(),

@@ -31,7 +31,7 @@ pub fn throughput_latency_chart(
         })
         .filter(|line| !line.points.is_empty())
         .collect();
-    (!lines.is_empty()).then(|| ThroughputLatency {
+    (!lines.is_empty()).then_some(ThroughputLatency {
         lines,
         max_ttft_ms: targets.max_ttft_ms,
     })
