@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::choices::score_choices;
 use super::stream::stream_chat;
-use super::tokens::count_prompt_tokens;
+use super::tokens::{count_prompt_tokens, prompt_tokens_after_request};
 use super::wire::{chat_body, response_format, tools_field, Sampling};
 use super::{Dialect, OpenAiEngine};
 use crate::engine::{is_unsupported, Answer, AnswerRequest, Capability, Conversation, Unsupported};
@@ -86,6 +86,19 @@ impl Conversation for OpenAiConversation<'_> {
             return Err(self.unsupported(Capability::PromptTokenCount));
         }
         count_prompt_tokens(self.engine, request).map_err(|e| self.engine.redacted(e))
+    }
+
+    /// Other servers count a prompt when it is sent: once, untimed, with
+    /// one token to generate.
+    fn prompt_tokens_by_request(&mut self, request: &AnswerRequest) -> Result<u32> {
+        if self.engine.config.dialect == Dialect::LlamaServer {
+            return self.prompt_tokens(request);
+        }
+        if !request.use_chat_template {
+            return Err(self.unsupported(Capability::RawPrompt));
+        }
+        prompt_tokens_after_request(self.engine, request.messages)
+            .map_err(|e| self.engine.redacted(e))
     }
 
     /// The server applies its own chat template, so a case that asks for none
