@@ -11,6 +11,9 @@ mod concurrent;
 #[cfg(test)]
 mod conversation_tests;
 mod depth;
+#[cfg(test)]
+mod echo_choice_tests;
+mod echo_choices;
 mod probe;
 mod soak;
 mod sse;
@@ -184,6 +187,11 @@ impl OpenAiEngine {
     /// A server that sent no `logprobs`: it cannot score options.
     fn unsupported_logprobs(&self) -> anyhow::Error {
         self.unsupported(super::Capability::LogLikelihood)
+    }
+
+    /// `Unsupported`, with the reason this server lacks it (kept in the row).
+    fn unsupported_because(&self, capability: super::Capability, reason: String) -> anyhow::Error {
+        self.unsupported(capability).context(reason)
     }
 
     /// `redacted`, except that an `Unsupported` stays one (the rows then say so).

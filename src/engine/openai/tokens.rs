@@ -27,8 +27,7 @@ pub(super) fn prompt_text(
     req: &AnswerRequest,
 ) -> Result<(String, String)> {
     if !req.use_chat_template {
-        let turns: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
-        return Ok((turns.join("\n\n"), "raw".into()));
+        return Ok((raw_prompt(req), "raw".into()));
     }
     let messages: Vec<Value> = req
         .messages
@@ -43,6 +42,12 @@ pub(super) fn prompt_text(
         .as_str()
         .ok_or_else(|| anyhow!("{url} sent no prompt"))?;
     Ok((prompt.to_string(), "server".into()))
+}
+
+/// The turns joined by blank lines, as in-process without a template.
+pub(super) fn raw_prompt(req: &AnswerRequest) -> String {
+    let turns: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
+    turns.join("\n\n")
 }
 
 /// How many tokens the turns take as the server renders them (the chat
