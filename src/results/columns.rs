@@ -89,6 +89,7 @@ pub const QUALITY_COLUMNS: &[Col] = &[
     col("case_id", Str),
     col("category", Str),
     col("decoding", Str),
+    sparse("tool_choice", Str),
     col("rep", U32),
     col("prompt_hash", Str),
     opt("chat_template", Str),

@@ -228,6 +228,8 @@ pub struct QualityRow {
     /// "free", "constrained" (grammar-constrained decoding) or "native" (a
     /// server's tools through its API, their `tool_calls` scored).
     pub decoding: String,
+    /// Native rows: the `tool_choice` sent with the tools (null: not sent).
+    pub tool_choice: Option<String>,
     pub rep: u32,
     /// Hash of what the model was asked (turns, options): tells a changed prompt apart.
     pub prompt_hash: String,

@@ -16,14 +16,14 @@ use super::{child_output, stability};
 use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
-use crate::results::plan::ToolCalls;
+use crate::results::plan::{ToolCalls, ToolChoice};
 use crate::results::redact::Redaction;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
     SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND, STARTED_SERVER_BACKEND,
 };
 use crate::sampler::Sampler;
-use crate::suite::Suites;
+use crate::suite::{Decoding, Suites};
 
 struct ProgressObserver<'a> {
     progress: &'a Progress,
@@ -137,7 +137,7 @@ fn run_child(
         candidate: unit.candidate.name.clone(),
         error: error.or_else(|| failed_test.and_then(|r| r.error.clone())),
         status,
-        quality: score_answers(&base, cx.suites, &outcome.answers),
+        quality: score_answers(&base, cx.suites, &outcome.answers, tool_choice(unit)),
         rows,
         base: Some(base),
         stability,
@@ -180,6 +180,11 @@ fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecor
 fn tool_calls(unit: &WorkUnit) -> ToolCalls {
     let server = unit.candidate.server.as_ref();
     server.map_or(ToolCalls::Prompt, |s| s.tool_calls)
+}
+
+/// The `tool_choice` a served candidate sends with native tools.
+fn tool_choice(unit: &WorkUnit) -> Option<ToolChoice> {
+    unit.candidate.server.as_ref()?.tool_choice
 }
 
 /// Everything the unit's child runs, from the sweep and the suites.
@@ -239,7 +244,12 @@ fn speed_rows(base: &SpeedRow, unit: &WorkUnit, outcome: &UnitOutcome) -> Vec<Sp
 }
 
 /// The child's answers with their cases' checks applied.
-fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) -> Vec<QualityRow> {
+fn score_answers(
+    base: &SpeedRow,
+    suites: &Suites,
+    answers: &[AnswerMessage],
+    tool_choice: Option<ToolChoice>,
+) -> Vec<QualityRow> {
     let identity = QualityRow {
         id: base.id.clone(),
         config: base.config.clone(),
@@ -250,7 +260,12 @@ fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) ->
         .filter_map(|a| {
             let suite = suites.quality.iter().find(|s| s.name == a.suite)?;
             let case = suite.case(&a.case_id)?;
-            Some(crate::scoring::score_answer(&identity, case, a))
+            let mut row = crate::scoring::score_answer(&identity, case, a);
+            // Sent with the tools in the API's field only.
+            if a.decoding == Some(Decoding::Native) {
+                row.tool_choice = tool_choice.map(|c| c.as_str().to_string());
+            }
+            Some(row)
         })
         .collect()
 }

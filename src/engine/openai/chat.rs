@@ -41,6 +41,9 @@ impl<'e> OpenAiConversation<'e> {
         }
         if !req.tools.is_empty() {
             extra.insert("tools".into(), tools_field(req.tools));
+            if let Some(choice) = engine.config.tool_choice {
+                extra.insert("tool_choice".into(), choice.into());
+            }
         }
         let model = engine.client.model();
         let body = chat_body(model, req.messages, req.max_tokens, sampling, extra);

@@ -86,6 +86,9 @@ pub struct OpenAiConfig {
     /// (`ignore_eos`: llama-server, vLLM), so the user path generates its
     /// n_gen tokens as in-process; the text then runs past the model's end.
     pub ignore_eos: bool,
+    /// The chat API's `tool_choice` (`auto`, `required`, `none`), sent with
+    /// tools given in its `tools` field; None: not sent.
+    pub tool_choice: Option<&'static str>,
 }
 
 impl OpenAiConfig {
@@ -98,6 +101,7 @@ impl OpenAiConfig {
             dialect: Dialect::Generic,
             prefix_cache: false,
             ignore_eos: false,
+            tool_choice: None,
         }
     }
 }
