@@ -9,14 +9,14 @@ use anyhow::{Context as _, Result};
 
 use super::child_process::Launcher;
 use super::interrupt::Interrupt;
-use super::plan::quality_items;
+use super::plan::{quality_items, tool_calls};
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, TimingMode};
 use super::supervise::{run_unit, UnitObserver, UnitOutcome, UnitRun, UnitStatus};
 use super::{child_output, stability};
 use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
-use crate::results::plan::{ToolCalls, ToolChoice};
+use crate::results::plan::ToolChoice;
 use crate::results::redact::Redaction;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
@@ -174,12 +174,6 @@ fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecor
         server: None,
         power: None,
     }
-}
-
-/// How a served candidate's tool-calling cases are asked (in-process: the prompt).
-fn tool_calls(unit: &WorkUnit) -> ToolCalls {
-    let server = unit.candidate.server.as_ref();
-    server.map_or(ToolCalls::Prompt, |s| s.tool_calls)
 }
 
 /// The `tool_choice` a served candidate sends with native tools.
