@@ -123,6 +123,20 @@ fn a_server_that_ignores_echo_is_unsupported_never_a_zero() {
 }
 
 #[test]
+fn llama_servers_reply_ignores_echo_and_is_unsupported() {
+    // What the pinned llama-server answered to this very request (recorded):
+    // the chat API's logprobs of the one generated token, no prompt tokens.
+    let recorded = r#"{"choices":[{"text":" ","index":0,"logprobs":{"content":[{"id":216,"token":" ","bytes":[32],"logprob":-0.4200497567653656,"top_logprobs":[{"id":216,"token":" ","bytes":[32],"logprob":-0.4200497567653656}]}]},"finish_reason":"length"}],"created":1795957431,"model":"smollm2","system_fingerprint":"b0-unknown","object":"text_completion","usage":{"completion_tokens":1,"prompt_tokens":10,"total_tokens":11,"prompt_tokens_details":{"cached_tokens":0}},"id":"chatcmpl-hOxPT1LyjMiFaypiXWXpXDgpuxjTGktl","timings":{"cache_n":0,"prompt_n":10,"prompt_ms":106.482,"prompt_per_token_ms":10.6482,"prompt_per_second":93.91258616479782,"predicted_n":1,"predicted_ms":0.001,"predicted_per_token_ms":0.0,"predicted_per_second":0.0}}"#;
+    let server = TestServer::start(vec![Reply::Status(200, recorded.into())]);
+    let error = format!("{:#}", score(&server, Dialect::Generic, false).unwrap_err());
+    assert!(
+        error.contains("did not echo the prompt's logprobs (1 scored tokens for a prompt of 10"),
+        "{error}"
+    );
+    assert!(error.contains("does not support log-likelihood"), "{error}");
+}
+
+#[test]
 fn a_reply_without_logprobs_is_unsupported() {
     let reply = ok(json!({"choices": [{"index": 0, "text": "x", "finish_reason": "length"}]}));
     let server = TestServer::start(vec![reply]);
@@ -132,7 +146,8 @@ fn a_reply_without_logprobs_is_unsupported() {
 
 #[test]
 fn a_server_that_refuses_echo_is_unsupported_with_its_words() {
-    // The pinned llama-server's answer to `echo: true` on /v1/completions.
+    // llama-server's OpenAI parser refuses echo so (server-common.cpp,
+    // `oaicompat_completion_params_parse`; the pinned server ignores it).
     let body =
         r#"{"error":{"code":500,"message":"Only no echo is supported","type":"server_error"}}"#;
     let server = TestServer::start(vec![Reply::Status(500, body.into())]);

@@ -14,7 +14,8 @@
 //!
 //! Only raw cases: a templated prompt needs the server's chat template, which
 //! these servers do not expose. A server that refuses `echo` or ignores it
-//! (no prompt tokens in the reply) cannot score: `Unsupported`, never a zero.
+//! (no prompt tokens in the reply: the pinned llama-server, Ollama) cannot
+//! score: `Unsupported`, never a zero.
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
@@ -35,15 +36,43 @@ struct Completion {
 
 #[derive(Debug, Deserialize)]
 struct CompletionChoice {
-    logprobs: Option<LegacyLogprobs>,
+    logprobs: Option<ReplyLogprobs>,
 }
 
-/// The completions API's logprobs: one entry per token, the first prompt
-/// token's logprob null (nothing comes before it).
+/// A completion's logprobs: the completions API's own (vLLM), or the chat
+/// API's `content` list (llama-server answers /v1/completions so, without
+/// the prompt's tokens: it ignores `echo`).
 #[derive(Debug, Deserialize)]
-struct LegacyLogprobs {
-    tokens: Vec<String>,
-    token_logprobs: Vec<Option<f64>>,
+#[serde(untagged)]
+enum ReplyLogprobs {
+    /// One entry per token, the first prompt token's logprob null.
+    Legacy {
+        tokens: Vec<String>,
+        token_logprobs: Vec<Option<f64>>,
+    },
+    Content {
+        content: Vec<ContentLogprob>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct ContentLogprob {
+    token: String,
+    logprob: Option<f64>,
+}
+
+impl ReplyLogprobs {
+    fn into_lists(self) -> (Vec<String>, Vec<Option<f64>>) {
+        match self {
+            ReplyLogprobs::Legacy {
+                tokens,
+                token_logprobs,
+            } => (tokens, token_logprobs),
+            ReplyLogprobs::Content { content } => {
+                content.into_iter().map(|t| (t.token, t.logprob)).unzip()
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,11 +170,7 @@ fn prompt_part(engine: &OpenAiEngine, completion: Completion) -> Result<Echoed> 
         .into_iter()
         .next()
         .and_then(|c| c.logprobs);
-    let Some(LegacyLogprobs {
-        mut tokens,
-        token_logprobs: mut logprobs,
-    }) = logprobs
-    else {
+    let Some((mut tokens, mut logprobs)) = logprobs.map(ReplyLogprobs::into_lists) else {
         return Err(engine.unsupported_logprobs());
     };
     if logprobs.len() != tokens.len() {
@@ -175,9 +200,9 @@ fn prompt_part(engine: &OpenAiEngine, completion: Completion) -> Result<Echoed> 
     Ok(Echoed { tokens, logprobs })
 }
 
-/// A server that answers `echo` with an error naming it (llama-server:
-/// "Only no echo is supported") cannot score this way: unsupported, with
-/// its words; any other error stays one.
+/// A server that answers `echo` with an error naming it (llama-server's
+/// OpenAI parser says "Only no echo is supported") cannot score this way:
+/// unsupported, with its words; any other error stays one.
 fn refused_echo(engine: &OpenAiEngine, error: anyhow::Error) -> anyhow::Error {
     let message = format!("{error:#}");
     let names_echo = message.to_ascii_lowercase().contains("echo");
