@@ -414,3 +414,149 @@ fn stability_and_the_depth_user_path_run_through_llama_server() {
     // The same seed through the server: the same text.
     assert_eq!(texts[0], texts[1], "{quality}");
 }
+
+/// The stability suite's two turns of multi-turn, alone.
+fn turns_suite() -> String {
+    let turns = &STABILITY_SUITE[STABILITY_SUITE.find("[multi_turn]").unwrap()..];
+    format!("name = \"turns\"\nkind = \"stability\"\n{turns}")
+}
+
+/// Rows of `column` where `test` is `name`.
+fn where_test(df: &polars::prelude::DataFrame, name: &str, column: &str) -> Vec<Option<String>> {
+    let tests = strings(df, "test");
+    let values = strings(df, column);
+    (0..df.height())
+        .filter(|&i| tests[i].as_deref() == Some(name))
+        .map(|i| values[i].clone())
+        .collect()
+}
+
+/// The served candidate's `column` on the rows of test `name`, every one set.
+fn floats_where(df: &polars::prelude::DataFrame, name: &str, column: &str) -> Vec<f64> {
+    let values = column_of(df, "llama-server", name, column);
+    let set = values
+        .iter()
+        .map(|v| v.unwrap_or_else(|| panic!("{name}: no {column}: {df}")));
+    set.collect()
+}
+
+/// What Ollama, vLLM and the others get (`server_kind = "generic"`), run
+/// against the real llama-server, which caches prompt prefixes by default
+/// and reports `cached_tokens`: the history offered to its cache is reused
+/// and the cold turn's is not; multi-turn is counted after each turn; and
+/// multiple choice by `echo` is ignored by this server, so it says so.
+#[test]
+fn the_generic_dialect_runs_depth_turns_and_choices_on_llama_server() {
+    let Some(server) = llama_server() else {
+        return;
+    };
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let turns = turns_suite();
+    let suites = [
+        ("speed.toml", DEPTH_SPEED_SUITE),
+        ("turns.toml", turns.as_str()),
+        ("mc.toml", CHOICE_SUITE),
+    ];
+    let sweep = sweep_file(dir.path(), &smollm(), &server);
+    let text = std::fs::read_to_string(&sweep).unwrap();
+    let served = &text[text.rfind("[[candidate]]").unwrap()..];
+    let generic = served.replace(
+        "server_kind = \"llama-server\"",
+        "server_kind = \"generic\"",
+    );
+    std::fs::write(&sweep, generic).unwrap();
+    let mut command = edgebench();
+    command.args(["run", "--reps", "2", "--warmup", "0", "--depth", "512"]);
+    // One thread: two spinning on a shared machine's two cores wait on each
+    // other at every layer, which times the stalls rather than the prefill.
+    command.args(["--threads", "1", "--ctx", "2048", "--config"]);
+    command.arg(&sweep).arg("--out").arg(dir.path().join("out"));
+    for (name, text) in suites {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        command.arg("--suite").arg(dir.path().join(name));
+    }
+    let o = command.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let run = run_dir(&o);
+
+    // The history offered to the server's cache is reused: the server says
+    // so (cached_tokens), prefills far fewer tokens and answers sooner.
+    let speed = read_parquet(&run.join("speed.parquet"));
+    let (reused, cold) = ("e2e@d512:reused", "e2e@d512:cold");
+    for (test, control) in [(reused, "server_choice"), (cold, "nonce")] {
+        let statuses = where_test(&speed, test, "status");
+        assert!(
+            statuses.len() == 2 && statuses.iter().all(|s| s.as_deref() == Some("ok")),
+            "{speed}"
+        );
+        assert!(where_test(&speed, test, "cache_control")
+            .iter()
+            .all(|c| c.as_deref() == Some(control)));
+        let from = where_test(&speed, test, "n_prompt_from");
+        assert!(
+            from.iter().all(|f| f.as_deref() == Some("cached_tokens")),
+            "{from:?}"
+        );
+    }
+    let depth = floats_where(&speed, reused, "n_depth");
+    assert!(depth.iter().all(|&d| d >= 512.0), "{depth:?}");
+    let (reused_prefill, cold_prefill) = (
+        floats_where(&speed, reused, "n_prompt"),
+        floats_where(&speed, cold, "n_prompt"),
+    );
+    let cold_cached = floats_where(&speed, cold, "server_cached_tokens");
+    for i in 0..2 {
+        assert!(
+            reused_prefill[i] < 0.2 * depth[i],
+            "reused {reused_prefill:?} of {depth:?}"
+        );
+        assert!(
+            cold_prefill[i] > depth[i],
+            "cold {cold_prefill:?} of {depth:?}"
+        );
+        assert!(
+            cold_cached[i] < 16.0,
+            "the nonce leaves little to reuse: {cold_cached:?}"
+        );
+    }
+    let fastest = |v: Vec<f64>| v.into_iter().fold(f64::INFINITY, f64::min);
+    let (reused_ttft, cold_ttft) = (
+        fastest(floats_where(&speed, reused, "ttft_ms")),
+        fastest(floats_where(&speed, cold, "ttft_ms")),
+    );
+    assert!(
+        reused_ttft < cold_ttft,
+        "fastest TTFT reused {reused_ttft} ms ({reused_prefill:?} prefilled), cold {cold_ttft} ms ({cold_prefill:?})"
+    );
+
+    // Multi-turn: the server's count after each turn, and the rows say so.
+    let stability = read_parquet(&run.join("stability.parquet"));
+    let turns = where_test(&stability, "multi_turn", "status");
+    assert_eq!(turns.len(), 2, "{stability}");
+    assert!(
+        turns.iter().all(|s| s.as_deref() == Some("ok")),
+        "{stability}"
+    );
+    let from = where_test(&stability, "multi_turn", "n_ctx_from");
+    assert!(
+        from.iter().all(|f| f.as_deref() == Some("usage")),
+        "{stability}"
+    );
+    let n_ctx = floats_where(&stability, "multi_turn", "n_ctx");
+    assert!(n_ctx[0] > 10.0 && n_ctx[1] > n_ctx[0], "{n_ctx:?}");
+
+    // Multiple choice by echo: this server ignores `echo` (its logprobs are
+    // the generated token's only), and every row says so.
+    let quality = read_parquet(&run.join("quality.parquet"));
+    let (statuses, errors) = (strings(&quality, "status"), strings(&quality, "error"));
+    assert_eq!(statuses.len(), 4, "{quality}");
+    for (status, error) in statuses.iter().zip(&errors) {
+        assert_eq!(status.as_deref(), Some("unsupported"), "{quality}");
+        let error = error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("did not echo the prompt's logprobs"),
+            "{error}"
+        );
+    }
+}

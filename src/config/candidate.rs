@@ -6,7 +6,7 @@ use super::file::CandidateFile;
 use super::server_launch::{launch_from_file, template_placeholders, LAUNCHED_BASE_URL};
 use super::Candidate;
 use crate::error::UsageError;
-use crate::results::plan::{ServerEndpoint, ServerKind, ToolCalls};
+use crate::results::plan::{ServerEndpoint, ServerKind, ToolCalls, ToolChoice};
 
 /// The candidate a `[[candidate]]` table describes (the `index`-th, from 1).
 pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate, UsageError> {
@@ -19,10 +19,11 @@ pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate,
                 &c.api_key_env,
                 &c.server_kind,
                 &c.tool_calls,
+                &c.tool_choice,
             ];
             if server_keys.iter().any(|k| k.is_some()) || c.server.is_some() {
                 return Err(bad(
-                    "base_url, model, api_key_env, server_kind, tool_calls and [candidate.server] are for engine = \"openai\"",
+                    "base_url, model, api_key_env, server_kind, tool_calls, tool_choice and [candidate.server] are for engine = \"openai\"",
                 ));
             }
             None
@@ -77,6 +78,7 @@ fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
             ))
         }
     };
+    let tool_choice = tool_choice(c.tool_choice.as_deref(), tool_calls)?;
     let launch = match &c.server {
         Some(file) => Some(launch_from_file(file, c.path.is_some())?),
         None => None,
@@ -102,7 +104,30 @@ fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
         kind,
         launch,
         tool_calls,
+        tool_choice,
     })
+}
+
+/// `tool_choice` goes with the tools in the API's field: without native
+/// tools it would never be sent.
+fn tool_choice(value: Option<&str>, tool_calls: ToolCalls) -> Result<Option<ToolChoice>, String> {
+    let choice = match value {
+        None => return Ok(None),
+        Some("auto") => ToolChoice::Auto,
+        Some("required") => ToolChoice::Required,
+        Some("none") => ToolChoice::None,
+        Some(other) => {
+            return Err(format!(
+                "tool_choice `{other}` is not one of auto, required, none"
+            ))
+        }
+    };
+    if tool_calls == ToolCalls::Prompt {
+        return Err(
+            "tool_choice is sent with native tools: set tool_calls = \"native\" or \"both\"".into(),
+        );
+    }
+    Ok(Some(choice))
 }
 
 pub fn name_from_path(path: &Path) -> String {
@@ -157,6 +182,42 @@ mod tests {
             .unwrap();
             assert_eq!(served.server.unwrap().tool_calls, expected);
         }
+    }
+
+    #[test]
+    fn tool_choice_goes_with_native_tools_and_names_a_bad_value() {
+        let served = |extra: &str| {
+            first(&format!(
+                "[[candidate]]\nengine = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\
+                 model = \"m\"\n{extra}"
+            ))
+        };
+        let server = served("tool_calls = \"both\"\ntool_choice = \"required\"\n")
+            .unwrap()
+            .server
+            .unwrap();
+        assert_eq!(server.tool_choice, Some(ToolChoice::Required));
+        let unset = served("tool_calls = \"native\"\n").unwrap().server.unwrap();
+        assert_eq!(unset.tool_choice, None, "not sent: the server's default");
+        for (extra, error) in [
+            (
+                "tool_calls = \"native\"\ntool_choice = \"any\"\n",
+                "[[candidate]] 1: tool_choice `any` is not one of auto, required, none",
+            ),
+            (
+                "tool_choice = \"none\"\n",
+                "[[candidate]] 1: tool_choice is sent with native tools: set tool_calls = \"native\" or \"both\"",
+            ),
+        ] {
+            let e = served(extra).unwrap_err().to_string();
+            assert_eq!(e, error);
+        }
+        let in_process = "[[candidate]]\npath = \"m.gguf\"\ntool_choice = \"auto\"\n";
+        let e = first(in_process).unwrap_err().to_string();
+        assert!(
+            e.contains("tool_choice and [candidate.server] are for engine"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -117,6 +117,8 @@ pub struct CandidateFile {
     pub server: Option<ServerLaunchFile>,
     /// `prompt` (the default), `native` or `both`: how tools reach the server.
     pub tool_calls: Option<String>,
+    /// `auto`, `required` or `none`: sent with native tools (unset: not sent).
+    pub tool_choice: Option<String>,
     pub n_gpu_layers: Option<u32>,
     pub n_ctx: Option<u32>,
     pub n_threads: Option<u32>,

@@ -12,9 +12,9 @@ mod types;
 pub use llama::{native_fault, probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
 pub use openai::{Dialect, OpenAiConfig, OpenAiEngine, ServerProbe};
 pub use types::{
-    Answer, AnswerRequest, ConcurrentRun, ContextTrial, EngineSettings, EngineTiming,
-    FidelityChunk, FidelityRequest, ServerReport, ServerTimings, SoakSpan, SoakWindow,
-    TemplateChoice, UserPathRequest, UserPathTiming,
+    Answer, AnswerRequest, CacheControl, ConcurrentRun, ContextTrial, EngineSettings, EngineTiming,
+    FidelityChunk, FidelityRequest, PrefillCount, ServerReport, ServerTimings, SoakSpan,
+    SoakWindow, TemplateChoice, UserPathRequest, UserPathTiming,
 };
 // The probe is recorded in manifest.json, so its types live with the manifest.
 pub use crate::results::manifest::{DeviceInfo, EngineProbe};
@@ -227,6 +227,13 @@ pub trait Engine {
 pub trait Conversation {
     /// How many tokens the request's prompt takes (to see whether a turn still fits).
     fn prompt_tokens(&mut self, request: &AnswerRequest) -> Result<u32>;
+
+    /// The same count, found by sending the prompt where it cannot be
+    /// counted before (a server: one untimed request, its usage). For sizing
+    /// a history outside any timed part; it may fill a server's cache.
+    fn prompt_tokens_by_request(&mut self, request: &AnswerRequest) -> Result<u32> {
+        self.prompt_tokens(request)
+    }
 
     /// Generates an answer until the model ends it or `max_tokens` is reached.
     fn answer(&mut self, request: &AnswerRequest) -> Result<Answer>;

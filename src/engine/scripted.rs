@@ -187,8 +187,16 @@ impl Conversation for ScriptedConversation<'_> {
         "scripted"
     }
 
-    /// Ten tokens a message.
+    /// Ten tokens a message, unless it lacks the count before sending (a
+    /// server: then only `prompt_tokens_by_request` and `Answer::n_prompt`).
     fn prompt_tokens(&mut self, request: &AnswerRequest) -> Result<u32> {
+        self.engine
+            .enter("prompt_tokens", Some(Capability::PromptTokenCount))?;
+        Ok(10 * request.messages.len() as u32)
+    }
+
+    fn prompt_tokens_by_request(&mut self, request: &AnswerRequest) -> Result<u32> {
+        self.engine.enter("prompt_tokens_by_request", None)?;
         Ok(10 * request.messages.len() as u32)
     }
 

@@ -102,6 +102,62 @@ pub struct ServerReport {
     pub content_chunks: u32,
     /// llama-server's `timings`, as it reported them.
     pub timings: Option<ServerTimings>,
+    /// `usage.prompt_tokens_details.cached_tokens`: prompt tokens the server
+    /// took from its cache (vLLM with `--enable-prompt-tokens-details`,
+    /// llama-server, OpenAI); none when it does not say.
+    pub cached_tokens: Option<u32>,
+    /// A turn at a depth: how `n_prompt` (the tokens prefilled in the timed
+    /// part) was found, and how the use of a cached history was controlled.
+    pub prefill_count: Option<PrefillCount>,
+    pub cache_control: Option<CacheControl>,
+}
+
+/// How a served turn's prefilled tokens (`n_prompt`) were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefillCount {
+    /// llama-server's `timings.prompt_n`: the tokens it prefilled.
+    ServerTimings,
+    /// `usage.prompt_tokens` less `usage.prompt_tokens_details.cached_tokens`.
+    CachedTokens,
+    /// `usage.prompt_tokens` less the history's tokens: assumes the whole
+    /// history was reused, which the server did not confirm.
+    Derived,
+    /// `usage.prompt_tokens`: all of the prompt, nothing reusable was sent.
+    Usage,
+}
+
+impl PrefillCount {
+    pub fn name(self) -> &'static str {
+        match self {
+            PrefillCount::ServerTimings => "timings.prompt_n",
+            PrefillCount::CachedTokens => "cached_tokens",
+            PrefillCount::Derived => "derived",
+            PrefillCount::Usage => "usage",
+        }
+    }
+}
+
+/// How a served turn at a depth was let (or not) reuse a cached history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheControl {
+    /// llama-server's per-request `cache_prompt` (true: reused, false: cold).
+    CachePrompt,
+    /// Reused on another server: the history went first, untimed, with the
+    /// same prefix; whether the server kept and reused it is its own choice.
+    ServerChoice,
+    /// Cold on another server: a unique first message, so no cached prefix
+    /// matches past the template's first tokens.
+    Nonce,
+}
+
+impl CacheControl {
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheControl::CachePrompt => "cache_prompt",
+            CacheControl::ServerChoice => "server_choice",
+            CacheControl::Nonce => "nonce",
+        }
+    }
 }
 
 /// llama-server's `timings` object (absent from other servers).

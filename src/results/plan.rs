@@ -77,6 +77,30 @@ pub struct ServerEndpoint {
     /// How tool-calling cases put their tools to the server.
     #[serde(default, skip_serializing_if = "ToolCalls::is_prompt")]
     pub tool_calls: ToolCalls,
+    /// The `tool_choice` sent with native tools; None: not sent (the
+    /// server's default, `auto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+}
+
+/// The chat API's `tool_choice` for native tools: the model may call a tool
+/// or answer in text (`auto`), must call one (`required`), must not (`none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolChoice {
+    Auto,
+    Required,
+    None,
+}
+
+impl ToolChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolChoice::Auto => "auto",
+            ToolChoice::Required => "required",
+            ToolChoice::None => "none",
+        }
+    }
 }
 
 /// How a served candidate's tool-calling cases are asked (`tool_calls` in the

@@ -202,6 +202,15 @@ pub struct ServerFigures {
     pub server_n_gen: Option<u32>,
     /// Received chunks that carried generated text.
     pub content_chunks: Option<u32>,
+    /// Prompt tokens the server says it took from its cache
+    /// (`usage.prompt_tokens_details.cached_tokens`).
+    pub server_cached_tokens: Option<u32>,
+    /// A served turn at a depth: how `n_prompt` was found (`timings.prompt_n`,
+    /// `cached_tokens`, `derived`, `usage`: docs/metrics.md).
+    pub n_prompt_from: Option<String>,
+    /// A served turn at a depth: how reusing the cached history was controlled
+    /// (`cache_prompt`, `server_choice`, `nonce`).
+    pub cache_control: Option<String>,
 }
 
 /// One row of quality.parquet / quality.csv: candidate x configuration x case x
@@ -219,6 +228,8 @@ pub struct QualityRow {
     /// "free", "constrained" (grammar-constrained decoding) or "native" (a
     /// server's tools through its API, their `tool_calls` scored).
     pub decoding: String,
+    /// Native rows: the `tool_choice` sent with the tools (null: not sent).
+    pub tool_choice: Option<String>,
     pub rep: u32,
     /// Hash of what the model was asked (turns, options): tells a changed prompt apart.
     pub prompt_hash: String,
@@ -271,6 +282,10 @@ pub struct StabilityRow {
     pub t_s: Option<f64>,
     /// Context size tried (ladder), or tokens in the context before this turn.
     pub n_ctx: Option<u32>,
+    /// Multi-turn on a server that counts a prompt only when it is sent:
+    /// `usage` (its `usage.prompt_tokens`, read after the turn); null when
+    /// counted before the turn.
+    pub n_ctx_from: Option<String>,
     /// Tokens generated (soak window, turn) or scored (fidelity chunk).
     pub n_tokens: Option<u32>,
     pub tg_tps: Option<f64>,

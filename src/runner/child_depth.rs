@@ -68,14 +68,24 @@ fn repeat_turn(
 }
 
 /// The conversation's turns, in order and repeated, until the history holds
-/// at least `depth` tokens under the candidate's template.
+/// at least `depth` tokens under the candidate's template: the fewest pairs
+/// of turns that do. A server other than llama-server counts a prompt only
+/// when it is sent, so the pairs are searched for (`fewest_pairs`), not
+/// counted one by one.
 fn history_of(engine: &mut dyn Engine, job: &ChildJob, depth: u32) -> Result<Vec<Message>> {
+    let pairs: Vec<&[Message]> = job.conversation.chunks(2).collect();
+    if pairs.is_empty() {
+        anyhow::bail!("the speed suite's conversation has no turns");
+    }
+    let history = |n_pairs: usize| -> Vec<Message> {
+        let turns = pairs.iter().cycle().take(n_pairs);
+        turns.flat_map(|pair| pair.iter().cloned()).collect()
+    };
     let mut conversation = engine.conversation(job.unit.config.n_ctx)?;
-    let mut history: Vec<Message> = Vec::new();
-    for pair in job.conversation.chunks(2).cycle() {
-        history.extend_from_slice(pair);
+    let mut count = |n_pairs: usize| {
+        let messages = history(n_pairs);
         let request = AnswerRequest {
-            messages: &history,
+            messages: &messages,
             use_chat_template: true,
             max_tokens: 0,
             sampling: GenerationSettings {
@@ -87,18 +97,52 @@ fn history_of(engine: &mut dyn Engine, job: &ChildJob, depth: u32) -> Result<Vec
             template: template_choice(job),
             tools: &[],
         };
-        let n = conversation.prompt_tokens(&request)?;
+        conversation.prompt_tokens_by_request(&request)
+    };
+    let n_pairs = fewest_pairs(depth, job.unit.config.n_ctx, &mut count)?;
+    Ok(history(n_pairs))
+}
+
+/// The most counts one history may take to size.
+const MAX_COUNTS: u32 = 64;
+
+/// The fewest pairs whose tokens (`count`, growing with the pairs) reach
+/// `depth`. Each guess extrapolates from the largest count still short of
+/// it, then interpolates between the two counts that bracket it, so a few
+/// counts do where counting pair by pair would take one per pair.
+fn fewest_pairs(
+    depth: u32,
+    n_ctx: u32,
+    count: &mut dyn FnMut(usize) -> Result<u32>,
+) -> Result<usize> {
+    // Pairs known to fall short (0: nothing) and known to reach, with counts.
+    let (mut short, mut short_n) = (0usize, 0u32);
+    let mut reach: Option<(usize, u32)> = None;
+    let mut guess = 1usize;
+    for _ in 0..MAX_COUNTS {
+        let n = count(guess)?;
         if n >= depth {
-            return Ok(history);
+            reach = Some((guess, n));
+        } else if n >= n_ctx {
+            anyhow::bail!("depth {depth} does not fit the context of {n_ctx} tokens (use --ctx)");
+        } else {
+            (short, short_n) = (guess, n);
         }
-        if n >= job.unit.config.n_ctx {
-            anyhow::bail!(
-                "depth {depth} does not fit the context of {} tokens (use --ctx)",
-                job.unit.config.n_ctx
-            );
-        }
+        let per_pair = |pairs: usize, n: u32| f64::from(n.max(1)) / pairs.max(1) as f64;
+        guess = match reach {
+            Some((pairs, _)) if pairs == short + 1 => return Ok(pairs),
+            Some((pairs, n)) => {
+                let rate = per_pair(pairs - short, n.saturating_sub(short_n));
+                let more = (f64::from(depth - short_n) / rate).ceil() as usize;
+                (short + more).clamp(short + 1, pairs - 1)
+            }
+            None => {
+                let more = (f64::from(depth - short_n) / per_pair(short, short_n)).ceil();
+                short + (more as usize).max(1)
+            }
+        };
     }
-    anyhow::bail!("the speed suite's conversation has no turns")
+    anyhow::bail!("the history for depth {depth} was not sized within {MAX_COUNTS} counts")
 }
 
 fn failed(test: &str, depth: u32, e: &anyhow::Error) -> Measurement {
@@ -205,6 +249,30 @@ mod tests {
             cold[0].ttft_ms,
             Some(55.0),
             "the history prefilled in the timed part"
+        );
+    }
+
+    #[test]
+    fn the_fewest_pairs_are_found_in_a_few_counts() {
+        // A template's preamble, then pairs of uneven size, repeated.
+        let tokens = |pairs: usize| 31 + (0..pairs).map(|i| [97, 64, 130][i % 3]).sum::<u32>();
+        for depth in [1, 31, 100, 128, 129, 700, 2048, 4000] {
+            let linear = (1..).find(|&p| tokens(p) >= depth).unwrap();
+            let mut counts = 0;
+            let mut count = |p: usize| {
+                counts += 1;
+                Ok(tokens(p))
+            };
+            assert_eq!(
+                super::fewest_pairs(depth, 8192, &mut count).unwrap(),
+                linear
+            );
+            assert!(counts <= 6, "depth {depth}: {counts} counts");
+        }
+        let e = super::fewest_pairs(9000, 4096, &mut |p| Ok(tokens(p))).unwrap_err();
+        assert!(
+            e.to_string().contains("does not fit the context of 4096"),
+            "{e}"
         );
     }
 

@@ -100,7 +100,7 @@ mod tests {
             server: Some(ServerReport {
                 completion_tokens: Some(5),
                 content_chunks: 5,
-                timings: None,
+                ..Default::default()
             }),
             ..Default::default()
         };

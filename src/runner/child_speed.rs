@@ -284,6 +284,9 @@ fn server_figures(report: &ServerReport) -> ServerFigures {
         server_tg_tps: timings.and_then(|t| t.predicted_per_second),
         server_n_gen: report.completion_tokens,
         content_chunks: Some(report.content_chunks),
+        server_cached_tokens: report.cached_tokens,
+        n_prompt_from: report.prefill_count.map(|c| c.name().to_string()),
+        cache_control: report.cache_control.map(|c| c.name().to_string()),
     }
 }
 
@@ -308,6 +311,7 @@ mod tests {
                     predicted_per_second: Some(99.0),
                     ..Default::default()
                 }),
+                ..Default::default()
             }),
             ..Default::default()
         }

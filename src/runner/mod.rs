@@ -135,8 +135,7 @@ fn measure_units(
     verbose: bool,
 ) -> Result<Vec<UnitRecord>> {
     let units = plan.manifest.units.clone();
-    let steps_per_unit = plan.steps_per_unit();
-    let progress = Progress::new(units.len() as u64 * steps_per_unit);
+    let progress = Progress::new(units.iter().map(|u| plan.steps_of(u)).sum());
     let session = sampling::Session::start(&plan.run_dir, &mut plan.manifest, &progress)?;
     let mut power = start_power(plan)?;
     write_manifest(&plan.run_dir, &plan.manifest)?;
@@ -161,7 +160,7 @@ fn measure_units(
                 "{label}: already measured ({}), kept",
                 record.status
             ));
-            progress.skip(steps_per_unit);
+            progress.skip(plan.steps_of(unit));
             records.push(record);
             continue;
         }

@@ -13,7 +13,7 @@ use super::protocol::QualityItem;
 use super::resume_check::ResumeInputs;
 use super::served::check_served;
 use crate::cli::RunArgs;
-use crate::config::{self, Sweep, SweepFile};
+use crate::config::{self, Sweep, SweepFile, WorkUnit};
 use crate::engine::EngineProbe;
 use crate::error::UsageError;
 use crate::gguf::{read_gguf_info, sha256_file};
@@ -42,13 +42,25 @@ impl Plan {
         sampling.is_some_and(|s| s.unified_memory)
     }
 
-    /// Progress steps of one unit: repetitions and quality answers.
-    pub fn steps_per_unit(&self) -> u64 {
+    /// Progress steps of one unit: repetitions and quality answers, with
+    /// the candidate's native tool-call answers.
+    pub fn steps_of(&self, unit: &WorkUnit) -> u64 {
         let sweep = &self.manifest.sweep;
         let prompts = self.suites.speed.as_ref().map_or(0, |s| s.prompts.len());
         (sweep.pp.len() + sweep.tg.len() + prompts) as u64 * sweep.reps as u64
-            + quality_items(&self.suites, ToolCalls::Prompt).len() as u64
+            + answers_of(&self.suites, unit)
     }
+}
+
+/// The quality answers a unit's child sends, native tool calls included.
+fn answers_of(suites: &Suites, unit: &WorkUnit) -> u64 {
+    quality_items(suites, tool_calls(unit)).len() as u64
+}
+
+/// How a served candidate's tool-calling cases are asked (in-process: the prompt).
+pub(super) fn tool_calls(unit: &WorkUnit) -> ToolCalls {
+    let server = unit.candidate.server.as_ref();
+    server.map_or(ToolCalls::Prompt, |s| s.tool_calls)
 }
 
 /// A new sweep's plan and its run directory, created and locked.
@@ -379,6 +391,24 @@ checks = [{ type = "contains", value = "Paris" }]
     fn decodings(items: &[QualityItem], case: &str) -> Vec<Decoding> {
         let of_case = items.iter().filter(|i| i.case_id == case);
         of_case.map(|i| i.decoding).collect()
+    }
+
+    #[test]
+    fn the_progress_counts_a_served_candidates_native_answers() {
+        let suites = suites();
+        let mut unit = crate::runner::child_job::tests::job("u").unit;
+        let in_process = answers_of(&suites, &unit);
+        unit.candidate.server = Some(crate::results::plan::ServerEndpoint {
+            base_url: "http://127.0.0.1:1/v1".into(),
+            model: "m".into(),
+            api_key_env: None,
+            kind: crate::results::plan::ServerKind::Generic,
+            launch: None,
+            tool_calls: ToolCalls::Both,
+            tool_choice: None,
+        });
+        // The tool case once more, asked natively.
+        assert_eq!(answers_of(&suites, &unit), in_process + 1);
     }
 
     #[test]

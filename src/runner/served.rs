@@ -7,7 +7,7 @@ use super::started_server::program_exists;
 use crate::config::server_launch::{fill_placeholders, LaunchValues};
 use crate::config::{Configuration, FlashAttn};
 use crate::engine::{Dialect, OpenAiConfig, OpenAiEngine};
-use crate::results::plan::{Candidate, ServerEndpoint, ServerKind};
+use crate::results::plan::{Candidate, ServerEndpoint, ServerKind, ToolChoice};
 use crate::results::ModelMeta;
 
 /// The longest one request may take (the unit's timeout still bounds them all).
@@ -41,6 +41,7 @@ pub(super) fn openai_config(server: &ServerEndpoint) -> OpenAiConfig {
         // llama-server can go past the end of generation, so the user path
         // measures its 50th token as in-process; others stop at the model's end.
         ignore_eos: server.kind == ServerKind::LlamaServer,
+        tool_choice: server.tool_choice.map(ToolChoice::as_str),
         ..OpenAiConfig::new(&server.base_url, &server.model)
     }
 }

@@ -10,21 +10,21 @@ use anyhow::{Context as _, Result};
 use super::answer_log::{self, AnswerLog};
 use super::child_process::Launcher;
 use super::interrupt::Interrupt;
-use super::plan::quality_items;
+use super::plan::{quality_items, tool_calls};
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, TimingMode};
 use super::supervise::{run_unit, UnitObserver, UnitOutcome, UnitRun, UnitStatus};
 use super::{child_output, stability};
 use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::Manifest;
-use crate::results::plan::ToolCalls;
+use crate::results::plan::ToolChoice;
 use crate::results::redact::Redaction;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
     SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND, STARTED_SERVER_BACKEND,
 };
 use crate::sampler::Sampler;
-use crate::suite::Suites;
+use crate::suite::{Decoding, Suites};
 
 struct ProgressObserver<'a> {
     progress: &'a Progress,
@@ -174,7 +174,7 @@ fn run_child(
         candidate: unit.candidate.name.clone(),
         error: error.or_else(|| failed_test.and_then(|r| r.error.clone())),
         status,
-        quality: score_answers(&base, cx.suites, &outcome.answers),
+        quality: score_answers(&base, cx.suites, &outcome.answers, tool_choice(unit)),
         rows,
         base: Some(base),
         stability,
@@ -213,10 +213,9 @@ fn unusable_record(unit: &WorkUnit, cx: &UnitContext, reason: &str) -> UnitRecor
     }
 }
 
-/// How a served candidate's tool-calling cases are asked (in-process: the prompt).
-fn tool_calls(unit: &WorkUnit) -> ToolCalls {
-    let server = unit.candidate.server.as_ref();
-    server.map_or(ToolCalls::Prompt, |s| s.tool_calls)
+/// The `tool_choice` a served candidate sends with native tools.
+fn tool_choice(unit: &WorkUnit) -> Option<ToolChoice> {
+    unit.candidate.server.as_ref()?.tool_choice
 }
 
 /// Everything the unit's child runs, from the sweep and the suites.
@@ -276,7 +275,12 @@ fn speed_rows(base: &SpeedRow, unit: &WorkUnit, outcome: &UnitOutcome) -> Vec<Sp
 }
 
 /// The child's answers with their cases' checks applied.
-fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) -> Vec<QualityRow> {
+fn score_answers(
+    base: &SpeedRow,
+    suites: &Suites,
+    answers: &[AnswerMessage],
+    tool_choice: Option<ToolChoice>,
+) -> Vec<QualityRow> {
     let identity = QualityRow {
         id: base.id.clone(),
         config: base.config.clone(),
@@ -287,7 +291,12 @@ fn score_answers(base: &SpeedRow, suites: &Suites, answers: &[AnswerMessage]) ->
         .filter_map(|a| {
             let suite = suites.quality.iter().find(|s| s.name == a.suite)?;
             let case = suite.case(&a.case_id)?;
-            Some(crate::scoring::score_answer(&identity, case, a))
+            let mut row = crate::scoring::score_answer(&identity, case, a);
+            // Sent with the tools in the API's field only.
+            if a.decoding == Some(Decoding::Native) {
+                row.tool_choice = tool_choice.map(|c| c.as_str().to_string());
+            }
+            Some(row)
         })
         .collect()
 }

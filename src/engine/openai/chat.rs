@@ -3,12 +3,12 @@
 //! case's sampling and, for constrained decoding, `response_format`.
 use anyhow::Result;
 
-use super::choices::score_choices;
 use super::stream::stream_chat;
-use super::tokens::count_prompt_tokens;
+use super::tokens::{count_prompt_tokens, prompt_tokens_after_request};
 use super::wire::{chat_body, response_format, tools_field, Sampling};
+use super::{choices, echo_choices};
 use super::{Dialect, OpenAiEngine};
-use crate::engine::{is_unsupported, Answer, AnswerRequest, Capability, Conversation, Unsupported};
+use crate::engine::{Answer, AnswerRequest, Capability, Conversation, Unsupported};
 
 pub(super) struct OpenAiConversation<'e> {
     engine: &'e OpenAiEngine,
@@ -41,6 +41,9 @@ impl<'e> OpenAiConversation<'e> {
         }
         if !req.tools.is_empty() {
             extra.insert("tools".into(), tools_field(req.tools));
+            if let Some(choice) = engine.config.tool_choice {
+                extra.insert("tool_choice".into(), choice.into());
+            }
         }
         let model = engine.client.model();
         let body = chat_body(model, req.messages, req.max_tokens, sampling, extra);
@@ -88,6 +91,19 @@ impl Conversation for OpenAiConversation<'_> {
         count_prompt_tokens(self.engine, request).map_err(|e| self.engine.redacted(e))
     }
 
+    /// Other servers count a prompt when it is sent: once, untimed, with
+    /// one token to generate.
+    fn prompt_tokens_by_request(&mut self, request: &AnswerRequest) -> Result<u32> {
+        if self.engine.config.dialect == Dialect::LlamaServer {
+            return self.prompt_tokens(request);
+        }
+        if !request.use_chat_template {
+            return Err(self.unsupported(Capability::RawPrompt));
+        }
+        prompt_tokens_after_request(self.engine, request.messages)
+            .map_err(|e| self.engine.redacted(e))
+    }
+
     /// The server applies its own chat template, so a case that asks for none
     /// cannot be sent through a chat completion; the template override too is
     /// the server's business.
@@ -98,15 +114,14 @@ impl Conversation for OpenAiConversation<'_> {
         self.ask(request).map_err(|e| self.engine.redacted(e))
     }
 
-    /// llama-server only (choices.rs): another server cannot be told which
-    /// tokens to score, so its rows say unsupported, never a made-up score.
+    /// llama-server forces each option's tokens (choices.rs); other servers
+    /// echo the prompt's logprobs where they can (echo_choices.rs). What a
+    /// server cannot score says unsupported, never a made-up score.
     fn score_choices(&mut self, request: &AnswerRequest, options: &[String]) -> Result<Answer> {
-        if self.engine.config.dialect != Dialect::LlamaServer {
-            return Err(self.unsupported(Capability::LogLikelihood));
-        }
-        score_choices(self.engine, request, options).map_err(|e| match is_unsupported(&e) {
-            true => e,
-            false => self.engine.redacted(e),
-        })
+        let scored = match self.engine.config.dialect {
+            Dialect::LlamaServer => choices::score_choices(self.engine, request, options),
+            Dialect::Generic => echo_choices::score_choices(self.engine, request, options),
+        };
+        scored.map_err(|e| self.engine.keep_unsupported(e))
     }
 }

@@ -17,7 +17,7 @@ fn engine(server: &TestServer, dialect: Dialect) -> OpenAiEngine {
     OpenAiEngine::new(config).unwrap()
 }
 
-fn score(server: &TestServer, dialect: Dialect, chat: bool) -> anyhow::Result<Answer> {
+pub(super) fn score(server: &TestServer, dialect: Dialect, chat: bool) -> anyhow::Result<Answer> {
     let mut engine = engine(server, dialect);
     let messages = [Message {
         role: "user".into(),
@@ -40,7 +40,7 @@ fn score(server: &TestServer, dialect: Dialect, chat: bool) -> anyhow::Result<An
     conversation.score_choices(&request, &[" 4".into(), " five".into()])
 }
 
-fn ok(body: serde_json::Value) -> Reply {
+pub(super) fn ok(body: serde_json::Value) -> Reply {
     Reply::Status(200, body.to_string())
 }
 
@@ -138,12 +138,4 @@ fn a_server_that_does_not_force_the_tokens_is_an_error() {
         error.contains("did not keep to the option's tokens") && !error.contains('\n'),
         "{error}"
     );
-}
-
-#[test]
-fn another_server_is_unsupported_without_a_request() {
-    let server = TestServer::start(vec![]);
-    let error = score(&server, Dialect::Generic, false).unwrap_err();
-    assert!(is_unsupported(&error), "{error:#}");
-    assert!(server.requests().is_empty());
 }

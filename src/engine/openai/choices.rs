@@ -6,12 +6,14 @@
 //! the sum of the `logprobs` the server reports for the forced tokens. Those
 //! are the model's own probabilities (llama-server takes them from the logits
 //! before the grammar and the sampler), so the score is the in-process one.
-//! Other servers cannot be told the tokens: their rows say unsupported.
+//! Other servers cannot be told the tokens: echo_choices.rs reads the
+//! prompt's logprobs where they echo them.
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::probe::server_root;
 use super::tokens::{prompt_text, tokenize};
@@ -103,23 +105,7 @@ fn continuation_logprob(
         // The prompt is the same for every option: let the server keep it.
         "cache_prompt": true,
     });
-    let reply = engine.client.post("/completions", &body)?;
-    if !reply.json {
-        bail!("/completions did not answer with JSON");
-    }
-    let text = reply
-        .body
-        .into_with_config()
-        .limit(1 << 20)
-        .lossy_utf8(true)
-        .read_to_string()
-        .map_err(|e| engine.client.failed(&e))?;
-    let completion: Completion = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "malformed completion ({e}): {}",
-            engine.client.quote(&text, 120)
-        )
-    })?;
+    let completion: Completion = whole_completion(engine, &body)?;
     let Some(logprobs) = completion
         .choices
         .into_iter()
@@ -137,4 +123,29 @@ fn continuation_logprob(
         );
     }
     Ok(scored[..forced.len()].iter().map(|t| t.logprob).sum())
+}
+
+/// A `/completions` request answered whole (`stream: false`), read as `T`.
+pub(super) fn whole_completion<T: DeserializeOwned>(
+    engine: &OpenAiEngine,
+    body: &Value,
+) -> Result<T> {
+    let reply = engine.client.post("/completions", body)?;
+    if !reply.json {
+        bail!("/completions did not answer with JSON");
+    }
+    let text = reply
+        .body
+        .into_with_config()
+        // Echoed prompts' logprobs make long replies.
+        .limit(16 << 20)
+        .lossy_utf8(true)
+        .read_to_string()
+        .map_err(|e| engine.client.failed(&e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "malformed completion ({e}): {}",
+            engine.client.quote(&text, 120)
+        )
+    })
 }

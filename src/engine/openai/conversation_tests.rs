@@ -1,6 +1,8 @@
 //! Multi-turn, depth and soak over HTTP against the scripted server: token
-//! counts from llama-server's own pages, the history cached (or not) per
-//! request, and replies streamed back to back for a soak.
+//! counts from llama-server's own pages or, elsewhere, from a request's usage;
+//! the history cached (or not) per request on llama-server, offered to other
+//! servers' caches or kept from them by a nonce; and replies streamed back to
+//! back for a soak.
 use std::time::Duration;
 
 use serde_json::json;
@@ -10,7 +12,8 @@ use super::test_server::{
 };
 use super::{Dialect, OpenAiConfig, OpenAiEngine};
 use crate::engine::{
-    is_unsupported, AnswerRequest, Engine, SoakSpan, SoakWindow, TemplateChoice, UserPathRequest,
+    is_unsupported, AnswerRequest, CacheControl, Engine, PrefillCount, SoakSpan, SoakWindow,
+    TemplateChoice, UserPathRequest,
 };
 use crate::suite::{GenerationSettings, Message};
 
@@ -55,11 +58,15 @@ fn greedy(messages: &[Message]) -> AnswerRequest<'_> {
 /// A short reply whose last chunk says `prompt_tokens` and, as llama-server,
 /// how many of them it prefilled (`timings.prompt_n`).
 fn reply(prompt_tokens: u32, prefilled: u32) -> Reply {
-    let last = json!({
+    reply_ending_in(json!({
         "choices": [],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 2},
         "timings": {"prompt_n": prefilled, "predicted_n": 2}
-    });
+    }))
+}
+
+/// Two short content chunks, then `last` (the usage chunk).
+fn reply_ending_in(last: serde_json::Value) -> Reply {
     Reply::Stream {
         pieces: vec![
             (0, role_chunk()),
@@ -121,6 +128,9 @@ fn a_reused_history_is_sent_untimed_first_and_kept_in_the_cache() {
         "what the server prefilled in the timed part"
     );
     assert_eq!(timing.token_times.len(), 2);
+    let report = timing.server.as_ref().unwrap();
+    assert_eq!(report.prefill_count, Some(PrefillCount::ServerTimings));
+    assert_eq!(report.cache_control, Some(CacheControl::CachePrompt));
     let requests = server.requests();
     let warm = requests[2].json();
     assert_eq!(warm["max_tokens"], 1);
@@ -149,20 +159,103 @@ fn a_cold_turn_prefills_the_whole_conversation() {
     assert_eq!(requests[2].json()["cache_prompt"], false);
 }
 
+/// A short reply as other servers send it: usage only, with
+/// `prompt_tokens_details.cached_tokens` when the server reports it (vLLM).
+fn generic_reply(prompt_tokens: u32, cached: Option<u32>) -> Reply {
+    let mut usage = json!({"prompt_tokens": prompt_tokens, "completion_tokens": 2});
+    if let Some(cached) = cached {
+        usage["prompt_tokens_details"] = json!({"cached_tokens": cached});
+    }
+    reply_ending_in(json!({"choices": [], "usage": usage}))
+}
+
+fn messages_of(request: &super::test_server::Recorded) -> Vec<serde_json::Value> {
+    request.json()["messages"].as_array().unwrap().clone()
+}
+
 #[test]
-fn other_servers_cannot_count_or_keep_a_history() {
-    let server = TestServer::start(vec![]);
+fn another_server_gets_the_history_first_behind_the_turns_own_nonce() {
+    let server = TestServer::start(vec![generic_reply(25, None), generic_reply(32, Some(24))]);
     let mut engine = engine(&server, Dialect::Generic);
-    let error = engine
+    let timing = engine
         .user_path_after(&user_turn(), &history(), true)
-        .unwrap_err();
-    assert!(is_unsupported(&error), "{error:#}");
+        .unwrap();
+    assert_eq!(timing.n_history, 25, "the untimed request's usage");
+    assert_eq!(timing.n_prompt, 8, "prompt_tokens less cached_tokens");
+    let report = timing.server.unwrap();
+    assert_eq!(report.cached_tokens, Some(24));
+    assert_eq!(report.prefill_count, Some(PrefillCount::CachedTokens));
+    assert_eq!(report.cache_control, Some(CacheControl::ServerChoice));
+    let requests = server.requests();
+    let (warm, timed) = (messages_of(&requests[0]), messages_of(&requests[1]));
+    assert_eq!(requests[0].json()["max_tokens"], 1);
+    assert_eq!(warm.len(), 3, "the nonce and the history");
+    assert_eq!(warm[0]["role"], "system");
+    assert_eq!(timed.len(), 4);
+    assert_eq!(timed[..3], warm[..], "the same prefix, nonce included");
+    assert_eq!(timed[3]["content"], "How are you?");
+    assert!(requests[1].json().get("cache_prompt").is_none());
+}
+
+#[test]
+fn another_servers_cold_turn_gets_a_new_nonce_so_nothing_cached_matches() {
+    let server = TestServer::start(vec![generic_reply(25, None), generic_reply(32, None)]);
+    let mut engine = engine(&server, Dialect::Generic);
+    let timing = engine
+        .user_path_after(&user_turn(), &history(), false)
+        .unwrap();
+    assert_eq!((timing.n_history, timing.n_prompt), (25, 32));
+    let report = timing.server.unwrap();
+    assert_eq!(report.prefill_count, Some(PrefillCount::Usage));
+    assert_eq!(report.cache_control, Some(CacheControl::Nonce));
+    let requests = server.requests();
+    let (counted, timed) = (messages_of(&requests[0]), messages_of(&requests[1]));
+    assert_eq!(timed[0]["role"], "system");
+    assert_ne!(timed[0], counted[0], "a nonce of its own");
+    assert_eq!(timed[1..3], counted[1..], "the same history after it");
+    // The nonces part at their first digit, where a cached prefix then ends.
+    let digit = |m: &serde_json::Value| {
+        m["content"].as_str().unwrap()["Request ".len()..]
+            .chars()
+            .next()
+    };
+    assert_ne!(digit(&timed[0]), digit(&counted[0]));
+}
+
+#[test]
+fn without_cached_tokens_the_reused_prefill_is_derived_and_says_so() {
+    let server = TestServer::start(vec![generic_reply(25, None), generic_reply(32, None)]);
+    let mut engine = engine(&server, Dialect::Generic);
+    let timing = engine
+        .user_path_after(&user_turn(), &history(), true)
+        .unwrap();
+    assert_eq!(timing.n_prompt, 7, "all but the history");
+    let report = timing.server.unwrap();
+    assert_eq!(report.prefill_count, Some(PrefillCount::Derived));
+    assert_eq!(report.cached_tokens, None, "not reported, not zero");
+}
+
+#[test]
+fn another_server_counts_a_prompt_only_by_sending_it() {
+    let server = TestServer::start(vec![generic_reply(21, None)]);
+    let mut engine = engine(&server, Dialect::Generic);
     let history = history();
     let mut conversation = engine.conversation(512).unwrap();
     let error = conversation.prompt_tokens(&greedy(&history)).unwrap_err();
     assert!(is_unsupported(&error), "{error:#}");
+    let n = conversation
+        .prompt_tokens_by_request(&greedy(&history))
+        .unwrap();
+    assert_eq!(n, 21);
     drop(conversation);
-    assert!(server.requests().is_empty());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let body = requests[0].json();
+    assert_eq!(
+        (body["max_tokens"].clone(), body["temperature"].clone()),
+        (json!(1), json!(0.0))
+    );
+    assert_eq!(body["messages"].as_array().unwrap().len(), 2, "no nonce");
 }
 
 /// Ten chunks 20 ms apart, then usage and [DONE].

@@ -11,6 +11,9 @@ mod concurrent;
 #[cfg(test)]
 mod conversation_tests;
 mod depth;
+#[cfg(test)]
+mod echo_choice_tests;
+mod echo_choices;
 mod probe;
 mod soak;
 mod sse;
@@ -45,6 +48,13 @@ pub use probe::ServerProbe;
 /// a server that samples anyway then repeats itself).
 const USER_PATH_SEED: u32 = 42;
 
+/// How every user-path and untimed request samples.
+const GREEDY: Sampling = Sampling {
+    temperature: 0.0,
+    top_p: None,
+    seed: USER_PATH_SEED,
+};
+
 /// Which server it is, for the few fields only some servers know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {
@@ -76,6 +86,9 @@ pub struct OpenAiConfig {
     /// (`ignore_eos`: llama-server, vLLM), so the user path generates its
     /// n_gen tokens as in-process; the text then runs past the model's end.
     pub ignore_eos: bool,
+    /// The chat API's `tool_choice` (`auto`, `required`, `none`), sent with
+    /// tools given in its `tools` field; None: not sent.
+    pub tool_choice: Option<&'static str>,
 }
 
 impl OpenAiConfig {
@@ -88,6 +101,7 @@ impl OpenAiConfig {
             dialect: Dialect::Generic,
             prefix_cache: false,
             ignore_eos: false,
+            tool_choice: None,
         }
     }
 }
@@ -141,13 +155,9 @@ impl OpenAiEngine {
     /// the prompt (and may replace a template's default system prompt) but not
     /// the question.
     fn user_path_messages(&mut self, prompt: &str) -> Vec<Message> {
-        self.requests += 1;
         let mut messages = Vec::with_capacity(2);
         if !self.config.prefix_cache && self.config.dialect == Dialect::Generic {
-            messages.push(Message {
-                role: "system".into(),
-                content: format!("Request {:x}-{}.", self.nonce_base, self.requests),
-            });
+            messages.push(self.nonce_message());
         }
         messages.push(Message {
             role: "user".into(),
@@ -156,27 +166,36 @@ impl OpenAiEngine {
         messages
     }
 
+    /// `Request <nonce>.` as a system message, unique per request and
+    /// process: the request's count mixed with the process's base. Its first
+    /// digit is the count's last, so two nonces in a row differ right there
+    /// and a server's cached prefix ends before them.
+    fn nonce_message(&mut self) -> Message {
+        self.requests += 1;
+        let counted = self
+            .nonce_base
+            .wrapping_add(self.requests.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        Message {
+            role: "system".into(),
+            content: format!("Request {:x}{:016x}.", self.requests % 16, mix(counted)),
+        }
+    }
+
     /// One user-path request: greedy, seeded, a unique prompt.
     fn user_path_body(&mut self, request: &UserPathRequest) -> Value {
         let messages = self.user_path_messages(request.prompt);
-        let sampling = Sampling {
-            temperature: 0.0,
-            top_p: None,
-            seed: USER_PATH_SEED,
-        };
         let extra = self.extra_fields(self.config.ignore_eos);
-        wire::chat_body(
-            self.client.model(),
-            &messages,
-            request.n_gen,
-            sampling,
-            extra,
-        )
+        wire::chat_body(self.client.model(), &messages, request.n_gen, GREEDY, extra)
     }
 
     /// A server that sent no `logprobs`: it cannot score options.
     fn unsupported_logprobs(&self) -> anyhow::Error {
         self.unsupported(super::Capability::LogLikelihood)
+    }
+
+    /// `Unsupported`, with the reason this server lacks it (kept in the row).
+    fn unsupported_because(&self, capability: super::Capability, reason: String) -> anyhow::Error {
+        self.unsupported(capability).context(reason)
     }
 
     /// `redacted`, except that an `Unsupported` stays one (the rows then say so).
@@ -191,6 +210,13 @@ impl OpenAiEngine {
     fn redacted(&self, error: anyhow::Error) -> anyhow::Error {
         anyhow!(self.client.quote(&format!("{error:#}"), 600))
     }
+}
+
+/// SplitMix64's finaliser: a bijection, so distinct inputs stay distinct.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl Engine for OpenAiEngine {
@@ -231,8 +257,9 @@ impl Engine for OpenAiEngine {
         })
     }
 
-    /// llama-server only (depth.rs): the history kept in its prompt cache
-    /// (`reuse`) or prefilled with the turn.
+    /// depth.rs: the history kept in llama-server's prompt cache (`reuse`)
+    /// or prefilled with the turn; on other servers offered to their cache
+    /// untimed, or kept from it by a unique first message.
     fn user_path_after(
         &mut self,
         request: &UserPathRequest,

@@ -44,6 +44,8 @@ impl Streamed {
             completion_tokens: self.usage.map(|u| u.completion_tokens),
             content_chunks: self.content_times.len() as u32,
             timings: self.timings.clone(),
+            cached_tokens: self.usage.and_then(|u| u.cached_tokens()),
+            ..Default::default()
         }
     }
 

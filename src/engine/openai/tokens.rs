@@ -1,13 +1,18 @@
-//! llama-server's own pages for what a chat API does not say: the prompt its
-//! chat template makes of the turns (`/apply-template`) and its tokens
-//! (`/tokenize`), as the in-process engine renders and tokenizes them.
+//! How many tokens a prompt takes. llama-server says it before the prompt is
+//! sent, through its own pages: the prompt its chat template makes of the
+//! turns (`/apply-template`) and its tokens (`/tokenize`), as the in-process
+//! engine renders and tokenizes them. Other servers say it only after a
+//! request, in its `usage`.
 use anyhow::{anyhow, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::probe::server_root;
-use super::OpenAiEngine;
+use super::stream::stream_chat;
+use super::wire::chat_body;
+use super::{OpenAiEngine, GREEDY};
 use crate::engine::AnswerRequest;
+use crate::suite::Message;
 
 #[derive(Debug, Deserialize)]
 struct Tokens {
@@ -22,8 +27,7 @@ pub(super) fn prompt_text(
     req: &AnswerRequest,
 ) -> Result<(String, String)> {
     if !req.use_chat_template {
-        let turns: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
-        return Ok((turns.join("\n\n"), "raw".into()));
+        return Ok((raw_prompt(req), "raw".into()));
     }
     let messages: Vec<Value> = req
         .messages
@@ -38,6 +42,12 @@ pub(super) fn prompt_text(
         .as_str()
         .ok_or_else(|| anyhow!("{url} sent no prompt"))?;
     Ok((prompt.to_string(), "server".into()))
+}
+
+/// The turns joined by blank lines, as in-process without a template.
+pub(super) fn raw_prompt(req: &AnswerRequest) -> String {
+    let turns: Vec<&str> = req.messages.iter().map(|m| m.content.as_str()).collect();
+    turns.join("\n\n")
 }
 
 /// How many tokens the turns take as the server renders them (the chat
@@ -57,4 +67,23 @@ pub(super) fn tokenize(engine: &OpenAiEngine, root: &str, text: &str) -> Result<
     let tokens: Tokens =
         serde_json::from_value(reply).map_err(|e| anyhow!("{url}: not a token list ({e})"))?;
     Ok(tokens.tokens)
+}
+
+/// The tokens of `messages` as any server counts them: sent untimed, one
+/// token to generate, its `usage.prompt_tokens` (the chat template and the
+/// opened assistant turn included).
+pub(super) fn prompt_tokens_after_request(
+    engine: &OpenAiEngine,
+    messages: &[Message],
+) -> Result<u32> {
+    let body = chat_body(
+        engine.client.model(),
+        messages,
+        1,
+        GREEDY,
+        engine.extra_fields(false),
+    );
+    Ok(stream_chat(&engine.client, &body, 1)?
+        .usage()?
+        .prompt_tokens)
 }

@@ -1,6 +1,7 @@
 //! Native tool calls against the scripted server: the tools go in the API's
-//! `tools` field, the reply's `tool_calls` (streamed in pieces, or sent whole)
-//! come back as the text the checks read.
+//! `tools` field (with a `tool_choice` when one is set), the reply's
+//! `tool_calls` (streamed in pieces, or sent whole) come back as the text the
+//! checks read.
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -12,10 +13,11 @@ use crate::engine::{AnswerRequest, Engine, TemplateChoice};
 use crate::suite::tools::ToolSpec;
 use crate::suite::{GenerationSettings, Message};
 
-fn engine(server: &TestServer) -> OpenAiEngine {
+fn engine(server: &TestServer, tool_choice: Option<&'static str>) -> OpenAiEngine {
     let mut config = OpenAiConfig::new(&server.base_url, "smollm2");
     config.timeout = Duration::from_secs(5);
     config.dialect = Dialect::LlamaServer;
+    config.tool_choice = tool_choice;
     OpenAiEngine::new(config).unwrap()
 }
 
@@ -28,7 +30,15 @@ fn timer() -> ToolSpec {
 }
 
 fn ask(server: &TestServer, tools: &[ToolSpec]) -> anyhow::Result<crate::engine::Answer> {
-    let mut engine = engine(server);
+    ask_choosing(server, tools, None)
+}
+
+fn ask_choosing(
+    server: &TestServer,
+    tools: &[ToolSpec],
+    tool_choice: Option<&'static str>,
+) -> anyhow::Result<crate::engine::Answer> {
+    let mut engine = engine(server, tool_choice);
     let messages = [Message {
         role: "user".into(),
         content: "Timer for 5 minutes".into(),
@@ -102,11 +112,15 @@ fn tools_go_in_the_tools_field_and_streamed_calls_are_put_together() {
     assert_eq!(tools[0]["function"]["name"], "set_timer");
     assert_eq!(tools[0]["function"]["parameters"]["type"], "object");
     assert!(body.get("response_format").is_none());
+    assert!(
+        body.get("tool_choice").is_none(),
+        "not set: the server's default"
+    );
 }
 
-#[test]
-fn no_tools_no_tools_field_and_a_plain_answer_stays_text() {
-    let server = TestServer::start(vec![Reply::Stream {
+/// A plain answer, as a model that calls no tool gives it.
+fn plain_answer() -> Reply {
+    Reply::Stream {
         pieces: vec![
             (0, role_chunk()),
             (0, super::test_server::content_chunk("No tool fits.")),
@@ -115,7 +129,23 @@ fn no_tools_no_tools_field_and_a_plain_answer_stays_text() {
             (0, done()),
         ],
         complete: true,
-    }]);
+    }
+}
+
+#[test]
+fn a_tool_choice_goes_with_the_tools_and_only_with_them() {
+    let server = TestServer::start(vec![plain_answer(), plain_answer()]);
+    ask_choosing(&server, &[timer()], Some("required")).unwrap();
+    ask_choosing(&server, &[], Some("required")).unwrap();
+    let requests = server.requests();
+    assert_eq!(requests[0].json()["tool_choice"], "required");
+    let without_tools = requests[1].json();
+    assert!(without_tools.get("tool_choice").is_none() && without_tools.get("tools").is_none());
+}
+
+#[test]
+fn no_tools_no_tools_field_and_a_plain_answer_stays_text() {
+    let server = TestServer::start(vec![plain_answer()]);
     let answer = ask(&server, &[]).unwrap();
     assert_eq!(answer.text, "No tool fits.");
     assert!(server.requests()[0].json().get("tools").is_none());

@@ -131,6 +131,20 @@ pub(super) struct CompletionChoice {
 pub(super) struct Usage {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
+    /// vLLM (with `--enable-prompt-tokens-details`), llama-server, OpenAI.
+    pub prompt_tokens_details: Option<PromptTokensDetails>,
+}
+
+impl Usage {
+    /// Prompt tokens the server says it took from its cache.
+    pub fn cached_tokens(&self) -> Option<u32> {
+        self.prompt_tokens_details?.cached_tokens
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub(super) struct PromptTokensDetails {
+    pub cached_tokens: Option<u32>,
 }
 
 /// llama-server's timings, when they have the expected shape.
@@ -177,6 +191,7 @@ mod tests {
         let chunk: Chunk = serde_json::from_str(LLAMA_SERVER_LAST_CHUNK).unwrap();
         let usage = chunk.usage.unwrap();
         assert_eq!((usage.prompt_tokens, usage.completion_tokens), (36, 64));
+        assert_eq!(usage.cached_tokens(), Some(0));
         let t = timings(chunk.timings.unwrap()).unwrap();
         assert_eq!(t.prompt_per_second, Some(1143.6559));
         assert_eq!(t.predicted_per_second, Some(104.7108));
