@@ -185,7 +185,7 @@ pub struct CheckVerdict {
     pub flexible: Option<FlexibleVerdict>,
 }
 
-/// A check's second, more lenient reading of the same answer.
+/// A check's second reading of the same answer (not always the more lenient one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlexibleVerdict {
     pub pass: bool,
