@@ -194,6 +194,10 @@ pub struct RunArgs {
     /// (model paths become ~/... or file names); see docs/results.md.
     #[arg(long)]
     pub redact: bool,
+    /// Skip measuring the host's memory bandwidth at the start (a few seconds,
+    /// cached per host and build); the report then has no roofline for the host.
+    #[arg(long)]
+    pub no_bandwidth: bool,
     /// Show llama.cpp's own log lines.
     #[arg(long, short)]
     pub verbose: bool,

@@ -40,21 +40,27 @@ impl Profile {
         self.bandwidth_gbs.map(|b| b * 1e9)
     }
 
-    /// The machine a run was measured on (or this one): its RAM, no bandwidth
-    /// (sysinfo cannot read it; give it in a profiles file).
+    /// The machine a run was measured on (or this one): its RAM, and the memory
+    /// bandwidth the run measured (none without it: give it in a profiles file).
     pub fn host(host: &HostInfo, unified: bool) -> Profile {
         let memory_gib = host.ram_total_bytes as f64 / GIB;
+        let measured = host.memory_bandwidth.as_ref().map_or(String::new(), |b| {
+            format!(
+                "; bandwidth measured: {}, {:.1} GB/s median",
+                b.method, b.median_gbs
+            )
+        });
         Profile {
             name: "host".into(),
             description: format!(
-                "{} ({})",
+                "{} ({}{measured})",
                 host.hostname.as_deref().unwrap_or("this machine"),
                 host.cpu_model
             ),
             memory_gib,
             budget_gib: None,
             unified,
-            bandwidth_gbs: None,
+            bandwidth_gbs: host.memory_bandwidth.as_ref().map(|b| b.gbs),
         }
     }
 }

@@ -129,6 +129,21 @@ fn shipped_quality_suites_run_on_the_default_models() {
         }
     }
 
+    // In-process answers decode only what the previous answer did not leave in
+    // the cache: tool cases share the suite's system prompt and tool schemas.
+    let (n_prompt, reused) = (floats(&q, "n_prompt"), floats(&q, "n_prompt_reused"));
+    for i in 0..q.height() {
+        assert!(reused[i].unwrap_or(0.0) < n_prompt[i].unwrap(), "row {i}");
+    }
+    let tool_rows: Vec<usize> = (0..q.height())
+        .filter(|&i| suite[i].as_deref() == Some("tool-calling"))
+        .collect();
+    assert!(
+        tool_rows.iter().any(|&i| reused[i].unwrap() > 100.0),
+        "tool schemas reused: {:?}",
+        tool_rows.iter().map(|&i| reused[i]).collect::<Vec<_>>()
+    );
+
     // Multiple choice: every option scored, no text generated, acc flavours present.
     let scores = strings(&q, "choice_scores");
     for i in (0..q.height()).filter(|&i| suite[i].as_deref() == Some("multiple-choice")) {
@@ -164,8 +179,13 @@ fn shipped_quality_suites_run_on_the_default_models() {
     assert!(tests.iter().any(|t| t
         .as_deref()
         .is_some_and(|t| t.starts_with("quality:tool-calling/"))));
+    let per_min = floats(&summary, "answers_per_min");
+    assert!(tests.iter().zip(&per_min).all(|(t, r)| {
+        t.as_deref().is_none_or(|t| !t.starts_with("quality:")) || r.is_some_and(|r| r > 0.0)
+    }));
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.contains("pass rate [95% CI]") && md.contains("quality:multiple-choice"));
+    assert!(md.contains("answers/min"));
 }
 
 #[test]

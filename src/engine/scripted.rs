@@ -205,6 +205,7 @@ impl Conversation for ScriptedConversation<'_> {
         Ok(Answer {
             text: self.engine.reply.clone(),
             n_prompt: 10 * request.messages.len() as u32,
+            n_prompt_reused: None,
             tokens: vec![1, 2, 3],
             ended: true,
             ttft: Duration::from_millis(20),

@@ -193,6 +193,10 @@ pub struct AnswerRequest<'a> {
 pub struct Answer {
     pub text: String,
     pub n_prompt: u32,
+    /// Of `n_prompt`, the leading tokens taken from the cache of the previous
+    /// request instead of decoded again (in-process prefix reuse); None: the
+    /// engine does not say (a server reports its own cache in `server`).
+    pub n_prompt_reused: Option<u32>,
     /// Tokens generated, the end-of-generation token not counted. Only their
     /// repetition is looked at (seq_rep_4), so any stable id per token will do.
     pub tokens: Vec<i32>,

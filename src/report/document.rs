@@ -166,7 +166,7 @@ fn profile_line(p: &Profile) -> String {
             "memory not shared with a GPU"
         },
         p.bandwidth_gbs
-            .map_or("unknown (no roofline)".into(), |b| format!("{b} GB/s"))
+            .map_or("unknown (no roofline)".into(), |b| format!("{b:.1} GB/s"))
     )
 }
 

@@ -3,7 +3,7 @@ use crate::export::Table;
 use crate::results::SummaryRow;
 use crate::scoring::QualityScore;
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 10] = [
     "candidate",
     "config",
     "test",
@@ -13,6 +13,7 @@ const HEADER: [&str; 9] = [
     "suite scores",
     "degeneration",
     "differs",
+    "answers/min",
 ];
 
 fn pct(v: Option<f64>) -> String {
@@ -66,6 +67,7 @@ fn line(r: &SummaryRow, q: &QualityScore) -> Vec<String> {
             ),
         },
         pct(q.differs_share),
+        q.answers_per_min.map_or("-".into(), |r| format!("{r:.1}")),
     ]
 }
 

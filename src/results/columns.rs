@@ -96,6 +96,7 @@ pub const QUALITY_COLUMNS: &[Col] = &[
     col("output_text", Str),
     col("n_prompt", U32),
     col("n_gen", U32),
+    sparse("n_prompt_reused", U32),
     col("ended", Bool),
     opt("ttft_ms", F64),
     opt("latency_ms", F64),

@@ -196,6 +196,31 @@ pub struct HostInfo {
     pub ram_available_bytes: u64,
     /// CPU frequency governor (performance/powersave...), which moves numbers by itself.
     pub cpu_governor: Option<String>,
+    /// Measured at the start of the sweep (or taken from the cache of an earlier
+    /// one on this host and build); None with `--no-bandwidth` and in older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bandwidth: Option<MemoryBandwidth>,
+}
+
+/// The host's memory read bandwidth as edgebench measured it (docs/metrics.md,
+/// *Memory bandwidth*): the roofline of a host without a device profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemoryBandwidth {
+    /// Best pass, GB/s (10^9 bytes per second): the roofline's figure.
+    pub gbs: f64,
+    /// Median pass, GB/s.
+    pub median_gbs: f64,
+    /// How it was measured, in words.
+    pub method: String,
+    pub threads: usize,
+    pub buffer_mib: u64,
+    pub passes: u32,
+    pub measured_at: String,
+    /// The 1-minute load average just before: other work lowers the figure.
+    pub load_1m: Option<f64>,
+    /// Taken from the cache of an earlier sweep on this host and build.
+    #[serde(default)]
+    pub from_cache: bool,
 }
 
 impl HostInfo {
@@ -224,6 +249,7 @@ impl HostInfo {
             )
             .ok()
             .map(|s| s.trim().to_string()),
+            memory_bandwidth: None,
         }
     }
 }

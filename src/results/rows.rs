@@ -236,6 +236,8 @@ pub struct QualityRow {
     pub chat_template: Option<String>,
     pub output_text: String,
     pub n_prompt: u32,
+    /// In-process answers: leading prompt tokens taken from the cache.
+    pub n_prompt_reused: Option<u32>,
     pub n_gen: u32,
     pub ended: bool,
     pub ttft_ms: Option<f64>,

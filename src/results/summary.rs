@@ -77,6 +77,9 @@ pub struct QualityScore {
     /// Answers the model could not give (errors), not counted in n.
     #[serde(rename = "n_failed_answers")]
     pub n_failed: usize,
+    /// Answers given per minute of answering (the sum of their latencies):
+    /// how long a suite takes on this candidate, setup and scoring aside.
+    pub answers_per_min: Option<f64>,
 }
 
 impl SummaryRow {

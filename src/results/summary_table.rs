@@ -86,6 +86,7 @@ const QUALITY_SCORE_COLUMNS: &[Col] = &[
     opt("empty_share", F64),
     opt("differs_share", F64),
     opt("n_failed_answers", U32),
+    sparse("answers_per_min", F64),
 ];
 
 /// How far the repetitions can be trusted (docs/metrics.md).

@@ -58,6 +58,7 @@ fn answer_message(item: &QualityItem, a: Answer) -> AnswerMessage {
         rep: item.rep,
         output_text: a.text,
         n_prompt: a.n_prompt,
+        n_prompt_reused: a.n_prompt_reused,
         n_gen,
         ended: a.ended,
         ttft_ms: item.choices.is_none().then(|| ms(a.ttft)),

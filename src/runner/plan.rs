@@ -105,7 +105,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
         servers: Default::default(),
         power: None,
         llama_cpp,
-        host: HostInfo::read(),
+        host: host_for_run(args.no_bandwidth),
         redacted: args.redact,
         units: config::expand(&sweep)
             .into_iter()
@@ -345,6 +345,20 @@ pub(super) fn probe_engine() -> EngineProbe {
 
 /// Sortable and unique enough for one machine: UTC time plus a random suffix
 /// (`create_run_dir` adds `-2` in the rare case it is taken).
+/// The host, with its memory bandwidth (the report's roofline) unless skipped.
+fn host_for_run(no_bandwidth: bool) -> HostInfo {
+    let mut host = HostInfo::read();
+    if !no_bandwidth {
+        let root = crate::sampler::sysfs_root();
+        host.memory_bandwidth = Some(crate::sampler::host_bandwidth(
+            &host,
+            &BuildInfo::current(),
+            &root,
+        ));
+    }
+    host
+}
+
 fn new_run_id() -> String {
     let suffix: u16 = rand::Rng::random(&mut rand::rngs::SmallRng::from_os_rng());
     format!(

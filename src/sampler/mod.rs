@@ -1,6 +1,8 @@
 //! Resource samplers: what the device is doing while a model runs (memory,
 //! temperature, power, clocks), tagged with the candidate, test and phase.
 //! One module per backend behind the `Backend` trait, plus the sampling thread.
+mod bandwidth;
+mod bandwidth_cache;
 mod jetson;
 mod jetson_sysfs;
 mod nvml;
@@ -10,6 +12,7 @@ mod system;
 mod tegrastats;
 mod thread;
 
+pub use bandwidth_cache::{host_bandwidth, measure_now as measure_bandwidth_now};
 pub use jetson_sysfs::{read_clock_ceilings, read_conditions, ClockCeilings, JetsonConditions};
 pub use nvml::nvml_conditions;
 pub use resources::{mean_power_w, resource_summary};

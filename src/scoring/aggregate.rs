@@ -64,6 +64,12 @@ fn flexible_rate(checked: &[&QualityRow]) -> Option<(f64, Option<(f64, f64)>)> {
     Some((passed as f64 / n as f64, wilson_interval(passed, n)))
 }
 
+/// Answers per minute of the time spent answering them (None without timings).
+fn answers_per_min(answered: &[&QualityRow]) -> Option<f64> {
+    let total_ms: f64 = answered.iter().filter_map(|r| r.latency_ms).sum();
+    (total_ms > 0.0).then(|| answered.len() as f64 * 60_000.0 / total_ms)
+}
+
 fn score(rows: &[&QualityRow]) -> QualityScore {
     let checked: Vec<&QualityRow> = rows.iter().copied().filter(|r| r.pass.is_some()).collect();
     let n = checked.len();
@@ -124,6 +130,7 @@ fn score(rows: &[&QualityRow]) -> QualityScore {
         empty_share: share(&generated, |r| Some(r.output_text.trim().is_empty())),
         differs_share: (repeated && n_cases > 0).then(|| differing as f64 / n_cases as f64),
         n_failed: rows.len() - n,
+        answers_per_min: answers_per_min(&checked),
         ..Default::default()
     }
 }
@@ -175,6 +182,17 @@ mod tests {
         assert!(lo < 0.75 && hi > 0.75);
         assert_eq!(scores[2].1.category.as_deref(), Some("y"));
         assert_eq!(scores[2].1.pass_rate, Some(0.5));
+    }
+
+    #[test]
+    fn answers_per_minute_is_the_count_over_the_summed_latencies() {
+        let mut rows = vec![row("a", "x", 0, true, "1"), row("b", "x", 0, false, "2")];
+        rows[0].latency_ms = Some(2_000.0);
+        rows[1].latency_ms = Some(4_000.0);
+        let (_, all) = &quality_summary(&rows)[0];
+        assert_eq!(all.answers_per_min, Some(20.0), "2 answers in 6 s");
+        rows.iter_mut().for_each(|r| r.latency_ms = None);
+        assert_eq!(quality_summary(&rows)[0].1.answers_per_min, None);
     }
 
     #[test]

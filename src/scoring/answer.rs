@@ -14,6 +14,9 @@ pub struct AnswerMessage {
     pub rep: u32,
     pub output_text: String,
     pub n_prompt: u32,
+    /// Of `n_prompt`, the tokens taken from the cache (in-process engines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_prompt_reused: Option<u32>,
     pub n_gen: u32,
     /// The model ended the answer itself (false: cut at max_tokens).
     pub ended: bool,

@@ -40,6 +40,7 @@ pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> Q
         chat_template: answer.chat_template.clone(),
         output_text: answer.output_text.clone(),
         n_prompt: answer.n_prompt,
+        n_prompt_reused: answer.n_prompt_reused,
         n_gen: answer.n_gen,
         ended: answer.ended,
         ttft_ms: answer.ttft_ms,

@@ -87,10 +87,16 @@ pub(super) fn greedy_reply(
     Ok(timing)
 }
 
-/// Quality cases and conversation turns in one context, cleared between requests.
+/// Quality cases and conversation turns in one context. A request whose prompt
+/// starts with tokens already in the cache (the suite's system prompt and tool
+/// schemas, the same case again) decodes only the rest, as llama-server's
+/// `cache_prompt` does; everything past the shared prefix is removed first.
 pub(super) struct LlamaConversation<'e> {
     engine: &'e LlamaEngine,
     ctx: LlamaContext<'e>,
+    /// Tokens whose keys and values are in the cache at positions 0.., in order.
+    /// Always a prefix of what the cache holds, so removing past it is safe.
+    cached: Vec<LlamaToken>,
 }
 
 impl<'e> LlamaConversation<'e> {
@@ -98,7 +104,31 @@ impl<'e> LlamaConversation<'e> {
         Ok(LlamaConversation {
             engine,
             ctx: engine.new_context(n_ctx)?,
+            cached: Vec::new(),
         })
+    }
+
+    /// Decodes `tokens` after the longest prefix already cached (at least the
+    /// last token is decoded, for its logits); returns the sequence and how
+    /// many tokens were reused.
+    fn start_reusing_cache(&mut self, tokens: &[LlamaToken]) -> Result<(Sequence, u32)> {
+        let n_batch = self.engine.settings.n_batch;
+        let shared = reusable_prefix(&self.cached, tokens);
+        self.cached.truncate(shared);
+        // A memory that cannot drop a tail (recurrent models) is cleared instead.
+        let trimmed = shared > 0
+            && self
+                .ctx
+                .clear_kv_cache_seq(Some(0), Some(shared as u32), None)
+                .unwrap_or(false);
+        let sequence = if trimmed {
+            Sequence::resume(&mut self.ctx, shared as u32, &tokens[shared..], n_batch)?
+        } else {
+            self.cached.clear();
+            Sequence::start(&mut self.ctx, tokens, n_batch)?
+        };
+        self.cached = tokens.to_vec();
+        Ok((sequence, if trimmed { shared as u32 } else { 0 }))
     }
 
     fn model(&self) -> &'e LlamaModel {
@@ -141,10 +171,11 @@ impl Conversation for LlamaConversation<'_> {
             bail!("the prompt has {n_prompt} tokens; with {} to generate it needs a context over {n_ctx} (use --ctx)", req.max_tokens);
         }
         let (mut sampler, mut grammar) = samplers(model, req)?;
+        let (mut sequence, n_prompt_reused) = self.start_reusing_cache(&tokens)?;
         let ctx = &mut self.ctx;
-        let mut sequence = Sequence::start(ctx, &tokens, self.engine.settings.n_batch)?;
         let mut answer = Answer {
             n_prompt,
+            n_prompt_reused: Some(n_prompt_reused),
             chat_template,
             ..Default::default()
         };
@@ -166,6 +197,7 @@ impl Conversation for LlamaConversation<'_> {
             answer.tokens.push(token.0);
             if i + 1 < req.max_tokens {
                 sequence.push(ctx, token)?;
+                self.cached.push(token);
             }
         }
         answer.total = start.elapsed();
@@ -217,6 +249,7 @@ impl LlamaConversation<'_> {
     /// Sum of log p(tokens[i] | tokens[..i]) for i >= from.
     fn continuation_logprob(&mut self, tokens: &[LlamaToken], from: usize) -> Result<f64> {
         self.ctx.clear_kv_cache();
+        self.cached.clear();
         let mut total = 0.0;
         // Logits are needed where the next token is scored.
         let scored = |pos: usize| pos + 1 >= from && pos + 1 < tokens.len();
@@ -228,6 +261,18 @@ impl LlamaConversation<'_> {
         )?;
         Ok(total)
     }
+}
+
+/// How many leading tokens of `prompt` can be taken from the cache: the common
+/// prefix, less one when it is the whole prompt (its last token is decoded
+/// again, for the logits the first sample reads).
+fn reusable_prefix(cached: &[LlamaToken], prompt: &[LlamaToken]) -> usize {
+    let common = cached
+        .iter()
+        .zip(prompt)
+        .take_while(|(a, b)| a == b)
+        .count();
+    common.min(prompt.len().saturating_sub(1))
 }
 
 /// The case's sampler, and the grammar (kept apart: see `sample_constrained`).
@@ -306,4 +351,28 @@ fn grammar_pool(
     let mut all = LlamaTokenDataArray::from_iter(ctx.candidates_ith(index), false);
     grammar.apply(&mut all);
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reusable_prefix;
+    use llama_cpp_2::token::LlamaToken;
+
+    fn tokens(ids: &[i32]) -> Vec<LlamaToken> {
+        ids.iter().map(|&i| LlamaToken(i)).collect()
+    }
+
+    #[test]
+    fn the_shared_prefix_is_reused_and_the_last_prompt_token_always_decoded() {
+        let cached = tokens(&[1, 2, 3, 4, 5]);
+        assert_eq!(reusable_prefix(&cached, &tokens(&[1, 2, 3, 9])), 3);
+        assert_eq!(
+            reusable_prefix(&cached, &tokens(&[1, 2, 3])),
+            2,
+            "whole prompt cached"
+        );
+        assert_eq!(reusable_prefix(&cached, &tokens(&[7, 2, 3])), 0);
+        assert_eq!(reusable_prefix(&[], &tokens(&[1, 2])), 0);
+        assert_eq!(reusable_prefix(&cached, &[]), 0);
+    }
 }

@@ -59,6 +59,7 @@ impl<'e> OpenAiConversation<'e> {
             .unwrap_or(streamed.total);
         Ok(Answer {
             n_prompt: usage.prompt_tokens,
+            n_prompt_reused: None,
             // A server sends no token ids; the count is in `server`.
             tokens: Vec::new(),
             // A reply that ends in tool calls ended by the model's own choice too.
