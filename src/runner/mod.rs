@@ -69,6 +69,9 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     if let Some(name) = &args.save_baseline {
         check_baseline_name(name)?;
     }
+    // `--model hf:ORG/REPO:QUANT` is a file before anything runs (downloaded if need be).
+    let resolved = with_hub_models_resolved(args)?;
+    let args = resolved.as_ref().unwrap_or(args);
     // The lock is held until the report is written: no other sweep, resume or
     // rescore writes to this directory meanwhile.
     let (mut plan, _lock) = match &args.resume {
@@ -106,6 +109,19 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     }
     println!("\nresults: {}", plan.run_dir.display());
     Ok(status)
+}
+
+/// The arguments with each `hf:` model replaced by its local file; None when there is none.
+fn with_hub_models_resolved(args: &RunArgs) -> Result<Option<RunArgs>, UsageError> {
+    let is_hub = |m: &std::path::PathBuf| m.to_str().is_some_and(|m| m.starts_with(crate::fetch::hf::PREFIX));
+    if !args.models.iter().any(is_hub) {
+        return Ok(None);
+    }
+    let models = args.models.iter().map(|m| crate::fetch::resolve_model_arg(m));
+    Ok(Some(RunArgs {
+        models: models.collect::<Result<_, _>>()?,
+        ..args.clone()
+    }))
 }
 
 /// `--baseline`: this run against the baseline, printed; the gate's exit status.
