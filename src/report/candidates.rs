@@ -210,12 +210,9 @@ fn is_base_model(run: &RunData, first: &crate::results::SpeedRow, info: Option<&
         let same = |meta: &&crate::results::ModelMeta| {
             meta.candidate == first.id.candidate && meta.model_sha256 == first.id.model_sha256
         };
-        m.models.iter().find(same).map(|meta| meta.has_chat_template)
+        m.models.iter().find(same).map(|meta| meta.is_base_model())
     });
-    match recorded.or(info.map(|i| i.has_chat_template)) {
-        Some(has_template) => !has_template,
-        None => false,
-    }
+    recorded.or(info.map(|i| !i.has_chat_template)).unwrap_or(false)
 }
 
 /// None without the power axes (neither a mode nor the clocks were set).

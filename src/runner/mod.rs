@@ -85,7 +85,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         return stop_interrupted(&mut plan, &records);
     }
     finish_run(&mut plan, &records)?;
-    print_tables(&records, plan.unified_memory());
+    print_tables(&records, plan.unified_memory(), &plan.manifest.models);
     // The report of what was measured comes first: a failing gate or baseline copy must not cost it.
     if !args.no_report {
         let redact = plan.manifest.redacted;
@@ -287,7 +287,7 @@ fn finish_run(plan: &mut Plan, records: &[UnitRecord]) -> Result<()> {
 }
 
 /// The comparison, quality and stability tables, and the measurement warnings.
-fn print_tables(records: &[UnitRecord], unified_memory: bool) {
+fn print_tables(records: &[UnitRecord], unified_memory: bool, models: &[crate::results::ModelMeta]) {
     println!();
     let rows: Vec<SpeedRow> = records.iter().flat_map(|r| r.rows.clone()).collect();
     let mut summary = summarize(&rows);
@@ -299,6 +299,12 @@ fn print_tables(records: &[UnitRecord], unified_memory: bool) {
     if !quality.is_empty() {
         println!();
         print!("{}", text::table(&crate::report::quality_table(&quality)));
+        // As the report says it: a base model's chat-quality scores are not comparable.
+        for model in models.iter().filter(|m| m.is_base_model()) {
+            if records.iter().any(|r| r.candidate == model.candidate && !r.quality.is_empty()) {
+                println!("{}: {}", model.candidate, crate::report::recommend::BASE_MODEL_NOTE);
+            }
+        }
     }
     let stability = crate::scoring::stability_summaries(records);
     if !stability.is_empty() {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::results::atomic::write_atomic;
+use crate::results::write_atomic;
 
 pub struct HfCache {
     pub root: PathBuf,

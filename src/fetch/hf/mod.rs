@@ -83,7 +83,10 @@ pub fn resolve(
     match listing {
         Ok((files, commit)) => download(&hub, &cache, reference, &files, &commit, meter),
         // The repository or the token is wrong: the cache would hide it.
-        Err(e) if is_client_error(&e) => Err(e.context(format!("{reference}: {}", client_error_hint(&e)))),
+        Err(e) if is_client_error(&e) => {
+            let hint = client_error_hint(&e);
+            Err(e.context(format!("{reference}: {hint}")))
+        }
         Err(e) => match from_cache(&cache, reference) {
             Some(Ok(path)) => {
                 note(format!("{reference}: the hub did not answer ({e:#}); using the cached copy"));
@@ -174,6 +177,66 @@ fn client_error_hint(e: &anyhow::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::standin::{sha256, StandIn};
+
+    struct Quiet;
+    impl Meter for Quiet {
+        fn start(&self, _: &str, _: u64, _: Option<u64>) {}
+        fn advance(&self, _: u64) {}
+        fn finish(&self) {}
+    }
+
+    const COMMIT: &str = "89abcdef0123456789abcdef0123456789abcdef";
+
+    fn settings(endpoint: &str, cache: &std::path::Path, offline: bool) -> HfSettings {
+        HfSettings {
+            endpoint: format!("{endpoint}/"),
+            token: None,
+            cache: cache.to_path_buf(),
+            offline,
+        }
+    }
+
+    fn resolve_quietly(s: &HfSettings, reference: &str) -> (Result<PathBuf>, Vec<String>) {
+        let reference = HfRef::parse(reference).unwrap().unwrap();
+        let mut notes = Vec::new();
+        let result = resolve(&Http::new(), s, &reference, &Quiet, &mut |n| notes.push(n));
+        (result, notes)
+    }
+
+    #[test]
+    fn online_then_offline_then_unreachable() {
+        let server = StandIn::start();
+        let q4 = b"GGUF q4".to_vec();
+        server.hub_repo("o/r-GGUF", COMMIT, &[("r-Q8_0.gguf", b"GGUF q8".to_vec()), ("r-Q4_K_M.gguf", q4.clone())]);
+        let cache = tempfile::tempdir().unwrap();
+        let (path, _) = resolve_quietly(&settings(&server.base, cache.path(), false), "hf:o/r-GGUF:Q4_K_M");
+        let path = path.unwrap();
+        let snapshot = cache.path().join("models--o--r-GGUF/snapshots").join(COMMIT).join("r-Q4_K_M.gguf");
+        assert_eq!(path, snapshot);
+        assert_eq!(std::fs::read(&path).unwrap(), q4);
+        assert!(cache.path().join("models--o--r-GGUF/blobs").join(sha256(&q4)).is_file());
+        // Offline: no request at all.
+        server.forget_seen();
+        let (offline, notes) = resolve_quietly(&settings(&server.base, cache.path(), true), "hf:o/r-GGUF:q4_k_m");
+        assert_eq!(offline.unwrap(), snapshot);
+        assert!(server.seen().is_empty() && notes.is_empty());
+        // Nothing listens on port 9 of loopback (discard is not served here).
+        let (fallback, notes) = resolve_quietly(&settings("http://127.0.0.1:9", cache.path(), false), "hf:o/r-GGUF");
+        assert_eq!(fallback.unwrap(), snapshot);
+        assert!(notes[0].contains("using the cached copy"), "{notes:?}");
+        let (missing, _) = resolve_quietly(&settings(&server.base, cache.path(), true), "hf:o/r-GGUF:Q8_0");
+        let e = format!("{:#}", missing.unwrap_err());
+        assert!(e.contains("no GGUF file for Q8_0 in the cached copy (GGUF files: r-Q4_K_M.gguf)"), "{e}");
+    }
+
+    #[test]
+    fn nothing_cached_offline_is_one_line() {
+        let cache = tempfile::tempdir().unwrap();
+        let (result, _) = resolve_quietly(&settings("http://127.0.0.1:9", cache.path(), true), "hf:o/r");
+        let e = format!("{:#}", result.unwrap_err());
+        assert!(e.starts_with("hf:o/r: not in the Hugging Face cache") && e.ends_with("(HF_HUB_OFFLINE is set)"), "{e}");
+    }
 
     #[test]
     fn settings_read_the_hub_variables() {
