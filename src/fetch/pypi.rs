@@ -42,12 +42,23 @@ struct ProjectFile {
 
 /// The wheel of `wheel.package` at `wheel.version`, checked to be the pinned file.
 pub fn find_wheel(http: &Http, index: &str, wheel: &Wheel) -> Result<IndexedWheel> {
-    let page_url = format!("{}/{}/", index.trim_end_matches('/'), normalize(&wheel.package));
+    let page_url = format!(
+        "{}/{}/",
+        index.trim_end_matches('/'),
+        normalize(&wheel.package)
+    );
     let page = http.get_json(&page_url, &[("Accept", ACCEPT_JSON.to_string())]);
     let page = match page {
         Ok(page) => page,
-        Err(e) if e.downcast_ref::<HttpStatus>().is_some_and(|s| s.status == 404) => {
-            bail!("package {} not found on the index {}", wheel.package, redact(index))
+        Err(e)
+            if e.downcast_ref::<HttpStatus>()
+                .is_some_and(|s| s.status == 404) =>
+        {
+            bail!(
+                "package {} not found on the index {}",
+                wheel.package,
+                redact(index)
+            )
         }
         Err(e) => return Err(e),
     };
@@ -169,9 +180,13 @@ mod tests {
     #[test]
     fn a_missing_version_or_another_file_is_refused() {
         let url = "https://pypi.org/simple/x/";
-        let e = pick(&page(), url, &wheel("1.0", "cc")).unwrap_err().to_string();
+        let e = pick(&page(), url, &wheel("1.0", "cc"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no wheel of version 1.0"), "{e}");
-        let e = pick(&page(), url, &wheel("0.9.0", "dd")).unwrap_err().to_string();
+        let e = pick(&page(), url, &wheel("0.9.0", "dd"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("the registry pins dd"), "{e}");
     }
 

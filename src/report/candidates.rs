@@ -202,7 +202,11 @@ fn candidate(
 
 /// No chat template, as the run's manifest recorded the file (else as its
 /// header says now). A served model uses the server's template: never "base".
-fn is_base_model(run: &RunData, first: &crate::results::SpeedRow, info: Option<&crate::gguf::GgufInfo>) -> bool {
+fn is_base_model(
+    run: &RunData,
+    first: &crate::results::SpeedRow,
+    info: Option<&crate::gguf::GgufInfo>,
+) -> bool {
     if first.config.backend.starts_with(SERVED_BACKEND) {
         return false;
     }
@@ -212,7 +216,9 @@ fn is_base_model(run: &RunData, first: &crate::results::SpeedRow, info: Option<&
         };
         m.models.iter().find(same).map(|meta| meta.is_base_model())
     });
-    recorded.or(info.map(|i| !i.has_chat_template)).unwrap_or(false)
+    recorded
+        .or(info.map(|i| !i.has_chat_template))
+        .unwrap_or(false)
 }
 
 /// None without the power axes (neither a mode nor the clocks were set).

@@ -194,7 +194,12 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
         "Targets ({name}): {}.",
         targets.join(", ")
     ))];
-    let base: Vec<&str> = i.candidates.iter().filter(|c| c.base_model).map(|c| c.label.as_str()).collect();
+    let base: Vec<&str> = i
+        .candidates
+        .iter()
+        .filter(|c| c.base_model)
+        .map(|c| c.label.as_str())
+        .collect();
     if !base.is_empty() {
         out.push(Block::Paragraph(format!(
             "{}: {BASE_MODEL_NOTE} with the instruct models' (their answers came from raw prompts), so quality neither rejects nor ranks them.",

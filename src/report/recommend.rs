@@ -214,7 +214,10 @@ mod tests {
         };
         // Too low a quality would reject an instruct model; a high one would rank it first.
         for quality in [0.1, 0.99] {
-            let all = vec![base(quality), facts("instruct", 40.0, 1200.0, 0.5, Some(0.7))];
+            let all = vec![
+                base(quality),
+                facts("instruct", 40.0, 1200.0, 0.5, Some(0.7)),
+            ];
             let r = recommend(&all, &t);
             assert_eq!(r.best().unwrap().index, 1, "quality {quality}");
             assert!(r.rejected.is_empty(), "quality {quality}: {:?}", r.rejected);
@@ -222,7 +225,10 @@ mod tests {
             assert_eq!(r.unverified[0].open_points(), BASE_MODEL_NOTE);
         }
         // Its speed is judged as anyone's.
-        let slow = Facts { tg_tps: Some(5.0), ..base(0.9) };
+        let slow = Facts {
+            tg_tps: Some(5.0),
+            ..base(0.9)
+        };
         let r = recommend(&[slow], &t);
         assert_eq!(r.rejected[0].missed(), vec!["tg tok/s 5.0, target ≥ 30.0"]);
         assert_eq!(r.rejected[0].not_comparable(), vec![BASE_MODEL_NOTE]);

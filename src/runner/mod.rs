@@ -113,11 +113,17 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
 
 /// The arguments with each `hf:` model replaced by its local file; None when there is none.
 fn with_hub_models_resolved(args: &RunArgs) -> Result<Option<RunArgs>, UsageError> {
-    let is_hub = |m: &std::path::PathBuf| m.to_str().is_some_and(|m| m.starts_with(crate::fetch::hf::PREFIX));
+    let is_hub = |m: &std::path::PathBuf| {
+        m.to_str()
+            .is_some_and(|m| m.starts_with(crate::fetch::hf::PREFIX))
+    };
     if !args.models.iter().any(is_hub) {
         return Ok(None);
     }
-    let models = args.models.iter().map(|m| crate::fetch::resolve_model_arg(m));
+    let models = args
+        .models
+        .iter()
+        .map(|m| crate::fetch::resolve_model_arg(m));
     Ok(Some(RunArgs {
         models: models.collect::<Result<_, _>>()?,
         ..args.clone()
@@ -287,7 +293,11 @@ fn finish_run(plan: &mut Plan, records: &[UnitRecord]) -> Result<()> {
 }
 
 /// The comparison, quality and stability tables, and the measurement warnings.
-fn print_tables(records: &[UnitRecord], unified_memory: bool, models: &[crate::results::ModelMeta]) {
+fn print_tables(
+    records: &[UnitRecord],
+    unified_memory: bool,
+    models: &[crate::results::ModelMeta],
+) {
     println!();
     let rows: Vec<SpeedRow> = records.iter().flat_map(|r| r.rows.clone()).collect();
     let mut summary = summarize(&rows);
@@ -301,8 +311,15 @@ fn print_tables(records: &[UnitRecord], unified_memory: bool, models: &[crate::r
         print!("{}", text::table(&crate::report::quality_table(&quality)));
         // As the report says it: a base model's chat-quality scores are not comparable.
         for model in models.iter().filter(|m| m.is_base_model()) {
-            if records.iter().any(|r| r.candidate == model.candidate && !r.quality.is_empty()) {
-                println!("{}: {}", model.candidate, crate::report::recommend::BASE_MODEL_NOTE);
+            if records
+                .iter()
+                .any(|r| r.candidate == model.candidate && !r.quality.is_empty())
+            {
+                println!(
+                    "{}: {}",
+                    model.candidate,
+                    crate::report::recommend::BASE_MODEL_NOTE
+                );
             }
         }
     }

@@ -64,11 +64,19 @@ impl StandIn {
     }
 
     pub fn json(&self, path: &str, body: serde_json::Value) {
-        self.state.lock().unwrap().json.insert(path.into(), body.to_string());
+        self.state
+            .lock()
+            .unwrap()
+            .json
+            .insert(path.into(), body.to_string());
     }
 
     pub fn trouble(&self, path: &str, trouble: Trouble) {
-        self.state.lock().unwrap().trouble.insert(path.into(), trouble);
+        self.state
+            .lock()
+            .unwrap()
+            .trouble
+            .insert(path.into(), trouble);
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -93,7 +101,10 @@ impl StandIn {
                 })
             })
             .collect();
-        self.json(&format!("/simple/{name}/"), serde_json::json!({"meta": {"api-version": "1.1"}, "name": name, "files": files}));
+        self.json(
+            &format!("/simple/{name}/"),
+            serde_json::json!({"meta": {"api-version": "1.1"}, "name": name, "files": files}),
+        );
     }
 
     /// A hub repository at `commit` with these files (path, bytes), each an LFS file.
@@ -102,8 +113,13 @@ impl StandIn {
             &format!("/api/models/{repo}/refs"),
             serde_json::json!({"branches": [{"name": "main", "ref": "refs/heads/main", "targetCommit": commit}], "tags": []}),
         );
-        let mut tree = vec![serde_json::json!({"type": "file", "path": "README.md", "oid": "1".repeat(40), "size": 3})];
-        self.file(&format!("/{repo}/resolve/{commit}/README.md"), b"hi\n".to_vec());
+        let mut tree = vec![
+            serde_json::json!({"type": "file", "path": "README.md", "oid": "1".repeat(40), "size": 3}),
+        ];
+        self.file(
+            &format!("/{repo}/resolve/{commit}/README.md"),
+            b"hi\n".to_vec(),
+        );
         for (path, bytes) in files {
             tree.push(serde_json::json!({
                 "type": "file", "path": path, "oid": "2".repeat(40), "size": bytes.len(),
@@ -111,7 +127,10 @@ impl StandIn {
             }));
             self.file(&format!("/{repo}/resolve/{commit}/{path}"), bytes.clone());
         }
-        self.json(&format!("/api/models/{repo}/tree/{commit}?recursive=true"), serde_json::Value::Array(tree));
+        self.json(
+            &format!("/api/models/{repo}/tree/{commit}?recursive=true"),
+            serde_json::Value::Array(tree),
+        );
     }
 }
 
@@ -125,7 +144,11 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_string();
     let mut headers = HashMap::new();
     loop {
         let mut line = String::new();
@@ -160,7 +183,13 @@ type Response = (u16, &'static str, Vec<u8>, usize, String);
 fn respond(s: &mut State, path: &str, range: Option<&str>) -> Response {
     if let Some(json) = s.json.get(path) {
         let body = json.clone().into_bytes();
-        return (200, "application/json", body.clone(), body.len(), String::new());
+        return (
+            200,
+            "application/json",
+            body.clone(),
+            body.len(),
+            String::new(),
+        );
     }
     let Some(file) = s.files.get(path).cloned() else {
         return (404, "text/plain", b"not found".to_vec(), 9, String::new());
@@ -168,7 +197,9 @@ fn respond(s: &mut State, path: &str, range: Option<&str>) -> Response {
     let trouble = s.trouble.get(path).copied();
     let mut bytes = file;
     match trouble {
-        Some(Trouble::Status(code)) => return (code, "text/plain", b"no".to_vec(), 2, String::new()),
+        Some(Trouble::Status(code)) => {
+            return (code, "text/plain", b"no".to_vec(), 2, String::new())
+        }
         Some(Trouble::Damaged) => {
             let middle = bytes.len() / 2;
             bytes[middle] ^= 0xff;
@@ -183,10 +214,19 @@ fn respond(s: &mut State, path: &str, range: Option<&str>) -> Response {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     if start >= total && start > 0 {
-        return (416, "text/plain", Vec::new(), 0, format!("Content-Range: bytes */{total}\r\n"));
+        return (
+            416,
+            "text/plain",
+            Vec::new(),
+            0,
+            format!("Content-Range: bytes */{total}\r\n"),
+        );
     }
     let (status, extra) = if range.is_some() {
-        (206, format!("Content-Range: bytes {start}-{}/{total}\r\n", total - 1))
+        (
+            206,
+            format!("Content-Range: bytes {start}-{}/{total}\r\n", total - 1),
+        )
     } else {
         (200, String::new())
     };
@@ -194,7 +234,13 @@ fn respond(s: &mut State, path: &str, range: Option<&str>) -> Response {
     let announced = body.len();
     if let Some(Trouble::CutOnceAfter(n)) = trouble {
         s.trouble.remove(path);
-        return (status, "application/octet-stream", body[..n.min(announced)].to_vec(), announced, extra);
+        return (
+            status,
+            "application/octet-stream",
+            body[..n.min(announced)].to_vec(),
+            announced,
+            extra,
+        );
     }
     (status, "application/octet-stream", body, announced, extra)
 }

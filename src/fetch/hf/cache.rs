@@ -20,13 +20,15 @@ pub fn cache_root_from(var: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(home) = set("HF_HOME") {
         return home.join("hub");
     }
-    let cache = set("XDG_CACHE_HOME").unwrap_or_else(|| set("HOME").unwrap_or_default().join(".cache"));
+    let cache =
+        set("XDG_CACHE_HOME").unwrap_or_else(|| set("HOME").unwrap_or_default().join(".cache"));
     cache.join("huggingface").join("hub")
 }
 
 impl HfCache {
     pub fn repo_dir(&self, repo: &str) -> PathBuf {
-        self.root.join(format!("models--{}", repo.replace('/', "--")))
+        self.root
+            .join(format!("models--{}", repo.replace('/', "--")))
     }
 
     pub fn blob(&self, repo: &str, oid: &str) -> PathBuf {
@@ -34,7 +36,10 @@ impl HfCache {
     }
 
     pub fn snapshot(&self, repo: &str, commit: &str, path: &str) -> PathBuf {
-        self.repo_dir(repo).join("snapshots").join(commit).join(path)
+        self.repo_dir(repo)
+            .join("snapshots")
+            .join(commit)
+            .join(path)
     }
 
     /// The commit `refs/main` names (else any ref's), if it is a commit id.
@@ -53,8 +58,11 @@ impl HfCache {
 
     pub fn write_ref(&self, repo: &str, commit: &str) -> Result<()> {
         let refs = self.repo_dir(repo).join("refs");
-        std::fs::create_dir_all(&refs).with_context(|| format!("cannot create {}", refs.display()))?;
-        write_atomic(&refs.join("main"), |f| Ok(std::io::Write::write_all(f, commit.as_bytes())?))
+        std::fs::create_dir_all(&refs)
+            .with_context(|| format!("cannot create {}", refs.display()))?;
+        write_atomic(&refs.join("main"), |f| {
+            Ok(std::io::Write::write_all(f, commit.as_bytes())?)
+        })
     }
 
     /// The files of the cached snapshot (relative paths), with its commit.
@@ -88,14 +96,19 @@ impl HfCache {
 
 /// Regular files and links under `dir`, relative to `root`, `/`-separated.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         match entry.file_type() {
             Ok(t) if t.is_dir() => walk(root, &path, out),
             Ok(_) if path.is_file() => {
                 if let Ok(rel) = path.strip_prefix(root) {
-                    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+                    let parts: Vec<String> = rel
+                        .iter()
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .collect();
                     out.push(parts.join("/"));
                 }
             }
@@ -113,41 +126,71 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn the_cache_root_follows_huggingface_hub() {
         let root = |pairs: &[(&str, &str)]| cache_root_from(&env(pairs));
-        assert_eq!(root(&[("HF_HUB_CACHE", "/c"), ("HF_HOME", "/h")]), Path::new("/c"));
-        assert_eq!(root(&[("HF_HOME", "/h"), ("HOME", "/home/u")]), Path::new("/h/hub"));
-        assert_eq!(root(&[("XDG_CACHE_HOME", "/x")]), Path::new("/x/huggingface/hub"));
-        assert_eq!(root(&[("HOME", "/home/u")]), Path::new("/home/u/.cache/huggingface/hub"));
+        assert_eq!(
+            root(&[("HF_HUB_CACHE", "/c"), ("HF_HOME", "/h")]),
+            Path::new("/c")
+        );
+        assert_eq!(
+            root(&[("HF_HOME", "/h"), ("HOME", "/home/u")]),
+            Path::new("/h/hub")
+        );
+        assert_eq!(
+            root(&[("XDG_CACHE_HOME", "/x")]),
+            Path::new("/x/huggingface/hub")
+        );
+        assert_eq!(
+            root(&[("HOME", "/home/u")]),
+            Path::new("/home/u/.cache/huggingface/hub")
+        );
     }
 
     #[test]
     fn a_linked_blob_is_found_again_through_refs_and_snapshots() {
         let tmp = tempfile::tempdir().unwrap();
-        let cache = HfCache { root: tmp.path().to_path_buf() };
+        let cache = HfCache {
+            root: tmp.path().to_path_buf(),
+        };
         let (repo, commit, oid) = ("org/repo", "a".repeat(40), "b".repeat(64));
         assert_eq!(cache.cached_files(repo), None);
         let blob = cache.blob(repo, &oid);
         std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
         std::fs::write(&blob, b"GGUF").unwrap();
-        let linked = cache.link(repo, &commit, "sub/m-Q4_K_M.gguf", &oid).unwrap();
+        let linked = cache
+            .link(repo, &commit, "sub/m-Q4_K_M.gguf", &oid)
+            .unwrap();
         cache.write_ref(repo, &commit).unwrap();
         assert_eq!(std::fs::read(&linked).unwrap(), b"GGUF");
-        let expected = tmp.path().join("models--org--repo/snapshots").join(&commit).join("sub/m-Q4_K_M.gguf");
+        let expected = tmp
+            .path()
+            .join("models--org--repo/snapshots")
+            .join(&commit)
+            .join("sub/m-Q4_K_M.gguf");
         assert_eq!(linked, expected);
         let target = std::fs::read_link(&linked).unwrap();
         assert_eq!(target, Path::new("../../../blobs").join(&oid));
-        assert_eq!(cache.cached_files(repo), Some((commit, vec!["sub/m-Q4_K_M.gguf".to_string()])));
+        assert_eq!(
+            cache.cached_files(repo),
+            Some((commit, vec!["sub/m-Q4_K_M.gguf".to_string()]))
+        );
     }
 
     #[test]
     fn a_ref_that_is_no_commit_is_ignored() {
         let tmp = tempfile::tempdir().unwrap();
-        let cache = HfCache { root: tmp.path().to_path_buf() };
+        let cache = HfCache {
+            root: tmp.path().to_path_buf(),
+        };
         let refs = cache.repo_dir("o/r").join("refs");
         std::fs::create_dir_all(&refs).unwrap();
         std::fs::write(refs.join("main"), "../../etc").unwrap();

@@ -44,9 +44,21 @@ impl Hub<'_> {
         let url = format!("{}api/models/{repo}/refs", self.endpoint);
         let json = self.http.get_json(&url, &self.headers())?;
         let branches = json["branches"].as_array().cloned().unwrap_or_default();
-        let named = |b: &Value| Some((b["name"].as_str()?.to_string(), b["targetCommit"].as_str()?.to_string()));
-        let valid: Vec<(String, String)> = branches.iter().filter_map(named).filter(|(_, c)| is_commit(c)).collect();
-        let main = valid.iter().find(|(name, _)| name == "main").or(valid.first());
+        let named = |b: &Value| {
+            Some((
+                b["name"].as_str()?.to_string(),
+                b["targetCommit"].as_str()?.to_string(),
+            ))
+        };
+        let valid: Vec<(String, String)> = branches
+            .iter()
+            .filter_map(named)
+            .filter(|(_, c)| is_commit(c))
+            .collect();
+        let main = valid
+            .iter()
+            .find(|(name, _)| name == "main")
+            .or(valid.first());
         match main {
             Some((_, commit)) => Ok(commit.clone()),
             None => bail!("{url}: no branch with a commit"),
@@ -54,7 +66,10 @@ impl Hub<'_> {
     }
 
     pub fn files(&self, repo: &str, commit: &str) -> Result<Vec<HubFile>> {
-        let url = format!("{}api/models/{repo}/tree/{commit}?recursive=true", self.endpoint);
+        let url = format!(
+            "{}api/models/{repo}/tree/{commit}?recursive=true",
+            self.endpoint
+        );
         let json = self.http.get_json(&url, &self.headers())?;
         let Some(items) = json.as_array() else {
             bail!("{url}: not a list of files");
@@ -73,7 +88,10 @@ fn hub_file(item: &Value) -> Option<HubFile> {
         return None;
     }
     let path = item["path"].as_str()?;
-    let safe = !path.starts_with('/') && path.split('/').all(|s| !s.is_empty() && s != "." && s != "..");
+    let safe = !path.starts_with('/')
+        && path
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..");
     let lfs = &item["lfs"];
     let oid = lfs["oid"].as_str().or(item["oid"].as_str())?;
     let hex = oid.bytes().all(|b| b.is_ascii_hexdigit());
@@ -97,7 +115,10 @@ mod tests {
         let lfs = serde_json::json!({"type": "file", "path": "m-Q4_K_M.gguf", "oid": "a".repeat(40), "size": 9,
             "lfs": {"oid": sha, "size": 1000}});
         let f = hub_file(&lfs).unwrap();
-        assert_eq!((f.path.as_str(), f.oid.as_str(), f.size), ("m-Q4_K_M.gguf", sha.as_str(), Some(1000)));
+        assert_eq!(
+            (f.path.as_str(), f.oid.as_str(), f.size),
+            ("m-Q4_K_M.gguf", sha.as_str(), Some(1000))
+        );
         assert_eq!(f.sha256(), Some(sha));
         let git = serde_json::json!({"type": "file", "path": "README.md", "oid": "a".repeat(40), "size": 9});
         assert_eq!(hub_file(&git).unwrap().sha256(), None);

@@ -36,7 +36,11 @@ impl HfSettings {
     }
 
     pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> HfSettings {
-        let set = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let set = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let mut endpoint = set("HF_ENDPOINT").unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
         if !endpoint.ends_with('/') {
             endpoint.push('/');
@@ -89,10 +93,14 @@ pub fn resolve(
         }
         Err(e) => match from_cache(&cache, reference) {
             Some(Ok(path)) => {
-                note(format!("{reference}: the hub did not answer ({e:#}); using the cached copy"));
+                note(format!(
+                    "{reference}: the hub did not answer ({e:#}); using the cached copy"
+                ));
                 Ok(path)
             }
-            Some(Err(cached)) => Err(cached.context(format!("{reference}: the hub did not answer ({e:#})"))),
+            Some(Err(cached)) => {
+                Err(cached.context(format!("{reference}: the hub did not answer ({e:#})")))
+            }
             None => Err(anyhow!(
                 "{reference}: the hub did not answer ({e:#}) and nothing is cached in {}",
                 cache.root.display()
@@ -110,10 +118,14 @@ fn download(
     meter: &dyn Meter,
 ) -> Result<PathBuf> {
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let primary = find_best_model(&paths, &reference.tag).ok_or_else(|| no_model(reference, &paths, "repository"))?;
+    let primary = find_best_model(&paths, &reference.tag)
+        .ok_or_else(|| no_model(reference, &paths, "repository"))?;
     let repo = &reference.repo;
     for shard in shards_of(&paths, primary) {
-        let file = files.iter().find(|f| f.path == shard).expect("a listed path");
+        let file = files
+            .iter()
+            .find(|f| f.path == shard)
+            .expect("a listed path");
         if cache.snapshot(repo, commit, shard).is_file() {
             continue;
         }
@@ -146,7 +158,9 @@ fn from_cache(cache: &HfCache, reference: &HfRef) -> Option<Result<PathBuf>> {
         return Some(Err(no_model(reference, &paths, "cached copy")));
     };
     let shards = shards_of(&paths, primary);
-    let missing = shards.iter().find(|s| !cache.snapshot(&reference.repo, &commit, s).is_file());
+    let missing = shards
+        .iter()
+        .find(|s| !cache.snapshot(&reference.repo, &commit, s).is_file());
     if let Some(shard) = missing {
         return Some(Err(anyhow!("{reference}: the cached copy lacks {shard}")));
     }
@@ -154,16 +168,29 @@ fn from_cache(cache: &HfCache, reference: &HfRef) -> Option<Result<PathBuf>> {
 }
 
 fn no_model(reference: &HfRef, paths: &[&str], place: &str) -> anyhow::Error {
-    let ggufs: Vec<&str> = paths.iter().copied().filter(|p| p.ends_with(".gguf")).collect();
-    let quant = if reference.tag.is_empty() { "a model" } else { reference.tag.as_str() };
+    let ggufs: Vec<&str> = paths
+        .iter()
+        .copied()
+        .filter(|p| p.ends_with(".gguf"))
+        .collect();
+    let quant = if reference.tag.is_empty() {
+        "a model"
+    } else {
+        reference.tag.as_str()
+    };
     anyhow!(
         "{reference}: no GGUF file for {quant} in the {place} (GGUF files: {})",
-        if ggufs.is_empty() { "none".to_string() } else { ggufs.join(", ") }
+        if ggufs.is_empty() {
+            "none".to_string()
+        } else {
+            ggufs.join(", ")
+        }
     )
 }
 
 fn is_client_error(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<HttpStatus>().is_some_and(|s| (400..500).contains(&s.status))
+    e.downcast_ref::<HttpStatus>()
+        .is_some_and(|s| (400..500).contains(&s.status))
 }
 
 fn client_error_hint(e: &anyhow::Error) -> &'static str {
@@ -208,40 +235,82 @@ mod tests {
     fn online_then_offline_then_unreachable() {
         let server = StandIn::start();
         let q4 = b"GGUF q4".to_vec();
-        server.hub_repo("o/r-GGUF", COMMIT, &[("r-Q8_0.gguf", b"GGUF q8".to_vec()), ("r-Q4_K_M.gguf", q4.clone())]);
+        server.hub_repo(
+            "o/r-GGUF",
+            COMMIT,
+            &[
+                ("r-Q8_0.gguf", b"GGUF q8".to_vec()),
+                ("r-Q4_K_M.gguf", q4.clone()),
+            ],
+        );
         let cache = tempfile::tempdir().unwrap();
-        let (path, _) = resolve_quietly(&settings(&server.base, cache.path(), false), "hf:o/r-GGUF:Q4_K_M");
+        let (path, _) = resolve_quietly(
+            &settings(&server.base, cache.path(), false),
+            "hf:o/r-GGUF:Q4_K_M",
+        );
         let path = path.unwrap();
-        let snapshot = cache.path().join("models--o--r-GGUF/snapshots").join(COMMIT).join("r-Q4_K_M.gguf");
+        let snapshot = cache
+            .path()
+            .join("models--o--r-GGUF/snapshots")
+            .join(COMMIT)
+            .join("r-Q4_K_M.gguf");
         assert_eq!(path, snapshot);
         assert_eq!(std::fs::read(&path).unwrap(), q4);
-        assert!(cache.path().join("models--o--r-GGUF/blobs").join(sha256(&q4)).is_file());
+        assert!(cache
+            .path()
+            .join("models--o--r-GGUF/blobs")
+            .join(sha256(&q4))
+            .is_file());
         // Offline: no request at all.
         server.forget_seen();
-        let (offline, notes) = resolve_quietly(&settings(&server.base, cache.path(), true), "hf:o/r-GGUF:q4_k_m");
+        let (offline, notes) = resolve_quietly(
+            &settings(&server.base, cache.path(), true),
+            "hf:o/r-GGUF:q4_k_m",
+        );
         assert_eq!(offline.unwrap(), snapshot);
         assert!(server.seen().is_empty() && notes.is_empty());
         // Nothing listens on port 9 of loopback (discard is not served here).
-        let (fallback, notes) = resolve_quietly(&settings("http://127.0.0.1:9", cache.path(), false), "hf:o/r-GGUF");
+        let (fallback, notes) = resolve_quietly(
+            &settings("http://127.0.0.1:9", cache.path(), false),
+            "hf:o/r-GGUF",
+        );
         assert_eq!(fallback.unwrap(), snapshot);
         assert!(notes[0].contains("using the cached copy"), "{notes:?}");
-        let (missing, _) = resolve_quietly(&settings(&server.base, cache.path(), true), "hf:o/r-GGUF:Q8_0");
+        let (missing, _) = resolve_quietly(
+            &settings(&server.base, cache.path(), true),
+            "hf:o/r-GGUF:Q8_0",
+        );
         let e = format!("{:#}", missing.unwrap_err());
-        assert!(e.contains("no GGUF file for Q8_0 in the cached copy (GGUF files: r-Q4_K_M.gguf)"), "{e}");
+        assert!(
+            e.contains("no GGUF file for Q8_0 in the cached copy (GGUF files: r-Q4_K_M.gguf)"),
+            "{e}"
+        );
     }
 
     #[test]
     fn nothing_cached_offline_is_one_line() {
         let cache = tempfile::tempdir().unwrap();
-        let (result, _) = resolve_quietly(&settings("http://127.0.0.1:9", cache.path(), true), "hf:o/r");
+        let (result, _) = resolve_quietly(
+            &settings("http://127.0.0.1:9", cache.path(), true),
+            "hf:o/r",
+        );
         let e = format!("{:#}", result.unwrap_err());
-        assert!(e.starts_with("hf:o/r: not in the Hugging Face cache") && e.ends_with("(HF_HUB_OFFLINE is set)"), "{e}");
+        assert!(
+            e.starts_with("hf:o/r: not in the Hugging Face cache")
+                && e.ends_with("(HF_HUB_OFFLINE is set)"),
+            "{e}"
+        );
     }
 
     #[test]
     fn settings_read_the_hub_variables() {
         let vars = |pairs: Vec<(&'static str, &'static str)>| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         let s = HfSettings::from_vars(&vars(vec![("HOME", "/h")]));
         assert_eq!(s.endpoint, DEFAULT_ENDPOINT);

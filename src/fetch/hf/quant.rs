@@ -69,7 +69,11 @@ pub fn is_valid_repo_id(repo: &str) -> bool {
 /// The model file for `tag` among a repository's paths: the first that holds
 /// `TAG.` or `TAG-` (any case), the first shard of a split model.
 pub fn find_best_model<'a>(paths: &[&'a str], tag: &str) -> Option<&'a str> {
-    let tags: Vec<&str> = if tag.is_empty() { vec!["Q4_K_M", "Q8_0"] } else { vec![tag] };
+    let tags: Vec<&str> = if tag.is_empty() {
+        vec!["Q4_K_M", "Q8_0"]
+    } else {
+        vec![tag]
+    };
     let candidate = |p: &&str| is_model_file(p) && split_info(p).is_none_or(|s| s.index == 1);
     for t in tags {
         let upper = t.to_ascii_uppercase();
@@ -96,7 +100,11 @@ pub fn shards_of<'a>(paths: &[&'a str], primary: &'a str) -> Vec<&'a str> {
     };
     let mut shards: Vec<(u32, &str)> = paths
         .iter()
-        .filter_map(|p| split_info(p).filter(|s| s.prefix == split.prefix && s.count == split.count).map(|s| (s.index, *p)))
+        .filter_map(|p| {
+            split_info(p)
+                .filter(|s| s.prefix == split.prefix && s.count == split.count)
+                .map(|s| (s.index, *p))
+        })
         .collect();
     shards.sort();
     shards.into_iter().map(|(_, p)| p).collect()
@@ -149,33 +157,63 @@ mod tests {
 
     #[test]
     fn references_parse_as_llama_cpp_writes_them() {
-        let r = HfRef::parse("hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF:Q4_K_M").unwrap().unwrap();
+        let r = HfRef::parse("hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF:Q4_K_M")
+            .unwrap()
+            .unwrap();
         assert_eq!(r.repo, "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF");
         assert_eq!(r.tag, "Q4_K_M");
-        assert_eq!(r.to_string(), "hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF:Q4_K_M");
+        assert_eq!(
+            r.to_string(),
+            "hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF:Q4_K_M"
+        );
         let bare = HfRef::parse("hf:org/repo").unwrap().unwrap();
         assert_eq!(bare.tag, "");
         assert!(HfRef::parse("models/x.gguf").is_none());
-        for bad in ["hf:repo", "hf:a/b/c", "hf:../x", "hf:org/..:Q4", "hf:org/r:Q4/x", "hf:/r"] {
+        for bad in [
+            "hf:repo",
+            "hf:a/b/c",
+            "hf:../x",
+            "hf:org/..:Q4",
+            "hf:org/r:Q4/x",
+            "hf:/r",
+        ] {
             assert!(HfRef::parse(bad).unwrap().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn the_quant_tag_picks_the_file_in_any_case() {
-        assert_eq!(find_best_model(REPO, "Q4_K_M"), Some("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"));
-        assert_eq!(find_best_model(REPO, "q8_0"), Some("qwen2.5-coder-0.5b-instruct-q8_0.gguf"));
-        assert_eq!(find_best_model(REPO, "Q4_K_S"), Some("qwen2.5-coder-0.5b-instruct-q4_k_s.gguf"));
+        assert_eq!(
+            find_best_model(REPO, "Q4_K_M"),
+            Some("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+        );
+        assert_eq!(
+            find_best_model(REPO, "q8_0"),
+            Some("qwen2.5-coder-0.5b-instruct-q8_0.gguf")
+        );
+        assert_eq!(
+            find_best_model(REPO, "Q4_K_S"),
+            Some("qwen2.5-coder-0.5b-instruct-q4_k_s.gguf")
+        );
         assert_eq!(find_best_model(REPO, "IQ2_XS"), None);
     }
 
     #[test]
     fn no_tag_means_q4_k_m_then_q8_0_then_the_first_model() {
-        assert_eq!(find_best_model(REPO, ""), Some("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"));
+        assert_eq!(
+            find_best_model(REPO, ""),
+            Some("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+        );
         let no_q4 = &REPO[..3];
-        assert_eq!(find_best_model(no_q4, ""), Some("qwen2.5-coder-0.5b-instruct-q8_0.gguf"));
+        assert_eq!(
+            find_best_model(no_q4, ""),
+            Some("qwen2.5-coder-0.5b-instruct-q8_0.gguf")
+        );
         let only_f16 = &REPO[..2];
-        assert_eq!(find_best_model(only_f16, ""), Some("qwen2.5-coder-0.5b-instruct-fp16.gguf"));
+        assert_eq!(
+            find_best_model(only_f16, ""),
+            Some("qwen2.5-coder-0.5b-instruct-fp16.gguf")
+        );
         assert_eq!(find_best_model(&["mmproj-f16.gguf"], ""), None);
     }
 
@@ -188,7 +226,13 @@ mod tests {
         ];
         let first = find_best_model(&paths, "Q8_0").unwrap();
         assert_eq!(first, "Q8_0/big-Q8_0-00001-of-00002.gguf");
-        assert_eq!(shards_of(&paths, first), ["Q8_0/big-Q8_0-00001-of-00002.gguf", "Q8_0/big-Q8_0-00002-of-00002.gguf"]);
+        assert_eq!(
+            shards_of(&paths, first),
+            [
+                "Q8_0/big-Q8_0-00001-of-00002.gguf",
+                "Q8_0/big-Q8_0-00002-of-00002.gguf"
+            ]
+        );
         assert_eq!(shards_of(&paths, "big-Q4_K_M.gguf"), ["big-Q4_K_M.gguf"]);
     }
 }
