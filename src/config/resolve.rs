@@ -195,7 +195,7 @@ fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>,
         let path = PathBuf::from(path);
         if !path.exists() {
             return Err(UsageError::new(format!(
-                "default model {} not found: run scripts/setup.sh first, or name models with --model",
+                "default model {} not found: run scripts/setup.sh (or `edgebench fetch smollm2-135m-instruct-q4_1 qwen2.5-coder-0.5b-instruct-q4_k_m`) first, or name models with --model",
                 path.display()
             )));
         }

@@ -48,6 +48,9 @@ pub struct ReportCandidate {
     pub peak_memory_mb: Option<f64>,
     /// Mean of the suites' overall pass rates; None: no quality suite ran.
     pub quality: Option<f64>,
+    /// The GGUF has no chat template (a base model): its chat, tool and
+    /// instruction scores came from raw prompts and are not comparable.
+    pub base_model: bool,
     pub quality_rows: Vec<SuiteScore>,
     /// `ok`, or the first failure's status (an unsupported test is no failure).
     pub status: Status,
@@ -178,6 +181,7 @@ fn candidate(
         e2e_tg_tps: user_path_median(rows, Metric::TgTps),
         peak_memory_mb: measured_memory_mb(rows, profile),
         quality: (!overall.is_empty()).then(|| overall.iter().sum::<f64>() / overall.len() as f64),
+        base_model: is_base_model(run, first, info.as_ref()),
         quality_rows,
         // A test the engine cannot do (a server's ppN/tgN) is listed, not a failure.
         status: failures
@@ -194,6 +198,27 @@ fn candidate(
             .and_then(|b| roofline_tg_tps(b, bytes_per_token)),
         power: power_figures(rows),
     }
+}
+
+/// No chat template, as the run's manifest recorded the file (else as its
+/// header says now). A served model uses the server's template: never "base".
+fn is_base_model(
+    run: &RunData,
+    first: &crate::results::SpeedRow,
+    info: Option<&crate::gguf::GgufInfo>,
+) -> bool {
+    if first.config.backend.starts_with(SERVED_BACKEND) {
+        return false;
+    }
+    let recorded = run.manifest.as_ref().and_then(|m| {
+        let same = |meta: &&crate::results::ModelMeta| {
+            meta.candidate == first.id.candidate && meta.model_sha256 == first.id.model_sha256
+        };
+        m.models.iter().find(same).map(|meta| meta.is_base_model())
+    });
+    recorded
+        .or(info.map(|i| !i.has_chat_template))
+        .unwrap_or(false)
 }
 
 /// None without the power axes (neither a mode nor the clocks were set).

@@ -36,7 +36,7 @@ pub fn deciding(
                 },
                 Cell::number(c.latency_50_ms, |v| format!("{v:.0}")),
                 Cell::number(c.peak_memory_mb, |v| format!("{v:.0}")),
-                Cell::number(c.quality, |v| format!("{:.0}%", v * 100.0)),
+                quality_cell(c),
                 Cell::text(verdict(*index, c, recommendation)),
             ]
         })
@@ -46,6 +46,15 @@ pub fn deciding(
         header: DECIDING_HEADER.to_vec(),
         rows,
     }
+}
+
+/// A base model's quality is shown, marked as not comparable.
+fn quality_cell(c: &ReportCandidate) -> Cell {
+    let base = c.base_model;
+    Cell::number(c.quality, move |v| {
+        let mark = if base { " (base model)" } else { "" };
+        format!("{:.0}%{mark}", v * 100.0)
+    })
 }
 
 /// "best", "meets every target", "unverified: ..." or "rejected: ..." with the numbers.
@@ -66,13 +75,19 @@ fn verdict(index: usize, c: &ReportCandidate, r: &Recommendation) -> String {
         } else {
             "unverified"
         };
-        return format!("{prefix}: not measured: {}", a.not_measured().join(", "));
+        return format!("{prefix}: {}", a.open_points());
     }
     if !c.status.is_ok() {
         return format!("failed ({})", c.status.as_str());
     }
     match find(&r.rejected) {
-        Some(k) => format!("rejected: {}", r.rejected[k].missed().join("; ")),
+        Some(k) => {
+            let a = &r.rejected[k];
+            match a.open_points() {
+                open if open.is_empty() => format!("rejected: {}", a.missed().join("; ")),
+                open => format!("rejected: {} ({open})", a.missed().join("; ")),
+            }
+        }
         None => String::new(),
     }
 }

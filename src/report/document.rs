@@ -5,7 +5,7 @@ use super::comparison_table;
 use super::engines_table::{engine_groups, engines_table};
 use super::levels_table::{levels_table, CandidateLevels};
 use super::power_table::power_modes_table;
-use super::recommend::{Assessment, Recommendation, Targets};
+use super::recommend::{Assessment, Recommendation, Targets, BASE_MODEL_NOTE};
 use super::trends::Trends;
 use crate::compare::{MetricComparison, Verdict};
 use crate::export::{Block, Cell, Figure, Table};
@@ -194,15 +194,27 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
         "Targets ({name}): {}.",
         targets.join(", ")
     ))];
+    let base: Vec<&str> = i
+        .candidates
+        .iter()
+        .filter(|c| c.base_model)
+        .map(|c| c.label.as_str())
+        .collect();
+    if !base.is_empty() {
+        out.push(Block::Paragraph(format!(
+            "{}: {BASE_MODEL_NOTE} with the instruct models' (their answers came from raw prompts), so quality neither rejects nor ranks them.",
+            base.join(", ")
+        )));
+    }
     let label = |a: &Assessment| i.candidates[a.index].label.clone();
     let r = i.recommendation;
     out.push(Block::Paragraph(match (r.best(), r.verified.is_empty()) {
         (None, _) => "No candidate meets the targets.".into(),
         (Some(best), false) => format!("Best: {} (meets every target).", label(best)),
         (Some(best), true) => format!(
-            "Best, unverified: {} meets every measured target; not measured: {}.",
+            "Best, unverified: {} meets every measured target; {}.",
             label(best),
-            best.not_measured().join(", ")
+            best.open_points()
         ),
     }));
     let mut lines: Vec<String> = Vec::new();
@@ -212,10 +224,10 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
     let offset = r.verified.len();
     for (rank, a) in r.unverified.iter().enumerate() {
         lines.push(format!(
-            "{}. {}: meets the measured targets; not measured: {}",
+            "{}. {}: meets the measured targets; {}",
             offset + rank + 1,
             label(a),
-            a.not_measured().join(", ")
+            a.open_points()
         ));
     }
     if !lines.is_empty() {
@@ -224,9 +236,9 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
     let mut lines: Vec<String> = Vec::new();
     for a in &r.rejected {
         let mut why = a.missed().join("; ");
-        let unmeasured = a.not_measured();
-        if !unmeasured.is_empty() {
-            why.push_str(&format!(" (not measured: {})", unmeasured.join(", ")));
+        let open = a.open_points();
+        if !open.is_empty() {
+            why.push_str(&format!(" ({open})"));
         }
         lines.push(format!("rejected: {}: {why}", label(a)));
     }

@@ -200,6 +200,7 @@ fn facts(candidates: &[ReportCandidate], profile: &Profile) -> Vec<Facts> {
             latency_50_ms: c.latency_50_ms,
             memory_share: c.memory_share(profile),
             quality: c.quality,
+            base_model: c.base_model,
         })
         .collect()
 }

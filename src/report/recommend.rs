@@ -6,7 +6,16 @@
 //! "not measured". A candidate that meets every measured target but has some
 //! unmeasured is "unverified": ranked after every fully verified candidate, and
 //! named best only when none is verified, with the unmeasured targets said.
+//!
+//! A base model (a GGUF without a chat template) answers chat, tool and
+//! instruction cases on raw prompts: its quality is not comparable with an
+//! instruct model's, so it is neither passed nor rejected on quality, nor
+//! ranked by it; it is "unverified" with that said.
 use crate::results::Status;
+
+/// What the report says of a base model's quality scores.
+pub const BASE_MODEL_NOTE: &str =
+    "base model: no chat template, chat-quality scores are not comparable";
 pub use crate::results::Targets;
 
 /// A candidate's figures, as the targets read them (None: not measured).
@@ -19,6 +28,8 @@ pub struct Facts {
     pub latency_50_ms: Option<f64>,
     pub memory_share: Option<f64>,
     pub quality: Option<f64>,
+    /// No chat template in the GGUF: quality is not comparable.
+    pub base_model: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +37,8 @@ pub enum Check {
     Met,
     Missed(String),
     NotMeasured(&'static str),
+    /// Measured, but not on equal terms with the others (a base model's quality).
+    NotComparable(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +67,27 @@ impl Assessment {
                 _ => None,
             })
             .collect()
+    }
+
+    pub fn not_comparable(&self) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::NotComparable(why) => Some(*why),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Why an unverified candidate is unverified: "not measured: quality", the base-model note.
+    pub fn open_points(&self) -> String {
+        let mut points = Vec::new();
+        let unmeasured = self.not_measured();
+        if !unmeasured.is_empty() {
+            points.push(format!("not measured: {}", unmeasured.join(", ")));
+        }
+        points.extend(self.not_comparable().into_iter().map(String::from));
+        points.join("; ")
     }
 }
 
@@ -87,17 +121,19 @@ pub fn recommend(facts: &[Facts], targets: &Targets) -> Recommendation {
         };
         if !a.missed().is_empty() {
             rec.rejected.push(a);
-        } else if !a.not_measured().is_empty() {
+        } else if !a.not_measured().is_empty() || !a.not_comparable().is_empty() {
             rec.unverified.push(a);
         } else {
             rec.verified.push(a);
         }
     }
-    // Best = highest quality, then fastest generation.
+    // Best = highest quality, then fastest generation; a base model's quality does not count.
     let key = |a: &Assessment| {
         let f = &facts[a.index];
         (
-            f.quality.unwrap_or(f64::NEG_INFINITY),
+            f.quality
+                .filter(|_| !f.base_model)
+                .unwrap_or(f64::NEG_INFINITY),
             f.tg_tps.unwrap_or(f64::NEG_INFINITY),
         )
     };
@@ -132,7 +168,11 @@ fn checks(f: &Facts, t: &Targets) -> Vec<Check> {
         false,
     );
     check(t.max_memory_share, f.memory_share, "memory share", false);
-    check(t.min_quality, f.quality, "quality", true);
+    if f.base_model && t.min_quality.is_some() && f.quality.is_some() {
+        out.push(Check::NotComparable(BASE_MODEL_NOTE));
+    } else {
+        check(t.min_quality, f.quality, "quality", true);
+    }
     out
 }
 
@@ -161,7 +201,37 @@ mod tests {
             latency_50_ms: Some(lat),
             memory_share: Some(mem),
             quality,
+            base_model: false,
         }
+    }
+
+    #[test]
+    fn a_base_model_is_neither_rejected_nor_ranked_on_quality() {
+        let t = Targets::voice_assistant();
+        let base = |quality| Facts {
+            base_model: true,
+            ..facts("base", 90.0, 500.0, 0.2, Some(quality))
+        };
+        // Too low a quality would reject an instruct model; a high one would rank it first.
+        for quality in [0.1, 0.99] {
+            let all = vec![
+                base(quality),
+                facts("instruct", 40.0, 1200.0, 0.5, Some(0.7)),
+            ];
+            let r = recommend(&all, &t);
+            assert_eq!(r.best().unwrap().index, 1, "quality {quality}");
+            assert!(r.rejected.is_empty(), "quality {quality}: {:?}", r.rejected);
+            assert_eq!(r.unverified.len(), 1);
+            assert_eq!(r.unverified[0].open_points(), BASE_MODEL_NOTE);
+        }
+        // Its speed is judged as anyone's.
+        let slow = Facts {
+            tg_tps: Some(5.0),
+            ..base(0.9)
+        };
+        let r = recommend(&[slow], &t);
+        assert_eq!(r.rejected[0].missed(), vec!["tg tok/s 5.0, target ≥ 30.0"]);
+        assert_eq!(r.rejected[0].not_comparable(), vec![BASE_MODEL_NOTE]);
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub struct ModelMeta {
     pub unusable: Option<String>,
 }
 
+impl ModelMeta {
+    /// A GGUF read without a chat template (a base model). A served candidate
+    /// (no file read, its server's template) or an unusable file is not one.
+    pub fn is_base_model(&self) -> bool {
+        !self.has_chat_template && !self.model_sha256.is_empty() && self.unusable.is_none()
+    }
+}
+
 /// Which run, work unit and model a row belongs to: the identity columns of
 /// speed.*, quality.*, stability.* and summary.* (flattened: in parts/*.json too,
 /// each field is a key of the row).

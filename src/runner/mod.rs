@@ -69,6 +69,9 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     if let Some(name) = &args.save_baseline {
         check_baseline_name(name)?;
     }
+    // `--model hf:ORG/REPO:QUANT` is a file before anything runs (downloaded if need be).
+    let resolved = with_hub_models_resolved(args)?;
+    let args = resolved.as_ref().unwrap_or(args);
     // The lock is held until the report is written: no other sweep, resume or
     // rescore writes to this directory meanwhile.
     let (mut plan, _lock) = match &args.resume {
@@ -82,7 +85,7 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
         return stop_interrupted(&mut plan, &records);
     }
     finish_run(&mut plan, &records)?;
-    print_tables(&records, plan.unified_memory());
+    print_tables(&records, plan.unified_memory(), &plan.manifest.models);
     // The report of what was measured comes first: a failing gate or baseline copy must not cost it.
     if !args.no_report {
         let redact = plan.manifest.redacted;
@@ -106,6 +109,25 @@ pub fn run_sweep(args: &RunArgs) -> Result<i32> {
     }
     println!("\nresults: {}", plan.run_dir.display());
     Ok(status)
+}
+
+/// The arguments with each `hf:` model replaced by its local file; None when there is none.
+fn with_hub_models_resolved(args: &RunArgs) -> Result<Option<RunArgs>, UsageError> {
+    let is_hub = |m: &std::path::PathBuf| {
+        m.to_str()
+            .is_some_and(|m| m.starts_with(crate::fetch::hf::PREFIX))
+    };
+    if !args.models.iter().any(is_hub) {
+        return Ok(None);
+    }
+    let models = args
+        .models
+        .iter()
+        .map(|m| crate::fetch::resolve_model_arg(m));
+    Ok(Some(RunArgs {
+        models: models.collect::<Result<_, _>>()?,
+        ..args.clone()
+    }))
 }
 
 /// `--baseline`: this run against the baseline, printed; the gate's exit status.
@@ -271,7 +293,11 @@ fn finish_run(plan: &mut Plan, records: &[UnitRecord]) -> Result<()> {
 }
 
 /// The comparison, quality and stability tables, and the measurement warnings.
-fn print_tables(records: &[UnitRecord], unified_memory: bool) {
+fn print_tables(
+    records: &[UnitRecord],
+    unified_memory: bool,
+    models: &[crate::results::ModelMeta],
+) {
     println!();
     let rows: Vec<SpeedRow> = records.iter().flat_map(|r| r.rows.clone()).collect();
     let mut summary = summarize(&rows);
@@ -283,6 +309,19 @@ fn print_tables(records: &[UnitRecord], unified_memory: bool) {
     if !quality.is_empty() {
         println!();
         print!("{}", text::table(&crate::report::quality_table(&quality)));
+        // As the report says it: a base model's chat-quality scores are not comparable.
+        for model in models.iter().filter(|m| m.is_base_model()) {
+            if records
+                .iter()
+                .any(|r| r.candidate == model.candidate && !r.quality.is_empty())
+            {
+                println!(
+                    "{}: {}",
+                    model.candidate,
+                    crate::report::recommend::BASE_MODEL_NOTE
+                );
+            }
+        }
     }
     let stability = crate::scoring::stability_summaries(records);
     if !stability.is_empty() {

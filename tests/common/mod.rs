@@ -1,6 +1,7 @@
 //! Helpers for the integration tests: they run the real binary on the real
 //! default models (scripts/setup.sh fetches them).
 #![allow(dead_code)]
+pub mod standin;
 pub mod svg;
 pub mod synthetic;
 use std::path::{Path, PathBuf};

@@ -25,6 +25,8 @@ pub struct Spec {
     pub quality: bool,
     /// Model file written in the rows (a real GGUF gives a fit estimate).
     pub model_file: String,
+    /// Candidate 0's model file instead (a base model's GGUF, say).
+    pub first_model_file: Option<String>,
     /// Multiplies every speed (0.85: a night 15% slower).
     pub speed_factor: f64,
     /// Depths above 0 at which pp512 and tg128 also ran (`--depth`): slower
@@ -46,6 +48,7 @@ impl Default for Spec {
             first_name: None,
             quality: false,
             model_file: "/nonexistent/model.gguf".into(),
+            first_model_file: None,
             speed_factor: 1.0,
             depths: Vec::new(),
             power_modes: Vec::new(),
@@ -71,7 +74,10 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 model_sha256: format!("{c:064x}"),
                 quant: "Q4_K_M".into(),
             },
-            model_file: spec.model_file.clone(),
+            model_file: match (&spec.first_model_file, c) {
+                (Some(file), 0) => file.clone(),
+                _ => spec.model_file.clone(),
+            },
             arch: "llama".into(),
             params: 100_000_000 * (c as u64 + 1),
             size_bytes: 60_000_000 * (c as u64 + 1),
