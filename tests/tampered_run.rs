@@ -71,11 +71,49 @@ fn rescore_and_resume_refuse_a_manifest_unit_id_that_is_a_path() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert_one_line_error(
-        &resume,
-        "unit id \"../../pwned\" is not of the form c<N>-k<N>",
+    // A resume holds each unit to the stored sweep first: a usage error.
+    let err = stderr(&resume);
+    assert_eq!(resume.status.code(), Some(2), "stderr:\n{err}");
+    assert_eq!(err.lines().count(), 1, "stderr:\n{err}");
+    assert!(
+        err.contains("manifest.json's unit `../../pwned` is not one its sweep expands to"),
+        "stderr:\n{err}"
     );
     assert!(!tmp.path().join("pwned.json").exists());
+}
+
+/// A stored sweep is held to the rules of a new one: a timeout past the
+/// week a sweep may run (which once overflowed the clock) is a usage error.
+#[test]
+fn resume_refuses_a_stored_sweep_a_new_one_could_not_have() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (from, to, said) in [
+        (
+            "\"timeout_secs\": 3600",
+            "\"timeout_secs\": 18446744073709551615",
+            "--timeout 18446744073709551615: give 1 to",
+        ),
+        ("\"threads\": [\n      2", "\"threads\": [\n      4294967295", "--threads 4294967295"),
+    ] {
+        let dir = tmp.path().join(format!("{}", said.len()));
+        std::fs::create_dir(&dir).unwrap();
+        let run = stored_run_pointing_at(&dir, &common::smollm());
+        std::fs::remove_file(run.join("parts/c0-k0.json")).unwrap();
+        replace_in(&run.join("manifest.json"), from, to);
+        let o = edgebench()
+            .args(["run", "--resume"])
+            .arg(&run)
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "stderr:\n{err}");
+        assert!(!err.contains("panicked"), "stderr:\n{err}");
+        assert!(
+            err.contains("manifest.json's sweep is not valid") && err.contains(said),
+            "stderr:\n{err}"
+        );
+        assert!(!run.join("logs").exists(), "nothing ran");
+    }
 }
 
 /// The stored run was measured by an earlier edgebench build, with SmolLM2.
