@@ -71,56 +71,90 @@ pub fn die_with_parent(parent: libc::pid_t, signal: i32) -> std::io::Result<()> 
     Ok(())
 }
 
+/// How long SIGKILL may take to end what is left.
+const KILL_WAIT: Duration = Duration::from_secs(2);
+
 /// SIGTERM to every live member, then SIGKILL to those still there after
-/// `grace`; returns how many were signalled at first.
+/// `grace`; returns how many were signalled at first, once none is left (or
+/// KILL_WAIT passed after the SIGKILL).
 pub fn end_all(members: Members, grace: Duration) -> usize {
-    let first = live_members(members);
+    let first = live(members);
     if first.is_empty() {
         return 0;
     }
-    signal_each(&first, libc::SIGTERM);
-    let until = Instant::now() + grace;
-    while Instant::now() < until {
-        if live_members(members).is_empty() {
-            return first.len();
+    signal_all(&first, libc::SIGTERM);
+    if !gone_within(members, grace) {
+        let until = Instant::now() + KILL_WAIT;
+        // Again until none is left: a member may have forked since the last look.
+        while Instant::now() < until {
+            signal_all(&live(members), libc::SIGKILL);
+            if gone_within(members, POLL * 2) {
+                break;
+            }
         }
-        std::thread::sleep(POLL);
     }
-    signal_each(&live_members(members), libc::SIGKILL);
     first.len()
 }
 
-fn signal_each(pids: &[u32], signal: i32) {
-    for &pid in pids {
-        // SAFETY: kill has no memory preconditions; a pid gone since is ESRCH.
+fn gone_within(members: Members, wait: Duration) -> bool {
+    let until = Instant::now() + wait;
+    loop {
+        if live(members).is_empty() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// `signal` to each process and to each of their process groups (which
+/// also reaches a child forked after the look at /proc); never to this
+/// process's own group.
+fn signal_all(processes: &[ProcStat], signal: i32) {
+    // SAFETY: getpgrp has no preconditions.
+    let own_group = unsafe { libc::getpgrp() } as u32;
+    let mut groups: Vec<u32> = processes.iter().map(|p| p.group).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let groups = groups.into_iter().filter(|&g| g != own_group && g > 1);
+    let targets = processes.iter().map(|p| p.pid as libc::pid_t);
+    for target in targets.chain(groups.map(|g| -(g as libc::pid_t))) {
+        // SAFETY: kill has no memory preconditions; one gone since is ESRCH.
         unsafe {
-            libc::kill(pid as libc::pid_t, signal);
+            libc::kill(target, signal);
         }
     }
 }
 
-/// The pids of `members` that are running (zombies waiting to be reaped are
-/// not: they hold nothing and a signal cannot end them).
+/// The pids of `members` that are running.
 pub fn live_members(members: Members) -> Vec<u32> {
+    live(members).iter().map(|p| p.pid).collect()
+}
+
+/// The members that are running (zombies waiting to be reaped are not: they
+/// hold nothing and a signal cannot end them); never this process.
+fn live(members: Members) -> Vec<ProcStat> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     let pids = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok());
-    pids.filter(|&pid| {
-        let Some(stat) = ProcStat::read(pid) else {
-            return false;
-        };
-        let member = match members {
-            Members::Session(sid) => stat.session == sid,
-            Members::Group(pgid) => stat.group == pgid,
-        };
-        member && stat.state != 'Z' && pid != std::process::id()
-    })
-    .collect()
+    let stats = pids.filter_map(ProcStat::read);
+    stats
+        .filter(|stat| {
+            let member = match members {
+                Members::Session(sid) => stat.session == sid,
+                Members::Group(pgid) => stat.group == pgid,
+            };
+            member && stat.state != 'Z' && stat.pid != std::process::id()
+        })
+        .collect()
 }
 
 /// The fields of /proc/PID/stat this needs.
 struct ProcStat {
+    pid: u32,
     state: char,
     group: u32,
     session: u32,
@@ -135,6 +169,7 @@ impl ProcStat {
         let state = fields.next()?.chars().next()?;
         let _ppid = fields.next()?;
         Some(ProcStat {
+            pid,
             state,
             group: fields.next()?.parse().ok()?,
             session: fields.next()?.parse().ok()?,
