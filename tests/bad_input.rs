@@ -324,16 +324,32 @@ fn bad_values_of_the_llama_bench_axes_are_usage_errors_naming_what_is_allowed() 
 fn values_past_what_arithmetic_can_hold_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &[&str]); 5] = [
-        (&["--threads", "4294967295"], &["--threads 4294967295: at most 512"]),
-        (&["--pg", "4294967295,1"], &["--pg: a test of 4294967295 prompt and 1 generated tokens"]),
-        (&["--depth", "4294967295"], &["--pp: a test of 32 prompt", "at depth 4294967295"]),
-        (&["--cooldown-temp", "NaN"], &["--cooldown-temp NaN: give a temperature"]),
+        (
+            &["--threads", "4294967295"],
+            &["--threads 4294967295: at most 512"],
+        ),
+        (
+            &["--pg", "4294967295,1"],
+            &["--pg: a test of 4294967295 prompt and 1 generated tokens"],
+        ),
+        (
+            &["--depth", "4294967295"],
+            &["--pp: a test of 32 prompt", "at depth 4294967295"],
+        ),
+        (
+            &["--cooldown-temp", "NaN"],
+            &["--cooldown-temp NaN: give a temperature"],
+        ),
         (&["--cooldown-temp", "inf"], &["--cooldown-temp inf"]),
     ];
     for (args, expected) in cases {
         let o = quick_run(&[&smollm()], dir.path(), args);
         assert_clean_error(&o, 2, expected);
-        assert!(!stdout(&o).contains("run directory"), "{args:?}: {}", stdout(&o));
+        assert!(
+            !stdout(&o).contains("run directory"),
+            "{args:?}: {}",
+            stdout(&o)
+        );
     }
 }
 

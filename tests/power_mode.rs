@@ -72,7 +72,11 @@ impl Fakes {
 
     /// `edgebench run` with the fake tools in `--power-tools`.
     fn run(&self, root: &Path, axes: &[&str]) -> Output {
-        self.command(root, axes).arg("--power-tools").arg(self.bin()).output().unwrap()
+        self.command(root, axes)
+            .arg("--power-tools")
+            .arg(self.bin())
+            .output()
+            .unwrap()
     }
 
     fn command(&self, root: &Path, axes: &[&str]) -> Command {
@@ -101,7 +105,10 @@ const BOTH: [&str; 4] = ["--power-mode", "MAXN,25W", "--jetson-clocks", "on,off"
 fn no_nvpmodel_is_not_a_jetson() {
     let fakes = Fakes::new(&["jetson_clocks"]);
     let o = fakes.run(&fakes.root(), &["--power-mode", "MAXN"]);
-    let missing = format!("power_mode: `{}` is not there", fakes.bin().join("nvpmodel").display());
+    let missing = format!(
+        "power_mode: `{}` is not there",
+        fakes.bin().join("nvpmodel").display()
+    );
     assert_clean_error(&o, 2, &[&missing]);
     fakes.assert_nothing_ran();
 }
@@ -110,7 +117,10 @@ fn no_nvpmodel_is_not_a_jetson() {
 fn no_jetson_clocks_is_not_a_jetson() {
     let fakes = Fakes::new(&["nvpmodel"]);
     let o = fakes.run(&fakes.root(), &["--jetson-clocks", "on"]);
-    let missing = format!("`{}` is not there", fakes.bin().join("jetson_clocks").display());
+    let missing = format!(
+        "`{}` is not there",
+        fakes.bin().join("jetson_clocks").display()
+    );
     assert_clean_error(&o, 2, &["jetson_clocks: ", &missing]);
     fakes.assert_nothing_ran();
 }
@@ -136,7 +146,11 @@ fn tools_on_path_are_not_used() {
     let mut command = fakes.command(&fakes.root(), &BOTH);
     let o = command.env("PATH", fakes.bin()).output().unwrap();
     // The test machine is no Jetson: L4T's nvpmodel is not there.
-    assert_clean_error(&o, 2, &["power_mode and jetson_clocks: `/usr/sbin/nvpmodel` is not there"]);
+    assert_clean_error(
+        &o,
+        2,
+        &["power_mode and jetson_clocks: `/usr/sbin/nvpmodel` is not there"],
+    );
     fakes.assert_nothing_ran();
 }
 
@@ -150,7 +164,10 @@ fn the_old_test_euid_variable_is_ignored() {
     let pretend = if root { "1000" } else { "0" };
     let mut command = fakes.command(&fakes.root(), &BOTH);
     command.arg("--power-tools").arg(fakes.bin());
-    let o = command.env("EDGEBENCH_TEST_EUID", pretend).output().unwrap();
+    let o = command
+        .env("EDGEBENCH_TEST_EUID", pretend)
+        .output()
+        .unwrap();
     match root {
         // Past the power checks: the missing model is the refusal now.
         true => assert_clean_error(&o, 2, &["/nonexistent/model.gguf"]),

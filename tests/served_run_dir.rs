@@ -63,7 +63,10 @@ impl ServedRun {
 
     fn resume(&self, config: Option<&Path>) -> std::process::Output {
         let mut command = edgebench();
-        command.current_dir(self.dir.path()).args(["run", "--resume"]).arg(&self.run);
+        command
+            .current_dir(self.dir.path())
+            .args(["run", "--resume"])
+            .arg(&self.run);
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
@@ -81,14 +84,21 @@ fn a_command_edited_into_the_manifest_is_never_run() {
     served.tamper();
 
     let o = served.resume(None);
-    assert_clean_error(&o, 2, &["give the sweep file the run was started with (--config FILE)"]);
+    assert_clean_error(
+        &o,
+        2,
+        &["give the sweep file the run was started with (--config FILE)"],
+    );
     assert!(!served.pwned(), "the stored command ran");
 
     let o = served.resume(Some(&served.sweep_file()));
     assert_clean_error(
         &o,
         2,
-        &["candidate `served`'s server in", "is not the one the run started with (command or env)"],
+        &[
+            "candidate `served`'s server in",
+            "is not the one the run started with (command or env)",
+        ],
     );
     assert!(!served.pwned(), "the stored command ran");
 }
@@ -99,7 +109,10 @@ fn a_served_run_resumes_with_its_sweep_file() {
     std::fs::remove_file(served.run.join("parts/c0-k0.json")).unwrap();
     let o = served.resume(Some(&served.sweep_file()));
     assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(&o));
-    assert!(served.run.join("parts/c0-k0.json").is_file(), "the unit was measured again");
+    assert!(
+        served.run.join("parts/c0-k0.json").is_file(),
+        "the unit was measured again"
+    );
 }
 
 #[test]
@@ -120,5 +133,9 @@ fn a_run_directory_with_a_comma_in_its_path_is_compared_with_its_baseline() {
     assert!(!err.contains("error:"), "stderr:\n{err}");
     assert!(matches!(o.status.code(), Some(0 | 1)), "stderr:\n{err}");
     assert!(run_dir(&o).starts_with(&out));
-    assert!(stdout(&o).contains("e2e"), "the comparison is printed:\n{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("e2e"),
+        "the comparison is printed:\n{}",
+        stdout(&o)
+    );
 }

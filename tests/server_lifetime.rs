@@ -113,7 +113,12 @@ fn measuring_child(parent: u32) -> u32 {
         };
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let ppid = stat.rsplit(')').next().unwrap_or("").split_whitespace().nth(1);
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .nth(1);
         if String::from_utf8_lossy(&cmdline).contains("__child")
             && ppid == Some(&parent.to_string())
         {

@@ -89,7 +89,11 @@ fn resume_refuses_a_stored_sweep_a_new_one_could_not_have() {
             "\"timeout_secs\": 18446744073709551615",
             "--timeout 18446744073709551615: give 1 to",
         ),
-        ("\"threads\": [\n      2", "\"threads\": [\n      4294967295", "--threads 4294967295"),
+        (
+            "\"threads\": [\n      2",
+            "\"threads\": [\n      4294967295",
+            "--threads 4294967295",
+        ),
         // A unit edited on its own, its sweep left as it was.
         (
             "\"n_threads\": 2,",
@@ -110,7 +114,10 @@ fn resume_refuses_a_stored_sweep_a_new_one_could_not_have() {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "stderr:\n{err}");
         assert!(!err.contains("panicked"), "stderr:\n{err}");
-        assert!(err.contains("manifest.json's") && err.contains(said), "stderr:\n{err}");
+        assert!(
+            err.contains("manifest.json's") && err.contains(said),
+            "stderr:\n{err}"
+        );
         assert!(!run.join("logs").exists(), "nothing ran");
     }
 }

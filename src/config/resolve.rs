@@ -271,8 +271,17 @@ pub fn validate(sweep: &Sweep) -> Result<(), UsageError> {
         .chain(overrides.clone().filter_map(|c| c.n_threads))
         .collect();
     positive("--threads", &threads)?;
-    positive("--batch", &overrides.clone().filter_map(|c| c.n_batch).collect::<Vec<_>>())?;
-    positive("--ctx", &overrides.filter_map(|c| c.n_ctx).collect::<Vec<_>>())?;
+    positive(
+        "--batch",
+        &overrides
+            .clone()
+            .filter_map(|c| c.n_batch)
+            .collect::<Vec<_>>(),
+    )?;
+    positive(
+        "--ctx",
+        &overrides.filter_map(|c| c.n_ctx).collect::<Vec<_>>(),
+    )?;
     if let Some(n) = threads.iter().find(|&&n| n > MAX_THREADS) {
         return Err(UsageError::new(format!(
             "--threads {n}: at most {MAX_THREADS} (llama.cpp's GGML_MAX_N_THREADS)"

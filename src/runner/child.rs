@@ -105,7 +105,6 @@ fn connect_served(
     Ok((Box::new(engine), began.elapsed()))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

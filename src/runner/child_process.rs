@@ -129,7 +129,10 @@ mod tests {
     fn a_panic_mid_unit_ends_the_childs_whole_session() {
         let mut command = Command::new("sh");
         command
-            .args(["-c", "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done' & wait"])
+            .args([
+                "-c",
+                "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done' & wait",
+            ])
             .stdin(Stdio::null());
         let child = SessionChild::spawn(&mut command).unwrap();
         let session = Members::Session(child.id());

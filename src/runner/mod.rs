@@ -18,8 +18,8 @@ mod interrupt;
 pub mod memory_check;
 mod output;
 mod plan;
-mod process_group;
 mod power;
+mod process_group;
 mod protocol;
 #[cfg(test)]
 mod protocol_fuzz;

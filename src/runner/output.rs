@@ -170,6 +170,9 @@ mod tests {
             std::fs::read_to_string(saved.join("speed.csv")).unwrap(),
             "measured"
         );
-        assert!(!saved.join("speed.parquet").exists(), "the link's target is not copied");
+        assert!(
+            !saved.join("speed.parquet").exists(),
+            "the link's target is not copied"
+        );
     }
 }

@@ -65,7 +65,9 @@ pub fn die_with_parent(parent: libc::pid_t, signal: i32) -> std::io::Result<()> 
             return Err(std::io::Error::last_os_error());
         }
         if libc::getppid() != parent {
-            return Err(std::io::Error::other("the parent process has already ended"));
+            return Err(std::io::Error::other(
+                "the parent process has already ended",
+            ));
         }
     }
     Ok(())
@@ -186,7 +188,10 @@ mod tests {
     fn wrapper(apart: Apart) -> std::process::Child {
         let mut command = Command::new("sh");
         command
-            .args(["-c", "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done' & wait"])
+            .args([
+                "-c",
+                "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done' & wait",
+            ])
             .stdin(Stdio::null());
         start_apart(&mut command, apart, libc::SIGTERM);
         command.spawn().unwrap()
@@ -204,7 +209,10 @@ mod tests {
         let mut child = wrapper(Apart::Session);
         let session = Members::Session(child.id());
         wait_for_members(session, 2);
-        assert!(live_members(session).len() >= 2, "the wrapper and its child");
+        assert!(
+            live_members(session).len() >= 2,
+            "the wrapper and its child"
+        );
         let started = Instant::now();
         let signalled = end_all(session, Duration::from_millis(300));
         let _ = child.wait();

@@ -56,12 +56,14 @@ pub fn preflight(sweep: &Sweep, machine: &Machine) -> Result<Option<PowerTools>,
         (false, false) => "power_mode and jetson_clocks",
     };
     let refuse = |why: String| UsageError::new(format!("{axes}: {why}"));
-    let found = |program: &Path| match is_executable(program) {
+    let found = |program: &Path| {
+        match is_executable(program) {
         true => Ok(program.to_path_buf()),
         false => Err(refuse(format!(
             "`{}` is not there (or not executable): not a Jetson, or L4T's tools are not installed (--power-tools DIR names their directory)",
             program.display()
         ))),
+    }
     };
     let nvpmodel = match sweep.power_mode.is_empty() {
         true => None,

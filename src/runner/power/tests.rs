@@ -352,8 +352,14 @@ fn preflight_needs_root_and_a_mode_the_board_has() {
     let (dir, fake) = (tempfile::tempdir().unwrap(), FakeJetson::new());
     let sweep = power_sweep(dir.path(), &["MAXN", "25W"]);
     let e = super::preflight(&sweep, &machine(&fake, 1000)).unwrap_err();
-    assert!(e.to_string().contains("needs root: run edgebench with sudo"), "{e}");
-    let tools = super::preflight(&sweep, &machine(&fake, 0)).unwrap().unwrap();
+    assert!(
+        e.to_string()
+            .contains("needs root: run edgebench with sudo"),
+        "{e}"
+    );
+    let tools = super::preflight(&sweep, &machine(&fake, 0))
+        .unwrap()
+        .unwrap();
     assert_eq!(tools.nvpmodel, Some(fake.bin.join("nvpmodel")));
     assert_eq!(tools.jetson_clocks, fake.bin.join("jetson_clocks"));
     let lacking = power_sweep(dir.path(), &["MAXN", "30W"]);

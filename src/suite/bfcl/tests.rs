@@ -178,7 +178,11 @@ fn a_case_id_the_loader_would_refuse_is_refused_at_import() {
     write(
         dir.path(),
         "BFCL_v4_irrelevance.json",
-        &[question("irrelevance_0", "Hi."), question("Irrelevance 1", "Hi.")].join("\n"),
+        &[
+            question("irrelevance_0", "Hi."),
+            question("Irrelevance 1", "Hi."),
+        ]
+        .join("\n"),
     );
     let e = import(&request(dir.path().into(), &["irrelevance"]))
         .err()
