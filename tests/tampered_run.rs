@@ -106,8 +106,9 @@ fn resume_refuses_a_stored_sweep_a_new_one_could_not_have() {
         let run = stored_run_pointing_at(&dir, &common::smollm());
         std::fs::remove_file(run.join("parts/c0-k0.json")).unwrap();
         replace_in(&run.join("manifest.json"), from, to);
+        // Forced past the build check: no force skips these rules.
         let o = edgebench()
-            .args(["run", "--resume"])
+            .args(["run", "--resume-force", "--resume"])
             .arg(&run)
             .output()
             .unwrap();

@@ -130,7 +130,8 @@ fn signal_all(processes: &[ProcStat], signal: i32) {
     }
 }
 
-/// The pids of `members` that are running.
+/// The pids of `members` that are running (for the tests).
+#[cfg(test)]
 pub fn live_members(members: Members) -> Vec<u32> {
     live(members).iter().map(|p| p.pid).collect()
 }
