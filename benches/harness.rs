@@ -64,7 +64,7 @@ fn sampling(c: &mut Criterion) {
     c.bench_function("parse one tegrastats line", |b| {
         b.iter(|| parse_tegrastats_line(line))
     });
-    let (mut backends, _) = detect_backends(std::time::Duration::from_millis(250));
+    let (mut backends, _) = detect_backends(std::time::Duration::from_millis(250), None);
     let pid = Some(std::process::id());
     let mut out: Vec<Reading> = Vec::new();
     c.bench_function("one sampling tick (all available backends)", |b| {

@@ -2,7 +2,7 @@
 # An Orin NX sweep without an Orin: edgebench cross-compiled for aarch64, with
 # llama.cpp's kernels for the Orin's Cortex-A78AE (dot product, fp16), run under
 # qemu-user on SmolLM2 with a fake Orin NX sysfs tree (EDGEBENCH_SYSFS_ROOT) and a
-# fake tegrastats (EDGEBENCH_TEGRASTATS). Checks that the Jetson sampler is the
+# fake tegrastats (--tegrastats). Checks that the Jetson sampler is the
 # one chosen, that memory is reported as unified, that power, temperature and
 # J/token are filled, and that the report uses the Orin NX profile.
 #
@@ -164,13 +164,13 @@ fake_tegrastats "$out/bin/tegrastats"
 short_quality_suite "$out/emulated-quality.toml"
 
 step "doctor under qemu"
-EDGEBENCH_SYSFS_ROOT=$out/orin-nx EDGEBENCH_TEGRASTATS=$out/bin/tegrastats \
-    "$exe" doctor | tee "$out/doctor.txt"
+EDGEBENCH_SYSFS_ROOT=$out/orin-nx \
+    "$exe" doctor --tegrastats "$out/bin/tegrastats" | tee "$out/doctor.txt"
 
 step "sweep under qemu: SmolLM2, engine-only pp64/tg16 and three quality cases"
 t=$(date +%s)
-EDGEBENCH_SYSFS_ROOT=$out/orin-nx EDGEBENCH_TEGRASTATS=$out/bin/tegrastats \
-    "$exe" run --out "$out/results" --model models/SmolLM2-135M-Instruct-Q4_1.gguf \
+EDGEBENCH_SYSFS_ROOT=$out/orin-nx \
+    "$exe" run --tegrastats "$out/bin/tegrastats" --out "$out/results" --model models/SmolLM2-135M-Instruct-Q4_1.gguf \
     --suite engine-only --suite "$out/emulated-quality.toml" \
     --pp 64 --tg 16 --reps 2 --warmup 0 --threads 2 --ctx 512 --sample-ms 100 \
     --cooldown-max 0 2>&1 | tee "$out/run.log"

@@ -28,7 +28,7 @@ pub enum Command {
     /// List the suites in suites/.
     Suites,
     /// Which resource samplers work on this machine, and why a missing one is missing.
-    Doctor,
+    Doctor(DoctorArgs),
     /// Compare a candidate run with a baseline: the regression gate for CI.
     Compare(CompareArgs),
     /// Apply the (current) suite checks again to the answers a run stored; no model is loaded.
@@ -206,6 +206,23 @@ pub struct RunArgs {
     /// Do not write report.md, report.html and charts/ into the run directory.
     #[arg(long = "no-report")]
     pub no_report: bool,
+    /// The directory holding nvpmodel and jetson_clocks for --power-mode and
+    /// --jetson-clocks (default: L4T's /usr/sbin/nvpmodel and /usr/bin/jetson_clocks;
+    /// never looked up on PATH, as edgebench runs them as root).
+    #[arg(long = "power-tools", value_name = "DIR")]
+    pub power_tools: Option<PathBuf>,
+    /// The tegrastats program the Jetson sampler runs (default: L4T's
+    /// /usr/bin/tegrastats, on a real Jetson only).
+    #[arg(long, value_name = "PROGRAM")]
+    pub tegrastats: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct DoctorArgs {
+    /// The tegrastats program the Jetson sampler runs (default: L4T's
+    /// /usr/bin/tegrastats, on a real Jetson only).
+    #[arg(long, value_name = "PROGRAM")]
+    pub tegrastats: Option<PathBuf>,
 }
 
 impl RunArgs {

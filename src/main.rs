@@ -12,7 +12,7 @@ fn main() {
         Command::Models(args) => edgebench::models::run(&args),
         Command::Fetch(args) => edgebench::fetch::run(&args),
         Command::Suites => print_suites(),
-        Command::Doctor => print_doctor().inspect(|_| {
+        Command::Doctor(args) => print_doctor(args.tegrastats.as_deref()).inspect(|_| {
             edgebench::runner::print_llama_build();
         }),
         Command::Compare(args) => edgebench::compare::run(&args),
@@ -98,8 +98,8 @@ fn score_answers(suite: &str) -> anyhow::Result<i32> {
 }
 
 /// `edgebench doctor`: which backends work here, what each measures, why one is missing.
-fn print_doctor() -> anyhow::Result<i32> {
-    let (_, statuses) = detect_backends(std::time::Duration::from_millis(250));
+fn print_doctor(tegrastats: Option<&std::path::Path>) -> anyhow::Result<i32> {
+    let (_, statuses) = detect_backends(std::time::Duration::from_millis(250), tegrastats);
     println!("samplers on this machine:");
     for s in &statuses {
         let mark = if s.available { "yes" } else { "no " };

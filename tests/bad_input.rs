@@ -316,3 +316,60 @@ fn bad_values_of_the_llama_bench_axes_are_usage_errors_naming_what_is_allowed() 
         assert!(!stdout(&o).contains("loading"), "{args:?}: {}", stdout(&o));
     }
 }
+
+/// Values that once wrapped or were cast into nonsense (a 4294967295-token
+/// test became a 1-token context, 4294967295 threads became -1, a NaN
+/// temperature never cooled down) are usage errors before anything runs.
+#[test]
+fn values_past_what_arithmetic_can_hold_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &[&str]); 5] = [
+        (
+            &["--threads", "4294967295"],
+            &["--threads 4294967295: at most 512"],
+        ),
+        (
+            &["--pg", "4294967295,1"],
+            &["--pg: a test of 4294967295 prompt and 1 generated tokens"],
+        ),
+        (
+            &["--depth", "4294967295"],
+            &["--pp: a test of 32 prompt", "at depth 4294967295"],
+        ),
+        (
+            &["--cooldown-temp", "NaN"],
+            &["--cooldown-temp NaN: give a temperature"],
+        ),
+        (&["--cooldown-temp", "inf"], &["--cooldown-temp inf"]),
+    ];
+    for (args, expected) in cases {
+        let o = quick_run(&[&smollm()], dir.path(), args);
+        assert_clean_error(&o, 2, expected);
+        assert!(
+            !stdout(&o).contains("run directory"),
+            "{args:?}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+/// An engine test whose context (depth + prompt + generation) cannot fit in
+/// memory is refused by the memory check before llama.cpp allocates it, as
+/// the user path's context is: the unit fails to load with one clear line.
+#[test]
+fn an_engine_test_too_large_for_memory_is_refused_before_loading() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    // SmolLM2-135M's KV cache is about 23 kB a token: 20M tokens is ~430 GiB.
+    let o = quick_run(&[&smollm()], dir.path(), &["--pg", "20000000,1"]);
+    assert_eq!(o.status.code(), Some(1), "stderr:\n{}", stderr(&o));
+    let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
+    let (statuses, errors) = (strings(&speed, "status"), strings(&speed, "error"));
+    assert_eq!(statuses[0].as_deref(), Some("load_failed"), "{speed}");
+    let error = errors[0].as_deref().unwrap_or("");
+    assert!(
+        error.contains("a context of 20000001 tokens needs about")
+            && error.contains("--pp, --tg, --pg or --depth"),
+        "{error}"
+    );
+}

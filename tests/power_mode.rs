@@ -1,13 +1,14 @@
 //! The Jetson power axes refused before anything runs (exit 2, one line) when
-//! the machine cannot set them: no nvpmodel or jetson_clocks on PATH, no Jetson
-//! sysfs, not root, a mode the board lacks. Fake tools on PATH log any call;
-//! none may happen. EDGEBENCH_TEST_EUID stands in for the effective user id so
-//! both answers are checked whoever runs the tests. (The sweep itself, with
-//! fake tools changing a fake tree, is src/runner/power/tests.rs.)
+//! the machine cannot set them: no nvpmodel or jetson_clocks where they are
+//! looked for (L4T's paths, or `--power-tools DIR`; never PATH), no Jetson
+//! sysfs, a bad mode name. Fake tools log any call; none may happen. Root and
+//! the board's modes are checked by src/runner/power/tests.rs, which chooses
+//! the effective user id (the sweep itself, with fake tools changing a fake
+//! tree, is there too).
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use common::*;
 
@@ -69,17 +70,23 @@ impl Fakes {
         self.dir.path().join("results")
     }
 
-    /// `edgebench run` with PATH = only the fake tools.
-    fn run(&self, root: &Path, euid: &str, axes: &[&str]) -> Output {
+    /// `edgebench run` with the fake tools in `--power-tools`.
+    fn run(&self, root: &Path, axes: &[&str]) -> Output {
+        self.command(root, axes)
+            .arg("--power-tools")
+            .arg(self.bin())
+            .output()
+            .unwrap()
+    }
+
+    fn command(&self, root: &Path, axes: &[&str]) -> Command {
         let out = self.out();
         let mut cmd = edgebench();
         cmd.args(["run", "--model", "/nonexistent/model.gguf", "--out"])
             .arg(&out)
             .args(axes)
-            .env("PATH", self.bin())
-            .env("EDGEBENCH_SYSFS_ROOT", root)
-            .env("EDGEBENCH_TEST_EUID", euid);
-        cmd.output().unwrap()
+            .env("EDGEBENCH_SYSFS_ROOT", root);
+        cmd
     }
 
     fn assert_nothing_ran(&self) {
@@ -95,22 +102,26 @@ impl Fakes {
 const BOTH: [&str; 4] = ["--power-mode", "MAXN,25W", "--jetson-clocks", "on,off"];
 
 #[test]
-fn no_nvpmodel_on_path_is_not_a_jetson() {
+fn no_nvpmodel_is_not_a_jetson() {
     let fakes = Fakes::new(&["jetson_clocks"]);
-    let o = fakes.run(&fakes.root(), "0", &["--power-mode", "MAXN"]);
-    assert_clean_error(
-        &o,
-        2,
-        &["power_mode: `nvpmodel` is not on PATH: not a Jetson"],
+    let o = fakes.run(&fakes.root(), &["--power-mode", "MAXN"]);
+    let missing = format!(
+        "power_mode: `{}` is not there",
+        fakes.bin().join("nvpmodel").display()
     );
+    assert_clean_error(&o, 2, &[&missing]);
     fakes.assert_nothing_ran();
 }
 
 #[test]
-fn no_jetson_clocks_on_path_is_not_a_jetson() {
+fn no_jetson_clocks_is_not_a_jetson() {
     let fakes = Fakes::new(&["nvpmodel"]);
-    let o = fakes.run(&fakes.root(), "0", &["--jetson-clocks", "on"]);
-    assert_clean_error(&o, 2, &["jetson_clocks: `jetson_clocks` is not on PATH"]);
+    let o = fakes.run(&fakes.root(), &["--jetson-clocks", "on"]);
+    let missing = format!(
+        "`{}` is not there",
+        fakes.bin().join("jetson_clocks").display()
+    );
+    assert_clean_error(&o, 2, &["jetson_clocks: ", &missing]);
     fakes.assert_nothing_ran();
 }
 
@@ -118,7 +129,7 @@ fn no_jetson_clocks_on_path_is_not_a_jetson() {
 fn no_jetson_sysfs_is_not_a_jetson() {
     let fakes = Fakes::new(&["nvpmodel", "jetson_clocks"]);
     let empty = tempfile::tempdir().unwrap();
-    let o = fakes.run(empty.path(), "0", &BOTH);
+    let o = fakes.run(empty.path(), &BOTH);
     assert_clean_error(
         &o,
         2,
@@ -127,41 +138,50 @@ fn no_jetson_sysfs_is_not_a_jetson() {
     fakes.assert_nothing_ran();
 }
 
+/// Run as root, a program found on PATH would run whatever PATH offers:
+/// only L4T's paths (or `--power-tools`) count.
 #[test]
-fn not_root_is_refused() {
+fn tools_on_path_are_not_used() {
     let fakes = Fakes::new(&["nvpmodel", "jetson_clocks"]);
-    let o = fakes.run(&fakes.root(), "1000", &BOTH);
-    assert_clean_error(&o, 2, &["needs root: run edgebench with sudo"]);
-    fakes.assert_nothing_ran();
-}
-
-#[test]
-fn a_mode_the_board_lacks_is_refused_with_the_ones_it_has() {
-    let fakes = Fakes::new(&["nvpmodel", "jetson_clocks"]);
-    let o = fakes.run(&fakes.root(), "0", &["--power-mode", "MAXN,30W"]);
+    let mut command = fakes.command(&fakes.root(), &BOTH);
+    let o = command.env("PATH", fakes.bin()).output().unwrap();
+    // The test machine is no Jetson: L4T's nvpmodel is not there.
     assert_clean_error(
         &o,
         2,
-        &["power mode `30W` is not one of this board's: MAXN (0), 25W (3)"],
+        &["power_mode and jetson_clocks: `/usr/sbin/nvpmodel` is not there"],
     );
     fakes.assert_nothing_ran();
 }
 
+/// EDGEBENCH_TEST_EUID once stood in for the effective user id; a release
+/// binary ignores it, whoever runs the test.
 #[test]
-fn a_jetson_as_root_passes_on_to_the_candidate_check() {
+fn the_old_test_euid_variable_is_ignored() {
     let fakes = Fakes::new(&["nvpmodel", "jetson_clocks"]);
-    let o = fakes.run(&fakes.root(), "0", &BOTH);
-    // Past the power checks: the missing model is the refusal now.
-    assert_clean_error(&o, 2, &["/nonexistent/model.gguf"]);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let pretend = if root { "1000" } else { "0" };
+    let mut command = fakes.command(&fakes.root(), &BOTH);
+    command.arg("--power-tools").arg(fakes.bin());
+    let o = command
+        .env("EDGEBENCH_TEST_EUID", pretend)
+        .output()
+        .unwrap();
+    match root {
+        // Past the power checks: the missing model is the refusal now.
+        true => assert_clean_error(&o, 2, &["/nonexistent/model.gguf"]),
+        false => assert_clean_error(&o, 2, &["needs root: run edgebench with sudo"]),
+    }
     fakes.assert_nothing_ran();
 }
 
 #[test]
 fn a_bad_mode_name_or_clock_value_is_a_usage_error() {
     let fakes = Fakes::new(&[]);
-    let o = fakes.run(&fakes.root(), "0", &["--power-mode", "MAX N"]);
+    let o = fakes.run(&fakes.root(), &["--power-mode", "MAX N"]);
     assert_clean_error(&o, 2, &["--power-mode `MAX N`"]);
-    let o = fakes.run(&fakes.root(), "0", &["--jetson-clocks", "maybe"]);
+    let o = fakes.run(&fakes.root(), &["--jetson-clocks", "maybe"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("`maybe` is not on or off"),

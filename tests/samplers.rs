@@ -139,6 +139,50 @@ fn doctor_explains_every_backend() {
     );
 }
 
+/// A fake tegrastats that notes it ran (in `ran`) and prints a line a second.
+fn fake_tegrastats(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (program, ran) = (dir.join("tegrastats"), dir.join("ran"));
+    let line = "RAM 3012/15656MB (lfb 1796x4MB) SWAP 0/7828MB (cached 0MB) CPU [63%@1984,58%@1984] GR3D_FREQ 0%@[918,918] cpu@52.5C tj@52.593C VDD_IN 11500mW/11200mW";
+    let script = format!(
+        "#!/bin/sh\ntouch '{}'\nwhile :; do echo '{line}' || exit 0; sleep 0.2; done\n",
+        ran.display()
+    );
+    std::fs::write(&program, script).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (program, ran)
+}
+
+/// The tegrastats run is L4T's or the one `--tegrastats` names: the
+/// environment (EDGEBENCH_TEGRASTATS, once a test hook) chooses no program.
+#[test]
+fn doctor_runs_only_the_tegrastats_it_is_given() {
+    let fake = tempfile::tempdir().unwrap();
+    fake_orin(fake.path());
+    let bin = tempfile::tempdir().unwrap();
+    let (program, ran) = fake_tegrastats(bin.path());
+    let o = edgebench()
+        .arg("doctor")
+        .env("EDGEBENCH_SYSFS_ROOT", fake.path())
+        .env("EDGEBENCH_TEGRASTATS", &program)
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    assert!(text.contains("sysfs (tegrastats not found)"), "{text}");
+    assert!(!ran.exists(), "the program in the environment ran");
+
+    let o = edgebench()
+        .arg("doctor")
+        .arg("--tegrastats")
+        .arg(&program)
+        .env("EDGEBENCH_SYSFS_ROOT", fake.path())
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    assert!(text.contains("yes jetson   tegrastats:"), "{text}");
+    assert!(ran.exists());
+}
+
 #[test]
 fn tegrastats_logs_import_into_the_sample_schema_and_count_bad_lines() {
     let dir = tempfile::tempdir().unwrap();

@@ -78,6 +78,51 @@ fn rescore_and_resume_refuse_a_manifest_unit_id_that_is_a_path() {
     assert!(!tmp.path().join("pwned.json").exists());
 }
 
+/// A stored sweep is held to the rules of a new one: a timeout past the
+/// week a sweep may run (which once overflowed the clock) is a usage error.
+#[test]
+fn resume_refuses_a_stored_sweep_a_new_one_could_not_have() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (from, to, said) in [
+        (
+            "\"timeout_secs\": 3600",
+            "\"timeout_secs\": 18446744073709551615",
+            "--timeout 18446744073709551615: give 1 to",
+        ),
+        (
+            "\"threads\": [\n      2",
+            "\"threads\": [\n      4294967295",
+            "--threads 4294967295",
+        ),
+        // A unit edited on its own, its sweep left as it was.
+        (
+            "\"n_threads\": 2,",
+            "\"n_threads\": 4294967295,",
+            "unit `c0-k0` is not one its sweep expands to",
+        ),
+    ] {
+        let dir = tmp.path().join(format!("{}", said.len()));
+        std::fs::create_dir(&dir).unwrap();
+        let run = stored_run_pointing_at(&dir, &common::smollm());
+        std::fs::remove_file(run.join("parts/c0-k0.json")).unwrap();
+        replace_in(&run.join("manifest.json"), from, to);
+        // Forced past the build check: no force skips these rules.
+        let o = edgebench()
+            .args(["run", "--resume-force", "--resume"])
+            .arg(&run)
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "stderr:\n{err}");
+        assert!(!err.contains("panicked"), "stderr:\n{err}");
+        assert!(
+            err.contains("manifest.json's") && err.contains(said),
+            "stderr:\n{err}"
+        );
+        assert!(!run.join("logs").exists(), "nothing ran");
+    }
+}
+
 /// The stored run was measured by an earlier edgebench build, with SmolLM2.
 fn stored_run_pointing_at(tmp: &Path, model: &Path) -> PathBuf {
     let dir = stored_run_copy(tmp);

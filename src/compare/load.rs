@@ -64,11 +64,17 @@ pub fn load_runs(spec: &str) -> Result<LoadedRuns> {
         .split(',')
         .map(resolve_run_dir)
         .collect::<Result<_, _>>()?;
+    load_run_dirs(&dirs, spec)
+}
+
+/// Run directories given as paths (never split: a path may hold a comma),
+/// labelled `label`.
+pub fn load_run_dirs(dirs: &[PathBuf], label: &str) -> Result<LoadedRuns> {
     let mut runs = LoadedRuns {
-        label: spec.to_string(),
+        label: label.to_string(),
         ..Default::default()
     };
-    for dir in &dirs {
+    for dir in dirs {
         read_speed(dir, &mut runs)?;
         if dir.join("quality.parquet").is_file() {
             read_quality(dir, &mut runs)?;

@@ -7,7 +7,7 @@ pub mod stats;
 mod wording;
 
 pub use crate::config::parse_percent;
-pub use load::{load_runs, LoadedRuns};
+pub use load::{load_run_dirs, load_runs, LoadedRuns};
 pub use stats::{compare_metric, Direction, GateSettings, MetricComparison, Verdict};
 
 use std::io::Write;
@@ -28,7 +28,7 @@ pub fn baselines_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("results/baselines"))
 }
 
-/// "5%", "5" or "0.05" -> 0.05.
+/// "5%" or "0.05" -> 0.05 (config::parse_percent's one rule).
 pub fn parse_threshold(text: &str) -> Result<f64, UsageError> {
     parse_percent("--threshold", text)
 }
@@ -234,8 +234,14 @@ mod tests {
     #[test]
     fn thresholds_parse_as_fractions() {
         assert_eq!(parse_threshold("5%").unwrap(), 0.05);
-        assert_eq!(parse_threshold("2.5").unwrap(), 0.025);
+        assert_eq!(parse_threshold("2.5%").unwrap(), 0.025);
         assert_eq!(parse_threshold("0.1").unwrap(), 0.1);
+        // One rule: `%` is a percentage, a bare number a fraction.
+        assert_eq!(parse_threshold("0.5").unwrap(), 0.5);
+        let e = parse_threshold("1").unwrap_err().to_string();
+        assert!(e.contains("write 1% or 0.01"), "{e}");
+        assert!(parse_threshold("2.5").is_err());
+        assert!(parse_threshold("NaN").is_err());
         assert!(parse_threshold("abc").is_err());
         assert!(parse_threshold("0").is_err());
         assert!(parse_threshold("150%").is_err());

@@ -2,11 +2,17 @@
 //! or a model served by an OpenAI-compatible server (`engine = "openai"`).
 use std::path::{Path, PathBuf};
 
-use super::file::CandidateFile;
+use super::file::{CandidateFile, SweepFile};
 use super::server_launch::{launch_from_file, template_placeholders, LAUNCHED_BASE_URL};
 use super::Candidate;
 use crate::error::UsageError;
 use crate::results::plan::{ServerEndpoint, ServerKind, ToolCalls, ToolChoice};
+
+/// Every `[[candidate]]` of a sweep file, in order.
+pub fn candidates_from_file(file: &SweepFile) -> Result<Vec<Candidate>, UsageError> {
+    let each = file.candidates.iter().enumerate();
+    each.map(|(i, c)| candidate_from_file(c, i + 1)).collect()
+}
 
 /// The candidate a `[[candidate]]` table describes (the `index`-th, from 1).
 pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate, UsageError> {

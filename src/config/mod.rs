@@ -7,9 +7,10 @@ mod resolve;
 pub mod server_launch;
 mod speed_axes;
 
+pub use candidate::candidates_from_file;
 pub use expand::expand;
 pub use file::{parse_sweep_toml, read_sweep_file, SweepFile};
-pub use resolve::{resolve, SweepOverrides};
+pub use resolve::{resolve, validate, SweepOverrides};
 pub use speed_axes::{parse_percent, parse_pg, RepsSetting};
 
 // The plan a run records in manifest.json is results' (the bottom layer's) to
@@ -29,6 +30,10 @@ pub const DEFAULT_E2E_TOKENS: u32 = 64;
 /// The most streams a concurrency level may open at once.
 pub const MAX_CONCURRENCY: u32 = 256;
 pub const ALL_LAYERS: u32 = 999;
+/// llama.cpp's most threads (GGML_MAX_N_THREADS); its thread count is an i32.
+pub const MAX_THREADS: u32 = 512;
+/// The longest context a test may ask for: llama.cpp's positions are i32.
+pub const MAX_CONTEXT: u32 = i32::MAX as u32;
 
 /// Suites of a sweep that names none: speed, and a first look at answer quality.
 pub const DEFAULT_SUITES: [&str; 2] = ["speed", "quality-basic"];

@@ -2,13 +2,14 @@
 //! Precedence: command line > sweep file > suite file > built-in defaults.
 use std::path::{Path, PathBuf};
 
-use super::candidate::{candidate_from_file, name_from_path};
+use super::candidate::{candidates_from_file, name_from_path};
 use super::speed_axes::{self, AutoRepsInput, RepsSetting};
 use super::KvCacheType;
 use super::{
     default_threads, Candidate, FlashAttn, Sweep, SweepFile, ALL_LAYERS, DEFAULT_COOLDOWN_MAX_SECS,
     DEFAULT_E2E_TOKENS, DEFAULT_MODELS, DEFAULT_N_CTX, DEFAULT_REPS, DEFAULT_SAMPLE_MS,
-    DEFAULT_SUITES, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP, MAX_CONCURRENCY,
+    DEFAULT_SUITES, DEFAULT_TIMEOUT_SECS, DEFAULT_WARMUP, MAX_CONCURRENCY, MAX_CONTEXT,
+    MAX_THREADS,
 };
 use crate::error::UsageError;
 use crate::results::plan::AUTO_MIN_REPS;
@@ -163,6 +164,34 @@ pub fn resolve(
     Ok(sweep)
 }
 
+/// The user path's context, the sweep's and each candidate's own.
+fn overrides_ctx(sweep: &Sweep) -> Vec<u32> {
+    let own = sweep.candidates.iter().filter_map(|c| c.n_ctx);
+    std::iter::once(sweep.n_ctx).chain(own).collect()
+}
+
+/// The longest sampling interval: an hour.
+const MAX_SAMPLE_MS: u64 = 3_600_000;
+
+/// Every engine test's context (its depth, prompt and generation) is a
+/// number of tokens llama.cpp can take: a sum that wraps would create a tiny
+/// context and then overrun it.
+fn check_test_contexts(sweep: &Sweep) -> Result<(), UsageError> {
+    let deepest = sweep.depth.iter().copied().max().unwrap_or(0);
+    let prompts = sweep.pp.iter().map(|&p| ("--pp", p, 0));
+    let generations = sweep.tg.iter().map(|&g| ("--tg", 0, g));
+    let both = sweep.pg.iter().map(|&[p, g]| ("--pg", p, g));
+    for (flag, p, g) in prompts.chain(generations).chain(both) {
+        let tokens = deepest.checked_add(p).and_then(|n| n.checked_add(g));
+        if tokens.is_none_or(|n| n > MAX_CONTEXT) {
+            return Err(UsageError::new(format!(
+                "{flag}: a test of {p} prompt and {g} generated tokens at depth {deepest} needs a context past {MAX_CONTEXT} tokens, the most llama.cpp takes"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn power_modes(args: &SweepOverrides, file: &SweepFile) -> Vec<String> {
     if !args.power_mode.is_empty() {
         return args.power_mode.clone();
@@ -186,8 +215,7 @@ fn candidates(args: &SweepOverrides, file: &SweepFile) -> Result<Vec<Candidate>,
         return Ok(candidates);
     }
     if !file.candidates.is_empty() {
-        let each = file.candidates.iter().enumerate();
-        return each.map(|(i, c)| candidate_from_file(c, i + 1)).collect();
+        return candidates_from_file(file);
     }
     // The default sweep: the two models scripts/setup.sh fetches.
     let mut defaults = Vec::new();
@@ -217,7 +245,9 @@ fn is_power_mode_name(mode: &str) -> bool {
     !mode.is_empty() && mode.chars().all(allowed)
 }
 
-fn validate(sweep: &Sweep) -> Result<(), UsageError> {
+/// The rules every sweep is held to, a new one or one read back from a run
+/// directory to resume it.
+pub fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     let positive = |name: &str, values: &[u32]| {
         if values.contains(&0) {
             Err(UsageError::new(format!("{name} must be at least 1")))
@@ -236,6 +266,33 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     positive("--ubatch", &sweep.n_ubatch)?;
     let pg: Vec<u32> = sweep.pg.iter().flatten().copied().collect();
     positive("--pg", &pg)?;
+    let overrides = sweep.candidates.iter();
+    let threads: Vec<u32> = (sweep.threads.iter().copied())
+        .chain(overrides.clone().filter_map(|c| c.n_threads))
+        .collect();
+    positive("--threads", &threads)?;
+    positive(
+        "--batch",
+        &overrides
+            .clone()
+            .filter_map(|c| c.n_batch)
+            .collect::<Vec<_>>(),
+    )?;
+    positive(
+        "--ctx",
+        &overrides.filter_map(|c| c.n_ctx).collect::<Vec<_>>(),
+    )?;
+    if let Some(n) = threads.iter().find(|&&n| n > MAX_THREADS) {
+        return Err(UsageError::new(format!(
+            "--threads {n}: at most {MAX_THREADS} (llama.cpp's GGML_MAX_N_THREADS)"
+        )));
+    }
+    check_test_contexts(sweep)?;
+    if let Some(c) = sweep.cooldown_temp_c.filter(|c| !(0.0..=150.0).contains(c)) {
+        return Err(UsageError::new(format!(
+            "--cooldown-temp {c}: give a temperature from 0 to 150 °C"
+        )));
+    }
     if let Some(n) = sweep.concurrency.iter().find(|&&n| n > MAX_CONCURRENCY) {
         return Err(UsageError::new(format!(
             "--concurrency {n}: at most {MAX_CONCURRENCY} streams at once"
@@ -246,8 +303,17 @@ fn validate(sweep: &Sweep) -> Result<(), UsageError> {
             "--power-mode `{mode}`: give an nvpmodel mode name (MAXN, 25W) or id"
         )));
     }
-    if sweep.sample_ms < 10 {
-        return Err(UsageError::new("--sample-ms must be at least 10"));
+    if !(10..=MAX_SAMPLE_MS).contains(&sweep.sample_ms) {
+        return Err(UsageError::new(format!(
+            "--sample-ms {}: give 10 to {MAX_SAMPLE_MS} (an hour)",
+            sweep.sample_ms
+        )));
+    }
+    let contexts = overrides_ctx(sweep);
+    if let Some(n) = contexts.iter().find(|&&n| n > MAX_CONTEXT) {
+        return Err(UsageError::new(format!(
+            "--ctx {n}: at most {MAX_CONTEXT} tokens, the most llama.cpp takes"
+        )));
     }
     if sweep.timeout_secs == 0 || sweep.timeout_secs > MAX_DURATION_SECS {
         return Err(UsageError::new(format!(

@@ -97,21 +97,28 @@ pub fn auto_reps(
     }))
 }
 
-/// "2%", "2" or "0.02" -> 0.02 (0 means "none", allowed except for thresholds).
+/// "2%" or "0.02" -> 0.02: a number with `%` is a percentage, a bare one a
+/// fraction. A bare number of 1 or more is refused: "1" (1%? 100%?) and "0.5"
+/// (50%) would otherwise follow different rules. 0 means "none", allowed
+/// except for thresholds.
 pub fn parse_percent(flag: &str, text: &str) -> Result<f64, UsageError> {
-    let bad = || UsageError::new(format!("{flag} {text}: expected a percentage such as 5%"));
+    let bad = |why: &str| UsageError::new(format!("{flag} {text}: {why}"));
     let (number, percent) = match text.trim().strip_suffix('%') {
-        Some(n) => (n, true),
+        Some(n) => (n.trim(), true),
         None => (text.trim(), false),
     };
-    let value: f64 = number.parse().map_err(|_| bad())?;
-    let fraction = if percent || value >= 1.0 {
-        value / 100.0
-    } else {
-        value
-    };
+    let value: f64 = (number.parse().ok())
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| bad("expected a percentage such as 5% or a fraction such as 0.05"))?;
+    if !percent && value >= 1.0 {
+        return Err(bad(&format!(
+            "a bare number is a fraction; write {value}% or {}",
+            value / 100.0
+        )));
+    }
+    let fraction = if percent { value / 100.0 } else { value };
     if !(0.0..1.0).contains(&fraction) || (fraction == 0.0 && flag == "--threshold") {
-        return Err(bad());
+        return Err(bad("expected more than 0% and less than 100%"));
     }
     Ok(fraction)
 }

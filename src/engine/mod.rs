@@ -53,8 +53,10 @@ impl BenchTest {
 
     /// The context llama-bench gives the test: depth + prompt + generation.
     pub fn n_ctx(self) -> u32 {
+        // Saturated, never wrapped: a context that cannot be made is refused,
+        // a wrapped one would be tiny and then overrun.
         let (p, g) = self.tokens();
-        self.depth + p + g
+        self.depth.saturating_add(p).saturating_add(g)
     }
 
     /// `pp512`, `tg128`, `pp512+tg128`, `tg128@d2048`: the test's name in the rows.

@@ -34,7 +34,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
-use crate::compare::{compare_runs, load_runs, GateSettings, MetricComparison};
+use crate::compare::{compare_runs, load_run_dirs, load_runs, GateSettings, MetricComparison};
 use crate::error::{exit, UsageError};
 use crate::export::{html::Html, markdown::Markdown, Document, Exporter};
 use crate::profiles::{self, Profile};
@@ -180,7 +180,7 @@ fn baseline_deltas(options: &ReportOptions) -> Result<Option<Vec<MetricCompariso
         .iter()
         .map(|d| d.to_string_lossy().into_owned())
         .collect();
-    let this = load_runs(&dirs.join(","))?;
+    let this = load_run_dirs(&options.run_dirs, &dirs.join(","))?;
     Ok(Some(compare_runs(
         &base,
         &this,

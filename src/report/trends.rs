@@ -6,7 +6,9 @@ use anyhow::Result;
 use super::candidates::ReportCandidate;
 use super::load::RunData;
 use super::recommend::Targets;
-use crate::compare::{compare_answers, compare_runs, load_runs, GateSettings, LoadedRuns, Verdict};
+use crate::compare::{
+    compare_answers, compare_runs, load_run_dirs, GateSettings, LoadedRuns, Verdict,
+};
 use crate::profiles::Profile;
 use crate::results::Metric;
 
@@ -215,7 +217,7 @@ fn mark_regressions(runs: &[TrendRun], metrics: &mut [TrendMetric]) -> Result<()
     let loaded: Vec<Option<LoadedRuns>> = runs
         .iter()
         .map(|r| match r.dir.join("speed.parquet").is_file() {
-            true => load_runs(&r.dir.to_string_lossy()).map(Some),
+            true => load_run_dirs(std::slice::from_ref(&r.dir), &r.dir.to_string_lossy()).map(Some),
             false => Ok(None),
         })
         .collect::<Result<_>>()?;

@@ -37,7 +37,7 @@ pub use rows::{
     ServerFigures, SpeedRow, StabilityRow, StabilitySummary, UnitRecord, SERVED_BACKEND,
     STARTED_SERVER_BACKEND,
 };
-pub use run_dir::{create_run_dir, RunLock, LOCK_FILE};
+pub use run_dir::{check_real_dir, create_run_dir, no_follow, RunLock, LOCK_FILE};
 pub use status::Status;
 pub use summary::{attach_resources, summarize, MetricSpread, QualityScore, SummaryRow};
 pub use summary_table::SPREAD_STATS;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 
+use super::run_dir::check_real_dir;
 use super::{write_atomic, UnitRecord};
 
 /// Unit ids become file names under parts/ and logs/. A run directory is
@@ -26,6 +27,7 @@ pub fn check_unit_id(id: &str) -> Result<()> {
 /// `<run_dir>/<dir>/<unit_id>.<extension>`, for a valid unit id only.
 pub fn unit_file(run_dir: &Path, dir: &str, unit_id: &str, extension: &str) -> Result<PathBuf> {
     check_unit_id(unit_id)?;
+    check_real_dir(&run_dir.join(dir))?;
     Ok(run_dir.join(dir).join(format!("{unit_id}.{extension}")))
 }
 

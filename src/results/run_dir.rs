@@ -40,6 +40,28 @@ pub fn create_run_dir(out: &Path, base: &str) -> Result<(String, PathBuf)> {
     .into())
 }
 
+/// `options` open no symbolic link: a run directory is untrusted, and a link
+/// planted in it would send what edgebench writes to the link's target.
+pub fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    options
+}
+
+/// A directory of the run directory (`parts`, `logs`) is a directory, not a
+/// symbolic link to somewhere else; one not made yet is fine.
+pub fn check_real_dir(dir: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => anyhow::bail!(
+            "{} is not a directory but a link or a file (a tampered run directory?)",
+            dir.display()
+        ),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", dir.display()))),
+    }
+}
+
 /// An advisory lock (flock) on `run.lock`, held while a sweep, a resume or a
 /// rescore writes to the run directory. The OS releases it when the process
 /// ends, so a killed run leaves no stale lock.
@@ -53,7 +75,7 @@ impl RunLock {
     /// false leaves the host name out of the lock file (a redacted run).
     pub fn acquire(run_dir: &Path, show_host: bool) -> Result<RunLock> {
         let path = run_dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
+        let mut file = no_follow(&mut OpenOptions::new())
             .read(true)
             .write(true)
             .create(true)
@@ -128,5 +150,30 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap();
         assert_eq!(text, "", "a released lock names no one");
         RunLock::acquire(dir.path(), false).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_that_is_a_link_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "keep me").unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).unwrap();
+        std::os::unix::fs::symlink(&outside, run.join(LOCK_FILE)).unwrap();
+        assert!(RunLock::acquire(&run, false).is_err());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_logs_or_parts_directory_names_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir_all(run.join("parts")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), run.join("logs")).unwrap();
+        let e = crate::results::unit_file(&run, "logs", "c0-k0", "log").unwrap_err();
+        assert!(e.to_string().contains("not a directory but a link"), "{e}");
+        assert!(crate::results::unit_file(&run, "parts", "c0-k0", "json").is_ok());
     }
 }

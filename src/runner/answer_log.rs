@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use super::protocol::{AnswerMessage, QualityItem};
-use crate::results::unit_file;
+use crate::results::{no_follow, unit_file};
 use crate::suite::Decoding;
 
 fn log_path(run_dir: &Path, unit_id: &str) -> Result<PathBuf> {
@@ -48,7 +48,8 @@ impl AnswerLog {
 
     fn try_append(&mut self, answer: &AnswerMessage) -> Result<()> {
         if self.file.is_none() {
-            let file = OpenOptions::new()
+            // A link planted in the run directory is not appended through.
+            let file = no_follow(&mut OpenOptions::new())
                 .create(true)
                 .append(true)
                 .open(&self.path)?;
@@ -198,5 +199,20 @@ mod tests {
     fn a_foreign_unit_id_names_no_file() {
         assert!(AnswerLog::new(Path::new("/tmp"), "../x").is_err());
         assert!(kept_answers(Path::new("/tmp"), "c0-k0/../../x").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_answer_log_that_is_a_link_is_not_appended_through() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("parts")).unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "keep me").unwrap();
+        let link = dir.path().join("parts/c0-k0.answers.jsonl");
+        std::os::unix::fs::symlink(&outside, link).unwrap();
+        let mut log = AnswerLog::new(dir.path(), "c0-k0").unwrap();
+        log.append(&answer("a", 0, None));
+        assert!(log.failure().is_some(), "the failure is reported");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me");
     }
 }

@@ -9,15 +9,17 @@ use anyhow::{Context as _, Result};
 
 use super::child_job::run_job;
 use super::child_send::send;
+use super::child_speed::bench_tests;
 use super::protocol::{ChildJob, ChildMessage, EXIT_LOAD_FAILED};
 use super::served::openai_config;
 use super::started_server::StartedServer;
-use crate::config::WorkUnit;
 use crate::engine::{Engine, EngineSettings, LlamaEngine, OpenAiEngine, ServerProbe};
 use crate::results::plan::ServerEndpoint;
 
+/// A child outliving a killed sweep would keep measuring into the void (and
+/// skew the next run's numbers): the launcher has the kernel kill it when the
+/// parent dies (child_process.rs).
 pub fn run_child() -> Result<i32> {
-    die_with_parent();
     super::crash::install();
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
@@ -25,7 +27,7 @@ pub fn run_child() -> Result<i32> {
     let mut started = None;
     let loaded = match &job.unit.candidate.server {
         Some(server) => connect_served(&job, server, &mut started),
-        None => load_in_process(&job.unit),
+        None => load_in_process(&job),
     };
     let (mut engine, load_time) = match loaded {
         Ok(loaded) => loaded,
@@ -56,12 +58,20 @@ fn stop_started(started: Option<StartedServer>) {
     }
 }
 
-fn load_in_process(unit: &WorkUnit) -> Result<Loaded, String> {
-    super::memory_check::check_fits(&unit.candidate.path, &unit.config)?;
+fn load_in_process(job: &ChildJob) -> Result<Loaded, String> {
+    let unit = &job.unit;
+    super::memory_check::check_fits(&unit.candidate.path, &unit.config, largest_context(job))?;
     let settings = EngineSettings::from(&unit.config);
     let (engine, load_time) =
         LlamaEngine::load(&unit.candidate.path, settings).map_err(|e| format!("{e:#}"))?;
     Ok((Box::new(engine), load_time))
+}
+
+/// The largest context the job makes: the user path's, or the largest
+/// engine test's (each test gets a context of exactly its tokens).
+fn largest_context(job: &ChildJob) -> u32 {
+    let tests = bench_tests(job).into_iter().map(|t| t.n_ctx());
+    tests.fold(job.unit.config.n_ctx, u32::max)
 }
 
 /// The server holds the model. A server this child starts (`launch`) is
@@ -95,11 +105,20 @@ fn connect_served(
     Ok((Box::new(engine), began.elapsed()))
 }
 
-/// A child outliving a killed sweep would keep measuring into the void (and skew the
-/// next run's numbers); on Linux the kernel ends it when the parent dies.
-fn die_with_parent() {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_check_sees_the_largest_tests_context() {
+        let mut job = crate::runner::child_job::tests::job("u");
+        job.unit.config.n_ctx = 4096;
+        (job.pp, job.tg, job.pg) = (vec![512], vec![128], vec![[1000, 200]]);
+        job.depth = vec![0, 8192];
+        assert_eq!(largest_context(&job), 8192 + 1200);
+        job.depth.clear();
+        assert_eq!(largest_context(&job), 4096, "the user path's");
+        job.pg = vec![[u32::MAX, 1]];
+        assert_eq!(largest_context(&job), u32::MAX, "saturated, never wrapped");
     }
 }

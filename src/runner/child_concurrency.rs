@@ -19,7 +19,8 @@ pub(super) fn concurrency_tests(engine: &mut dyn Engine, job: &ChildJob, out: Si
         out(ChildMessage::Started {
             test: level.clone(),
         });
-        let count = |per_stream: u32| (streams * per_stream) as usize;
+        // In usize: streams x repetitions, both the user's, must not wrap.
+        let count = |per_stream: u32| streams as usize * per_stream as usize;
         let requests = |n: usize| -> Vec<UserPathRequest> {
             (0..n)
                 .map(|i| {

@@ -38,7 +38,7 @@ pub(super) fn engine_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
     }
 }
 
-fn bench_tests(job: &ChildJob) -> Vec<BenchTest> {
+pub(super) fn bench_tests(job: &ChildJob) -> Vec<BenchTest> {
     let depths = if job.depth.is_empty() {
         &[0][..]
     } else {

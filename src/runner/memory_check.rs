@@ -8,7 +8,9 @@ use crate::gguf::read_gguf_info;
 
 const GIB: f64 = (1u64 << 30) as f64;
 
-pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
+/// `n_ctx`: the largest context the unit makes (the user path's, or an
+/// engine test's depth + prompt + generation).
+pub fn check_fits(path: &Path, config: &Configuration, n_ctx: u32) -> Result<(), String> {
     let info = read_gguf_info(path).map_err(|e| e.to_string())?;
     // With layers on a discrete GPU, the KV cache lives there: llama.cpp reports that
     // itself. On a Jetson GPU memory is system RAM, so the check below still holds.
@@ -18,7 +20,7 @@ pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
     }
     let Some((weights_bytes, kv_bytes)) = crate::fit::weights_and_kv(
         &info,
-        config.n_ctx as u64,
+        u64::from(n_ctx),
         (config.cache_type_k, config.cache_type_v),
     ) else {
         return Ok(());
@@ -29,13 +31,16 @@ pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
     let needed = kv_bytes.saturating_add(weights_bytes);
     if available > 0 && needed > available {
         return Err(format!(
-            "{}: a context of {} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller --ctx",
+            "{}: a context of {n_ctx} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller {}",
             path.display(),
-            config.n_ctx,
             needed as f64 / GIB,
             weights_bytes as f64 / GIB,
             kv_bytes as f64 / GIB,
-            available as f64 / GIB
+            available as f64 / GIB,
+            match n_ctx > config.n_ctx {
+                true => "--pp, --tg, --pg or --depth",
+                false => "--ctx",
+            }
         ));
     }
     Ok(())

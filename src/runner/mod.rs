@@ -19,11 +19,13 @@ pub mod memory_check;
 mod output;
 mod plan;
 mod power;
+mod process_group;
 mod protocol;
 #[cfg(test)]
 mod protocol_fuzz;
 mod rescore;
 mod resume_check;
+mod resume_servers;
 mod sampling;
 mod served;
 mod stability;
@@ -137,7 +139,7 @@ fn gate_verdict(
     settings: &crate::compare::GateSettings,
 ) -> Result<i32> {
     println!();
-    let this = crate::compare::load_runs(&run_dir.to_string_lossy())?;
+    let this = crate::compare::load_run_dirs(&[run_dir.to_path_buf()], &run_dir.to_string_lossy())?;
     crate::compare::compare_and_report(
         base,
         &this,
@@ -158,7 +160,9 @@ fn measure_units(
 ) -> Result<Vec<UnitRecord>> {
     let units = plan.manifest.units.clone();
     let progress = Progress::new(units.iter().map(|u| plan.steps_of(u)).sum());
-    let session = sampling::Session::start(&plan.run_dir, &mut plan.manifest, &progress)?;
+    let tegrastats = plan.tegrastats.as_deref();
+    let session =
+        sampling::Session::start(&plan.run_dir, &mut plan.manifest, &progress, tegrastats)?;
     let mut power = start_power(plan)?;
     write_manifest(&plan.run_dir, &plan.manifest)?;
     let run_dir = &plan.run_dir;

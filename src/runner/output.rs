@@ -54,15 +54,21 @@ pub(super) fn check_baseline_name(name: &str) -> Result<(), UsageError> {
 /// Copies a finished run's result files to the baselines directory under `name`
 /// (replacing an older one only once the copy is complete).
 pub(super) fn save_baseline(run_dir: &Path, name: &str) -> Result<PathBuf> {
+    save_baseline_in(run_dir, name, &crate::compare::baselines_dir())
+}
+
+/// `save_baseline` into `dir`. Only regular files are copied: a link in the
+/// (untrusted) run directory would copy its target into the baseline.
+fn save_baseline_in(run_dir: &Path, name: &str, dir: &Path) -> Result<PathBuf> {
     check_baseline_name(name)?;
-    let dir = crate::compare::baselines_dir();
-    std::fs::create_dir_all(&dir)?;
+    std::fs::create_dir_all(dir)?;
     let staging = tempfile::Builder::new()
         .prefix(".incoming-")
-        .tempdir_in(&dir)?;
+        .tempdir_in(dir)?;
     for entry in std::fs::read_dir(run_dir)? {
-        let path = entry?.path();
-        if path.is_file() && !path.ends_with(crate::results::LOCK_FILE) {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_file() && !path.ends_with(crate::results::LOCK_FILE) {
             std::fs::copy(
                 &path,
                 staging.path().join(path.file_name().unwrap_or_default()),
@@ -144,4 +150,29 @@ pub(super) fn write_results(
     write_atomic(&run_dir.join("summary.md"), |f| {
         Ok(f.write_all(markdown.as_bytes())?)
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_baseline_copies_regular_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).unwrap();
+        std::fs::write(run.join("speed.csv"), "measured").unwrap();
+        let secret = dir.path().join("secret.txt");
+        std::fs::write(&secret, "not for the baseline").unwrap();
+        std::os::unix::fs::symlink(&secret, run.join("speed.parquet")).unwrap();
+        let saved = save_baseline_in(&run, "main", &dir.path().join("baselines")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(saved.join("speed.csv")).unwrap(),
+            "measured"
+        );
+        assert!(
+            !saved.join("speed.parquet").exists(),
+            "the link's target is not copied"
+        );
+    }
 }

@@ -8,9 +8,10 @@ use rand::SeedableRng;
 
 use super::child_process::own_executable;
 use super::interrupt::Interrupt;
-use super::power::{preflight, PowerTools};
+use super::power::{effective_uid, preflight, Machine, PowerTools, ToolPaths};
 use super::protocol::QualityItem;
 use super::resume_check::ResumeInputs;
+use super::resume_servers::servers_from_sweep_file;
 use super::served::check_served;
 use crate::cli::RunArgs;
 use crate::config::{self, Sweep, SweepFile, WorkUnit};
@@ -34,6 +35,8 @@ pub(super) struct Plan {
     pub interrupt: Interrupt,
     /// nvpmodel and jetson_clocks, for a sweep with power axes.
     pub power: Option<PowerTools>,
+    /// `--tegrastats PROGRAM`, for the Jetson sampler.
+    pub tegrastats: Option<PathBuf>,
 }
 
 impl Plan {
@@ -80,7 +83,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
     check_schemas(&suites)?;
     let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let power = preflight(&sweep, &crate::sampler::sysfs_root())?;
+    let power = preflight(&sweep, &machine(args))?;
     let models = check_candidates(&sweep, args.keep_going)?;
     let out = args
         .out
@@ -123,6 +126,7 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
         suites,
         interrupt: Interrupt::default(),
         power,
+        tegrastats: args.tegrastats.clone(),
     };
     Ok((plan, lock))
 }
@@ -146,17 +150,21 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLo
         .into());
     }
     let lock = RunLock::acquire(run_dir, !redacted)?;
-    if args.config.is_some() || !args.models.is_empty() {
-        eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored");
+    if !args.models.is_empty() || args.config.is_some() {
+        eprintln!("note: --resume uses the plan stored in the run's manifest; other sweep options are ignored (--config gives only the servers of served candidates)");
     }
     // Read again under the lock: a writer that just ended may have changed it.
     let mut manifest = read_manifest(run_dir)?;
     if manifest.redacted {
         manifest.restore_paths();
     }
+    // Untrusted: held to the rules of a new sweep, and no command from it.
+    config::validate(&manifest.sweep).map_err(|e| stored_sweep_error(run_dir, e))?;
+    servers_from_sweep_file(&mut manifest, args.config.as_deref(), run_dir)?;
+    check_stored_units(&manifest, run_dir)?;
     let suites = load_suites(&manifest.sweep.suites)?;
     check_schemas(&suites)?;
-    let power = preflight(&manifest.sweep, &crate::sampler::sysfs_root())?;
+    let power = preflight(&manifest.sweep, &machine(args))?;
     let inputs = ResumeInputs {
         models: check_candidates(&manifest.sweep, args.keep_going)?,
         suite_digests: suites.digests(),
@@ -173,8 +181,40 @@ pub(super) fn resume_plan(run_dir: &Path, args: &RunArgs) -> Result<(Plan, RunLo
         suites,
         interrupt: Interrupt::default(),
         power,
+        tegrastats: args.tegrastats.clone(),
     };
     Ok((plan, lock))
+}
+
+/// What the power axes' preflight looks at on this machine.
+fn machine(args: &RunArgs) -> Machine {
+    Machine {
+        sysfs_root: crate::sampler::sysfs_root(),
+        tools: ToolPaths::new(args.power_tools.as_deref()),
+        euid: effective_uid(),
+    }
+}
+
+/// A stored sweep that breaks a rule of new ones, as a resume's usage error.
+fn stored_sweep_error(run_dir: &Path, e: UsageError) -> UsageError {
+    UsageError::new(format!(
+        "--resume {}: manifest.json's sweep is not valid: {e}",
+        run_dir.display()
+    ))
+}
+
+/// Every stored unit is one the stored sweep expands to: a unit edited on its
+/// own (its threads, its candidate's server) is refused, not run.
+fn check_stored_units(manifest: &Manifest, run_dir: &Path) -> Result<(), UsageError> {
+    let expected = config::expand(&manifest.sweep);
+    match manifest.units.iter().find(|u| !expected.contains(u)) {
+        Some(unit) => Err(UsageError::new(format!(
+            "--resume {}: manifest.json's unit `{}` is not one its sweep expands to (edited?)",
+            run_dir.display(),
+            unit.id.escape_debug()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `I/N` (1-based): this job runs the candidates whose index is I-1 modulo N, so N

@@ -27,9 +27,15 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn start(run_dir: &Path, manifest: &mut Manifest, progress: &Progress) -> Result<Session> {
+    /// `tegrastats`: the program `--tegrastats` names, if any.
+    pub fn start(
+        run_dir: &Path,
+        manifest: &mut Manifest,
+        progress: &Progress,
+        tegrastats: Option<&Path>,
+    ) -> Result<Session> {
         let interval = Duration::from_millis(manifest.sweep.sample_ms);
-        let (backends, statuses) = detect_backends(interval);
+        let (backends, statuses) = detect_backends(interval, tegrastats);
         let describe = |available: bool| {
             statuses
                 .iter()

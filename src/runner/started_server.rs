@@ -1,8 +1,9 @@
 //! The server edgebench starts for a served candidate's unit
 //! (`[candidate.server]`). The measuring child starts it, so the samplers,
 //! which follow the child's process tree, measure it; on 127.0.0.1 and a
-//! free port; waited for until it answers; stopped with the unit (SIGTERM,
-//! then SIGKILL; if the child dies first the kernel sends the SIGTERM). Its
+//! free port; waited for until it answers; stopped with the unit (its
+//! process group: SIGTERM, then SIGKILL; if the child dies first the kernel
+//! sends the SIGTERM and the sweep ends the child's session). Its
 //! output goes to an unnamed file whose tail ends up in the unit log.
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::process_group::{end_all, start_apart, Apart, Members, STOP_GRACE};
 use crate::config::server_launch::{fill_placeholders, LaunchValues, LAUNCH_HOST};
 use crate::config::WorkUnit;
 use crate::engine::ServerProbe;
@@ -20,8 +22,6 @@ use crate::results::plan::ServerLaunch;
 
 /// Between readiness polls.
 const READY_POLL: Duration = Duration::from_millis(250);
-/// How long a server has to exit after SIGTERM before it is killed.
-const STOP_GRACE: Duration = Duration::from_secs(10);
 /// The end of the server's output kept in the unit log.
 const LOG_TAIL_LINES: usize = 40;
 const LOG_TAIL_BYTES: u64 = 16 * 1024;
@@ -126,21 +126,10 @@ impl StartedServer {
         self.output_tail(LOG_TAIL_LINES)
     }
 
+    /// Ends the server's whole process group (a wrapper's children too),
+    /// then reaps the server.
     fn terminate(&mut self) {
-        if let Ok(Some(_)) = self.process.try_wait() {
-            return;
-        }
-        #[cfg(unix)]
-        unsafe {
-            libc::kill(self.process.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let until = Instant::now() + STOP_GRACE;
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.process.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        end_all(Members::Group(self.process.id()), STOP_GRACE);
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
@@ -181,17 +170,11 @@ fn clone_of(file: &File) -> Result<File, String> {
         .map_err(|e| format!("cannot share the server's log file: {e}"))
 }
 
-/// The kernel sends the server SIGTERM when the child that started it dies
-/// (killed at its timeout, crashed), so no server outlives its unit.
+/// The server gets a process group of its own, ended as a whole; the kernel
+/// sends it SIGTERM when the child that started it dies (killed at its
+/// timeout, crashed), and the sweep ends the child's session after that.
 fn stop_with_parent(command: &mut Command) {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        use std::os::unix::process::CommandExt as _;
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
+    start_apart(command, Apart::Group, libc::SIGTERM);
 }
 
 /// Whether `path` names a program that exists, for the up-front check.

@@ -108,6 +108,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         suites: Suites::default(),
         interrupt: Default::default(),
         power: None,
+        tegrastats: None,
     }
 }
 

@@ -20,8 +20,13 @@ pub enum JetsonBackend {
 }
 
 impl JetsonBackend {
-    pub fn detect(root: &Path, interval: Duration) -> Result<(Box<dyn Backend>, String), String> {
-        if let Some(program) = tegrastats_program(root) {
+    /// `tegrastats`: the program `--tegrastats` names, if any.
+    pub fn detect(
+        root: &Path,
+        interval: Duration,
+        tegrastats: Option<&Path>,
+    ) -> Result<(Box<dyn Backend>, String), String> {
+        if let Some(program) = tegrastats_program(root, tegrastats) {
             if let Some(backend) = spawn_tegrastats(&program, interval) {
                 return Ok((
                     Box::new(backend),
@@ -36,13 +41,16 @@ impl JetsonBackend {
     }
 }
 
-/// `tegrastats` on PATH describes the real machine, never a test tree; a test
-/// tree gets one only when EDGEBENCH_TEGRASTATS names it (an emulated board's
-/// fake), which also overrides the real machine's.
-fn tegrastats_program(root: &Path) -> Option<std::ffi::OsString> {
-    match std::env::var_os("EDGEBENCH_TEGRASTATS") {
-        Some(program) => Some(program),
-        None => (root == Path::new("/")).then(|| "tegrastats".into()),
+/// Where L4T installs tegrastats.
+pub const L4T_TEGRASTATS: &str = "/usr/bin/tegrastats";
+
+/// L4T's tegrastats (never one found on PATH: edgebench may run as root)
+/// describes the real machine, never a test tree; `--tegrastats PROGRAM`
+/// (an emulated board's fake) overrides it.
+fn tegrastats_program(root: &Path, explicit: Option<&Path>) -> Option<std::ffi::OsString> {
+    match explicit {
+        Some(program) => Some(program.into()),
+        None => (root == Path::new("/")).then(|| L4T_TEGRASTATS.into()),
     }
 }
 

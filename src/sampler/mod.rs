@@ -13,7 +13,10 @@ mod tegrastats;
 mod thread;
 
 pub use bandwidth_cache::{host_bandwidth, measure_now as measure_bandwidth_now};
-pub use jetson_sysfs::{read_clock_ceilings, read_conditions, ClockCeilings, JetsonConditions};
+pub use jetson::L4T_TEGRASTATS;
+pub use jetson_sysfs::{
+    read_clock_ceilings, read_conditions, ClockCeilings, JetsonConditions, L4T_NVPMODEL,
+};
 pub use nvml::nvml_conditions;
 pub use resources::{mean_power_w, resource_summary};
 pub use tegrastats::{parse_tegrastats_line, parse_tegrastats_log, ImportReport, TegrastatsLine};
@@ -64,8 +67,10 @@ pub fn sysfs_root() -> PathBuf {
 }
 
 /// Every backend that works on this machine, and a status line for each one tried.
+/// `tegrastats`: the program `--tegrastats` names (default: L4T's).
 pub fn detect_backends(
     interval: std::time::Duration,
+    tegrastats: Option<&std::path::Path>,
 ) -> (Vec<Box<dyn Backend>>, Vec<BackendStatus>) {
     let mut backends: Vec<Box<dyn Backend>> = Vec::new();
     let mut statuses = Vec::new();
@@ -88,7 +93,7 @@ pub fn detect_backends(
     add("nvml", nvml::NvmlBackend::detect());
     add(
         "jetson",
-        jetson::JetsonBackend::detect(&sysfs_root(), interval),
+        jetson::JetsonBackend::detect(&sysfs_root(), interval, tegrastats),
     );
     (backends, statuses)
 }

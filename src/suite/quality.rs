@@ -316,18 +316,20 @@ fn check_choices(case: &CaseFile, checks: &[Check]) -> Result<(), String> {
     Ok(())
 }
 
-fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result<Case, String> {
-    let id_ok = !case.id.is_empty()
-        && case
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if !id_ok {
+/// A case id names rows and files: lowercase letters, digits, `.`, `_`, `-`.
+pub fn check_case_id(id: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    if id.is_empty() || !id.chars().all(allowed) {
         return Err(format!(
             "case id `{}`: use lowercase letters, digits, `.`, `_` and `-`",
-            case.id
+            id.escape_debug()
         ));
     }
+    Ok(())
+}
+
+fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result<Case, String> {
+    check_case_id(&case.id)?;
     let s = settings!(case);
     let d = settings!(file);
     let (s, d) = (&s, &d);

@@ -144,7 +144,9 @@ fn new_context<'m>(
         FlashAttn::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
         FlashAttn::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
     };
-    let threads = settings.n_threads as i32;
+    // A thread count past i32 would reach llama.cpp as a negative number.
+    let threads = i32::try_from(settings.n_threads)
+        .map_err(|_| anyhow!("{} threads: more than llama.cpp takes", settings.n_threads))?;
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(n_ctx.max(1)))
         .with_n_batch(settings.n_batch)

@@ -12,7 +12,8 @@ mod tools;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub(super) use preflight::{preflight, PowerTools};
+pub(super) use preflight::{preflight, Machine, PowerTools};
+pub(super) use tools::{effective_uid, ToolPaths};
 
 use crate::config::WorkUnit;
 use crate::results::power::{PowerInForce, PowerRecord};

@@ -1,10 +1,11 @@
 //! Before anything runs: a sweep with power axes needs a Jetson (nvpmodel and
-//! jetson_clocks on PATH, the GPU devfreq node), root, and modes this board has.
+//! jetson_clocks at L4T's paths or `--power-tools DIR`, the GPU devfreq
+//! node), root, and modes this board has.
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::nvpmodel::{parse_power_models, resolve_mode, PowerModel};
-use super::tools::{effective_uid, find_on_path};
+use super::tools::{is_executable, ToolPaths};
 use crate::config::Sweep;
 use crate::error::UsageError;
 use crate::sampler::read_clock_ceilings;
@@ -37,9 +38,17 @@ impl PowerTools {
     }
 }
 
+/// What preflight looks at besides the sweep.
+pub struct Machine {
+    pub sysfs_root: PathBuf,
+    pub tools: ToolPaths,
+    pub euid: u32,
+}
+
 /// None for a sweep without power axes; else the tools, or the one reason
 /// this machine cannot set the power state.
-pub fn preflight(sweep: &Sweep, sysfs_root: &Path) -> Result<Option<PowerTools>, UsageError> {
+pub fn preflight(sweep: &Sweep, machine: &Machine) -> Result<Option<PowerTools>, UsageError> {
+    let sysfs_root = machine.sysfs_root.as_path();
     let axes = match (sweep.power_mode.is_empty(), sweep.jetson_clocks.is_empty()) {
         (true, true) => return Ok(None),
         (false, true) => "power_mode",
@@ -47,23 +56,27 @@ pub fn preflight(sweep: &Sweep, sysfs_root: &Path) -> Result<Option<PowerTools>,
         (false, false) => "power_mode and jetson_clocks",
     };
     let refuse = |why: String| UsageError::new(format!("{axes}: {why}"));
-    let missing = |program: &str| {
-        refuse(format!(
-            "`{program}` is not on PATH: not a Jetson, or L4T's tools are not installed"
-        ))
+    let found = |program: &Path| {
+        match is_executable(program) {
+        true => Ok(program.to_path_buf()),
+        false => Err(refuse(format!(
+            "`{}` is not there (or not executable): not a Jetson, or L4T's tools are not installed (--power-tools DIR names their directory)",
+            program.display()
+        ))),
+    }
     };
     let nvpmodel = match sweep.power_mode.is_empty() {
         true => None,
-        false => Some(find_on_path("nvpmodel").ok_or_else(|| missing("nvpmodel"))?),
+        false => Some(found(&machine.tools.nvpmodel)?),
     };
-    let jetson_clocks = find_on_path("jetson_clocks").ok_or_else(|| missing("jetson_clocks"))?;
+    let jetson_clocks = found(&machine.tools.jetson_clocks)?;
     if read_clock_ceilings(sysfs_root).is_none() {
         return Err(refuse(format!(
             "not a Jetson: no GPU devfreq node under {}",
             sysfs_root.join("sys/class/devfreq").display()
         )));
     }
-    if effective_uid() != 0 {
+    if machine.euid != 0 {
         return Err(refuse(
             "changing the power mode and clocks needs root: run edgebench with sudo".into(),
         ));

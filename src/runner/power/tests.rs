@@ -330,3 +330,51 @@ fn a_failing_tool_stops_the_sweep_and_the_original_comes_back() {
         .ends_with(&RESTORE.map(String::from)));
     assert_eq!(fake.state(), ORIGINAL);
 }
+
+/// A sweep with both power axes.
+fn power_sweep(dir: &Path, modes: &[&str]) -> crate::config::Sweep {
+    let mut sweep = plan_in(dir, 1).manifest.sweep;
+    sweep.power_mode = modes.iter().map(|m| m.to_string()).collect();
+    sweep.jetson_clocks = vec![true, false];
+    sweep
+}
+
+fn machine(fake: &FakeJetson, euid: u32) -> super::Machine {
+    super::Machine {
+        sysfs_root: fake.root.clone(),
+        tools: super::ToolPaths::new(Some(&fake.bin)),
+        euid,
+    }
+}
+
+#[test]
+fn preflight_needs_root_and_a_mode_the_board_has() {
+    let (dir, fake) = (tempfile::tempdir().unwrap(), FakeJetson::new());
+    let sweep = power_sweep(dir.path(), &["MAXN", "25W"]);
+    let e = super::preflight(&sweep, &machine(&fake, 1000)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("needs root: run edgebench with sudo"),
+        "{e}"
+    );
+    let tools = super::preflight(&sweep, &machine(&fake, 0))
+        .unwrap()
+        .unwrap();
+    assert_eq!(tools.nvpmodel, Some(fake.bin.join("nvpmodel")));
+    assert_eq!(tools.jetson_clocks, fake.bin.join("jetson_clocks"));
+    let lacking = power_sweep(dir.path(), &["MAXN", "30W"]);
+    let e = super::preflight(&lacking, &machine(&fake, 0)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("power mode `30W` is not one of this board's: MAXN (0), 15W (2), 25W (3)"),
+        "{e}"
+    );
+    assert!(!fake.log.exists(), "preflight runs no tool");
+}
+
+#[test]
+fn the_tools_default_to_l4t_paths_not_path() {
+    let default = super::ToolPaths::new(None);
+    assert_eq!(default.nvpmodel, Path::new("/usr/sbin/nvpmodel"));
+    assert_eq!(default.jetson_clocks, Path::new("/usr/bin/jetson_clocks"));
+}

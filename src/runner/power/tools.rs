@@ -1,18 +1,43 @@
-//! Running nvpmodel and jetson_clocks: found on PATH once, run with no stdin
-//! (nvpmodel asks before a reboot; no answer is no), a failure as one line.
+//! Running nvpmodel and jetson_clocks: at L4T's paths (never looked up on
+//! PATH: edgebench runs them as root) or in the directory `--power-tools`
+//! names, run with no stdin (nvpmodel asks before a reboot; no answer is no),
+//! a failure as one line.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The program's path on PATH, if there is an executable one.
-pub fn find_on_path(program: &str) -> Option<PathBuf> {
+pub use crate::sampler::L4T_NVPMODEL;
+
+/// Where L4T installs jetson_clocks.
+pub const L4T_JETSON_CLOCKS: &str = "/usr/bin/jetson_clocks";
+
+/// The two programs the power axes run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolPaths {
+    pub nvpmodel: PathBuf,
+    pub jetson_clocks: PathBuf,
+}
+
+impl ToolPaths {
+    /// L4T's paths, or both programs in `dir` (`--power-tools DIR`).
+    pub fn new(dir: Option<&Path>) -> ToolPaths {
+        match dir {
+            Some(dir) => ToolPaths {
+                nvpmodel: dir.join("nvpmodel"),
+                jetson_clocks: dir.join("jetson_clocks"),
+            },
+            None => ToolPaths {
+                nvpmodel: PathBuf::from(L4T_NVPMODEL),
+                jetson_clocks: PathBuf::from(L4T_JETSON_CLOCKS),
+            },
+        }
+    }
+}
+
+/// Whether `path` is an executable file.
+pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Runs `program args`; its stdout (and stderr) on success, else why not.
@@ -43,12 +68,8 @@ pub fn run_tool(program: &Path, args: &[&str]) -> Result<String, String> {
     ))
 }
 
-/// The effective user id; tests set EDGEBENCH_TEST_EUID to check both answers
-/// whoever runs them (the refusal cannot be seen as root otherwise).
+/// The effective user id.
 pub fn effective_uid() -> u32 {
-    let test_override = std::env::var("EDGEBENCH_TEST_EUID").ok();
-    test_override
-        .and_then(|v| v.parse().ok())
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        .unwrap_or_else(|| unsafe { libc::geteuid() })
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }

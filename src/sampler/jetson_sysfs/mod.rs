@@ -30,7 +30,7 @@ use thermal_zones::{discover_zones, Zone, OFFLINE_TEMPS};
 
 pub use super::Reading;
 pub use clock_ceilings::{read_clock_ceilings, ClockCeilings};
-pub use run_conditions::{read_conditions, JetsonConditions};
+pub use run_conditions::{read_conditions, JetsonConditions, L4T_NVPMODEL};
 
 /// The telemetry nodes of one Jetson, found once by [`JetsonSysfs::discover`].
 #[derive(Debug)]

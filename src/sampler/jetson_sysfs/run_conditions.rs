@@ -102,10 +102,14 @@ pub fn parse_nvpmodel_query(text: &str) -> Option<String> {
     })
 }
 
+/// Where L4T installs nvpmodel: run from there, never looked up on PATH
+/// (edgebench may run as root).
+pub const L4T_NVPMODEL: &str = "/usr/sbin/nvpmodel";
+
 /// Runs `nvpmodel -q`; None if it is missing or prints no mode. Warnings may go to
 /// either stream, so both are searched.
 fn query_nvpmodel() -> Option<String> {
-    let output = Command::new("nvpmodel").arg("-q").output().ok()?;
+    let output = Command::new(L4T_NVPMODEL).arg("-q").output().ok()?;
     let text = format!(
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::suite::quality::check_case_id;
 use crate::suite::Message;
 
 /// One BFCL entry, ready to become a case.
@@ -68,6 +69,8 @@ pub fn entries(
         let at = format!("{}:{}", questions.path.display(), index + 1);
         let entry: QuestionLine =
             serde_json::from_str(line).map_err(|e| format!("{at}: not a BFCL question: {e}"))?;
+        // Refused here, not when the suite is loaded for a sweep.
+        check_case_id(&entry.id).map_err(|e| format!("{at}: {e}"))?;
         let [turn] = <[Vec<Message>; 1]>::try_from(entry.question)
             .map_err(|_| format!("{at}: `{}` is not single-turn", entry.id))?;
         let ground_truth = match (answers, truth.get(&entry.id)) {

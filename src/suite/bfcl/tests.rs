@@ -171,3 +171,25 @@ fn the_pinned_version_is_checked_unless_told_otherwise() {
         "{e}"
     );
 }
+
+#[test]
+fn a_case_id_the_loader_would_refuse_is_refused_at_import() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "BFCL_v4_irrelevance.json",
+        &[
+            question("irrelevance_0", "Hi."),
+            question("Irrelevance 1", "Hi."),
+        ]
+        .join("\n"),
+    );
+    let e = import(&request(dir.path().into(), &["irrelevance"]))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("BFCL_v4_irrelevance.json:2") && e.contains("case id `Irrelevance 1`"),
+        "{e}"
+    );
+}
