@@ -316,3 +316,13 @@ fn bad_values_of_the_llama_bench_axes_are_usage_errors_naming_what_is_allowed() 
         assert!(!stdout(&o).contains("loading"), "{args:?}: {}", stdout(&o));
     }
 }
+
+#[test]
+fn an_escape_code_in_a_usage_error_is_shown_escaped() {
+    let _serial = one_at_a_time();
+    let out = tempfile::tempdir().unwrap();
+    let hostile = "/nonexistent/\u{1b}]0;pwned\u{7}\u{1b}[31mmodel.gguf";
+    let o = run_model(Path::new(hostile), out.path());
+    assert_clean_error(&o, 2, &["\\u{1b}]0;pwned\\u{7}\\u{1b}[31mmodel.gguf"]);
+    assert!(!o.stderr.iter().any(|&b| b == 0x1b || b == 0x07), "{}", stderr(&o));
+}

@@ -26,6 +26,8 @@ mod rescore;
 mod resume_check;
 mod sampling;
 mod served;
+mod server_output;
+mod server_port;
 mod stability;
 mod started_server;
 mod supervise;
