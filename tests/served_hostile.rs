@@ -26,6 +26,19 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Every string cell of a Parquet file, one a line.
+fn parquet_strings(path: &Path) -> String {
+    let frame = read_parquet(path);
+    let mut text = String::new();
+    for column in frame.get_column_names() {
+        for cell in strings(&frame, column).into_iter().flatten() {
+            text.push_str(&cell);
+            text.push('\n');
+        }
+    }
+    text
+}
+
 fn started(name: &str, mode: &str) -> String {
     format!(
         "[[candidate]]\nname = \"{name}\"\nengine = \"openai\"\nmodel = \"m\"\n\
@@ -79,7 +92,12 @@ fn a_hostile_server_leaks_no_key_fakes_no_crash_and_injects_no_escape_codes() {
     // The terminal and every file of the run: no form of the key.
     assert!(leaks(&o.stdout).is_empty() && leaks(&o.stderr).is_empty(), "{err}");
     for file in files_under(&run) {
-        let bytes = std::fs::read(&file).unwrap();
+        let bytes = match file.extension().and_then(|e| e.to_str()) {
+            // Compressed columns: their strings are looked at, not the bytes.
+            Some("parquet") => parquet_strings(&file).into_bytes(),
+            Some("png") => continue,
+            _ => std::fs::read(&file).unwrap(),
+        };
         let found = leaks(&bytes);
         assert!(found.is_empty(), "{found:?} in {}", file.display());
         let escape = bytes.iter().any(|&b| b == 0x1b || b == 0x07);

@@ -35,7 +35,9 @@ def bye(*_):
 
 
 signal.signal(signal.SIGTERM, bye)
-threading.Timer(120, lambda: os._exit(0)).start()
+timer = threading.Timer(120, lambda: os._exit(0))
+timer.daemon = True
+timer.start()
 
 if MODE == "exits":
     say(f"cannot start: key {os.environ.get('EDGEBENCH_TEST_API_KEY', '')} is wrong")
