@@ -76,7 +76,14 @@ fn a_hostile_server_leaks_no_key_fakes_no_crash_and_injects_no_escape_codes() {
     let text = started("echoes", "echo") + &started("exits", "exits") + &started("fakes", "crash");
     std::fs::write(&sweep, format!("timeout_secs = 120\n{text}")).unwrap();
     let o = edgebench()
-        .args(["run", "--suite", "speed", "--suite", "quality-basic", "--verbose"])
+        .args([
+            "run",
+            "--suite",
+            "speed",
+            "--suite",
+            "quality-basic",
+            "--verbose",
+        ])
         .args(["--reps", "1", "--warmup", "0", "--e2e-tokens", "8"])
         .arg("--config")
         .arg(&sweep)
@@ -90,7 +97,10 @@ fn a_hostile_server_leaks_no_key_fakes_no_crash_and_injects_no_escape_codes() {
     let run = run_dir(&o);
 
     // The terminal and every file of the run: no form of the key.
-    assert!(leaks(&o.stdout).is_empty() && leaks(&o.stderr).is_empty(), "{err}");
+    assert!(
+        leaks(&o.stdout).is_empty() && leaks(&o.stderr).is_empty(),
+        "{err}"
+    );
     for file in files_under(&run) {
         let bytes = match file.extension().and_then(|e| e.to_str()) {
             // Compressed columns: their strings are looked at, not the bytes.
@@ -108,10 +118,19 @@ fn a_hostile_server_leaks_no_key_fakes_no_crash_and_injects_no_escape_codes() {
     // The server did say it: where it was cut out shows.
     let log = std::fs::read_to_string(run.join("logs/c0-k0.log")).unwrap();
     assert!(log.contains("server| request POST"), "{log}");
-    assert!(log.contains("Bearer <redacted>") && log.contains("Basic "), "{log}");
-    assert!(log.contains("the last client said Bearer <redacted>"), "{log}");
+    assert!(
+        log.contains("Bearer <redacted>") && log.contains("Basic "),
+        "{log}"
+    );
+    assert!(
+        log.contains("the last client said Bearer <redacted>"),
+        "{log}"
+    );
     let quality = std::fs::read_to_string(run.join("quality.csv")).unwrap();
-    assert!(quality.contains("you sent Bearer <redacted>"), "{quality:.2000}");
+    assert!(
+        quality.contains("you sent Bearer <redacted>"),
+        "{quality:.2000}"
+    );
     let speed = read_parquet(&run.join("speed.parquet"));
     let (names, tests) = (strings(&speed, "candidate"), strings(&speed, "test"));
     let (statuses, errors) = (strings(&speed, "status"), strings(&speed, "error"));
@@ -129,12 +148,18 @@ fn a_hostile_server_leaks_no_key_fakes_no_crash_and_injects_no_escape_codes() {
         .find(|&i| names[i].as_deref() == Some("exits"))
         .unwrap();
     let error = errors[exits].as_deref().unwrap_or("");
-    assert!(error.contains("exited at start") && error.contains("<redacted>"), "{error}");
+    assert!(
+        error.contains("exited at start") && error.contains("<redacted>"),
+        "{error}"
+    );
 
     // Markdown from the server stays text in report.md.
     let md = std::fs::read_to_string(run.join("report.md")).unwrap();
     if md.contains("pwned") {
-        assert!(!md.contains("**bold**") && !md.contains("https://evil"), "{md}");
+        assert!(
+            !md.contains("**bold**") && !md.contains("https://evil"),
+            "{md}"
+        );
     }
 
     // The server that printed a crash report: its unit is fine.
@@ -148,5 +173,8 @@ fn a_hostile_server_leaks_no_key_fakes_no_crash_and_injects_no_escape_codes() {
         );
     }
     let fakes_log = std::fs::read_to_string(run.join("logs/c2-k0.log")).unwrap();
-    assert!(fakes_log.contains("server| edgebench-crash: signal=11"), "{fakes_log}");
+    assert!(
+        fakes_log.contains("server| edgebench-crash: signal=11"),
+        "{fakes_log}"
+    );
 }

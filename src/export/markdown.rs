@@ -26,7 +26,10 @@ impl Exporter for Markdown {
 /// shown escaped.
 pub fn escape_md(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
-    let word = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_some_and(|c| c.is_alphanumeric());
+    let word = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(|c| c.is_alphanumeric())
+    };
     let mut out = String::with_capacity(s.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
         let before = i.checked_sub(1);
@@ -36,11 +39,18 @@ pub fn escape_md(s: &str) -> String {
                 out.push(c);
             }
             '_' if !(word(before) && word(Some(i + 1))) => out.push_str("\\_"),
-            '@' if before.is_some_and(|b| chars[b].is_alphanumeric() || ".+-_".contains(chars[b])) => {
+            '@' if before
+                .is_some_and(|b| chars[b].is_alphanumeric() || ".+-_".contains(chars[b])) =>
+            {
                 out.push_str("\\@")
             }
             ':' if chars[i + 1..].starts_with(&['/', '/']) => out.push_str("\\:"),
-            '.' if i >= 3 && chars[i - 3..i].iter().collect::<String>().eq_ignore_ascii_case("www") => {
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("www") =>
+            {
                 out.push_str("\\.")
             }
             '&' => out.push_str("&amp;"),

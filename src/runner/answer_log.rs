@@ -107,8 +107,8 @@ pub(super) fn kept_answers(run_dir: &Path, unit_id: &str) -> Result<Vec<AnswerMe
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
     };
-    let (answers, dropped) =
-        read_answers(BufReader::new(file), MAX_ANSWER_LINE).with_context(|| format!("{}", path.display()))?;
+    let (answers, dropped) = read_answers(BufReader::new(file), MAX_ANSWER_LINE)
+        .with_context(|| format!("{}", path.display()))?;
     for why in dropped {
         eprintln!(
             "warning: {}: {why}; that answer is asked again",
@@ -314,7 +314,10 @@ mod tests {
         assert_eq!(dropped.len(), 2, "{dropped:?}");
         assert!(dropped[0].contains("over 1000 bytes"), "{dropped:?}");
         let (answers, dropped) = read_answers(b"\xff\xfe\n".as_slice(), 1000).unwrap();
-        assert!(answers.is_empty() && dropped.is_empty(), "a whole bad line is left out");
+        assert!(
+            answers.is_empty() && dropped.is_empty(),
+            "a whole bad line is left out"
+        );
     }
 
     #[test]

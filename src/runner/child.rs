@@ -13,9 +13,7 @@ use super::protocol::{ChildJob, ChildMessage, EXIT_LOAD_FAILED};
 use super::served::openai_config;
 use super::started_server::StartedServer;
 use crate::config::WorkUnit;
-use crate::engine::{
-    Engine, EngineSettings, KeyRedactor, LlamaEngine, OpenAiEngine, ServerProbe,
-};
+use crate::engine::{Engine, EngineSettings, KeyRedactor, LlamaEngine, OpenAiEngine, ServerProbe};
 use crate::results::plan::ServerEndpoint;
 
 pub fn run_child() -> Result<i32> {
@@ -85,7 +83,8 @@ fn connect_served(
     let identity = match &server.launch {
         Some(launch) => {
             let parallel = job.concurrency.iter().copied().max().unwrap_or(1);
-            let running = StartedServer::start(launch, &server.base_url, &job.unit, parallel, redactor)?;
+            let running =
+                StartedServer::start(launch, &server.base_url, &job.unit, parallel, redactor)?;
             let running = started.insert(running);
             config.base_url = running.base_url.clone();
             let probe = ServerProbe::new(&config, probe_timeout).map_err(|e| format!("{e:#}"))?;

@@ -52,7 +52,11 @@ impl ServerOutput {
             }
         }
         let lines = self.tail.0.lock().unwrap_or_else(|e| e.into_inner());
-        lines.iter().skip(lines.len().saturating_sub(n)).cloned().collect()
+        lines
+            .iter()
+            .skip(lines.len().saturating_sub(n))
+            .cloned()
+            .collect()
     }
 }
 
@@ -133,13 +137,20 @@ mod tests {
         child.wait().unwrap();
         let lines = output.last_lines(2, true);
         assert_eq!(lines[0], "bye <redacted>");
-        assert!(lines[1].ends_with("[cut at 16384 bytes]"), "{}", &lines[1][16000..]);
+        assert!(
+            lines[1].ends_with("[cut at 16384 bytes]"),
+            "{}",
+            &lines[1][16000..]
+        );
         assert!(!lines[1].contains(&key[..6]), "a part of the key is left");
     }
 
     #[test]
     fn server_lines_are_marked_and_escaped() {
-        let lines = ["edgebench-crash: signal=11 name=SIGSEGV".to_string(), "\u{1b}[2J".into()];
+        let lines = [
+            "edgebench-crash: signal=11 name=SIGSEGV".to_string(),
+            "\u{1b}[2J".into(),
+        ];
         assert_eq!(
             marked_lines(&lines),
             "server| edgebench-crash: signal=11 name=SIGSEGV\nserver| \\u{1b}[2J"

@@ -62,7 +62,11 @@ fn listening_sockets(port: u16) -> Option<Vec<Socket>> {
     let v4 = std::fs::read_to_string("/proc/net/tcp").ok()?;
     let v6 = std::fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
     let sockets = v4.lines().skip(1).chain(v6.lines().skip(1));
-    Some(sockets.filter_map(|line| listening_on(line, port)).collect())
+    Some(
+        sockets
+            .filter_map(|line| listening_on(line, port))
+            .collect(),
+    )
 }
 
 /// The socket when this /proc/net/tcp{,6} line is a LISTEN socket on `port`
@@ -112,7 +116,11 @@ fn reaches_loopback(hex: &str) -> Option<bool> {
 fn process_tree(root: u32) -> Vec<u32> {
     let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         if let Some(parent) = parent_of(pid) {
@@ -172,7 +180,10 @@ mod tests {
         let mut server = Command::new("sleep").arg("30").spawn().unwrap();
         assert_eq!(listener_trusting(port, server.id(), None), Listener::Theirs);
         // Seen from this process's own tree, it is ours.
-        assert_eq!(listener_trusting(port, std::process::id(), None), Listener::Ours);
+        assert_eq!(
+            listener_trusting(port, std::process::id(), None),
+            Listener::Ours
+        );
         drop(listener);
         assert_eq!(listener_trusting(port, server.id(), None), Listener::Nobody);
         server.kill().unwrap();

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::config::server_launch::{fill_placeholders, LaunchValues, LAUNCH_HOST};
 use super::server_output::{marked_lines, ServerOutput, TAIL_LINES};
 use super::server_port::{listener, Listener};
+use crate::config::server_launch::{fill_placeholders, LaunchValues, LAUNCH_HOST};
 use crate::config::WorkUnit;
 use crate::engine::{KeyRedactor, ServerProbe};
 use crate::results::plan::ServerLaunch;

@@ -12,8 +12,8 @@ use super::child_output::{
 };
 use super::child_process::{Launcher, RunningChild};
 use super::interrupt::{Interrupt, Interrupted};
-use super::server_output::SERVER_LINE_PREFIX;
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement};
+use super::server_output::SERVER_LINE_PREFIX;
 use crate::results::{StabilityRow, Status};
 
 /// How a unit ended.

@@ -99,13 +99,16 @@ mod tests {
 
     #[test]
     fn the_checked_addresses_are_used_for_the_host_and_no_other() {
-        let resolver = CheckedAddresses::new(loopback_addresses("http://localhost:8080/v1").unwrap());
+        let resolver =
+            CheckedAddresses::new(loopback_addresses("http://localhost:8080/v1").unwrap());
         let config = ureq::config::Config::default();
         let timeout = NextTimeout::default();
         let uri: Uri = "http://localhost:9/health".parse().unwrap();
         let addresses = resolver.resolve(&uri, &config, timeout).unwrap();
         assert!(!addresses.is_empty());
-        assert!(addresses.iter().all(|a| a.ip().is_loopback() && a.port() == 9));
+        assert!(addresses
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == 9));
         let other: Uri = "http://127.0.0.2:9/health".parse().unwrap();
         assert!(matches!(
             resolver.resolve(&other, &config, timeout),

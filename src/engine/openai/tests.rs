@@ -228,19 +228,30 @@ fn escape_codes_from_a_server_reach_no_message_raw() {
     let server = TestServer::start(vec![Reply::Status(500, hostile.into())]);
     let message = one_line_error(user_path(&mut engine(&server), 3));
     assert!(!message.chars().any(char::is_control), "{message:?}");
-    assert!(message.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred"), "{message}");
+    assert!(
+        message.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_request_goes_only_to_the_checked_host() {
     // A second server on another port, named by another loopback name.
     let other = TestServer::start(vec![Reply::Status(200, "{}".into())]);
-    let port = other.base_url.rsplit(':').next().unwrap().trim_end_matches("/v1").to_string();
+    let port = other
+        .base_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/v1")
+        .to_string();
     let server = TestServer::start(Vec::new());
     let key = Some(super::client::Secret::new("sk-only-here".into()));
     let client =
         super::client::Client::new(&server.base_url, "m", key, Duration::from_secs(2)).unwrap();
-    let error = client.get(&format!("http://localhost:{port}/health"), 100).unwrap_err();
+    let error = client
+        .get(&format!("http://localhost:{port}/health"), 100)
+        .unwrap_err();
     assert!(format!("{error:#}").contains("host not found"), "{error:#}");
     std::thread::sleep(Duration::from_millis(100));
     assert!(other.requests().is_empty(), "the key went to another host");

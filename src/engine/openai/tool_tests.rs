@@ -219,5 +219,8 @@ fn a_reply_past_the_cap_is_that_requests_failure_in_one_line() {
     let error = ask(&server, &[timer()]).unwrap_err();
     let message = format!("{error:#}");
     assert!(message.contains("went past 8 MiB"), "{message:.300}");
-    assert!(!message.contains('\n') && message.len() < 300, "{message:.300}");
+    assert!(
+        !message.contains('\n') && message.len() < 300,
+        "{message:.300}"
+    );
 }
