@@ -55,3 +55,45 @@ pub mod exit {
     /// Bad usage or bad config: nothing was run.
     pub const USAGE: i32 = 2;
 }
+
+/// `text` safe to print on a terminal or in a report: every control
+/// character but the line end shown escaped (`\u{1b}`), so that an escape
+/// sequence from a server, a model file or a suite cannot rewrite the screen.
+pub fn printable(text: &str) -> String {
+    escape_controls(text, |c| c == '\n')
+}
+
+/// `printable`, on one line: line ends escaped too.
+pub fn printable_line(text: &str) -> String {
+    escape_controls(text, |_| false)
+}
+
+fn escape_controls(text: &str, keep: impl Fn(char) -> bool) -> String {
+    if !text.chars().any(|c| c.is_control() && !keep(c)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c.is_control() && !keep(c) {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        let hostile = "\u{1b}]0;owned\u{7}red \u{1b}[31mtext\u{9b}2J\r\nnext";
+        assert_eq!(
+            printable(hostile),
+            "\\u{1b}]0;owned\\u{7}red \\u{1b}[31mtext\\u{9b}2J\\r\nnext"
+        );
+        assert_eq!(printable_line("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(printable("plain ünïcode"), "plain ünïcode");
+    }
+}

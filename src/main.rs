@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use edgebench::cli::{Cli, Command};
-use edgebench::error::{exit, UsageError};
+use edgebench::error::{exit, printable, UsageError};
 use edgebench::sampler::{detect_backends, read_conditions, sysfs_root};
 use edgebench::suite::{list_suites, load_suite, AnySuite};
 
@@ -33,7 +33,7 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             // One line, no backtrace: the user's mistakes are status 2, everything else 1.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", printable(&format!("{e:#}")));
             let code = if e.downcast_ref::<UsageError>().is_some() {
                 exit::USAGE
             } else {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::error::printable_line;
+
 pub struct Progress {
     bar: Option<ProgressBar>,
 }
@@ -42,16 +44,16 @@ impl Progress {
     /// A status message: the bar's message on a terminal, a log line otherwise.
     pub fn status(&self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.set_message(message.to_string()),
-            None => eprintln!("{message}"),
+            Some(bar) => bar.set_message(printable_line(message)),
+            None => eprintln!("{}", printable_line(message)),
         }
     }
 
     /// A line that stays, printed above the bar.
     pub fn line(&self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.println(message),
-            None => eprintln!("{message}"),
+            Some(bar) => bar.println(printable_line(message)),
+            None => eprintln!("{}", printable_line(message)),
         }
     }
 

@@ -373,3 +373,17 @@ fn an_engine_test_too_large_for_memory_is_refused_before_loading() {
         "{error}"
     );
 }
+
+#[test]
+fn an_escape_code_in_a_usage_error_is_shown_escaped() {
+    let _serial = one_at_a_time();
+    let out = tempfile::tempdir().unwrap();
+    let hostile = "/nonexistent/\u{1b}]0;pwned\u{7}\u{1b}[31mmodel.gguf";
+    let o = run_model(Path::new(hostile), out.path());
+    assert_clean_error(&o, 2, &["\\u{1b}]0;pwned\\u{7}\\u{1b}[31mmodel.gguf"]);
+    assert!(
+        !o.stderr.iter().any(|&b| b == 0x1b || b == 0x07),
+        "{}",
+        stderr(&o)
+    );
+}

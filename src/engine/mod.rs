@@ -10,7 +10,7 @@ pub mod scripted;
 mod types;
 
 pub use llama::{native_fault, probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
-pub use openai::{Dialect, OpenAiConfig, OpenAiEngine, ServerProbe};
+pub use openai::{Dialect, KeyRedactor, OpenAiConfig, OpenAiEngine, ServerProbe};
 pub use types::{
     Answer, AnswerRequest, CacheControl, ConcurrentRun, ContextTrial, EngineSettings, EngineTiming,
     FidelityChunk, FidelityRequest, PrefillCount, ServerReport, ServerTimings, SoakSpan,

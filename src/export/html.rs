@@ -7,7 +7,8 @@ use super::{Block, Document, Exporter, Figure, Table};
 
 pub struct Html;
 
-/// Text safe in HTML element content and in quoted attribute values.
+/// Text safe in HTML element content and in quoted attribute values, with
+/// control characters shown escaped.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -17,6 +18,8 @@ pub fn escape_html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // An escape sequence would act on a terminal that shows the file.
+            _ if ch.is_control() && ch != '\n' && ch != '\t' => out.extend(ch.escape_default()),
             _ => out.push(ch),
         }
     }
@@ -141,6 +144,10 @@ mod tests {
         assert_eq!(
             escape_html("<script>alert(\"x\")</script> & 'y'"),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+        assert_eq!(
+            escape_html("\u{1b}]0;t\u{7}\u{1b}[31mred\nx"),
+            "\\u{1b}]0;t\\u{7}\\u{1b}[31mred\nx"
         );
     }
 }

@@ -15,21 +15,53 @@ impl Exporter for Markdown {
     }
 }
 
-/// Text from models, files or configs must not break (or inject into) a table.
-/// `&` first so that an entity typed in a name shows as typed; brackets and
-/// backticks so that a name cannot become a link or code; `<` so that it cannot
-/// open HTML (GitHub renders some); a newline would end a table row.
+/// Text from models, servers, files or configs must not break (or inject
+/// into) a table. `&` first so that an entity typed in a name shows as typed;
+/// brackets and backticks so that a name cannot become a link or code; `*`,
+/// `~` and a `_` that could open or close emphasis (not one inside a word:
+/// `Q4_K_M` stays as written) so that it cannot turn bold or struck; `://`,
+/// `www.` and the `@` of an address so that GitHub makes no live link of a
+/// bare URL; `<` so that it cannot open HTML (GitHub renders some); a newline
+/// would end a table row; other control characters (an escape sequence) are
+/// shown escaped.
 pub fn escape_md(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('&', "&amp;")
-        .replace('[', "\\[")
-        .replace(']', "\\]")
-        .replace('`', "\\`")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace("\r\n", " ")
-        .replace(['\n', '\r'], " ")
+    let chars: Vec<char> = s.chars().collect();
+    let word = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(|c| c.is_alphanumeric())
+    };
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1);
+        match c {
+            '\\' | '[' | ']' | '`' | '|' | '*' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '_' if !(word(before) && word(Some(i + 1))) => out.push_str("\\_"),
+            '@' if before
+                .is_some_and(|b| chars[b].is_alphanumeric() || ".+-_".contains(chars[b])) =>
+            {
+                out.push_str("\\@")
+            }
+            ':' if chars[i + 1..].starts_with(&['/', '/']) => out.push_str("\\:"),
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("www") =>
+            {
+                out.push_str("\\.")
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' if chars.get(i + 1) == Some(&'\n') => {}
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    crate::error::printable_line(&out)
 }
 
 fn write_blocks(out: &mut String, blocks: &[Block]) {
@@ -96,6 +128,19 @@ mod tests {
     fn escapes_pipes_markup_and_newlines() {
         assert_eq!(escape_md("a|b<script>\nx"), "a\\|b&lt;script&gt; x");
         assert_eq!(escape_md("[x](y) `z`"), "\\[x\\](y) \\`z\\`");
+    }
+
+    #[test]
+    fn emphasis_bare_links_and_escape_codes_stay_text() {
+        assert_eq!(
+            escape_md("**bold** _it_ ~~x~~ a@b.io Q4_K_M @night"),
+            "\\*\\*bold\\*\\* \\_it\\_ \\~\\~x\\~\\~ a\\@b.io Q4_K_M @night"
+        );
+        assert_eq!(
+            escape_md("see https://evil.example or www.evil.example"),
+            "see https\\://evil.example or www\\.evil.example"
+        );
+        assert_eq!(escape_md("\u{1b}[31mred"), "\\u{1b}\\[31mred");
     }
 
     #[test]

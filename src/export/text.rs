@@ -1,12 +1,19 @@
 //! The terminal: tables as aligned columns (the tables printed at the end of a run).
 use super::Table;
+use crate::error::printable_line;
 
 /// Columns padded to their widest cell, a dashed rule under the header.
 pub fn table(t: &Table) -> String {
+    // Cells quote servers and files: no escape sequence reaches the terminal.
+    let rows: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| printable_line(&c.text)).collect())
+        .collect();
     let mut widths: Vec<usize> = t.header.iter().map(|h| h.chars().count()).collect();
-    for row in &t.rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.text.chars().count());
+            *w = (*w).max(cell.chars().count());
         }
     }
     let line = |cells: Vec<&str>| {
@@ -20,8 +27,8 @@ pub fn table(t: &Table) -> String {
     let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     let mut out = line(t.header.clone());
     out.push_str(&line(rules.iter().map(String::as_str).collect()));
-    for row in &t.rows {
-        out.push_str(&line(row.iter().map(|c| c.text.as_str()).collect()));
+    for row in &rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out
 }

@@ -5,7 +5,7 @@
 //! the kept answers with the new ones; the file goes once the unit's record is
 //! written.
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -22,6 +22,8 @@ fn log_path(run_dir: &Path, unit_id: &str) -> Result<PathBuf> {
 pub(super) struct AnswerLog {
     path: PathBuf,
     file: Option<File>,
+    /// A torn last line of an earlier attempt was ended before appending.
+    checked_end: bool,
     /// The first failure to write, reported once (the answers still reach the record).
     failed: Option<String>,
 }
@@ -31,6 +33,7 @@ impl AnswerLog {
         Ok(AnswerLog {
             path: log_path(run_dir, unit_id)?,
             file: None,
+            checked_end: false,
             failed: None,
         })
     }
@@ -56,6 +59,10 @@ impl AnswerLog {
             self.file = Some(file);
         }
         let file = self.file.as_mut().expect("opened above");
+        if !self.checked_end {
+            end_torn_line(&self.path, file)?;
+            self.checked_end = true;
+        }
         let mut line = serde_json::to_vec(answer)?;
         line.push(b'\n');
         file.write_all(&line)?;
@@ -68,8 +75,32 @@ impl AnswerLog {
     }
 }
 
-/// The answers an earlier, unfinished attempt at the unit kept. A line cut
-/// short by a kill (the last one) is left out.
+/// A file whose last line was cut short (an earlier attempt killed mid-write)
+/// gets its line ended, so the next answer starts a line of its own.
+fn end_torn_line(path: &Path, file: &mut File) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8; 1];
+    let mut reader = File::open(path)?;
+    reader.seek(SeekFrom::Start(len - 1))?;
+    reader.read_exact(&mut last)?;
+    if last[0] != b'\n' {
+        file.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// No answer line is longer: the child's messages are capped at this (a
+/// longer line is not one edgebench wrote).
+const MAX_ANSWER_LINE: usize = super::child_output::MAX_PROTOCOL_LINE;
+
+/// The answers an earlier, unfinished attempt at the unit kept. Read as
+/// bytes, one line at most `MAX_ANSWER_LINE`: a last line cut short (a kill,
+/// a full disk: it may end inside a UTF-8 character) or an over-long line is
+/// left out with a warning, and its case is asked again.
 pub(super) fn kept_answers(run_dir: &Path, unit_id: &str) -> Result<Vec<AnswerMessage>> {
     let path = log_path(run_dir, unit_id)?;
     let file = match File::open(&path) {
@@ -77,14 +108,66 @@ pub(super) fn kept_answers(run_dir: &Path, unit_id: &str) -> Result<Vec<AnswerMe
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
     };
-    let mut answers = Vec::new();
-    for line in BufReader::new(file).lines() {
-        let line = line.with_context(|| format!("{}", path.display()))?;
-        if let Ok(answer) = serde_json::from_str::<AnswerMessage>(&line) {
+    let (answers, dropped) = read_answers(BufReader::new(file), MAX_ANSWER_LINE)
+        .with_context(|| format!("{}", path.display()))?;
+    for why in dropped {
+        eprintln!(
+            "warning: {}: {why}; that answer is asked again",
+            path.display()
+        );
+    }
+    Ok(answers)
+}
+
+/// The answers of a log, and why lines were left out.
+fn read_answers(
+    mut reader: impl BufRead,
+    max_line: usize,
+) -> std::io::Result<(Vec<AnswerMessage>, Vec<String>)> {
+    let (mut answers, mut dropped) = (Vec::new(), Vec::new());
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(max_line as u64 + 1)
+            .read_until(b'\n', &mut line)?;
+        if read == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') {
+            if line.len() > max_line {
+                skip_line(&mut reader)?;
+                dropped.push(format!("a line over {max_line} bytes was skipped"));
+                continue;
+            }
+            dropped.push("its last line was cut short (a kill or a full disk)".into());
+            break;
+        }
+        if let Ok(answer) = serde_json::from_slice::<AnswerMessage>(&line) {
             answers.push(answer);
         }
     }
-    Ok(answers)
+    Ok((answers, dropped))
+}
+
+/// Consumes the rest of a line without keeping it.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
 }
 
 /// The unit's record holds its answers now.
@@ -193,6 +276,49 @@ mod tests {
         remove(dir.path(), "c0-k0").unwrap();
         assert!(kept_answers(dir.path(), "c0-k0").unwrap().is_empty());
         remove(dir.path(), "c0-k0").unwrap();
+    }
+
+    #[test]
+    fn a_last_line_cut_inside_a_character_is_dropped_and_the_next_answer_gets_its_own_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("parts")).unwrap();
+        let mut log = AnswerLog::new(dir.path(), "c0-k0").unwrap();
+        log.append(&answer("a", 0, None));
+        drop(log);
+        // A full disk: the line stops inside "é" (0xC3 0xA9).
+        let path = dir.path().join("parts/c0-k0.answers.jsonl");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"{\"suite\":\"s\",\"case_id\":\"caf\xc3");
+        std::fs::write(&path, bytes).unwrap();
+        let kept = kept_answers(dir.path(), "c0-k0").unwrap();
+        assert_eq!(kept.len(), 1, "the torn line is dropped, not an error");
+
+        // The resumed attempt appends after the torn line without losing its answer.
+        let mut log = AnswerLog::new(dir.path(), "c0-k0").unwrap();
+        log.append(&answer("b", 0, None));
+        assert_eq!(log.failure(), None);
+        let cases: Vec<String> = kept_answers(dir.path(), "c0-k0")
+            .unwrap()
+            .into_iter()
+            .map(|a| a.case_id)
+            .collect();
+        assert_eq!(cases, ["a", "b"]);
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_without_being_read_whole() {
+        let good = serde_json::to_string(&answer("a", 0, None)).unwrap();
+        let long = format!("{{\"suite\":\"{}\"}}", "x".repeat(5000));
+        let text = format!("{good}\n{long}\n{good}\n{long}");
+        let (answers, dropped) = read_answers(text.as_bytes(), 1000).unwrap();
+        assert_eq!(answers.len(), 2, "the line after the long one is read");
+        assert_eq!(dropped.len(), 2, "{dropped:?}");
+        assert!(dropped[0].contains("over 1000 bytes"), "{dropped:?}");
+        let (answers, dropped) = read_answers(b"\xff\xfe\n".as_slice(), 1000).unwrap();
+        assert!(
+            answers.is_empty() && dropped.is_empty(),
+            "a whole bad line is left out"
+        );
     }
 
     #[test]

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 
 use super::child_job::run_job;
-use super::child_send::send;
+use super::child_send::{redact_key_from_now_on, send};
 use super::child_speed::bench_tests;
 use super::protocol::{ChildJob, ChildMessage, EXIT_LOAD_FAILED};
 use super::served::openai_config;
 use super::started_server::StartedServer;
-use crate::engine::{Engine, EngineSettings, LlamaEngine, OpenAiEngine, ServerProbe};
+use crate::config::WorkUnit;
+use crate::engine::{Engine, EngineSettings, KeyRedactor, LlamaEngine, OpenAiEngine, ServerProbe};
 use crate::results::plan::ServerEndpoint;
 
 /// A child outliving a killed sweep would keep measuring into the void (and
@@ -48,7 +49,8 @@ pub fn run_child() -> Result<i32> {
 type Loaded = (Box<dyn Engine>, Duration);
 
 /// The server this child started is stopped, and the end of its output goes
-/// to the unit log (this process's stderr).
+/// to the unit log (this process's stderr), each line marked as the server's
+/// and the API key cut out.
 fn stop_started(started: Option<StartedServer>) {
     if let Some(server) = started {
         let tail = server.stop();
@@ -84,12 +86,16 @@ fn connect_served(
     started: &mut Option<StartedServer>,
 ) -> Result<Loaded, String> {
     let began = Instant::now();
+    // Whatever the server says may hold the key: cut out of every message from here on.
+    let redactor = KeyRedactor::from_env(server.api_key_env.as_deref());
+    redact_key_from_now_on(redactor.clone());
     let mut config = openai_config(server);
     let probe_timeout = Duration::from_secs(5);
     let identity = match &server.launch {
         Some(launch) => {
             let parallel = job.concurrency.iter().copied().max().unwrap_or(1);
-            let running = StartedServer::start(launch, &server.base_url, &job.unit, parallel)?;
+            let running =
+                StartedServer::start(launch, &server.base_url, &job.unit, parallel, redactor)?;
             let running = started.insert(running);
             config.base_url = running.base_url.clone();
             let probe = ServerProbe::new(&config, probe_timeout).map_err(|e| format!("{e:#}"))?;

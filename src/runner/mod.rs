@@ -28,6 +28,8 @@ mod resume_check;
 mod resume_servers;
 mod sampling;
 mod served;
+mod server_output;
+mod server_port;
 mod stability;
 mod started_server;
 mod supervise;

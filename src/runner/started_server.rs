@@ -3,10 +3,9 @@
 //! which follow the child's process tree, measure it; on 127.0.0.1 and a
 //! free port; waited for until it answers; stopped with the unit (its
 //! process group: SIGTERM, then SIGKILL; if the child dies first the kernel
-//! sends the SIGTERM and the sweep ends the child's session). Its
-//! output goes to an unnamed file whose tail ends up in the unit log.
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+//! sends the SIGTERM and the sweep ends the child's session). Its output's
+//! last lines (server_output.rs) end up in the unit log; nothing is sent to it
+//! before its port is its own (server_port.rs).
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -15,20 +14,20 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::process_group::{end_all, start_apart, Apart, Members, STOP_GRACE};
+use super::server_output::{marked_lines, ServerOutput, TAIL_LINES};
+use super::server_port::{listener, Listener};
 use crate::config::server_launch::{fill_placeholders, LaunchValues, LAUNCH_HOST};
 use crate::config::WorkUnit;
-use crate::engine::ServerProbe;
+use crate::engine::{KeyRedactor, ServerProbe};
 use crate::results::plan::ServerLaunch;
 
 /// Between readiness polls.
 const READY_POLL: Duration = Duration::from_millis(250);
-/// The end of the server's output kept in the unit log.
-const LOG_TAIL_LINES: usize = 40;
-const LOG_TAIL_BYTES: u64 = 16 * 1024;
 
 pub struct StartedServer {
     process: Child,
-    output: File,
+    output: ServerOutput,
+    port: u16,
     /// The argv as run, for the manifest.
     command_line: Vec<String>,
     pub base_url: String,
@@ -36,12 +35,14 @@ pub struct StartedServer {
 
 impl StartedServer {
     /// Starts the server for `unit` on a free loopback port, with `base_url`
-    /// (a template) filled in; does not wait for it.
+    /// (a template) filled in; does not wait for it. `redactor` cuts the API
+    /// key out of its output.
     pub fn start(
         launch: &ServerLaunch,
         base_url: &str,
         unit: &WorkUnit,
         parallel: u32,
+        redactor: KeyRedactor,
     ) -> Result<Self, String> {
         let port = free_loopback_port()?;
         // The path as given: the server runs in this directory too.
@@ -56,14 +57,9 @@ impl StartedServer {
             .iter()
             .map(|arg| fill_placeholders(arg, &values))
             .collect();
-        let output =
-            tempfile::tempfile().map_err(|e| format!("cannot make the server's log file: {e}"))?;
         let mut command = Command::new(&argv[0]);
-        command
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(clone_of(&output)?)
-            .stderr(clone_of(&output)?);
+        command.args(&argv[1..]).stdin(Stdio::null());
+        let output = ServerOutput::capture(&mut command, redactor)?;
         for (name, value) in &launch.env {
             command.env(name, fill_placeholders(value, &values));
         }
@@ -74,6 +70,7 @@ impl StartedServer {
         Ok(StartedServer {
             process,
             output,
+            port,
             command_line: argv,
             base_url: fill_placeholders(base_url, &values),
         })
@@ -89,15 +86,22 @@ impl StartedServer {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.process.try_wait() {
-                let last = self.output_tail(1);
+                let last = self.output.last_lines(1, true).concat();
                 return Err(format!(
                     "the server exited at start ({status}) before answering: {}",
-                    last.trim()
+                    crate::error::printable_line(last.trim())
                 ));
             }
-            let reason = match probe.ready() {
-                Ok(()) => return Ok(()),
-                Err(reason) => reason,
+            let reason = match listener(self.port, self.process.id()) {
+                Listener::Theirs => return Err(format!(
+                    "port {} was taken by another process before the server bound it; nothing was sent to it",
+                    self.port
+                )),
+                Listener::Nobody => format!("nothing listens on port {} yet", self.port),
+                Listener::Ours | Listener::Unknown => match probe.ready() {
+                    Ok(()) => return Ok(()),
+                    Err(reason) => reason,
+                },
             };
             if started.elapsed() >= timeout {
                 return Err(format!(
@@ -120,10 +124,10 @@ impl StartedServer {
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after a grace period) and
-    /// returns the end of its output.
+    /// returns the end of its output, each line marked as the server's.
     pub fn stop(mut self) -> String {
         self.terminate();
-        self.output_tail(LOG_TAIL_LINES)
+        marked_lines(&self.output.last_lines(TAIL_LINES, true))
     }
 
     /// Ends the server's whole process group (a wrapper's children too),
@@ -132,20 +136,6 @@ impl StartedServer {
         end_all(Members::Group(self.process.id()), STOP_GRACE);
         let _ = self.process.kill();
         let _ = self.process.wait();
-    }
-
-    /// The last `lines` lines of what the server wrote (lossy UTF-8, bounded).
-    fn output_tail(&mut self, lines: usize) -> String {
-        let mut output = &self.output;
-        let len = output.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut bytes = Vec::new();
-        let from = len.saturating_sub(LOG_TAIL_BYTES);
-        if output.seek(SeekFrom::Start(from)).is_ok() {
-            let _ = output.take(LOG_TAIL_BYTES).read_to_end(&mut bytes);
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
     }
 }
 
@@ -163,11 +153,6 @@ fn free_loopback_port() -> Result<u16, String> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|e| format!("cannot find a free port on {LAUNCH_HOST}: {e}"))
-}
-
-fn clone_of(file: &File) -> Result<File, String> {
-    file.try_clone()
-        .map_err(|e| format!("cannot share the server's log file: {e}"))
 }
 
 /// The server gets a process group of its own, ended as a whole; the kernel

@@ -13,6 +13,7 @@ use super::child_output::{
 use super::child_process::{Launcher, RunningChild};
 use super::interrupt::{Interrupt, Interrupted};
 use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement};
+use super::server_output::SERVER_LINE_PREFIX;
 use crate::results::{StabilityRow, Status};
 
 /// How a unit ended.
@@ -245,7 +246,7 @@ fn capture_stderr(stderr: impl std::io::Read, verbose: bool) -> ChildLog {
             LineEvent::Failed(e) => format!("[edgebench: reading the child's stderr failed: {e}]"),
         };
         if verbose {
-            eprintln!("  | {line}");
+            eprintln!("  | {}", crate::error::printable_line(&line));
         }
         log.push(line);
         true
@@ -357,6 +358,7 @@ fn crash_message(site: &CrashSite, ending: &Ending) -> String {
 
 /// Appends llama.cpp's own explanation: its last line that names an error, else
 /// an assertion, else a failure (the most specific one usually comes first).
+/// A started server's line is labelled as the server's.
 fn with_log_hint(error: String, log_tail: &[String]) -> String {
     let find = |word: &str| {
         log_tail
@@ -367,9 +369,14 @@ fn with_log_hint(error: String, log_tail: &[String]) -> String {
     let hint = find("error")
         .or_else(|| find("assert"))
         .or_else(|| find("failed"));
-    match hint {
-        Some(h) if !error.contains(h.trim()) => format!("{error}; llama.cpp: {}", h.trim()),
-        _ => error,
+    let Some(hint) = hint else { return error };
+    let (source, line) = match hint.strip_prefix(SERVER_LINE_PREFIX) {
+        Some(line) => ("the server", line.trim()),
+        None => ("llama.cpp", hint.trim()),
+    };
+    match error.contains(line) {
+        true => error,
+        false => format!("{error}; {source}: {}", crate::error::printable_line(line)),
     }
 }
 
@@ -449,5 +456,25 @@ mod tests {
             "{e}"
         );
         assert_eq!(with_log_hint("x".into(), &["all good".to_string()]), "x");
+    }
+
+    #[test]
+    fn a_started_servers_line_is_labelled_as_the_servers_and_fakes_no_crash() {
+        let mut log = ChildLog::default();
+        let server_says = [
+            "edgebench-crash: signal=11 name=SIGSEGV".to_string(),
+            "edgebench-crash-at: ggml_fake_kernel".into(),
+            "error: model \u{1b}[31mnot found".into(),
+        ];
+        let block = super::super::server_output::marked_lines(&server_says);
+        for line in block.lines() {
+            log.push(line.to_string());
+        }
+        assert_eq!(log.crash_site(), None, "{:?}", log.crash);
+        let e = with_log_hint("could not load".into(), &log.hint_tail());
+        assert_eq!(
+            e,
+            "could not load; the server: error: model \\u{1b}[31mnot found"
+        );
     }
 }

@@ -3,13 +3,13 @@
 //! API key kept out of every message, and each failure phrased as one line.
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use serde_json::Value;
-use ureq::http::Uri;
 
+use super::address::{check_loopback, loopback_addresses, CheckedAddresses};
+use super::key::KeyRedactor;
 use super::wire::{error_message, one_line};
 
 /// The most of an error body read for its message.
@@ -51,6 +51,8 @@ pub(super) struct Client {
     base: String,
     model: String,
     key: Option<Secret>,
+    /// The key's forms, cut out of everything the server says.
+    redactor: KeyRedactor,
     timeout: Duration,
 }
 
@@ -72,7 +74,7 @@ impl Client {
         key: Option<Secret>,
         timeout: Duration,
     ) -> Result<Self> {
-        check_loopback(base_url)?;
+        let addresses = loopback_addresses(base_url)?;
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
@@ -80,11 +82,22 @@ impl Client {
             .max_redirects(0)
             .proxy(None)
             .build();
+        // The checked addresses, not a second lookup per request: a name
+        // that resolved to loopback once cannot resolve elsewhere later.
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            CheckedAddresses::new(addresses),
+        );
+        let redactor = key
+            .as_ref()
+            .map_or_else(KeyRedactor::default, |k| KeyRedactor::new(&k.0));
         Ok(Client {
-            agent: config.into(),
+            agent,
             base: base_url.trim_end_matches('/').to_string(),
             model: model.to_string(),
             key,
+            redactor,
             timeout,
         })
     }
@@ -222,12 +235,10 @@ impl Client {
         one_line(&self.redact(text), max)
     }
 
-    /// `text` with the API key cut out (a server may echo it back).
+    /// `text` with the API key and its base64 forms cut out (a server may
+    /// echo it back).
     pub(super) fn redact(&self, text: &str) -> String {
-        match &self.key {
-            Some(key) if !key.0.is_empty() => text.replace(&key.0, "<redacted>"),
-            _ => text.to_string(),
-        }
+        self.redactor.redact(text)
     }
 }
 
@@ -237,37 +248,4 @@ fn is_disconnect(kind: io::ErrorKind) -> bool {
         kind,
         UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe
     )
-}
-
-/// Refuses a base URL that is not plain http to this machine: the key and the
-/// prompts never leave it, and nothing here speaks TLS.
-pub(super) fn check_loopback(base_url: &str) -> Result<()> {
-    let uri: Uri = base_url
-        .parse()
-        .map_err(|e| anyhow!("base_url {base_url:?} is not a URL: {e}"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some(other) => bail!("base_url {base_url:?}: scheme {other} is not supported (only http to a loopback address)"),
-        None => bail!("base_url {base_url:?} has no scheme (write http://127.0.0.1:PORT/v1)"),
-    }
-    let host = uri
-        .host()
-        .ok_or_else(|| anyhow!("base_url {base_url:?} has no host"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = uri.port_u16().unwrap_or(80);
-    let loopback = match host.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        // A name counts when every address it resolves to is loopback ("localhost").
-        Err(_) => match (host, port).to_socket_addrs() {
-            Ok(addrs) => {
-                let addrs: Vec<_> = addrs.collect();
-                !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
-            }
-            Err(_) => false,
-        },
-    };
-    if !loopback {
-        bail!("base_url {base_url:?}: {host} is not a loopback address; only servers on this machine (127.0.0.1, ::1, localhost) are allowed");
-    }
-    Ok(())
 }

@@ -2,6 +2,7 @@
 //! Ollama, vLLM, trtllm-serve, MLC): the user path and every answer as a
 //! streamed chat completion, timestamped per received chunk. What a server
 //! cannot do stays `Unsupported`. docs/engines.md defines the metrics.
+mod address;
 mod chat;
 #[cfg(test)]
 mod choice_tests;
@@ -14,6 +15,7 @@ mod depth;
 #[cfg(test)]
 mod echo_choice_tests;
 mod echo_choices;
+mod key;
 mod probe;
 mod soak;
 mod sse;
@@ -42,6 +44,7 @@ use crate::suite::Message;
 use client::{Client, Secret};
 use wire::Sampling;
 
+pub use key::KeyRedactor;
 pub use probe::ServerProbe;
 
 /// The seed of every user-path request (greedy decoding should not need one;

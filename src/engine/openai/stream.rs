@@ -116,8 +116,58 @@ impl Streamed {
     }
 }
 
-/// The most of an unstreamed reply that is read.
-const MAX_COMPLETION: u64 = 16 << 20;
+/// The most bytes one reply may send, streamed or whole: a reply of
+/// thousands of tokens in llama-server's chunks (about 300 bytes each) is a
+/// few MiB; past this the request fails, so that a server cannot make the
+/// measuring child hold its replies without bound (docs/engines.md).
+pub(super) const MAX_REPLY: u64 = 8 << 20;
+
+/// The one-line reason of a reply past MAX_REPLY.
+fn too_large() -> anyhow::Error {
+    anyhow!(
+        "the reply went past {} MiB, the most one reply may be; the request failed",
+        MAX_REPLY >> 20
+    )
+}
+
+/// A reply's body that fails once it has given `MAX_REPLY` bytes.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+/// The error a capped body fails with.
+#[derive(Debug)]
+struct PastTheCap;
+
+impl std::fmt::Display for PastTheCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the reply went past {} bytes", MAX_REPLY)
+    }
+}
+
+impl std::error::Error for PastTheCap {}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // One byte more tells a reply that ends exactly at the cap from a longer one.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(PastTheCap)),
+            };
+        }
+        let room = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..room])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn is_past_the_cap(error: &std::io::Error) -> bool {
+    error.get_ref().is_some_and(|e| e.is::<PastTheCap>())
+}
 
 /// A reply sent whole (`application/json`) to a streamed request: one time,
 /// when it was read, stands for its first chunk and its end alike.
@@ -125,10 +175,13 @@ fn unstreamed(client: &Client, reply: Reply, start: Instant) -> Result<Streamed>
     let text = reply
         .body
         .into_with_config()
-        .limit(MAX_COMPLETION)
+        .limit(MAX_REPLY)
         .lossy_utf8(true)
         .read_to_string()
-        .map_err(|e| client.failed(&e))?;
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => too_large(),
+            e => client.failed(&e),
+        })?;
     let at = start.elapsed();
     let completion: Completion = serde_json::from_str(&text).map_err(|e| {
         anyhow!(
@@ -163,7 +216,10 @@ pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Res
     if reply.json {
         return unstreamed(client, reply, start);
     }
-    let mut events = SseReader::new(reply.into_reader());
+    let mut events = SseReader::new(Capped {
+        inner: reply.into_reader(),
+        left: MAX_REPLY,
+    });
     let mut out = Streamed::default();
     while out.events < max_events(max_tokens) {
         let data = match events.next_event() {
@@ -172,6 +228,7 @@ pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Res
                 "the stream stopped before [DONE] after {} events",
                 out.events
             ),
+            Err(SseError::Io(e)) if is_past_the_cap(&e) => return Err(too_large()),
             Err(SseError::Io(e)) => bail!(
                 "the stream stopped before [DONE] after {} events: {}",
                 out.events,

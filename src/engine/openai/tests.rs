@@ -203,6 +203,61 @@ fn the_key_is_cut_out_of_every_kind_of_error() {
 }
 
 #[test]
+fn the_keys_base64_forms_are_cut_out_too() {
+    use base64::Engine as _;
+    let key = "sk-basic-form-31337";
+    std::env::set_var("EDGEBENCH_TEST_KEY_BASIC", key);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("edge:{key}"));
+    let bare = base64::engine::general_purpose::STANDARD.encode(key);
+    let echo = format!(r#"{{"error":"saw Basic {basic} and {bare}"}}"#);
+    let server = TestServer::start(vec![Reply::Status(500, echo)]);
+    let mut engine = engine_with(&server, |c| {
+        c.api_key_env = Some("EDGEBENCH_TEST_KEY_BASIC".into());
+    });
+    let message = one_line_error(user_path(&mut engine, 3));
+    assert!(message.contains("<redacted>"), "{message}");
+    // What stays of either form is a few characters, none of the key's own.
+    for form in [&basic, &bare] {
+        assert!(!message.contains(&form[8..16]), "{message}");
+    }
+}
+
+#[test]
+fn escape_codes_from_a_server_reach_no_message_raw() {
+    let hostile = r#"{"error":{"message":"]0;pwned[31mred **bold** 2J"}}"#;
+    let server = TestServer::start(vec![Reply::Status(500, hostile.into())]);
+    let message = one_line_error(user_path(&mut engine(&server), 3));
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+    assert!(
+        message.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_request_goes_only_to_the_checked_host() {
+    // A second server on another port, named by another loopback name.
+    let other = TestServer::start(vec![Reply::Status(200, "{}".into())]);
+    let port = other
+        .base_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/v1")
+        .to_string();
+    let server = TestServer::start(Vec::new());
+    let key = Some(super::client::Secret::new("sk-only-here".into()));
+    let client =
+        super::client::Client::new(&server.base_url, "m", key, Duration::from_secs(2)).unwrap();
+    let error = client
+        .get(&format!("http://localhost:{port}/health"), 100)
+        .unwrap_err();
+    assert!(format!("{error:#}").contains("host not found"), "{error:#}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(other.requests().is_empty(), "the key went to another host");
+}
+
+#[test]
 fn a_redirect_is_not_followed() {
     let to = "http://192.0.2.1/v1/chat/completions";
     let server = TestServer::start(vec![Reply::Redirect(to.into())]);

@@ -190,3 +190,37 @@ fn a_whole_reply_that_is_not_a_completion_is_one_line() {
         "{message}"
     );
 }
+
+/// An event of four ~1 MiB pieces of tool calls, on one `data:` line each
+/// (a line may hold 1 MiB, an event 4 MiB).
+pub(super) fn huge_tool_event() -> String {
+    let piece = "x".repeat(1000 << 10);
+    let mut event = String::from("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[\n");
+    for index in 0..4 {
+        let comma = if index < 3 { "," } else { "" };
+        event.push_str(&format!(
+            "data: {{\"index\":{index},\"function\":{{\"name\":\"f\",\"arguments\":\"{piece}\"}}}}{comma}\n"
+        ));
+    }
+    event.push_str("data: ]}}]}\n\n");
+    event
+}
+
+#[test]
+fn a_reply_past_the_cap_is_that_requests_failure_in_one_line() {
+    // Three 4 MiB events: 12 MiB, for 32 tokens.
+    let mut pieces = vec![(0, role_chunk())];
+    pieces.extend((0..3).map(|_| (0, huge_tool_event())));
+    pieces.extend([(0, usage_chunk(10, 3)), (0, done())]);
+    let server = TestServer::start(vec![Reply::Stream {
+        pieces,
+        complete: true,
+    }]);
+    let error = ask(&server, &[timer()]).unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("went past 8 MiB"), "{message:.300}");
+    assert!(
+        !message.contains('\n') && message.len() < 300,
+        "{message:.300}"
+    );
+}

@@ -169,9 +169,11 @@ pub(super) fn error_text(value: &Value) -> Option<String> {
     }
 }
 
-/// `text` on one line (whitespace runs become one space), cut to `max` chars.
+/// `text` on one line (whitespace runs become one space, other control
+/// characters shown escaped), cut to `max` chars.
 pub(super) fn one_line(text: &str, max: usize) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let joined = crate::error::printable_line(&joined);
     match joined.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &joined[..cut]),
         None => joined,
