@@ -13,7 +13,6 @@ use super::child_speed::bench_tests;
 use super::protocol::{ChildJob, ChildMessage, EXIT_LOAD_FAILED};
 use super::served::openai_config;
 use super::started_server::StartedServer;
-use crate::config::WorkUnit;
 use crate::engine::{Engine, EngineSettings, KeyRedactor, LlamaEngine, OpenAiEngine, ServerProbe};
 use crate::results::plan::ServerEndpoint;
 
