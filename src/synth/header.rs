@@ -78,7 +78,7 @@ pub fn model_header(
     h.put_u32(&key("feed_forward_length"), as_u32(s.n_ff));
     h.put_u32(&key("attention.head_count"), as_u32(s.n_head));
     h.put_u32(&key("attention.head_count_kv"), as_u32(s.n_head_kv));
-    h.put_f32(&key("attention.layer_norm_rms_eps"), spec.arch.rms_norm_eps());
+    h.put_f32(&key("attention.layer_norm_rms_epsilon"), spec.arch.rms_norm_eps());
     h.put_f32(&key("rope.freq_base"), spec.arch.rope_freq_base());
     h.put_u32(&key("rope.dimension_count"), as_u32(s.head_dim()));
     h.put_u32(&key("vocab_size"), as_u32(tokenizer.n_vocab));
