@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-/// A tiny model of `arch` and `weight_type` with SmolLM2's tokenizer.
+/// A tiny shape: quick to write and to run.
+const TINY: &[&str] = &["--layers", "2", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "2"];
+
+/// A model of `arch` and `weight_type` with SmolLM2's tokenizer; `extra`: its
+/// shape and any other options.
 fn synth(dir: &Path, name: &str, arch: &str, weight_type: &str, extra: &[&str]) -> PathBuf {
     let out = dir.join(name);
     let o = edgebench()
         .args(["synth", "--arch", arch, "--type", weight_type])
-        .args(["--layers", "2", "--embd", "256", "--ff", "512"])
-        .args(["--heads", "4", "--kv-heads", "2"])
         .arg("--tokenizer-from")
         .arg(smollm())
         .arg("--out")
@@ -31,10 +33,10 @@ fn synth(dir: &Path, name: &str, arch: &str, weight_type: &str, extra: &[&str]) 
 fn synthetic_models_run_through_the_speed_suite_marked_synthetic() {
     let dir = tempfile::tempdir().unwrap();
     let models = [
-        synth(dir.path(), "llama-q8_0.gguf", "llama", "q8_0", &[]),
-        synth(dir.path(), "qwen2-q4_k.gguf", "qwen2", "q4_k", &[]),
-        synth(dir.path(), "llama-f16.gguf", "llama", "f16", &[]),
-        synth(dir.path(), "qwen2-q4_0.gguf", "qwen2", "q4_0", &[]),
+        synth(dir.path(), "llama-q8_0.gguf", "llama", "q8_0", TINY),
+        synth(dir.path(), "qwen2-q4_k.gguf", "qwen2", "q4_k", TINY),
+        synth(dir.path(), "llama-f16.gguf", "llama", "f16", TINY),
+        synth(dir.path(), "qwen2-q4_0.gguf", "qwen2", "q4_0", TINY),
     ];
     let _lock = one_at_a_time();
     let out = dir.path().join("results");
@@ -91,7 +93,7 @@ fn a_synthetic_model_larger_than_memory_is_one_failure_row_and_the_sweep_goes_on
     // Sparse: the file takes (almost) no disk.
     use std::os::unix::fs::MetadataExt;
     assert!(std::fs::metadata(&big).unwrap().blocks() * 512 < 64 << 20);
-    let small = synth(dir.path(), "small.gguf", "llama", "q8_0", &[]);
+    let small = synth(dir.path(), "small.gguf", "llama", "q8_0", TINY);
     let _lock = one_at_a_time();
     let out = dir.path().join("results");
     let o = quick_run(&[&big, &small], &out, &["--suite", "engine-only", "--mmap", "0"]);
