@@ -9,7 +9,18 @@ use std::path::{Path, PathBuf};
 use common::*;
 
 /// A tiny shape: quick to write and to run.
-const TINY: &[&str] = &["--layers", "2", "--embd", "256", "--ff", "512", "--heads", "4", "--kv-heads", "2"];
+const TINY: &[&str] = &[
+    "--layers",
+    "2",
+    "--embd",
+    "256",
+    "--ff",
+    "512",
+    "--heads",
+    "4",
+    "--kv-heads",
+    "2",
+];
 
 /// A model of `arch` and `weight_type` with SmolLM2's tokenizer; `extra`: its
 /// shape and any other options.
@@ -53,7 +64,13 @@ fn synthetic_models_run_through_the_speed_suite_marked_synthetic() {
     let synthetic = strings(&speed, "synthetic");
     let status = strings(&speed, "status");
     let (pp, tg) = (floats(&speed, "pp_tps"), floats(&speed, "tg_tps"));
-    for name in ["llama-q8_0", "qwen2-q4_k", "llama-f16", "qwen2-q4_0", "SmolLM2-135M-Instruct-Q4_1"] {
+    for name in [
+        "llama-q8_0",
+        "qwen2-q4_k",
+        "llama-f16",
+        "qwen2-q4_0",
+        "SmolLM2-135M-Instruct-Q4_1",
+    ] {
         let rows: Vec<usize> = (0..speed.height())
             .filter(|&i| candidates[i].as_deref() == Some(name))
             .collect();
@@ -62,14 +79,24 @@ fn synthetic_models_run_through_the_speed_suite_marked_synthetic() {
             assert_eq!(status[i].as_deref(), Some("ok"), "{name}");
             let tps = pp[i].or(tg[i]).unwrap_or(0.0);
             assert!(tps > 0.0, "{name}: {tps}");
-            let expected = if name.starts_with("SmolLM2") { "false" } else { "true" };
+            let expected = if name.starts_with("SmolLM2") {
+                "false"
+            } else {
+                "true"
+            };
             assert_eq!(synthetic[i].as_deref(), Some(expected), "{name}");
         }
     }
     let summary = read_parquet(&run.join("summary.parquet"));
-    assert!(strings(&summary, "synthetic").iter().any(|s| s.as_deref() == Some("true")));
+    assert!(strings(&summary, "synthetic")
+        .iter()
+        .any(|s| s.as_deref() == Some("true")));
     let manifest = std::fs::read_to_string(run.join("manifest.json")).unwrap();
-    assert_eq!(manifest.matches("\"synthetic\": true").count(), 4, "{manifest}");
+    assert_eq!(
+        manifest.matches("\"synthetic\": true").count(),
+        4,
+        "{manifest}"
+    );
 }
 
 #[test]
@@ -86,7 +113,19 @@ fn a_synthetic_model_larger_than_memory_is_one_failure_row_and_the_sweep_goes_on
         "big.gguf",
         "llama",
         "f16",
-        &["--sparse", "--layers", &layers.to_string(), "--embd", "4096", "--ff", "11008", "--heads", "32", "--kv-heads", "8"],
+        &[
+            "--sparse",
+            "--layers",
+            &layers.to_string(),
+            "--embd",
+            "4096",
+            "--ff",
+            "11008",
+            "--heads",
+            "32",
+            "--kv-heads",
+            "8",
+        ],
     );
     let size = std::fs::metadata(&big).unwrap().len();
     assert!(size > system.total_memory(), "{size}");
@@ -96,20 +135,36 @@ fn a_synthetic_model_larger_than_memory_is_one_failure_row_and_the_sweep_goes_on
     let small = synth(dir.path(), "small.gguf", "llama", "q8_0", TINY);
     let _lock = one_at_a_time();
     let out = dir.path().join("results");
-    let o = quick_run(&[&big, &small], &out, &["--suite", "engine-only", "--mmap", "0"]);
-    assert_eq!(o.status.code(), Some(1), "some candidate failed:\n{}", stderr(&o));
+    let o = quick_run(
+        &[&big, &small],
+        &out,
+        &["--suite", "engine-only", "--mmap", "0"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "some candidate failed:\n{}",
+        stderr(&o)
+    );
     let speed = read_parquet(&run_dir(&o).join("speed.parquet"));
     let candidates = strings(&speed, "candidate");
     let (status, error) = (strings(&speed, "status"), strings(&speed, "error"));
-    let big_rows: Vec<usize> = (0..speed.height()).filter(|&i| candidates[i].as_deref() == Some("big")).collect();
+    let big_rows: Vec<usize> = (0..speed.height())
+        .filter(|&i| candidates[i].as_deref() == Some("big"))
+        .collect();
     assert_eq!(big_rows.len(), 1, "one failure row");
     let i = big_rows[0];
     assert_eq!(status[i].as_deref(), Some("load_failed"));
     let reason = error[i].clone().unwrap_or_default();
-    assert!(reason.contains("out of memory: the weights alone need"), "{reason}");
+    assert!(
+        reason.contains("out of memory: the weights alone need"),
+        "{reason}"
+    );
     assert!(strings(&speed, "synthetic")[i].as_deref() == Some("true"));
     let small_ok = (0..speed.height())
-        .filter(|&i| candidates[i].as_deref() == Some("small") && status[i].as_deref() == Some("ok"))
+        .filter(|&i| {
+            candidates[i].as_deref() == Some("small") && status[i].as_deref() == Some("ok")
+        })
         .count();
     assert_eq!(small_ok, 2, "the small model still ran pp and tg");
     drop(dir); // the sparse file goes with it

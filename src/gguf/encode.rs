@@ -91,7 +91,10 @@ impl GgufHeader {
     pub fn add_tensor(&mut self, info: TensorInfo) -> Result<(), String> {
         let row = info.dims.first().copied().unwrap_or(1);
         if info.dims.is_empty() || info.dims.len() > 4 || info.n_elements() == 0 {
-            return Err(format!("{}: shape {:?} is not 1 to 4 non-zero dimensions", info.name, info.dims));
+            return Err(format!(
+                "{}: shape {:?} is not 1 to 4 non-zero dimensions",
+                info.name, info.dims
+            ));
         }
         if info.ggml_type.bytes(row).is_none() {
             return Err(format!(

@@ -56,7 +56,10 @@ fn write_contents(file: &File, header: &GgufHeader, data: TensorData) -> io::Res
         }
         TensorData::Stream(fill) => {
             for (index, (tensor, offset)) in header.tensors().iter().zip(offsets).enumerate() {
-                let mut counted = Counted { inner: &mut out, n: 0 };
+                let mut counted = Counted {
+                    inner: &mut out,
+                    n: 0,
+                };
                 fill(index, &mut counted)?;
                 if counted.n != tensor.n_bytes() {
                     return Err(io::Error::other(format!(
@@ -130,9 +133,12 @@ mod tests {
         };
         h.add_tensor(tensor("a", &[64, 3], GgmlType::Q8_0)).unwrap();
         h.add_tensor(tensor("b", &[7], GgmlType::F32)).unwrap();
-        h.add_tensor(tensor("c", &[256, 2], GgmlType::Q4_K)).unwrap();
+        h.add_tensor(tensor("c", &[256, 2], GgmlType::Q4_K))
+            .unwrap();
         let bad = h.add_tensor(tensor("d", &[100, 2], GgmlType::Q4_K));
-        assert!(bad.unwrap_err().contains("not a multiple of the Q4_K block of 256"));
+        assert!(bad
+            .unwrap_err()
+            .contains("not a multiple of the Q4_K block of 256"));
         h
     }
 
@@ -150,7 +156,10 @@ mod tests {
         assert_eq!(info.architecture.as_deref(), Some("llama"));
         assert_eq!(info.model_name.as_deref(), Some("synthetic test"));
         assert!(info.synthetic && info.has_chat_template);
-        assert_eq!((info.block_count, info.context_length), (Some(2), Some(4096)));
+        assert_eq!(
+            (info.block_count, info.context_length),
+            (Some(2), Some(4096))
+        );
         assert_eq!(info.n_params, 64 * 3 + 7 + 512);
         // Q8_0: 6 blocks of 34; F32: 28; Q4_K: 2 blocks of 144.
         assert_eq!(info.tensor_bytes, 6 * 34 + 28 + 2 * 144);
@@ -166,7 +175,10 @@ mod tests {
         assert_eq!(kv[0].encoded[4..], 10_000f32.to_le_bytes());
         let mode = std::fs::metadata(&path).unwrap();
         #[cfg(unix)]
-        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o644);
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+            0o644
+        );
     }
 
     #[test]
@@ -175,7 +187,10 @@ mod tests {
         let path = dir.0.join("m.gguf");
         let size = write_gguf(&path, &header(), TensorData::SparseZeros).unwrap();
         let info = read_gguf_info(&path).unwrap();
-        assert_eq!((info.file_size, info.tensor_bytes), (size, 6 * 34 + 28 + 2 * 144));
+        assert_eq!(
+            (info.file_size, info.tensor_bytes),
+            (size, 6 * 34 + 28 + 2 * 144)
+        );
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes[info.data_offset as usize..].iter().all(|&b| b == 0));
     }
@@ -188,11 +203,17 @@ mod tests {
         let mut short = |_: usize, out: &mut dyn Write| out.write_all(&[0; 5]);
         let err = write_gguf(&path, &h, TensorData::Stream(&mut short)).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("m.gguf: cannot write") && msg.contains("5 bytes written, 204 expected"), "{msg}");
+        assert!(
+            msg.contains("m.gguf: cannot write") && msg.contains("5 bytes written, 204 expected"),
+            "{msg}"
+        );
         let mut failing = |_: usize, _: &mut dyn Write| Err(io::Error::other("disk full"));
         let err = write_gguf(&path, &h, TensorData::Stream(&mut failing)).unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");
-        let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let left: Vec<_> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(left, ["m.gguf"], "no temporary file left");
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
     }

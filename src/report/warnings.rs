@@ -144,8 +144,14 @@ mod tests {
             row("real", false, "tg128"),
         ];
         let warnings = measurement_warnings(&summarize(&rows));
-        let synthetic: Vec<&String> = warnings.iter().filter(|w| w.contains("synthetic")).collect();
+        let synthetic: Vec<&String> = warnings
+            .iter()
+            .filter(|w| w.contains("synthetic"))
+            .collect();
         assert_eq!(synthetic.len(), 1, "{warnings:?}");
-        assert!(synthetic[0].starts_with("synth is a synthetic model"), "{warnings:?}");
+        assert!(
+            synthetic[0].starts_with("synth is a synthetic model"),
+            "{warnings:?}"
+        );
     }
 }

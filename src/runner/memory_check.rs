@@ -82,7 +82,11 @@ mod tests {
         h.put_u32("llama.embedding_length", 256);
         h.put_u32("llama.attention.head_count", 4);
         let rows = weights / (4 * 1024);
-        let w = TensorInfo { name: "w".into(), dims: vec![1024, rows], ggml_type: GgmlType::F32 };
+        let w = TensorInfo {
+            name: "w".into(),
+            dims: vec![1024, rows],
+            ggml_type: GgmlType::F32,
+        };
         h.add_tensor(w).unwrap();
         let path = dir.join("m.gguf");
         write_gguf(&path, &h, TensorData::SparseZeros).unwrap();
@@ -97,8 +101,14 @@ mod tests {
         let total = system.total_memory();
         let big = model(dir.path(), total + (1 << 30));
         let err = check_fits(&big, &config(512)).unwrap_err();
-        assert!(err.contains("out of memory: the weights alone need"), "{err}");
-        assert!(err.contains("cannot run on this machine") && !err.contains("--ctx"), "{err}");
+        assert!(
+            err.contains("out of memory: the weights alone need"),
+            "{err}"
+        );
+        assert!(
+            err.contains("cannot run on this machine") && !err.contains("--ctx"),
+            "{err}"
+        );
         // Small weights with a KV cache larger than memory: the context is the problem.
         let small = model(dir.path(), 1 << 20);
         let per_token = 2 * 4 * 256 * 2;

@@ -16,7 +16,8 @@ pub struct Tokenizer {
 }
 
 pub fn read_tokenizer(path: &Path) -> Result<Tokenizer, String> {
-    let kvs = read_raw_kvs(path, &|key| key.starts_with("tokenizer.")).map_err(|e| e.to_string())?;
+    let kvs =
+        read_raw_kvs(path, &|key| key.starts_with("tokenizer.")).map_err(|e| e.to_string())?;
     let tokens = kvs.iter().find(|kv| kv.key == "tokenizer.ggml.tokens");
     let Some(n_vocab) = tokens.and_then(|kv| kv.array_len).filter(|&n| n > 0) else {
         return Err(format!(
@@ -27,7 +28,11 @@ pub fn read_tokenizer(path: &Path) -> Result<Tokenizer, String> {
     Ok(Tokenizer {
         kvs,
         n_vocab,
-        source: path.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+        source: path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned(),
     })
 }
 
@@ -78,7 +83,10 @@ pub fn model_header(
     h.put_u32(&key("feed_forward_length"), as_u32(s.n_ff));
     h.put_u32(&key("attention.head_count"), as_u32(s.n_head));
     h.put_u32(&key("attention.head_count_kv"), as_u32(s.n_head_kv));
-    h.put_f32(&key("attention.layer_norm_rms_epsilon"), spec.arch.rms_norm_eps());
+    h.put_f32(
+        &key("attention.layer_norm_rms_epsilon"),
+        spec.arch.rms_norm_eps(),
+    );
     h.put_f32(&key("rope.freq_base"), spec.arch.rope_freq_base());
     h.put_u32(&key("rope.dimension_count"), as_u32(s.head_dim()));
     h.put_u32(&key("vocab_size"), as_u32(tokenizer.n_vocab));
@@ -98,7 +106,10 @@ pub fn model_header(
 pub fn vocab_header(arch: Arch, tokenizer: &Tokenizer) -> GgufHeader {
     let mut h = GgufHeader::default();
     h.put_str("general.architecture", arch.name());
-    h.put_str("general.name", &format!("tokenizer of {}", tokenizer.source));
+    h.put_str(
+        "general.name",
+        &format!("tokenizer of {}", tokenizer.source),
+    );
     h.put_bool(KEY_SYNTHETIC, true);
     tokenizer.kvs.iter().for_each(|kv| h.put_raw(kv));
     h

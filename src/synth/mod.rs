@@ -43,7 +43,11 @@ pub fn run(args: &SynthArgs) -> Result<i32> {
             params as f64 / 1e6,
             spec.shape.n_layer,
             spec.shape.n_embd,
-            if spec.sparse { "zero weights, sparse; " } else { "" },
+            if spec.sparse {
+                "zero weights, sparse; "
+            } else {
+                ""
+            },
             tokenizer.n_vocab,
             tokenizer.source
         ),
@@ -208,9 +212,15 @@ mod tests {
         let info = read_gguf_info(&a.out).unwrap();
         assert!(info.synthetic);
         assert_eq!(info.architecture.as_deref(), Some("qwen2"));
-        assert_eq!(info.model_name.as_deref(), Some("synthetic qwen2 2x64 ff96 heads 4/2 Q8_0"));
+        assert_eq!(
+            info.model_name.as_deref(),
+            Some("synthetic qwen2 2x64 ff96 heads 4/2 Q8_0")
+        );
         assert_eq!(info.quant, "Q8_0");
-        assert_eq!((info.block_count, info.embedding_length), (Some(2), Some(64)));
+        assert_eq!(
+            (info.block_count, info.embedding_length),
+            (Some(2), Some(64))
+        );
         assert_eq!((info.head_count, info.head_count_kv), (Some(4), Some(2)));
         assert!(info.has_chat_template);
         // Embedding 64x64 (tied output), per block: q, o 64x64; k, v 64x32; biases
@@ -225,11 +235,21 @@ mod tests {
         let first = std::fs::read(&a.out).unwrap();
         run(&a).unwrap();
         assert_eq!(std::fs::read(&a.out).unwrap(), first);
-        run(&SynthArgs { seed: 2, ..args(dir.path(), "m.gguf") }).unwrap();
+        run(&SynthArgs {
+            seed: 2,
+            ..args(dir.path(), "m.gguf")
+        })
+        .unwrap();
         assert_ne!(std::fs::read(&a.out).unwrap(), first);
-        let sparse = SynthArgs { sparse: true, ..args(dir.path(), "s.gguf") };
+        let sparse = SynthArgs {
+            sparse: true,
+            ..args(dir.path(), "s.gguf")
+        };
         run(&sparse).unwrap();
-        assert_eq!(std::fs::metadata(&sparse.out).unwrap().len(), first.len() as u64);
+        assert_eq!(
+            std::fs::metadata(&sparse.out).unwrap().len(),
+            first.len() as u64
+        );
     }
 
     #[test]
@@ -242,29 +262,50 @@ mod tests {
         };
         // A real model (here: the tokenizer file, not synthetic) is never replaced.
         let a = args(dir.path(), "x.gguf");
-        let real = SynthArgs { out: a.tokenizer_from.clone(), ..args(dir.path(), "x") };
+        let real = SynthArgs {
+            out: a.tokenizer_from.clone(),
+            ..args(dir.path(), "x")
+        };
         assert!(refused(real).contains("not a synthetic model"));
-        let msg = refused(SynthArgs { heads: Some(5), ..args(dir.path(), "x.gguf") });
+        let msg = refused(SynthArgs {
+            heads: Some(5),
+            ..args(dir.path(), "x.gguf")
+        });
         assert!(msg.contains("even head size"), "{msg}");
-        let msg = refused(SynthArgs { params: "9B".into(), ..args(dir.path(), "x.gguf") });
+        let msg = refused(SynthArgs {
+            params: "9B".into(),
+            ..args(dir.path(), "x.gguf")
+        });
         assert!(msg.contains("use one of 135M, 0.5B"), "{msg}");
         let plain = dir.path().join("plain.gguf");
         let mut h = GgufHeader::default();
         h.put_str("general.architecture", "llama");
         write_gguf(&plain, &h, TensorData::SparseZeros).unwrap();
-        let msg = refused(SynthArgs { tokenizer_from: plain, ..args(dir.path(), "y.gguf") });
-        assert!(msg.contains("plain.gguf: no tokenizer.ggml.tokens"), "{msg}");
+        let msg = refused(SynthArgs {
+            tokenizer_from: plain,
+            ..args(dir.path(), "y.gguf")
+        });
+        assert!(
+            msg.contains("plain.gguf: no tokenizer.ggml.tokens"),
+            "{msg}"
+        );
         assert!(!dir.path().join("y.gguf").exists());
     }
 
     #[test]
     fn vocab_only_is_a_tokenizer_source() {
         let dir = tempfile::tempdir().unwrap();
-        let v = SynthArgs { vocab_only: true, ..args(dir.path(), "v.gguf") };
+        let v = SynthArgs {
+            vocab_only: true,
+            ..args(dir.path(), "v.gguf")
+        };
         run(&v).unwrap();
         let info = read_gguf_info(&v.out).unwrap();
         assert_eq!((info.n_tensors, info.synthetic), (0, true));
-        let again = SynthArgs { tokenizer_from: v.out.clone(), ..args(dir.path(), "m.gguf") };
+        let again = SynthArgs {
+            tokenizer_from: v.out.clone(),
+            ..args(dir.path(), "m.gguf")
+        };
         let tok = |p: &Path| read_raw_kvs(p, &|k| k.starts_with("tokenizer.")).unwrap();
         run(&again).unwrap();
         assert_eq!(tok(&again.out), tok(&v.out));

@@ -71,7 +71,13 @@ const fn shape(layers: u64, embd: u64, ff: u64, heads: u64, kv: u64, tied: bool)
 /// `--params`: Qwen2.5's shapes by their size (with Qwen's own 151,936-token
 /// vocabulary; another tokenizer changes the count a little), and SmolLM2's.
 pub const PRESETS: &[(&str, Shape)] = &[
-    ("135M", Shape { n_ctx_train: 8192, ..shape(30, 576, 1536, 9, 3, true) }),
+    (
+        "135M",
+        Shape {
+            n_ctx_train: 8192,
+            ..shape(30, 576, 1536, 9, 3, true)
+        },
+    ),
     ("0.5B", shape(24, 896, 4864, 14, 2, true)),
     ("1.5B", shape(28, 1536, 8960, 12, 2, true)),
     ("3B", shape(36, 2048, 11008, 16, 2, true)),
@@ -152,7 +158,11 @@ pub fn tensors(arch: Arch, s: &Shape, n_vocab: u64) -> Vec<TensorPlan> {
         role,
     };
     let (embd, kv) = (s.n_embd, s.n_head_kv * s.head_dim());
-    let mut out = vec![plan("token_embd.weight".into(), &[embd, n_vocab], Role::Matrix)];
+    let mut out = vec![plan(
+        "token_embd.weight".into(),
+        &[embd, n_vocab],
+        Role::Matrix,
+    )];
     for i in 0..s.n_layer {
         let blk = |t: &str| format!("blk.{i}.{t}");
         out.push(plan(blk("attn_norm.weight"), &[embd], Role::Norm));
@@ -227,15 +237,37 @@ mod tests {
 
     #[test]
     fn types_fall_back_like_llama_quantize() {
-        assert_eq!(storage_type(Role::Matrix, 896, GgmlType::Q4_K), GgmlType::Q5_0);
-        assert_eq!(storage_type(Role::Matrix, 1024, GgmlType::Q4_K), GgmlType::Q4_K);
-        assert_eq!(storage_type(Role::Matrix, 48, GgmlType::Q8_0), GgmlType::F16);
-        assert_eq!(storage_type(Role::Norm, 1024, GgmlType::Q8_0), GgmlType::F32);
+        assert_eq!(
+            storage_type(Role::Matrix, 896, GgmlType::Q4_K),
+            GgmlType::Q5_0
+        );
+        assert_eq!(
+            storage_type(Role::Matrix, 1024, GgmlType::Q4_K),
+            GgmlType::Q4_K
+        );
+        assert_eq!(
+            storage_type(Role::Matrix, 48, GgmlType::Q8_0),
+            GgmlType::F16
+        );
+        assert_eq!(
+            storage_type(Role::Norm, 1024, GgmlType::Q8_0),
+            GgmlType::F32
+        );
         let names: Vec<String> = tensors(Arch::Qwen2, &preset("0.5B").unwrap(), 10)
             .into_iter()
             .take(9)
             .map(|t| t.name)
             .collect();
-        assert_eq!(names[..6], ["token_embd.weight", "blk.0.attn_norm.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_q.bias"]);
+        assert_eq!(
+            names[..6],
+            [
+                "token_embd.weight",
+                "blk.0.attn_norm.weight",
+                "blk.0.attn_q.weight",
+                "blk.0.attn_k.weight",
+                "blk.0.attn_v.weight",
+                "blk.0.attn_q.bias"
+            ]
+        );
     }
 }

@@ -140,12 +140,23 @@ mod tests {
         let bound = (3.0f32 / 256.0).sqrt();
         assert!(values.iter().all(|v| v.abs() <= bound));
         let mean_square = values.iter().map(|v| v * v).sum::<f32>() / values.len() as f32;
-        assert!((mean_square * 256.0 - 1.0).abs() < 0.02, "variance 1/row: {mean_square}");
-        assert_eq!(f32s, bytes_of(&plan, GgmlType::F32, 7), "same seed, same bytes");
+        assert!(
+            (mean_square * 256.0 - 1.0).abs() < 0.02,
+            "variance 1/row: {mean_square}"
+        );
+        assert_eq!(
+            f32s,
+            bytes_of(&plan, GgmlType::F32, 7),
+            "same seed, same bytes"
+        );
         assert_ne!(f32s, bytes_of(&plan, GgmlType::F32, 8));
         let q = bytes_of(&plan, GgmlType::Q4_K, 7);
         assert_eq!(q.len(), 700 * 144);
-        let norm = TensorPlan { role: Role::Norm, dims: vec![64], ..plan };
+        let norm = TensorPlan {
+            role: Role::Norm,
+            dims: vec![64],
+            ..plan
+        };
         let ones = bytes_of(&norm, GgmlType::F32, 7);
         assert!(ones.chunks(4).all(|b| b == 1f32.to_le_bytes()));
     }

@@ -72,7 +72,11 @@ mod tests {
         // Q4_0: d = max / -8 (the largest magnitude is -16, so d = 2); x = (q - 8) * d.
         let d = half_to_f32(u16::from_le_bytes([q4[0], q4[1]]));
         assert_eq!(d, 2.0);
-        assert_eq!((q4[2] & 0x0f, q4[2] >> 4), (0, 8), "x[0] = -16 and x[16] = 0");
+        assert_eq!(
+            (q4[2] & 0x0f, q4[2] >> 4),
+            (0, 8),
+            "x[0] = -16 and x[16] = 0"
+        );
         let mut f16 = vec![0; 64];
         quantize_rows(GgmlType::F16, &src, 32, &mut f16).unwrap();
         assert_eq!(half_to_f32(u16::from_le_bytes([f16[2], f16[3]])), -15.0);
