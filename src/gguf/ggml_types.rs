@@ -87,7 +87,8 @@ impl GgmlType {
     /// Bytes of `n` elements; None when `n` is not whole blocks (or overflows).
     pub fn bytes(self, n: u64) -> Option<u64> {
         let t = self.traits();
-        (n % t.block == 0).then(|| (n / t.block).checked_mul(t.size))?
+        n.is_multiple_of(t.block)
+            .then(|| (n / t.block).checked_mul(t.size))?
     }
 }
 

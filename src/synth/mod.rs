@@ -118,6 +118,13 @@ fn spec_from(args: &SynthArgs) -> Result<Spec, String> {
 /// A real model at --out is never replaced (a typo must not cost a download);
 /// an earlier synthetic one is.
 fn check_replaceable(out: &Path) -> Result<(), UsageError> {
+    let dir = out_dir(out);
+    if !dir.is_dir() {
+        return Err(UsageError::new(format!(
+            "{}: no such directory for --out",
+            dir.display()
+        )));
+    }
     if std::fs::symlink_metadata(out).is_err() {
         return Ok(());
     }
@@ -132,10 +139,7 @@ fn check_replaceable(out: &Path) -> Result<(), UsageError> {
 
 /// Refuses up front a model the disk cannot hold, rather than failing after minutes.
 fn check_free_space(out: &Path, bytes: u64) -> Result<(), UsageError> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = out_dir(out);
     let Some(free) = free_bytes(dir) else {
         return Ok(());
     };
@@ -149,6 +153,13 @@ fn check_free_space(out: &Path, bytes: u64) -> Result<(), UsageError> {
         )));
     }
     Ok(())
+}
+
+fn out_dir(out: &Path) -> &Path {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 #[cfg(not(unix))]
@@ -277,6 +288,15 @@ mod tests {
             ..args(dir.path(), "x.gguf")
         });
         assert!(msg.contains("use one of 135M, 0.5B"), "{msg}");
+        let nowhere = dir.path().join("no/such/dir/m.gguf");
+        let msg = refused(SynthArgs {
+            out: nowhere,
+            ..args(dir.path(), "x")
+        });
+        assert!(
+            msg.ends_with("no/such/dir: no such directory for --out"),
+            "{msg}"
+        );
         let plain = dir.path().join("plain.gguf");
         let mut h = GgufHeader::default();
         h.put_str("general.architecture", "llama");

@@ -112,13 +112,13 @@ impl Shape {
         if let Some((flag, _)) = sizes.iter().find(|(_, n)| *n == 0) {
             return Err(format!("{flag} must be at least 1"));
         }
-        if self.n_embd % self.n_head != 0 || self.head_dim() % 2 != 0 {
+        if !self.n_embd.is_multiple_of(self.n_head) || !self.head_dim().is_multiple_of(2) {
             return Err(format!(
                 "--embd {} must be --heads {} times an even head size",
                 self.n_embd, self.n_head
             ));
         }
-        if self.n_head % self.n_head_kv != 0 {
+        if !self.n_head.is_multiple_of(self.n_head_kv) {
             return Err(format!(
                 "--heads {} must be a multiple of --kv-heads {}",
                 self.n_head, self.n_head_kv

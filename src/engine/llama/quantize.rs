@@ -14,7 +14,7 @@ pub fn quantize_rows(
     dst: &mut [u8],
 ) -> Result<(), String> {
     let ty = ggml_type.id() as llama_cpp_sys_2::ggml_type;
-    if n_per_row == 0 || src.len() % n_per_row != 0 {
+    if n_per_row == 0 || !src.len().is_multiple_of(n_per_row) {
         return Err(format!("{} values are not rows of {n_per_row}", src.len()));
     }
     let n_rows = src.len() / n_per_row;
