@@ -11,6 +11,7 @@ fn main() {
         Command::Run(args) => edgebench::runner::run_sweep(&args),
         Command::Models(args) => edgebench::models::run(&args),
         Command::Fetch(args) => edgebench::fetch::run(&args),
+        Command::Synth(args) => edgebench::synth::run(&args),
         Command::Suites => print_suites(),
         Command::Doctor(args) => print_doctor(args.tegrastats.as_deref()).inspect(|_| {
             edgebench::runner::print_llama_build();

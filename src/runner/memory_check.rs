@@ -29,19 +29,97 @@ pub fn check_fits(path: &Path, config: &Configuration, n_ctx: u32) -> Result<(),
     system.refresh_memory();
     let available = system.available_memory();
     let needed = kv_bytes.saturating_add(weights_bytes);
-    if available > 0 && needed > available {
+    if available == 0 || needed <= available {
+        return Ok(());
+    }
+    let gib = |bytes: u64| bytes as f64 / GIB;
+    // A smaller context cannot help a model whose weights alone do not fit.
+    if weights_bytes > available {
         return Err(format!(
-            "{}: a context of {n_ctx} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller {}",
+            "{}: out of memory: the weights alone need {:.1} GiB but only {:.1} GiB of memory is available; this model cannot run on this machine",
             path.display(),
-            needed as f64 / GIB,
-            weights_bytes as f64 / GIB,
-            kv_bytes as f64 / GIB,
-            available as f64 / GIB,
-            match n_ctx > config.n_ctx {
-                true => "--pp, --tg, --pg or --depth",
-                false => "--ctx",
-            }
+            gib(weights_bytes),
+            gib(available)
         ));
     }
-    Ok(())
+    Err(format!(
+        "{}: a context of {n_ctx} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller {}",
+        path.display(),
+        gib(needed),
+        gib(weights_bytes),
+        gib(kv_bytes),
+        gib(available),
+        match n_ctx > config.n_ctx {
+            true => "--pp, --tg, --pg or --depth",
+            false => "--ctx",
+        }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{FlashAttn, KvCacheType, DEFAULT_UBATCH};
+    use crate::gguf::{write_gguf, GgmlType, GgufHeader, TensorData, TensorInfo};
+
+    fn config(n_ctx: u32) -> Configuration {
+        Configuration {
+            n_threads: 2,
+            n_gpu_layers: 0,
+            n_batch: 512,
+            flash_attn: FlashAttn::Auto,
+            n_ctx,
+            n_ubatch: DEFAULT_UBATCH,
+            cache_type_k: KvCacheType::F16,
+            cache_type_v: KvCacheType::F16,
+            use_mmap: false,
+            power_mode: None,
+            jetson_clocks: None,
+        }
+    }
+
+    /// A sparse model with `weights` bytes of F32 (no disk used) and a KV cache
+    /// of 2 x 4 layers x 256 x 2 bytes per token.
+    fn model(dir: &Path, weights: u64) -> std::path::PathBuf {
+        let mut h = GgufHeader::default();
+        h.put_str("general.architecture", "llama");
+        h.put_u32("llama.block_count", 4);
+        h.put_u32("llama.embedding_length", 256);
+        h.put_u32("llama.attention.head_count", 4);
+        let rows = weights / (4 * 1024);
+        let w = TensorInfo {
+            name: "w".into(),
+            dims: vec![1024, rows],
+            ggml_type: GgmlType::F32,
+        };
+        h.add_tensor(w).unwrap();
+        let path = dir.join("m.gguf");
+        write_gguf(&path, &h, TensorData::SparseZeros).unwrap();
+        path
+    }
+
+    #[test]
+    fn weights_larger_than_memory_are_out_of_memory_not_a_context_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut system = sysinfo::System::new();
+        system.refresh_memory();
+        let total = system.total_memory();
+        let big = model(dir.path(), total + (1 << 30));
+        let err = check_fits(&big, &config(512)).unwrap_err();
+        assert!(
+            err.contains("out of memory: the weights alone need"),
+            "{err}"
+        );
+        assert!(
+            err.contains("cannot run on this machine") && !err.contains("--ctx"),
+            "{err}"
+        );
+        // Small weights with a KV cache larger than memory: the context is the problem.
+        let small = model(dir.path(), 1 << 20);
+        let per_token = 2 * 4 * 256 * 2;
+        let n_ctx = u32::try_from(total / per_token + 1).unwrap_or(u32::MAX);
+        let err = check_fits(&small, &config(n_ctx)).unwrap_err();
+        assert!(err.contains("use a smaller --ctx"), "{err}");
+        assert_eq!(check_fits(&small, &config(512)), Ok(()));
+    }
 }

@@ -73,6 +73,7 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 candidate: name(spec, c),
                 model_sha256: format!("{c:064x}"),
                 quant: "Q4_K_M".into(),
+                synthetic: false,
             },
             model_file: match (&spec.first_model_file, c) {
                 (Some(file), 0) => file.clone(),
