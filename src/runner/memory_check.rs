@@ -105,7 +105,7 @@ mod tests {
         system.refresh_memory();
         let total = system.total_memory();
         let big = model(dir.path(), total + (1 << 30));
-        let err = check_fits(&big, &config(512)).unwrap_err();
+        let err = check_fits(&big, &config(512), 512).unwrap_err();
         assert!(
             err.contains("out of memory: the weights alone need"),
             "{err}"
@@ -118,8 +118,8 @@ mod tests {
         let small = model(dir.path(), 1 << 20);
         let per_token = 2 * 4 * 256 * 2;
         let n_ctx = u32::try_from(total / per_token + 1).unwrap_or(u32::MAX);
-        let err = check_fits(&small, &config(n_ctx)).unwrap_err();
+        let err = check_fits(&small, &config(n_ctx), n_ctx).unwrap_err();
         assert!(err.contains("use a smaller --ctx"), "{err}");
-        assert_eq!(check_fits(&small, &config(512)), Ok(()));
+        assert_eq!(check_fits(&small, &config(512), 512), Ok(()));
     }
 }
