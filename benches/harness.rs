@@ -14,6 +14,7 @@ fn rows(n: usize) -> Vec<SpeedRow> {
                 model_sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
                     .into(),
                 quant: "Q4_K_M".into(),
+                synthetic: false,
             },
             test: ["pp512", "tg128", "e2e:voice-question"][i % 3].into(),
             mode: "engine".into(),

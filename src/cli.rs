@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Read GGUF headers (no weights loaded): architecture, size, quantization...
     Models(ModelsArgs),
+    /// Write a synthetic GGUF model: a chosen shape, random weights, a real tokenizer.
+    Synth(SynthArgs),
     /// List the suites in suites/.
     Suites,
     /// Which resource samplers work on this machine, and why a missing one is missing.
@@ -383,6 +385,51 @@ pub struct ModelsArgs {
     /// Context for the fit estimate's KV cache, tokens.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     pub ctx: u64,
+}
+
+/// `edgebench synth`: see docs/synthetic.md.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// The GGUF file to write (replaced only if it is itself synthetic).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// A GGUF whose tokenizer (tokenizer.* and the chat template) is copied.
+    #[arg(long = "tokenizer-from", value_name = "FILE")]
+    pub tokenizer_from: PathBuf,
+    /// Architecture.
+    #[arg(long, default_value = "qwen2", value_parser = ["llama", "qwen2"])]
+    pub arch: String,
+    /// Named shape: Qwen2.5's 0.5B, 1.5B, 3B, 7B, 14B, 32B, 72B, or SmolLM2's 135M.
+    #[arg(long, value_name = "SIZE", default_value = "0.5B")]
+    pub params: String,
+    /// Layers (overrides the --params shape).
+    #[arg(long, value_name = "N")]
+    pub layers: Option<u64>,
+    /// Embedding width (overrides the --params shape).
+    #[arg(long, value_name = "N")]
+    pub embd: Option<u64>,
+    /// Feed-forward width (overrides the --params shape).
+    #[arg(long, value_name = "N")]
+    pub ff: Option<u64>,
+    /// Attention heads (overrides the --params shape).
+    #[arg(long, value_name = "N")]
+    pub heads: Option<u64>,
+    /// Key/value heads (overrides the --params shape).
+    #[arg(long = "kv-heads", value_name = "N")]
+    pub kv_heads: Option<u64>,
+    /// Weight type of the matrices.
+    #[arg(long = "type", default_value = "q8_0", value_parser = ["f16", "q8_0", "q4_0", "q4_k"])]
+    pub weight_type: String,
+    /// Seed of the random weights (the same seed writes the same file).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// All-zero weights left as holes in the file: any size in a moment, no disk
+    /// used (for memory-ceiling tests; not for speed figures).
+    #[arg(long)]
+    pub sparse: bool,
+    /// Write only the tokenizer (no tensors): a small --tokenizer-from for later.
+    #[arg(long = "vocab-only")]
+    pub vocab_only: bool,
 }
 
 /// `--mmap`: 0/1 as llama-bench writes it, or true/false.

@@ -157,6 +157,7 @@ mod tests {
             key_length: None,
             value_length: None,
             has_chat_template: true,
+            synthetic: false,
             data_offset: 0,
         };
         let sane = estimate(&info, 4096, F16_CACHE);

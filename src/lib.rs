@@ -9,7 +9,7 @@
 //! Layers, top to bottom; a module imports only from its own layer (without
 //! cycles) and lower ones, and only layers 1-2 print (`tests/layers.rs` checks):
 //! 1. `main.rs`: the commands;
-//! 2. `runner`, `report`, `compare`, `import`, `telemetry`, `models`, `progress`, `cli`;
+//! 2. `runner`, `report`, `compare`, `import`, `telemetry`, `models`, `synth`, `progress`, `cli`;
 //! 3. `scoring`, `engine`, `sampler`;
 //! 4. `config`, `suite`, `checks`, `fit`, `profiles`, `gguf`;
 //! 5. `results` (rows, manifest, plan, parts/), `stats`, `error`.
@@ -33,4 +33,5 @@ pub mod sampler;
 pub mod scoring;
 pub mod stats;
 pub mod suite;
+pub mod synth;
 pub mod telemetry;

@@ -10,6 +10,7 @@ fn main() {
     let result = match cli.command {
         Command::Run(args) => edgebench::runner::run_sweep(&args),
         Command::Models(args) => edgebench::models::run(&args),
+        Command::Synth(args) => edgebench::synth::run(&args),
         Command::Suites => print_suites(),
         Command::Doctor => print_doctor().inspect(|_| {
             edgebench::runner::print_llama_build();

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     //    only layers 1-2 can see the clap argument structs.
     ("cli", 2),
     ("runner", 2),
+    ("synth", 2),
     ("report", 2),
     ("compare", 2),
     ("import", 2),

@@ -9,7 +9,9 @@ mod openai;
 pub mod scripted;
 mod types;
 
-pub use llama::{native_fault, probe, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION};
+pub use llama::{
+    native_fault, probe, quantize_rows, schema_grammar, LlamaEngine, LLAMA_CPP_SYS_VERSION,
+};
 pub use openai::{Dialect, OpenAiConfig, OpenAiEngine, ServerProbe};
 pub use types::{
     Answer, AnswerRequest, CacheControl, ConcurrentRun, ContextTrial, EngineSettings, EngineTiming,

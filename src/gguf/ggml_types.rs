@@ -54,6 +54,43 @@ pub(super) fn tensor_type(id: u32) -> Option<TensorType> {
     Some(TensorType { name, block, size })
 }
 
+/// The tensor types edgebench writes (synthetic models), by enum ggml_type id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)] // ggml's names
+pub enum GgmlType {
+    F32 = 0,
+    F16 = 1,
+    Q4_0 = 2,
+    Q5_0 = 6,
+    Q8_0 = 8,
+    Q4_K = 12,
+}
+
+impl GgmlType {
+    pub fn id(self) -> u32 {
+        self as u32
+    }
+
+    fn traits(self) -> TensorType {
+        tensor_type(self.id()).expect("every GgmlType is in ggml's table")
+    }
+
+    pub fn name(self) -> &'static str {
+        self.traits().name
+    }
+
+    /// Elements per block: a row's length must be a multiple of it.
+    pub fn block(self) -> u64 {
+        self.traits().block
+    }
+
+    /// Bytes of `n` elements; None when `n` is not whole blocks (or overflows).
+    pub fn bytes(self, n: u64) -> Option<u64> {
+        let t = self.traits();
+        (n % t.block == 0).then(|| (n / t.block).checked_mul(t.size))?
+    }
+}
+
 /// llama.cpp's enum llama_ftype, named as in its source without "LLAMA_FTYPE_[MOSTLY_]".
 pub(super) fn ftype_name(ftype: u32) -> Option<&'static str> {
     Some(match ftype & !FTYPE_GUESSED {
@@ -149,6 +186,9 @@ mod tests {
             let t = tensor_type(id).unwrap();
             assert_eq!((t.block, t.size), (block, size), "{}", t.name);
         }
+        assert_eq!(GgmlType::Q4_K.bytes(512), Some(288));
+        assert_eq!(GgmlType::Q4_K.bytes(500), None, "not whole blocks");
+        assert_eq!(GgmlType::Q8_0.name(), "Q8_0");
         let known = (0..64).filter(|&id| tensor_type(id).is_some()).count();
         assert_eq!(known, 43 - 8, "ggml.h: 43 ids, 8 removed");
     }

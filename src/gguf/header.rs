@@ -116,6 +116,7 @@ fn build_info(
         key_length: arch_int("attention.key_length"),
         value_length: arch_int("attention.value_length"),
         has_chat_template: meta.has_chat_template,
+        synthetic: meta.synthetic,
         data_offset,
         architecture: architecture.as_deref().map(printable),
     }

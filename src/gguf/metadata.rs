@@ -18,6 +18,8 @@ pub(super) const KEY_NAME: &str = "general.name";
 pub(super) const KEY_FILE_TYPE: &str = "general.file_type";
 pub(super) const KEY_ALIGNMENT: &str = "general.alignment";
 pub(super) const KEY_CHAT_TEMPLATE: &str = "tokenizer.chat_template";
+/// Set (true) by `edgebench synth`: the weights are random, the answers noise.
+pub const KEY_SYNTHETIC: &str = "edgebench.synthetic";
 /// `{arch}.` keys we report; integer values of keys ending this way are kept.
 const ARCH_SUFFIXES: [&str; 7] = [
     "context_length",
@@ -51,6 +53,7 @@ pub(super) struct Metadata {
     pub(super) ints: HashMap<String, u64>,
     pub(super) strings: HashMap<String, String>,
     pub(super) has_chat_template: bool,
+    pub(super) synthetic: bool,
 }
 
 fn wants_int(key: &str) -> bool {
@@ -87,6 +90,9 @@ pub(super) fn read_kv(r: &mut Reader, meta: &mut Metadata) -> Result<(), GgufErr
             r.skip(len)?;
             meta.has_chat_template = len > 0;
         }
+        (T_BOOL, None) if key == KEY_SYNTHETIC => {
+            meta.synthetic = r.take(1)?[0] != 0;
+        }
         _ if is_integer(ty) && wants_int(&key) => {
             if let Some(value) = read_max_int(r, ty, count.unwrap_or(1))? {
                 meta.ints.insert(key, value);
@@ -97,7 +103,7 @@ pub(super) fn read_kv(r: &mut Reader, meta: &mut Metadata) -> Result<(), GgufErr
     Ok(())
 }
 
-fn fixed_size(ty: u32) -> Option<u64> {
+pub(super) fn fixed_size(ty: u32) -> Option<u64> {
     match ty {
         T_U8 | T_I8 | T_BOOL => Some(1),
         T_U16 | T_I16 => Some(2),
@@ -140,7 +146,7 @@ fn read_max_int(r: &mut Reader, ty: u32, n: u64) -> Result<Option<u64>, GgufErro
     Ok(max)
 }
 
-fn skip_values(r: &mut Reader, ty: u32, n: u64) -> Result<(), GgufError> {
+pub(super) fn skip_values(r: &mut Reader, ty: u32, n: u64) -> Result<(), GgufError> {
     if let Some(size) = fixed_size(ty) {
         let total = r.claim(n.checked_mul(size), format_args!("an array of {n} values"))?;
         return r.skip(total);

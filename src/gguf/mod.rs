@@ -7,14 +7,17 @@
 //! Every count and length is checked against the bytes left in the file before
 //! it is used, so corrupt input yields an error, never a panic or a huge buffer.
 
+mod encode;
 mod ggml_types;
 mod header;
 mod magic_and_version;
 mod metadata;
+mod raw_kv;
 mod reader;
 mod tensor_infos;
 #[cfg(test)]
 mod test_files;
+mod writer;
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
@@ -24,6 +27,12 @@ use sha2::Digest as _;
 
 use crate::results::plan::KvCacheType;
 use reader::Reader;
+
+pub use encode::{GgufHeader, TensorInfo};
+pub use ggml_types::GgmlType;
+pub use metadata::KEY_SYNTHETIC;
+pub use raw_kv::{read_raw_kvs, RawKv};
+pub use writer::{write_gguf, TensorData};
 
 /// What edgebench needs to know about a model, read from its GGUF header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +58,8 @@ pub struct GgufInfo {
     pub key_length: Option<u64>,
     pub value_length: Option<u64>,
     pub has_chat_template: bool,
+    /// Written by `edgebench synth` (`edgebench.synthetic = true`): random weights.
+    pub synthetic: bool,
     pub data_offset: u64,
 }
 
@@ -103,6 +114,8 @@ pub enum GgufError {
     Truncated { path: PathBuf, detail: String },
     #[error("{}: corrupt GGUF file: {detail}", path.display())]
     Corrupt { path: PathBuf, detail: String },
+    #[error("{}: cannot write: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
 }
 
 /// The sha256 of a whole file (the model's identity in the results), hex.
@@ -116,6 +129,12 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 /// Reads the GGUF header of `path`; the tensor data is only checked to be
 /// present (by size), never read.
 pub fn read_gguf_info(path: &Path) -> Result<GgufInfo, GgufError> {
+    header::parse(&mut open_reader(path)?)
+}
+
+/// `path` opened for reading at its start; a missing, directory or empty
+/// file is named as such.
+fn open_reader(path: &Path) -> Result<Reader, GgufError> {
     let io_err = |source: io::Error| match source.kind() {
         io::ErrorKind::NotFound => GgufError::NotFound { path: path.into() },
         _ => GgufError::Io {
@@ -133,7 +152,7 @@ pub fn read_gguf_info(path: &Path) -> Result<GgufInfo, GgufError> {
     if size == 0 {
         return Err(GgufError::Empty { path: path.into() });
     }
-    header::parse(&mut Reader::new(file, path, size))
+    Ok(Reader::new(file, path, size))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::results::{Metric, SummaryRow};
 const NOISY_CV: f64 = 0.10;
 
 pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
-    let mut warnings = Vec::new();
+    let mut warnings = synthetic_warnings(summary);
     for row in summary {
         for metric in [Metric::PpTps, Metric::TgTps] {
             let Some(spread) = row.spread(metric).filter(|s| s.n >= 3) else {
@@ -42,6 +42,22 @@ pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
         }
     }
     warnings
+}
+
+/// Once per synthetic candidate: its speed is real, its answers are not.
+fn synthetic_warnings(summary: &[SummaryRow]) -> Vec<String> {
+    let mut names: Vec<&str> = Vec::new();
+    for row in summary.iter().filter(|row| row.first.id.synthetic) {
+        if !names.contains(&row.first.id.candidate.as_str()) {
+            names.push(&row.first.id.candidate);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| format!(
+            "{name} is a synthetic model (edgebench synth, random weights): its speed and memory are those of a model of its shape; its answers and quality scores are noise"
+        ))
+        .collect()
 }
 
 #[cfg(test)]
@@ -106,5 +122,30 @@ mod tests {
             "{}",
             warnings[0]
         );
+    }
+
+    #[test]
+    fn a_synthetic_candidate_is_named_once() {
+        let row = |candidate: &str, synthetic: bool, test: &str| SpeedRow {
+            id: crate::results::RowIdentity {
+                candidate: candidate.into(),
+                synthetic,
+                ..Default::default()
+            },
+            test: test.into(),
+            tg_tps: Some(10.0),
+            pp_tps: Some(10.0),
+            status: Status::Ok,
+            ..Default::default()
+        };
+        let rows = [
+            row("synth", true, "pp512"),
+            row("synth", true, "tg128"),
+            row("real", false, "tg128"),
+        ];
+        let warnings = measurement_warnings(&summarize(&rows));
+        let synthetic: Vec<&String> = warnings.iter().filter(|w| w.contains("synthetic")).collect();
+        assert_eq!(synthetic.len(), 1, "{warnings:?}");
+        assert!(synthetic[0].starts_with("synth is a synthetic model"), "{warnings:?}");
     }
 }

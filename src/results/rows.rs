@@ -24,6 +24,9 @@ pub struct ModelMeta {
     pub size_bytes: u64,
     pub n_ctx_train: Option<u64>,
     pub has_chat_template: bool,
+    /// Written by `edgebench synth` (random weights: speed of the shape, answers noise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
     /// Why the file failed the up-front check, in a `--keep-going` run: its
     /// units are recorded as load failures without being started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +44,8 @@ pub struct RowIdentity {
     pub candidate: String,
     pub model_sha256: String,
     pub quant: String,
+    /// The model is synthetic (`edgebench synth`): random weights.
+    pub synthetic: bool,
 }
 
 /// The configuration a unit ran with: the configuration columns of speed.*,

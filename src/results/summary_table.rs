@@ -12,7 +12,7 @@ use crate::stats::repetitions::FirstRep;
 use crate::stats::Spread;
 
 /// The speed.* columns summary.* opens with (types as in speed.*).
-const FROM_SPEED: [&str; 27] = [
+const FROM_SPEED: [&str; 28] = [
     "run_id",
     "unit_id",
     "candidate",
@@ -20,6 +20,7 @@ const FROM_SPEED: [&str; 27] = [
     "model_sha256",
     "arch",
     "quant",
+    "synthetic",
     "params",
     "size_bytes",
     "backend",

@@ -27,16 +27,26 @@ pub fn check_fits(path: &Path, config: &Configuration) -> Result<(), String> {
     system.refresh_memory();
     let available = system.available_memory();
     let needed = kv_bytes.saturating_add(weights_bytes);
-    if available > 0 && needed > available {
+    if available == 0 || needed <= available {
+        return Ok(());
+    }
+    let gib = |bytes: u64| bytes as f64 / GIB;
+    // A smaller context cannot help a model whose weights alone do not fit.
+    if weights_bytes > available {
         return Err(format!(
-            "{}: a context of {} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller --ctx",
+            "{}: out of memory: the weights alone need {:.1} GiB but only {:.1} GiB of memory is available; this model cannot run on this machine",
             path.display(),
-            config.n_ctx,
-            needed as f64 / GIB,
-            weights_bytes as f64 / GIB,
-            kv_bytes as f64 / GIB,
-            available as f64 / GIB
+            gib(weights_bytes),
+            gib(available)
         ));
     }
-    Ok(())
+    Err(format!(
+        "{}: a context of {} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller --ctx",
+        path.display(),
+        config.n_ctx,
+        gib(needed),
+        gib(weights_bytes),
+        gib(kv_bytes),
+        gib(available)
+    ))
 }

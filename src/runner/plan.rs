@@ -329,6 +329,7 @@ fn check_candidate(c: &crate::config::Candidate) -> Result<ModelMeta, String> {
         size_bytes: info.file_size,
         n_ctx_train: info.context_length,
         has_chat_template: info.has_chat_template,
+        synthetic: info.synthetic,
         unusable: None,
     })
 }

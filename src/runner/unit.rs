@@ -322,6 +322,7 @@ fn base_row(
             candidate: meta.candidate.clone(),
             model_sha256: meta.model_sha256.clone(),
             quant: meta.quant.clone(),
+            synthetic: meta.synthetic,
         },
         model_file: meta.model_file.clone(),
         arch: meta.arch.clone(),

@@ -70,6 +70,7 @@ pub fn speed_rows(spec: &Spec) -> Vec<SpeedRow> {
                 candidate: name(spec, c),
                 model_sha256: format!("{c:064x}"),
                 quant: "Q4_K_M".into(),
+                synthetic: false,
             },
             model_file: spec.model_file.clone(),
             arch: "llama".into(),

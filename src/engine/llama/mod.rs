@@ -9,12 +9,14 @@ mod decode;
 mod depth;
 mod fault;
 mod probe;
+mod quantize;
 mod stability;
 mod template;
 
 pub use answer::schema_grammar;
 pub use fault::native_fault;
 pub use probe::{probe, LLAMA_CPP_SYS_VERSION};
+pub use quantize::quantize_rows;
 
 use std::num::NonZeroU32;
 use std::path::Path;
