@@ -21,7 +21,8 @@
 #
 # Environment: GPU_ARCH (override the detected architecture), GPU_CHECK_WORK (work
 # directory, default INPUTS_DIR/work), THREADS (default: nproc), REPS (default 3),
-# SYNTH_TYPE (q8_0), SYNTH_PARAMS (0.5B).
+# SYNTH_TYPE (q8_0), SYNTH_PARAMS (0.5B), GPU_CHECK_FA (off: built without flash-attention
+# kernels, to fit the time budget; on: with them, and both tools measure with them).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 inputs=$(cd "${1:-$here}" && pwd)
@@ -116,12 +117,20 @@ else
 fi
 
 # 4a. The CUDA backend and llama-bench, for this GPU, from the same sources.
+# Flash attention off by default: GGML_CUDA_FA=OFF compiles its kernels to empty
+# bodies, a large share of the build, and both tools then run without it.
+# GPU_CHECK_FA=on builds and measures it.
+if [ "${GPU_CHECK_FA:-off}" = on ]; then
+    fa_cmake='' fa_edgebench=on fa_bench=1
+else
+    fa_cmake=-DGGML_CUDA_FA=OFF fa_edgebench=off fa_bench=0
+fi
 bench_bin=''
 if [ $gpu_mode = 1 ]; then
     t=$(date +%s)
     log "building libggml-cuda.so + llama-bench for sm_$arch (the long step)"
     if WITH_LLAMA_BENCH=1 LLAMA_SRC=$inputs/llama.cpp CUDA_BUILD_DIR=$work/cuda-build \
-        "$inputs/build-cuda-backend.sh" "$arch" "$pkg"; then
+        CUDA_CMAKE_ARGS="${CUDA_CMAKE_ARGS:-} $fa_cmake" "$inputs/build-cuda-backend.sh" "$arch" "$pkg"; then
         note "CUDA build: libggml-cuda.so + llama-bench for sm_$arch in $(($(date +%s) - t)) s"
         bench_bin=$work/cuda-build/bin/llama-bench
         # llama-bench has no CPU backend of its own: it loads the package's variants.
@@ -147,13 +156,13 @@ fi
 if [ $gpu_mode = 1 ]; then
     log "edgebench: engine-only at ngl 0 and 999, $reps reps, $threads threads, NVML sampler"
     if ! (cd "$work" && bare "$edgebench" run --model "$model" --suite engine-only --n-gpu-layers 0,999 \
-        --threads "$threads" --reps "$reps" --flash-attn off --sample-ms 100 --out "$work/results") \
+        --threads "$threads" --reps "$reps" --flash-attn "$fa_edgebench" --sample-ms 100 --out "$work/results") \
         > "$work/edgebench-run.log" 2>&1; then
         tail -15 "$work/edgebench-run.log"
         fail "edgebench sweep (log: $work/edgebench-run.log)"
     fi
     log "llama-bench: the same model and settings"
-    if ! "$bench_bin" -m "$model" -ngl 0,999 -p 512 -n 128 -r "$reps" -t "$threads" -fa 0 -o json \
+    if ! "$bench_bin" -m "$model" -ngl 0,999 -p 512 -n 128 -r "$reps" -t "$threads" -fa "$fa_bench" -o json \
         > "$work/llama-bench.json" 2> "$work/llama-bench.log"; then
         tail -15 "$work/llama-bench.log"
         fail "llama-bench (log: $work/llama-bench.log)"
