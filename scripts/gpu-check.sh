@@ -169,7 +169,7 @@ if [ $gpu_mode = 1 ]; then
     fi
 else
     log "edgebench: a short CPU sweep on the synthetic model (pp64, tg16)"
-    if ! (cd "$work" && bare "$edgebench" run --model "$model" --suite engine-only --pp 64 --tg 16 \
+    if ! (cd "$work" && bare "$edgebench" run --model "$model" --suite engine-only --pp 64 --tg 16 --n-gpu-layers 0 \
         --reps 1 --warmup 0 --threads "$threads" --out "$work/results") > "$work/edgebench-run.log" 2>&1; then
         tail -15 "$work/edgebench-run.log"
         fail "edgebench sweep on the synthetic model (log: $work/edgebench-run.log)"
