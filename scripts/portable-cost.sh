@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What portability costs: pp512 and tg128 of the default models, the portable
+# What portability costs: pp512 and tg128 of the default models (SmolLM2-135M and
+# Qwen2.5-Coder-0.5B, or the models given), the portable
 # package against the native build (target-cpu=native, the default), run round
 # by round (native, portable, native, ...) so drift hits both alike, on an idle
 # machine. Prints per-round figures, the medians over rounds and portable/native,
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
         *) models+=("$1"); shift ;;
     esac
 done
-[ ${#models[@]} -gt 0 ] || models=(models/gemma-3-270m-Q4_K_M.gguf models/SmolLM2-135M-Instruct-Q4_1.gguf)
+[ ${#models[@]} -gt 0 ] || models=(models/SmolLM2-135M-Instruct-Q4_1.gguf models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf)
 if [ -z "$package" ]; then
     version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
     package=dist/edgebench-$version-$(rustc -vV | sed -n 's/^host: //p').tar.gz
