@@ -36,6 +36,14 @@ echo "$doctor" | grep -q "libggml-cpu-$variant.so" || fail "libggml-cpu-$variant
 echo "$doctor" | grep -q '^  no  AMX kernels compiled' || fail "AMX kernels compiled"
 echo "package: doctor ok (CPU variant $variant)"
 
+# Without its CPU libraries the binary says so in one line, and does not crash.
+cp -r "$pkg" "$work/no-cpu"
+rm "$work"/no-cpu/libggml-cpu-*.so
+missing=$(cd "$work" && bare "$work/no-cpu/edgebench" doctor 2>&1) || fail "doctor without CPU libraries exited $?"
+echo "$missing" | grep -q "^llama.cpp build: could not be loaded: .*no CPU backend (libggml-cpu-\*.so) in $work/no-cpu" ||
+    fail "doctor without CPU libraries does not say what is missing: $(echo "$missing" | tail -1)"
+echo "package: without its CPU libraries: $(echo "$missing" | sed -n 's/^llama.cpp build: //p' | cut -c1-90)..."
+
 [ -n "$model" ] || { echo "(no model given: no sweep)"; exit 0; }
 mkdir "$work/elsewhere"
 args=(run --model "$model" --out "$work/results")
