@@ -35,7 +35,18 @@ fn main() {
     // The flags llama.cpp's CPU backend was really compiled with (-march=native,
     // -mno-amx-*), read from llama-cpp-sys-2's CMake build: the manifest and
     // `edgebench doctor` show them, so a run says which kernels it could use.
-    let cpu_flags = llama_cpu_flags().unwrap_or_else(|| "unknown".into());
+    let cpu_flags = if std::env::var_os("CARGO_FEATURE_PORTABLE").is_some() {
+        // One build per CPU variant, chosen at run time (manifest: llama_cpp.backends).
+        "per CPU variant (portable build)".to_string()
+    } else {
+        llama_cpu_flags().unwrap_or_else(|| "unknown".into())
+    };
+    if std::env::var_os("CARGO_FEATURE_PORTABLE").is_some() {
+        // The portable package keeps libllama/libggml beside the binary
+        // (scripts/package.sh). DT_RPATH, not RUNPATH: it also serves the
+        // libraries' own dependencies.
+        println!("cargo:rustc-link-arg-bins=-Wl,-rpath,$ORIGIN,--disable-new-dtags");
+    }
     println!("cargo:rustc-env=EDGEBENCH_LLAMA_CPU_FLAGS={cpu_flags}");
     println!("cargo:rerun-if-env-changed=DEP_LLAMA_GGML_CMAKE_DIR");
     println!("cargo:rerun-if-env-changed=CFLAGS_x86_64_unknown_linux_gnu");

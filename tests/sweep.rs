@@ -189,6 +189,12 @@ fn sweep_on_both_default_models_writes_every_file_and_column() {
         .as_str()
         .unwrap()
         .contains("CPU"));
+    // The build kind: this test binary is the native build (the portable one
+    // is checked from its package, scripts/package-check.sh).
+    let backends = &manifest["llama_cpp"]["backends"];
+    assert_eq!(backends["build_kind"], "native", "{backends}");
+    assert_eq!(backends["registered"][0], "CPU", "{backends}");
+    assert_eq!(backends["libraries"].as_array().unwrap().len(), 0);
     assert_eq!(manifest["sweep"]["reps"], 2);
     assert_eq!(manifest["units"].as_array().unwrap().len(), 2);
 

@@ -49,3 +49,26 @@ for p in json.load(sys.stdin)["packages"]:
     if p["name"] == "llama-cpp-sys-2":
         print(os.path.join(os.path.dirname(p["manifest_path"]), "llama.cpp"))'
 }
+
+# Copies the crate's llama.cpp sources ($1) to $3 without what a CUDA build
+# never reads (other GPU backends, Python, tests), with llama-bench's source
+# from the sdist ($2) grafted in: tools/ then builds only llama-bench.
+stage_cuda_sources() {
+    local crate=$1 sdist=$2 dest=$3
+    [ -f "$sdist/tools/llama-bench/llama-bench.cpp" ] || { echo "no llama-bench in $sdist" >&2; return 1; }
+    mkdir -p "$dest"
+    tar -C "$crate" -cf - \
+        --exclude=./ggml/src/ggml-vulkan --exclude=./ggml/src/ggml-sycl --exclude=./ggml/src/ggml-opencl \
+        --exclude=./ggml/src/ggml-hexagon --exclude=./ggml/src/ggml-metal --exclude=./ggml/src/ggml-cann \
+        --exclude=./ggml/src/ggml-webgpu --exclude=./ggml/src/ggml-openvino --exclude=./ggml/src/ggml-et \
+        --exclude=./ggml/src/ggml-virtgpu --exclude=./ggml/src/ggml-zdnn --exclude=./ggml/src/ggml-zendnn \
+        --exclude=./ggml/src/ggml-cpu/spacemit --exclude=./ggml/src/ggml-cpu/kleidiai \
+        --exclude=./gguf-py --exclude=./docs --exclude=./examples --exclude=./pocs --exclude=./tests \
+        --exclude=./ci --exclude=./convert_hf_to_gguf.py . | tar -C "$dest" -xf -
+    rm -rf "$dest/tools"
+    mkdir -p "$dest/tools/llama-bench"
+    cp -r "$sdist/tools/llama-bench/." "$dest/tools/llama-bench/"
+    echo 'add_subdirectory(llama-bench)' > "$dest/tools/CMakeLists.txt"
+    echo "llama.cpp of $(basename "$(dirname "$crate")"); tools/llama-bench from llama-cpp-python $SDIST_VERSION's sdist" \
+        > "$dest/SOURCES.txt"
+}

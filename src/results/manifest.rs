@@ -105,6 +105,42 @@ pub struct EngineProbe {
     pub system_info: String,
     pub supports_gpu_offload: bool,
     pub devices: Vec<DeviceInfo>,
+    /// How the backends came in: native (linked) or portable (loaded at start).
+    /// Absent (empty `build_kind`) in runs from before portable builds existed.
+    #[serde(default)]
+    pub backends: BackendLoading,
+}
+
+/// The build kind and, for a portable build, which backend libraries were found
+/// beside the binary and which CPU variant ggml chose (docs/build.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackendLoading {
+    /// `native`: llama.cpp compiled into the binary for the build machine's CPU;
+    /// `portable`: backends loaded at start from the binary's directory.
+    pub build_kind: String,
+    /// Backends registered with ggml after loading (`CPU`, `CUDA`...).
+    pub registered: Vec<String>,
+    /// Backend libraries beside a portable binary (`libggml-cpu-zen4.so`, `libggml-cuda.so`...).
+    pub libraries: Vec<String>,
+    /// The CPU variant ggml loaded (portable builds): the best-scoring one.
+    pub cpu_variant: Option<String>,
+    /// ggml's score of every CPU variant here, best first.
+    pub cpu_variant_scores: Vec<VariantScore>,
+    /// GPU (non-CPU) backend libraries found but not registered, with why.
+    #[serde(default)]
+    pub not_loaded: Vec<String>,
+}
+
+/// One CPU variant and its `ggml_backend_score` on this CPU: 0 when the CPU
+/// lacks an instruction set the variant was compiled for; otherwise the more
+/// instruction sets it uses, the higher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantScore {
+    pub variant: String,
+    pub score: Option<i32>,
+    /// Why the library could not be scored (could not be loaded...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

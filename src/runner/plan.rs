@@ -376,12 +376,21 @@ fn check_candidate(c: &crate::config::Candidate) -> Result<ModelMeta, String> {
 
 /// llama.cpp's build and devices, asked of a child so no GPU context lives in the parent.
 pub(super) fn probe_engine() -> EngineProbe {
-    let output =
-        own_executable().and_then(|exe| std::process::Command::new(exe).arg("__probe").output());
-    match output {
-        Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).unwrap_or_default(),
-        _ => EngineProbe::default(),
+    try_probe_engine().unwrap_or_default()
+}
+
+/// The probe, or why it failed (the probe's last error line: a portable
+/// binary without its backend libraries...).
+pub(super) fn try_probe_engine() -> std::result::Result<EngineProbe, String> {
+    let output = own_executable()
+        .and_then(|exe| std::process::Command::new(exe).arg("__probe").output())
+        .map_err(|e| format!("could not start the probe: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+        return Err(last.unwrap_or("the probe failed").trim().to_string());
     }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("unreadable probe output: {e}"))
 }
 
 /// Sortable and unique enough for one machine: UTC time plus a random suffix

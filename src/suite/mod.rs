@@ -54,13 +54,21 @@ pub struct SpeedSuite {
 }
 
 /// Where suites/ and prompts/ live: the current directory when it has them,
+/// else the binary's own directory when it has them (the portable package),
 /// else the source tree this binary was built from.
 pub fn project_dir(sub: &str) -> PathBuf {
     let here = PathBuf::from(sub);
     if here.is_dir() {
         return here;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(sub)
+    let beside_binary = std::env::current_exe()
+        .and_then(|exe| exe.canonicalize())
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(sub)));
+    match beside_binary {
+        Some(dir) if dir.is_dir() => dir,
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(sub),
+    }
 }
 
 /// `--suite NAME` finds suites/NAME.toml; anything with a slash or .toml is a path.

@@ -3,6 +3,7 @@
 //! test_prompt, test_gen) so the numbers compare with it; the user path runs
 //! the real template, tokenizer and sampler.
 mod answer;
+mod backends;
 mod bench;
 mod decode;
 mod depth;
@@ -50,6 +51,7 @@ impl LlamaEngine {
     /// Loads the model; returns the engine and the load time.
     /// The caller has already checked the file (a missing path panics in llama-cpp-2 debug builds).
     pub fn load(path: &Path, settings: EngineSettings) -> Result<(Self, Duration)> {
+        backends::load_runtime_backends()?;
         let backend = LlamaBackend::init().context("llama.cpp backend failed to initialise")?;
         let start = Instant::now();
         let model = load_model(&backend, path, &settings)

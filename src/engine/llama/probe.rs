@@ -7,6 +7,7 @@ use crate::engine::{DeviceInfo, EngineProbe};
 /// llama.cpp's build and devices, for the manifest. Runs in its own process
 /// (`edgebench __probe`) so a GPU context never lives in the sweep's parent.
 pub fn probe() -> Result<EngineProbe> {
+    super::backends::load_runtime_backends()?;
     let backend = LlamaBackend::init()?;
     let system_info = unsafe {
         let ptr = llama_cpp_sys_2::llama_print_system_info();
@@ -34,6 +35,7 @@ pub fn probe() -> Result<EngineProbe> {
         system_info,
         supports_gpu_offload: backend.supports_gpu_offload(),
         devices,
+        backends: super::backends::backend_loading(),
     })
 }
 
