@@ -290,4 +290,13 @@ mod example_tests {
             .collect();
         assert_eq!(modes, ["MAXN", "15W"]);
     }
+
+    #[test]
+    fn shipped_cpu_rehearsal_parses_with_both_depths_and_three_candidates() {
+        let sweep = shipped("docs/sweeps/cpu-rehearsal.toml");
+        assert_eq!(sweep.candidates.len(), 3);
+        assert_eq!(sweep.params.depth, Some(vec![0, 2048]));
+        assert!(sweep.suites.as_ref().unwrap().iter().any(|s| s == "bfcl-3"));
+        assert_eq!(sweep.targets.unwrap().min_tg_tps, Some(30.0));
+    }
 }

@@ -10,24 +10,40 @@ use super::bandwidth::{buffer_size, last_level_cache_bytes, measure_read_bandwid
 use crate::results::manifest::{now, BuildInfo, HostInfo, MemoryBandwidth};
 use crate::results::write_atomic;
 
-/// The host's bandwidth from the cache, or measured now and cached.
-/// A cache that cannot be read or written is only a lost shortcut.
+/// The 1-minute load average, per logical CPU, under which a measurement is
+/// kept for later sweeps. Above it other work shared the memory bus (a figure
+/// of 4 GB/s instead of 22 was measured here at load 12.7 on 2 CPUs).
+const QUIET_LOAD_PER_CPU: f64 = 0.75;
+
+/// The host's bandwidth from the cache, or measured now and cached when the
+/// machine was quiet enough. A cache that cannot be read or written is only a
+/// lost shortcut.
 pub fn host_bandwidth(host: &HostInfo, build: &BuildInfo, sysfs_root: &Path) -> MemoryBandwidth {
     let key = cache_key(host, build);
     let path = cache_path();
     let mut cache = path.as_deref().map(read_cache).unwrap_or_default();
-    if let Some(hit) = cache.get(&key) {
+    if let Some(hit) = cache
+        .get(&key)
+        .filter(|b| measured_quietly(b, host.logical_cpus))
+    {
         return MemoryBandwidth {
             from_cache: true,
             ..hit.clone()
         };
     }
     let measured = measure_now(host, sysfs_root);
-    if let Some(path) = path {
+    if let Some(path) = path.filter(|_| measured_quietly(&measured, host.logical_cpus)) {
         cache.insert(key, measured.clone());
         let _ = write_cache(&path, &cache);
     }
     measured
+}
+
+/// Whether a figure was taken on a machine quiet enough to reuse it. One with
+/// no load recorded is trusted (the load could not be read).
+fn measured_quietly(b: &MemoryBandwidth, logical_cpus: usize) -> bool {
+    b.load_1m
+        .is_none_or(|load| load < QUIET_LOAD_PER_CPU * logical_cpus.max(1) as f64)
 }
 
 /// One measurement with every logical CPU and a buffer sized for this host.
@@ -132,5 +148,25 @@ mod tests {
         assert_eq!(read_cache(&path).get("k"), Some(&figure));
         std::fs::write(&path, b"{ torn").unwrap();
         assert!(read_cache(&path).is_empty());
+    }
+
+    #[test]
+    fn a_figure_measured_on_a_busy_machine_is_not_reused() {
+        let at = |load| MemoryBandwidth {
+            gbs: 4.0,
+            median_gbs: 3.9,
+            method: "test".into(),
+            threads: 2,
+            buffer_mib: 512,
+            passes: 7,
+            measured_at: now(),
+            load_1m: load,
+            from_cache: false,
+        };
+        assert!(measured_quietly(&at(Some(0.76)), 2));
+        assert!(!measured_quietly(&at(Some(12.67)), 2));
+        assert!(!measured_quietly(&at(Some(1.5)), 2));
+        assert!(measured_quietly(&at(Some(1.5)), 4));
+        assert!(measured_quietly(&at(None), 2));
     }
 }
