@@ -261,7 +261,7 @@ pub(super) fn quality_items(suites: &Suites, tool_calls: ToolCalls) -> Vec<Quali
                         },
                         choices: case.choices.clone(),
                         tools: if native {
-                            case.tools.clone()
+                            case.native_tools.clone()
                         } else {
                             Vec::new()
                         },

@@ -26,6 +26,7 @@ use crate::checks::{
     bfcl_expects_call, choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore,
 };
 use crate::results::{QualityRow, Status};
+use crate::suite::tools::dotted_bfcl_names;
 use crate::suite::{Case, Decoding};
 
 /// A quality row from the child's answer, with the case's checks applied.
@@ -80,8 +81,12 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
         .choice_scores
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok());
+    // bfcl-eval checks a native answer's underscored names against the dotted ones.
+    let dotted = (row.decoding == "native")
+        .then(|| dotted_bfcl_names(&row.output_text, &case.checks))
+        .flatten();
     let answer = AnswerUnderCheck {
-        text: &row.output_text,
+        text: dotted.as_deref().unwrap_or(&row.output_text),
         choice_scores: scores.as_deref(),
     };
     let verdicts: Vec<CheckVerdict> = case.checks.iter().map(|c| c.evaluate(&answer)).collect();

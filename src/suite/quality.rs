@@ -134,6 +134,9 @@ pub struct Case {
     /// for a server that takes them in its API's `tools` field.
     pub tools: Vec<tools::ToolSpec>,
     pub native_messages: Vec<Message>,
+    /// The tools as the API's `tools` field carries them: `tools`, or for a
+    /// BFCL case its functions converted as bfcl-eval sends them.
+    pub native_tools: Vec<tools::ToolSpec>,
 }
 
 impl Case {
@@ -345,6 +348,11 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
     } else {
         &case_tools
     };
+    let native_tools = if case_tools.is_empty() {
+        offered.clone()
+    } else {
+        tools::bfcl_native_tools(&checks)
+    };
     let native_messages = if offered.is_empty() {
         Vec::new()
     } else {
@@ -386,6 +394,7 @@ fn resolve_case(case: &CaseFile, file: &SuiteFile, prompts_dir: &Path) -> Result
         decodings,
         schema,
         tools: offered.clone(),
+        native_tools,
         native_messages,
     })
 }

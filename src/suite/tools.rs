@@ -88,6 +88,116 @@ pub fn bfcl_tools(checks: &[Check]) -> Vec<ToolSpec> {
         .collect()
 }
 
+/// The functions of a case's `bfcl` check as bfcl-eval sends them through an
+/// API's `tools` field (its `convert_to_tool` with `GORILLA_TO_OPENAPI`): dots
+/// in names become underscores (an OpenAI function name allows none) and
+/// Gorilla's Python types (`dict`, `float`, `tuple`, `any`...) JSON Schema's,
+/// floats marked as bfcl-eval marks them. Sent as written, llama-server refuses
+/// the request ("JSON schema error at #: unrecognized type dict").
+pub fn bfcl_native_tools(checks: &[Check]) -> Vec<ToolSpec> {
+    bfcl_tools(checks)
+        .into_iter()
+        .map(|mut tool| {
+            tool.name = tool.name.replace('.', "_");
+            if let Some(parameters) = tool.parameters.as_object_mut() {
+                parameters.insert("type".into(), json!("object"));
+                if let Some(properties) = parameters.get_mut("properties") {
+                    cast_properties(properties);
+                }
+            }
+            tool
+        })
+        .collect()
+}
+
+/// bfcl-eval's `GORILLA_TO_OPENAPI`; what it does not list becomes a string.
+fn openapi_type(gorilla: &str) -> &'static str {
+    match gorilla {
+        "integer" | "byte" | "short" | "long" | "Bigint" => "integer",
+        "number" | "float" | "double" => "number",
+        "boolean" | "bool" => "boolean",
+        "array" | "list" | "tuple" | "ArrayList" | "Array" | "Queue" | "Stack" => "array",
+        "dict" | "object" | "HashMap" | "Hashtable" => "object",
+        _ => "string",
+    }
+}
+
+/// bfcl-eval's `_cast_to_openai_type`: each property's type, and the types of
+/// nested properties and list items.
+fn cast_properties(properties: &mut Value) {
+    let Some(properties) = properties.as_object_mut() else {
+        return;
+    };
+    for property in properties.values_mut().filter_map(Value::as_object_mut) {
+        let gorilla = property
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if gorilla.as_deref() == Some("float") {
+            property.insert("format".into(), json!("float"));
+            let said = property
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let described = format!("{said} This is a float type value.");
+            property.insert("description".into(), json!(described));
+        }
+        let openapi = gorilla.as_deref().map_or("string", openapi_type);
+        property.insert("type".into(), json!(openapi));
+        if openapi == "array" || openapi == "object" {
+            if let Some(nested) = property.get_mut("properties") {
+                cast_properties(nested);
+            } else if let Some(items) = property.get_mut("items") {
+                cast_items(items);
+            }
+        }
+    }
+}
+
+fn cast_items(items: &mut Value) {
+    let Some(items) = items.as_object_mut() else {
+        return;
+    };
+    let openapi = items
+        .get("type")
+        .and_then(Value::as_str)
+        .map_or("string", openapi_type);
+    items.insert("type".into(), json!(openapi));
+    if openapi == "array" {
+        if let Some(inner) = items.get_mut("items") {
+            cast_items(inner);
+        }
+    } else if let Some(nested) = items.get_mut("properties") {
+        cast_properties(nested);
+    }
+}
+
+/// A native answer's calls with bfcl-eval's underscored names read back as the
+/// dotted names of the case's functions (its checker's `underscore_to_dot`);
+/// anything else is returned as it is.
+pub fn dotted_bfcl_names(text: &str, checks: &[Check]) -> Option<String> {
+    let dotted: Vec<String> = bfcl_tools(checks)
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|n| n.contains('.'))
+        .collect();
+    if dotted.is_empty() {
+        return None;
+    }
+    let mut calls: Value = serde_json::from_str(text).ok()?;
+    for call in calls
+        .as_array_mut()?
+        .iter_mut()
+        .filter_map(Value::as_object_mut)
+    {
+        let called = call.get("name").and_then(Value::as_str).unwrap_or_default();
+        if let Some(name) = dotted.iter().find(|n| n.replace('.', "_") == called) {
+            call.insert("name".into(), json!(name));
+        }
+    }
+    Some(calls.to_string())
+}
+
 /// One call, or a list of calls, of the suite's tools (for grammar-constrained decoding).
 pub fn call_schema(tools: &[ToolSpec]) -> Value {
     let one_call = json!({
@@ -143,5 +253,62 @@ mod tests {
         let mut t = timer();
         t.parameters = json!({"type": "string"});
         assert!(t.validate().unwrap_err().contains("set_timer"));
+    }
+
+    fn bfcl_check(functions: Value) -> Check {
+        Check::Bfcl {
+            category: "simple_python".into(),
+            functions,
+            ground_truth: json!([]),
+        }
+    }
+
+    #[test]
+    fn bfcl_functions_go_native_as_bfcl_eval_converts_them() {
+        let check = bfcl_check(
+            json!([{"name": "geo.distance", "description": "d", "parameters": {
+            "type": "dict", "required": ["points"], "properties": {
+                "points": {"type": "array", "items": {"type": "tuple"}, "description": "p"},
+                "scale": {"type": "float", "description": "s"},
+                "options": {"type": "dict", "properties": {"unit": {"type": "any"}}},
+                "note": {"description": "no type"}}}}]),
+        );
+        let tools = bfcl_native_tools(&[check]);
+        let p = &tools[0].parameters;
+        assert_eq!(tools[0].name, "geo_distance");
+        assert_eq!(p["type"], "object");
+        assert_eq!(p["required"], json!(["points"]));
+        assert_eq!(p["properties"]["points"]["type"], "array");
+        assert_eq!(p["properties"]["points"]["items"]["type"], "array");
+        assert_eq!(p["properties"]["scale"]["type"], "number");
+        assert_eq!(p["properties"]["scale"]["format"], "float");
+        assert_eq!(
+            p["properties"]["scale"]["description"],
+            "s This is a float type value."
+        );
+        assert_eq!(p["properties"]["options"]["type"], "object");
+        assert_eq!(
+            p["properties"]["options"]["properties"]["unit"]["type"],
+            "string"
+        );
+        assert_eq!(p["properties"]["note"]["type"], "string");
+        assert!(tools[0].validate().is_ok());
+    }
+
+    #[test]
+    fn underscored_names_of_a_native_answer_read_back_dotted() {
+        let checks = [bfcl_check(
+            json!([{"name": "geo.distance", "parameters": {"type": "dict", "properties": {}}}]),
+        )];
+        let text =
+            r#"[{"name":"geo_distance","arguments":{"a":1}},{"name":"other_fn","arguments":{}}]"#;
+        let back: Value = serde_json::from_str(&dotted_bfcl_names(text, &checks).unwrap()).unwrap();
+        assert_eq!(back[0]["name"], "geo.distance");
+        assert_eq!(back[1]["name"], "other_fn");
+        assert_eq!(dotted_bfcl_names("no call", &checks), None);
+        let plain = [bfcl_check(
+            json!([{"name": "f", "parameters": {"type": "dict", "properties": {}}}]),
+        )];
+        assert_eq!(dotted_bfcl_names(text, &plain), None);
     }
 }
