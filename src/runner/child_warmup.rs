@@ -145,11 +145,11 @@ mod tests {
     #[test]
     fn the_child_warms_up_until_agreement_pauses_and_numbers_the_measured_reps() {
         // The scripted engine's repetitions all take the same time: two warm-ups agree.
-        let mut job = auto(0.02);
-        job.pacing.delay_secs = Some(0.01);
+        let mut paced = auto(0.02);
+        paced.pacing.delay_secs = Some(0.01);
         let mut engine = ScriptedEngine::default();
         let mut messages = Vec::new();
-        run_job(&mut engine, &job, &mut |m| messages.push(m));
+        run_job(&mut engine, &paced, &mut |m| messages.push(m));
         assert_eq!(
             started(&messages),
             [

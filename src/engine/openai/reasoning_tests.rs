@@ -9,7 +9,7 @@ use super::test_server::{
 };
 use super::{OpenAiConfig, OpenAiEngine};
 use crate::checks::reasoning::strip_reasoning;
-use crate::engine::{AnswerRequest, Conversation, Engine, TemplateChoice, UserPathRequest};
+use crate::engine::{AnswerRequest, Engine, TemplateChoice, UserPathRequest};
 use crate::suite::{GenerationSettings, Message};
 
 fn engine(server: &TestServer) -> OpenAiEngine {
