@@ -124,7 +124,7 @@ impl SteadyState {
 /// The series' slices and its drift, if any; None below `MIN_POINTS` or
 /// with a rate that is not positive. Points are taken in time order.
 pub fn steady_state(points: &[Point]) -> Option<SteadyState> {
-    if points.len() < MIN_POINTS || points.iter().any(|p| !(p.tps > 0.0)) {
+    if points.len() < MIN_POINTS || points.iter().any(|p| p.tps.is_nan() || p.tps <= 0.0) {
         return None;
     }
     let warm = warm_up_len(points);
