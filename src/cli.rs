@@ -81,9 +81,13 @@ pub struct RunArgs {
     /// With --reps auto: stop a test's repetitions after this many seconds.
     #[arg(long = "rep-budget", value_name = "SECS")]
     pub rep_budget: Option<u64>,
-    /// Unmeasured warm-up runs per test.
-    #[arg(long)]
-    pub warmup: Option<u32>,
+    /// Unmeasured warm-up runs per test, or `auto`: speed tests warm up until
+    /// two warm-ups in a row agree within --precision (at most 10).
+    #[arg(long, value_name = "N|auto")]
+    pub warmup: Option<RepsSetting>,
+    /// Seconds of pause before each speed test (llama-bench's --delay; 0 to 3600).
+    #[arg(long, value_name = "SECS")]
+    pub delay: Option<f64>,
     /// Directory that receives the run directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -238,6 +242,7 @@ impl RunArgs {
             max_reps: self.max_reps,
             rep_budget_secs: self.rep_budget,
             warmup: self.warmup,
+            delay_secs: self.delay,
             threads: self.threads.clone(),
             n_gpu_layers: self.n_gpu_layers.clone(),
             n_batch: self.n_batch.clone(),

@@ -9,6 +9,7 @@ mod choice;
 mod degeneration;
 mod ifeval;
 mod json;
+pub mod reasoning;
 mod text;
 mod tool_call;
 

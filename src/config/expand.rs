@@ -130,6 +130,7 @@ mod tests {
             depth: vec![0],
             pg: vec![],
             auto_reps: None,
+            pacing: Default::default(),
             power_mode: Vec::new(),
             jetson_clocks: Vec::new(),
             targets: Default::default(),

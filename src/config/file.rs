@@ -18,7 +18,10 @@ pub struct SweepFile {
     pub precision: Option<Percent>,
     pub max_reps: Option<u32>,
     pub rep_budget_secs: Option<u64>,
-    pub warmup: Option<u32>,
+    /// A count, or "auto" (until two warm-ups in a row agree within `precision`).
+    pub warmup: Option<RepsSetting>,
+    /// Seconds of pause before each speed test (llama-bench's `--delay`).
+    pub delay_secs: Option<f64>,
     pub suites: Option<Vec<String>>,
     pub out: Option<PathBuf>,
     pub timeout_secs: Option<u64>,

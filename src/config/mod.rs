@@ -16,8 +16,8 @@ pub use speed_axes::{parse_percent, parse_pg, RepsSetting};
 // The plan a run records in manifest.json is results' (the bottom layer's) to
 // define; config builds it from the sweep file and the command line.
 pub use crate::results::plan::{
-    AutoReps, Candidate, Configuration, FlashAttn, KvCacheType, Sweep, WorkUnit,
-    DEFAULT_COOLDOWN_MAX_SECS, DEFAULT_SAMPLE_MS, DEFAULT_UBATCH,
+    AutoReps, AutoWarmup, Candidate, Configuration, FlashAttn, KvCacheType, Pacing, Sweep,
+    WorkUnit, DEFAULT_COOLDOWN_MAX_SECS, DEFAULT_SAMPLE_MS, DEFAULT_UBATCH,
 };
 
 /// Defaults match llama-bench where it has one (reps 5, pp512, tg128, n_batch 2048,

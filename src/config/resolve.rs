@@ -26,7 +26,10 @@ pub struct SweepOverrides {
     pub precision: Option<String>,
     pub max_reps: Option<u32>,
     pub rep_budget_secs: Option<u64>,
-    pub warmup: Option<u32>,
+    /// `--warmup N|auto`.
+    pub warmup: Option<RepsSetting>,
+    /// `--delay SECS`.
+    pub delay_secs: Option<f64>,
     pub threads: Vec<u32>,
     pub n_gpu_layers: Vec<u32>,
     pub n_batch: Vec<u32>,
@@ -74,11 +77,13 @@ pub fn resolve(
         params.flash_attn.clone().unwrap_or(vec![FlashAttn::Auto])
     };
     let reps = args.reps.or(file.reps);
+    let warmup = args.warmup.or(file.warmup);
     let file_precision = file.precision.as_ref().map(|p| p.text());
     let auto_input = AutoRepsInput {
         precision: args.precision.as_deref().or(file_precision.as_deref()),
         max_reps: args.max_reps.or(file.max_reps),
         budget_secs: args.rep_budget_secs.or(file.rep_budget_secs),
+        warmup_auto: warmup == Some(RepsSetting::Auto),
     };
     let sweep = Sweep {
         candidates: candidates(args, file)?,
@@ -94,7 +99,12 @@ pub fn resolve(
             Some(RepsSetting::Auto) => AUTO_MIN_REPS,
             None => DEFAULT_REPS,
         },
-        warmup: args.warmup.or(file.warmup).unwrap_or(DEFAULT_WARMUP),
+        // With --warmup auto, the tests that do not judge their warm-ups
+        // (depth turns, concurrency) take the default.
+        warmup: match warmup {
+            Some(RepsSetting::Count(n)) => n,
+            Some(RepsSetting::Auto) | None => DEFAULT_WARMUP,
+        },
         timeout_secs: args
             .timeout
             .or(file.timeout_secs)
@@ -148,6 +158,7 @@ pub fn resolve(
             args.pg.clone()
         },
         auto_reps: speed_axes::auto_reps(reps, &auto_input)?,
+        pacing: speed_axes::pacing(args.delay_secs.or(file.delay_secs), warmup, &auto_input)?,
         power_mode: power_modes(args, file),
         jetson_clocks: if args.jetson_clocks.is_empty() {
             params.jetson_clocks.clone().unwrap_or_default()
@@ -288,6 +299,7 @@ pub fn validate(sweep: &Sweep) -> Result<(), UsageError> {
         )));
     }
     check_test_contexts(sweep)?;
+    speed_axes::check_delay(sweep.pacing.delay_secs)?;
     if let Some(c) = sweep.cooldown_temp_c.filter(|c| !(0.0..=150.0).contains(c)) {
         return Err(UsageError::new(format!(
             "--cooldown-temp {c}: give a temperature from 0 to 150 °C"

@@ -5,7 +5,10 @@ use serde::Deserialize;
 
 use super::{KvCacheType, DEFAULT_UBATCH};
 use crate::error::UsageError;
-use crate::results::plan::{AutoReps, AUTO_MIN_REPS, DEFAULT_MAX_REPS, DEFAULT_PRECISION};
+use crate::results::plan::{
+    AutoReps, AutoWarmup, Pacing, AUTO_MIN_REPS, DEFAULT_MAX_REPS, DEFAULT_PRECISION,
+    MAX_AUTO_WARMUP, MAX_DELAY_SECS,
+};
 
 /// `--reps N` or `--reps auto` (`reps = 5` or `reps = "auto"` in the file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,8 @@ pub struct AutoRepsInput<'a> {
     pub precision: Option<&'a str>,
     pub max_reps: Option<u32>,
     pub budget_secs: Option<u64>,
+    /// `--warmup auto` reads `--precision` too.
+    pub warmup_auto: bool,
 }
 
 /// The stop rule of `--reps auto`, or None for a fixed count; the options of
@@ -61,25 +66,17 @@ pub fn auto_reps(
     reps: Option<RepsSetting>,
     input: &AutoRepsInput,
 ) -> Result<Option<AutoReps>, UsageError> {
-    let given =
-        input.precision.is_some() || input.max_reps.is_some() || input.budget_secs.is_some();
+    let precision_given = input.precision.is_some() && !input.warmup_auto;
+    let given = precision_given || input.max_reps.is_some() || input.budget_secs.is_some();
     if reps != Some(RepsSetting::Auto) {
         return match given {
             true => Err(UsageError::new(
-                "--precision, --max-reps and --rep-budget need --reps auto",
+                "--precision, --max-reps and --rep-budget need --reps auto (--precision: or --warmup auto)",
             )),
             false => Ok(None),
         };
     }
-    let precision = match input.precision {
-        Some(text) => parse_percent("--precision", text)?,
-        None => DEFAULT_PRECISION,
-    };
-    if precision == 0.0 {
-        return Err(UsageError::new(
-            "--precision 0: give a percentage such as 2%",
-        ));
-    }
+    let precision = precision(input)?;
     let max_reps = input.max_reps.unwrap_or(DEFAULT_MAX_REPS);
     if max_reps < AUTO_MIN_REPS {
         return Err(UsageError::new(format!(
@@ -95,6 +92,49 @@ pub fn auto_reps(
         max_reps,
         budget_secs: input.budget_secs,
     }))
+}
+
+/// `--precision`, 2% when not given; 0 is refused.
+fn precision(input: &AutoRepsInput) -> Result<f64, UsageError> {
+    let precision = match input.precision {
+        Some(text) => parse_percent("--precision", text)?,
+        None => DEFAULT_PRECISION,
+    };
+    if precision == 0.0 {
+        return Err(UsageError::new(
+            "--precision 0: give a percentage such as 2%",
+        ));
+    }
+    Ok(precision)
+}
+
+/// `--delay` (checked by `validate`) and `--warmup auto` with its precision.
+pub fn pacing(
+    delay_secs: Option<f64>,
+    warmup: Option<RepsSetting>,
+    input: &AutoRepsInput,
+) -> Result<Pacing, UsageError> {
+    let auto_warmup = match warmup {
+        Some(RepsSetting::Auto) => Some(AutoWarmup {
+            precision: precision(input)?,
+            max_warmup: MAX_AUTO_WARMUP,
+        }),
+        _ => None,
+    };
+    Ok(Pacing {
+        delay_secs,
+        auto_warmup,
+    })
+}
+
+/// A pause of 0 to an hour, a number (not NaN or infinite).
+pub fn check_delay(delay_secs: Option<f64>) -> Result<(), UsageError> {
+    match delay_secs {
+        Some(d) if !(d.is_finite() && (0.0..=MAX_DELAY_SECS).contains(&d)) => Err(UsageError::new(
+            format!("--delay {d}: give 0 to {MAX_DELAY_SECS} seconds"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// "2%" or "0.02" -> 0.02: a number with `%` is a percentage, a bare one a
@@ -171,6 +211,7 @@ mod tests {
             precision,
             max_reps,
             budget_secs: None,
+            warmup_auto: false,
         }
     }
 
@@ -201,6 +242,32 @@ mod tests {
         assert!(e(Some(RepsSetting::Auto), input(None, Some(2))).contains("at least 3"));
         assert!(e(Some(RepsSetting::Auto), input(Some("0"), None)).contains("--precision 0"));
         assert!(e(Some(RepsSetting::Auto), input(Some("lots"), None)).contains("lots"));
+    }
+
+    #[test]
+    fn warmup_auto_takes_the_precision_and_the_delay_is_bounded() {
+        let auto = AutoRepsInput {
+            warmup_auto: true,
+            ..input(Some("5%"), None)
+        };
+        // --precision without --reps auto is fine with --warmup auto.
+        assert_eq!(auto_reps(None, &auto).unwrap(), None);
+        let pacing = pacing(Some(2.5), Some(RepsSetting::Auto), &auto).unwrap();
+        let warm = pacing.auto_warmup.unwrap();
+        assert_eq!((warm.precision, warm.max_warmup), (0.05, MAX_AUTO_WARMUP));
+        assert_eq!(pacing.delay_secs, Some(2.5));
+        let fixed = super::pacing(None, Some(RepsSetting::Count(3)), &auto).unwrap();
+        assert_eq!(fixed, Pacing::default());
+        assert!(check_delay(Some(0.0)).is_ok() && check_delay(None).is_ok());
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 3601.0] {
+            let e = check_delay(Some(bad)).unwrap_err().to_string();
+            assert!(e.starts_with("--delay") && e.contains("0 to 3600"), "{e}");
+        }
+        let zero = AutoRepsInput {
+            warmup_auto: true,
+            ..input(Some("0%"), None)
+        };
+        assert!(super::pacing(None, Some(RepsSetting::Auto), &zero).is_err());
     }
 
     #[test]

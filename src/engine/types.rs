@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::reasoning::AnswerStart;
 use crate::checks::OptionScore;
 use crate::config::{Configuration, KvCacheType};
 use crate::suite::tools::ToolSpec;
@@ -87,6 +88,9 @@ pub struct UserPathTiming {
     pub chat_template: String,
     /// What a server reported beside the client's timestamps (engines over HTTP).
     pub server: Option<ServerReport>,
+    /// Which of `token_times` were reasoning and which is the first answer
+    /// token; None where the engine does not tell them apart.
+    pub answer_start: Option<AnswerStart>,
 }
 
 /// What a server said about one request: its token count and, from

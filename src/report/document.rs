@@ -23,6 +23,8 @@ pub struct Inputs<'a> {
     pub charts: &'a [Figure],
     /// Served candidates' concurrency levels.
     pub levels: &'a [CandidateLevels],
+    /// Per candidate, whether its soak came from a steady state (none without a soak).
+    pub steady: &'a [String],
 }
 
 pub fn build(i: &Inputs) -> Vec<Block> {
@@ -84,6 +86,14 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     }
     if let Some(trends) = i.trends {
         out.extend(trend_blocks(trends));
+    }
+    if !i.steady.is_empty() {
+        out.push(Block::Heading("Steady state".into()));
+        out.push(Block::Paragraph(
+            "Each soak's tok/s cut into slices (warm-up, steady, then drifting or throttled),              and a change in rate laid beside what changed with it in the same slice              (docs/metrics.md, Steady state)."
+                .into(),
+        ));
+        out.push(Block::List(i.steady.to_vec()));
     }
     if !i.warnings.is_empty() {
         out.push(Block::Heading("Warnings".into()));

@@ -15,6 +15,7 @@ mod power_table;
 mod quality_table;
 pub mod recommend;
 mod stability_table;
+mod steady_state;
 mod summary_md;
 mod table;
 mod trends;
@@ -120,6 +121,7 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         .flat_map(|r| measurement_warnings(&r.summary))
         .collect();
     let trends = trends::trends(&runs, &candidates, &targets, &profile)?;
+    let steady = steady_state::lines(&runs, &candidates)?;
     let charts = charts::write_all(
         &options.out.join("charts"),
         &charts::Inputs {
@@ -145,6 +147,7 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         trends: trends.as_ref(),
         charts: &charts,
         levels: &levels_table::by_candidate(&runs, &candidates),
+        steady: &steady,
     });
     let ids: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let title = format!("edgebench report: {}", ids.join(", "));

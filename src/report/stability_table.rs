@@ -34,8 +34,13 @@ fn line(s: &StabilitySummary) -> Vec<String> {
                 (Some(t0), Some(t1)) => format!(" ({t0:.0}→{t1:.0} °C)"),
                 _ => String::new(),
             };
+            // Not steady: the slices' verdict and what changed with the rate.
+            let state = match (&s.soak_state, &s.soak_drift_cause) {
+                (Some(state), Some(cause)) if state != "steady" => format!(" {state} ({cause})"),
+                _ => String::new(),
+            };
             format!(
-                "{a:.1}→{b:.1} ({}){temps}{flag}",
+                "{a:.1}→{b:.1} ({}){temps}{flag}{state}",
                 pct(s.soak_drop.map(|d| -d))
             )
         }

@@ -33,8 +33,8 @@ pub use parts::{check_unit_id, read_record, unit_file, write_record};
 pub use phase::Phase;
 pub use read::{read_summary, Columns};
 pub use rows::{
-    LevelFigures, ModelMeta, QualityRow, ResourceSummary, RowConfig, RowIdentity, SampleRow,
-    ServerFigures, SpeedRow, StabilityRow, StabilitySummary, UnitRecord, SERVED_BACKEND,
+    AnswerFigures, LevelFigures, ModelMeta, QualityRow, ResourceSummary, RowConfig, RowIdentity,
+    SampleRow, ServerFigures, SpeedRow, StabilityRow, StabilitySummary, UnitRecord, SERVED_BACKEND,
     STARTED_SERVER_BACKEND,
 };
 pub use run_dir::{check_real_dir, create_run_dir, no_follow, RunLock, LOCK_FILE};

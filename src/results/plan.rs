@@ -219,6 +219,9 @@ pub struct Sweep {
     /// enough (None: exactly `reps`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_reps: Option<AutoReps>,
+    /// `--delay` and `--warmup auto`.
+    #[serde(flatten)]
+    pub pacing: Pacing,
     /// Jetson power modes to set before each configuration: nvpmodel names or
     /// ids (empty: the mode is left as it is).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -243,6 +246,31 @@ pub struct AutoReps {
     pub max_reps: u32,
     pub budget_secs: Option<u64>,
 }
+
+/// How speed tests reach a steady state: a pause before each (`--delay`,
+/// llama-bench's `--delay`) and warm-ups until two in a row agree
+/// (`--warmup auto`). docs/metrics.md, *Steady state*.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pacing {
+    /// Seconds of pause before each speed test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_secs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_warmup: Option<AutoWarmup>,
+}
+
+/// `--warmup auto`: warm-up runs (each a whole repetition, unmeasured) until
+/// two in a row agree within `precision`, at most `max_warmup`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AutoWarmup {
+    pub precision: f64,
+    pub max_warmup: u32,
+}
+
+/// The most warm-ups `--warmup auto` runs before measuring anyway.
+pub const MAX_AUTO_WARMUP: u32 = 10;
+/// The longest `--delay`: an hour.
+pub const MAX_DELAY_SECS: f64 = 3600.0;
 
 pub const DEFAULT_PRECISION: f64 = 0.02;
 pub const AUTO_MIN_REPS: u32 = 3;

@@ -153,6 +153,9 @@ pub struct SpeedRow {
     pub test: String,
     pub mode: String,
     pub rep: Option<u32>,
+    /// Unmeasured runs before the test's repetitions (`--warmup auto`: as
+    /// many as it took to agree).
+    pub n_warmup: Option<u32>,
     /// Tokens already in the cache before the test (llama-bench's `n_depth`).
     pub n_depth: u32,
     pub n_prompt: u32,
@@ -165,6 +168,8 @@ pub struct SpeedRow {
     pub pg_tps: Option<f64>,
     pub ttft_ms: Option<f64>,
     pub latency_50_ms: Option<f64>,
+    #[serde(flatten)]
+    pub answer: AnswerFigures,
     pub itl_p50_ms: Option<f64>,
     pub itl_p95_ms: Option<f64>,
     #[serde(flatten)]
@@ -177,6 +182,20 @@ pub struct SpeedRow {
     pub output_text: Option<String>,
     pub status: Status,
     pub error: Option<String>,
+}
+
+/// When the answer, not the reasoning, came: user-path rows of engines that
+/// tell them apart (docs/metrics.md, *Reasoning models*); null elsewhere.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnswerFigures {
+    /// Time to the first answer token (equal to ttft_ms without reasoning
+    /// and leading blanks); null when no answer token came.
+    pub ttfat_ms: Option<f64>,
+    /// Time to the 50th answer token.
+    pub latency_50_answer_ms: Option<f64>,
+    /// Tokens of the reasoning block, its markers included.
+    pub n_reasoning_tokens: Option<u32>,
 }
 
 /// A concurrency level's figures over all its requests: on the `concN` row
@@ -307,6 +326,11 @@ pub struct StabilityRow {
     pub ttft_ms: Option<f64>,
     /// Hottest sensor when the window ended (soak).
     pub temp_c: Option<f64>,
+    /// Soak: the window's mean CPU and GPU clocks (MHz) and other processes'
+    /// CPU use (% of all cores), from the samples taken while it ran.
+    pub cpu_mhz: Option<f64>,
+    pub gpu_mhz: Option<f64>,
+    pub other_cpu_pct: Option<f64>,
     /// Multi-turn: the answer still holds the fact given in the first turn.
     pub recall_ok: Option<bool>,
     pub seq_rep_4: Option<f64>,
@@ -431,6 +455,20 @@ pub struct StabilitySummary {
     pub soak_temp_first_c: Option<f64>,
     pub soak_temp_last_c: Option<f64>,
     pub thermal_throttle_suspected: Option<bool>,
+    /// The soak's windows sliced (docs/metrics.md, *Steady state*): `steady`,
+    /// `drifting` or `throttled`.
+    pub soak_state: Option<String>,
+    /// End of the warm-up slice (s from the soak's start); null: none.
+    pub soak_warmup_s: Option<f64>,
+    /// Where the rate changed (s) and by how much (mean after / before - 1).
+    pub soak_drift_at_s: Option<f64>,
+    pub soak_drift_change: Option<f64>,
+    /// What changed with it (`power_mode`, `other_cpu`, `cpu_clock`,
+    /// `gpu_clock`, `temperature`), `none` when no recorded condition did.
+    pub soak_drift_cause: Option<String>,
+    /// The cause's mean before and after the change (MHz, % of all cores, °C).
+    pub soak_cause_before: Option<f64>,
+    pub soak_cause_after: Option<f64>,
     pub multi_turn_turns: Option<u32>,
     /// Tokens in the context at the last turn that ran.
     pub multi_turn_ctx_reached: Option<u32>,

@@ -83,6 +83,7 @@ pub(super) mod tests {
             pg: vec![],
             depth: vec![0],
             auto_reps: None,
+            pacing: Default::default(),
             prompts: vec![Prompt {
                 name: "hello".into(),
                 text: "Hello".into(),

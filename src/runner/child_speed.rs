@@ -5,12 +5,13 @@ use anyhow::Result;
 
 use std::time::{Duration, Instant};
 
+use super::child_warmup::{pause_before_test, WarmUp};
 use super::protocol::{ms, ChildJob, ChildMessage, Measurement, Sink, TimingMode};
 use crate::engine::{
     is_unsupported, BenchKind, BenchTest, Engine, EngineTiming, RepControl, ServerReport,
     TemplateChoice, UserPathRequest, UserPathTiming,
 };
-use crate::results::{Metric, ServerFigures, TestKind};
+use crate::results::{AnswerFigures, Metric, ServerFigures, TestKind};
 use crate::stats::percentile;
 use crate::stats::repetitions::StopRule;
 
@@ -18,16 +19,27 @@ use crate::stats::repetitions::StopRule;
 pub(super) fn engine_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
     for bench in bench_tests(job) {
         let test = bench.name();
+        pause_before_test(job, out);
         out(ChildMessage::Started { test: test.clone() });
         let rule = stop_rule(job);
         let mut reps = Repetitions::new(rule);
+        let mut warm = WarmUp::new(job);
+        let (fixed_warmup, most) = (warm.fixed(), rule.max_reps + warm.extra());
         let mut on_rep = |rep: u32, timing: Result<EngineTiming>| {
-            let row = engine_row(&test, rep, bench, timing);
+            // `--warmup auto`: the first repetitions are warm-ups, judged, not sent.
+            if warm.warming() && timing.is_ok() {
+                warm.record(headline(&engine_row(&test, rep, bench, timing)));
+                return RepControl::Continue;
+            }
+            let row = Measurement {
+                n_warmup: Some(warm.count()),
+                ..engine_row(&test, rep - warm.offset(), bench, timing)
+            };
             let control = reps.record(&row, headline(&row));
             out(ChildMessage::Measured(row));
             control
         };
-        let outcome = engine.random_token_bench(bench, job.warmup, rule.max_reps, &mut on_rep);
+        let outcome = engine.random_token_bench(bench, fixed_warmup, most, &mut on_rep);
         if let Err(e) = outcome {
             out(ChildMessage::Measured(Measurement {
                 mode: Some(TimingMode::Engine),
@@ -125,6 +137,7 @@ impl Repetitions {
 pub(super) fn user_path_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink) {
     for prompt in &job.prompts {
         let test = format!("e2e:{}", prompt.name);
+        pause_before_test(job, out);
         out(ChildMessage::Started { test: test.clone() });
         let request = UserPathRequest {
             prompt: &prompt.text,
@@ -133,14 +146,17 @@ pub(super) fn user_path_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink
             template: template_choice(job),
         };
         // A failed warm-up is the test's one row: it says why.
-        let warm_up = (0..job.warmup).map(|_| engine.user_path(&request));
-        if let Some(Err(e)) = warm_up.into_iter().find(|r| r.is_err()) {
+        let mut warm = WarmUp::new(job);
+        if let Err(e) = warm_up_user_path(engine, &request, &mut warm) {
             out(ChildMessage::Measured(user_path_row(&test, 0, Err(e))));
             continue;
         }
         let mut reps = Repetitions::new(stop_rule(job));
         for rep in 0.. {
-            let row = user_path_row(&test, rep, engine.user_path(&request));
+            let row = Measurement {
+                n_warmup: Some(warm.count()),
+                ..user_path_row(&test, rep, engine.user_path(&request))
+            };
             let control = reps.record(&row, headline(&row));
             out(ChildMessage::Measured(row));
             if control == RepControl::Stop {
@@ -148,6 +164,22 @@ pub(super) fn user_path_tests(engine: &mut dyn Engine, job: &ChildJob, out: Sink
             }
         }
     }
+}
+
+/// The fixed warm-ups, then (`--warmup auto`) more until two in a row agree.
+fn warm_up_user_path(
+    engine: &mut dyn Engine,
+    request: &UserPathRequest,
+    warm: &mut WarmUp,
+) -> Result<()> {
+    for _ in 0..warm.fixed() {
+        engine.user_path(request)?;
+    }
+    while warm.warming() {
+        let row = user_path_row("", 0, Ok(engine.user_path(request)?));
+        warm.record(row.latency_50_ms.or(row.tg_tps));
+    }
+    Ok(())
 }
 
 /// The candidate's template override and the sweep's fallback.
@@ -242,6 +274,7 @@ pub(super) fn user_path_row(test: &str, rep: u32, result: Result<UserPathTiming>
         tg_tps: t_gen_ms.map(|g| (times.len() - 1) as f64 * per_chunk / (g / 1e3)),
         ttft_ms: first,
         latency_50_ms: times.get(chunk_of_token(50, per_chunk)).copied(),
+        answer: answer_figures(&t, &times, per_chunk),
         itl_p50_ms: (!gaps.is_empty()).then(|| percentile(&gaps, 50.0)),
         itl_p95_ms: (!gaps.is_empty()).then(|| percentile(&gaps, 95.0)),
         server: t.server.as_ref().map(server_figures).unwrap_or_default(),
@@ -250,6 +283,23 @@ pub(super) fn user_path_row(test: &str, rep: u32, result: Result<UserPathTiming>
         output_text: Some(t.text),
         status: Status::Ok,
         ..Default::default()
+    }
+}
+
+/// When the answer began, for an engine that tells reasoning from answer:
+/// the first answer token's time, the 50th's, and the reasoning's tokens
+/// (over HTTP, chunks times tokens per chunk).
+fn answer_figures(t: &UserPathTiming, times: &[f64], per_chunk: f64) -> AnswerFigures {
+    let Some(start) = t.answer_start else {
+        return AnswerFigures::default();
+    };
+    let first = start.first_answer.map(|i| i as usize);
+    AnswerFigures {
+        ttfat_ms: first.and_then(|i| times.get(i).copied()),
+        latency_50_answer_ms: first
+            .and_then(|i| times.get(i + chunk_of_token(50, per_chunk)))
+            .copied(),
+        n_reasoning_tokens: Some((f64::from(start.n_reasoning) * per_chunk).round() as u32),
     }
 }
 
@@ -339,6 +389,44 @@ mod tests {
         // 3 tokens per chunk: the 50th is in the 17th chunk.
         let m = user_path_row("e2e:x", 0, Ok(timing(30, Some(90))));
         assert_eq!(m.latency_50_ms, Some(100.0 + 10.0 * 16.0));
+    }
+
+    #[test]
+    fn the_first_answer_token_comes_after_the_reasoning() {
+        use crate::checks::reasoning::AnswerStart;
+        // One token per chunk every 10 ms from 100 ms: 20 reasoning, 2 blank, then the answer.
+        let split = |first_answer| AnswerStart {
+            n_reasoning: 20,
+            first_answer,
+            unclosed: first_answer.is_none(),
+        };
+        let mut t = timing(128, Some(128));
+        t.answer_start = Some(split(Some(22)));
+        let m = user_path_row("e2e:x", 0, Ok(t));
+        assert_eq!(m.ttft_ms, Some(100.0), "TTFT: the first token of any kind");
+        assert_eq!(m.answer.ttfat_ms, Some(100.0 + 10.0 * 22.0));
+        assert_eq!(
+            m.answer.latency_50_answer_ms,
+            Some(100.0 + 10.0 * (22.0 + 49.0))
+        );
+        assert_eq!(m.latency_50_ms, Some(100.0 + 10.0 * 49.0));
+        assert_eq!(m.answer.n_reasoning_tokens, Some(20));
+        // 64 tokens: fewer than 50 answer tokens came.
+        let mut t = timing(64, Some(64));
+        t.answer_start = Some(split(Some(22)));
+        let m = user_path_row("e2e:x", 0, Ok(t));
+        assert_eq!(m.answer.latency_50_answer_ms, None);
+        // Reasoning to the end: no answer token, no time to it.
+        let mut t = timing(64, Some(64));
+        t.answer_start = Some(split(None));
+        let m = user_path_row("e2e:x", 0, Ok(t));
+        assert_eq!(
+            (m.answer.ttfat_ms, m.answer.n_reasoning_tokens),
+            (None, Some(20))
+        );
+        // An engine that does not tell them apart: nothing claimed.
+        let m = user_path_row("e2e:x", 0, Ok(timing(64, Some(64))));
+        assert_eq!(m.answer, AnswerFigures::default());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use crate::results::Status;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{AutoReps, WorkUnit};
-use crate::results::{LevelFigures, ServerFigures, StabilityRow, Targets};
+use crate::config::{AutoReps, Pacing, WorkUnit};
+use crate::results::{AnswerFigures, LevelFigures, ServerFigures, StabilityRow, Targets};
 use crate::suite::stability::MultiTurnSpec;
 use crate::suite::tools::ToolSpec;
 use crate::suite::{Decoding, GenerationSettings, Message, Prompt};
@@ -28,6 +28,9 @@ pub struct ChildJob {
     /// `--reps auto` (None: exactly `reps`).
     #[serde(default)]
     pub auto_reps: Option<AutoReps>,
+    /// `--delay` and `--warmup auto` (which then replaces `warmup` for the speed tests).
+    #[serde(default)]
+    pub pacing: Pacing,
     pub prompts: Vec<Prompt>,
     /// The conversation in the cache for the user path at a depth.
     #[serde(default)]
@@ -124,6 +127,9 @@ pub struct Measurement {
     pub test: String,
     pub mode: Option<TimingMode>,
     pub rep: Option<u32>,
+    /// Unmeasured runs before the repetitions (`--warmup auto`: how many it took).
+    #[serde(default)]
+    pub n_warmup: Option<u32>,
     #[serde(default)]
     pub n_depth: u32,
     pub n_prompt: u32,
@@ -136,6 +142,8 @@ pub struct Measurement {
     pub pg_tps: Option<f64>,
     pub ttft_ms: Option<f64>,
     pub latency_50_ms: Option<f64>,
+    #[serde(flatten)]
+    pub answer: AnswerFigures,
     pub itl_p50_ms: Option<f64>,
     pub itl_p95_ms: Option<f64>,
     #[serde(flatten)]
@@ -178,6 +186,10 @@ pub enum ChildMessage {
 
 /// Where the child's messages go: stdout in the real child, a vector or a pipe in tests.
 pub type Sink<'a> = &'a mut dyn FnMut(ChildMessage);
+
+/// The `started` test of a `--delay` pause: its samples are idle, not the
+/// next test's.
+pub const DELAY_TEST: &str = "delay";
 
 /// Milliseconds, the unit of every duration in the rows.
 pub fn ms(d: std::time::Duration) -> f64 {

@@ -72,6 +72,7 @@ pub fn ceiling_ladder(
             pg: vec![],
             depth: vec![],
             auto_reps: None,
+            pacing: Default::default(),
             prompts: vec![],
             conversation: vec![],
             e2e_tokens: 0,

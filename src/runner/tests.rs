@@ -75,6 +75,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         depth: vec![0],
         pg: vec![],
         auto_reps: None,
+        pacing: Default::default(),
         power_mode: Vec::new(),
         jetson_clocks: Vec::new(),
         targets: Default::default(),

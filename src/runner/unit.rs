@@ -11,7 +11,8 @@ use super::answer_log::{self, AnswerLog};
 use super::child_process::Launcher;
 use super::interrupt::Interrupt;
 use super::plan::{quality_items, tool_calls};
-use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, TimingMode};
+use super::protocol::{AnswerMessage, ChildJob, ChildMessage, Measurement, TimingMode, DELAY_TEST};
+use super::soak_conditions::SoakConditions;
 use super::supervise::{run_unit, UnitObserver, UnitOutcome, UnitRun, UnitStatus};
 use super::{child_output, stability};
 use crate::config::WorkUnit;
@@ -20,8 +21,9 @@ use crate::results::manifest::Manifest;
 use crate::results::plan::ToolChoice;
 use crate::results::redact::Redaction;
 use crate::results::{
-    summarize, unit_file, write_atomic, Metric, ModelMeta, QualityRow, RowConfig, RowIdentity,
-    SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND, STARTED_SERVER_BACKEND,
+    summarize, unit_file, write_atomic, Metric, ModelMeta, Phase, QualityRow, RowConfig,
+    RowIdentity, SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND,
+    STARTED_SERVER_BACKEND,
 };
 use crate::sampler::Sampler;
 use crate::suite::{Decoding, Suites};
@@ -30,8 +32,8 @@ struct ProgressObserver<'a> {
     progress: &'a Progress,
     label: &'a str,
     sampler: &'a Sampler,
-    /// The hottest sensor when each soak window ended.
-    soak_temps: Vec<(u32, Option<f64>)>,
+    /// What each soak window ran under.
+    soak: SoakConditions,
     /// Every answer on disk as it comes (answer_log.rs), redacted in a `--redact` run.
     answer_log: AnswerLog,
     redaction: Option<&'a Redaction>,
@@ -63,7 +65,13 @@ impl UnitObserver for ProgressObserver<'_> {
                     if let Some(kind) = TestKind::of(test) {
                         s.phase = kind.phase();
                     }
+                    if test == DELAY_TEST {
+                        s.phase = Phase::Idle;
+                    }
                 });
+                if TestKind::of(test) == Some(TestKind::Soak) {
+                    self.soak.started(self.sampler);
+                }
                 self.progress.status(&format!("{}: {test}", self.label));
             }
             ChildMessage::Measured(m) if m.rep.is_some() => self.progress.step(),
@@ -72,8 +80,7 @@ impl UnitObserver for ProgressObserver<'_> {
                 self.progress.step();
             }
             ChildMessage::Stability(row) if row.kind() == Some(TestKind::Soak) => {
-                let hottest = self.sampler.latest_max(|m| m.starts_with("temp_"));
-                self.soak_temps.push((row.step, hottest));
+                self.soak.window_ended(row.step, self.sampler);
                 self.progress.status(&format!(
                     "{}: soak {:.0} s",
                     self.label,
@@ -135,7 +142,7 @@ fn run_child(
         progress: cx.progress,
         label: cx.label,
         sampler: cx.sampler,
-        soak_temps: Vec::new(),
+        soak: SoakConditions::default(),
         answer_log: AnswerLog::new(cx.run_dir, &unit.id)?,
         redaction,
     };
@@ -157,7 +164,7 @@ fn run_child(
     }
     let base = base_row(unit, cx.meta, cx.manifest, outcome.load_ms);
     let mut stability = std::mem::take(&mut outcome.stability);
-    label_stability_rows(&mut stability, &observer.soak_temps, &base.id);
+    label_stability_rows(&mut stability, &observer.soak, &base.id);
     let rows = speed_rows(&base, unit, &outcome);
     // A capability the engine lacks (a server has no random-token ppN/tgN) is
     // recorded in its rows; it is not a failure of the unit.
@@ -231,6 +238,7 @@ fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
         pg: sweep.pg.clone(),
         depth: sweep.depth.clone(),
         auto_reps: sweep.auto_reps,
+        pacing: sweep.pacing,
         prompts: speed.map(|s| s.prompts.clone()).unwrap_or_default(),
         conversation: speed.map(|s| s.conversation.clone()).unwrap_or_default(),
         e2e_tokens: sweep.e2e_tokens,
@@ -242,16 +250,11 @@ fn child_job(unit: &WorkUnit, cx: &UnitContext) -> ChildJob {
     }
 }
 
-/// The identity columns, and beside each soak window the hottest sensor then.
-fn label_stability_rows(
-    rows: &mut [StabilityRow],
-    soak_temps: &[(u32, Option<f64>)],
-    identity: &RowIdentity,
-) {
+/// The identity columns, and beside each soak window what it ran under.
+fn label_stability_rows(rows: &mut [StabilityRow], soak: &SoakConditions, identity: &RowIdentity) {
     for row in rows {
         if row.kind() == Some(TestKind::Soak) {
-            let at_step = soak_temps.iter().find(|(step, _)| *step == row.step);
-            row.temp_c = at_step.and_then(|(_, t)| *t);
+            soak.label(row);
         }
         row.id = identity.clone();
     }
@@ -352,6 +355,7 @@ fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
         test: m.test.clone(),
         mode: mode.as_str().into(),
         rep: m.rep,
+        n_warmup: m.n_warmup,
         config: RowConfig {
             // Engine tests size their context like llama-bench: exactly n_prompt + n_gen.
             n_ctx: match mode {
@@ -370,6 +374,7 @@ fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
         pg_tps: m.pg_tps,
         ttft_ms: m.ttft_ms,
         latency_50_ms: m.latency_50_ms,
+        answer: m.answer.clone(),
         itl_p50_ms: m.itl_p50_ms,
         itl_p95_ms: m.itl_p95_ms,
         level: m.level.clone(),

@@ -59,6 +59,24 @@ pub trait Backend: Send {
     fn sample(&mut self, pid: Option<u32>, out: &mut Vec<Reading>);
 }
 
+/// A CPU clock reading: sysinfo's mean (`cpu_freq_mhz`) or tegrastats' per
+/// core (`cpu0_freq_mhz`).
+pub fn is_cpu_clock(metric: &str) -> bool {
+    metric
+        .strip_prefix("cpu")
+        .and_then(|m| m.strip_suffix("freq_mhz"))
+        .is_some_and(|core| core == "_" || core.trim_end_matches('_').parse::<u32>().is_ok())
+}
+
+/// A GPU clock reading: Jetson's `gpu_freq_mhz`, NVML's `gpu0_sm_freq_mhz`.
+pub fn is_gpu_clock(metric: &str) -> bool {
+    metric == "gpu_freq_mhz"
+        || metric
+            .strip_prefix("gpu")
+            .and_then(|m| m.strip_suffix("_sm_freq_mhz"))
+            .is_some_and(|i| i.parse::<u32>().is_ok())
+}
+
 /// Where sysfs is read from: `/` unless EDGEBENCH_SYSFS_ROOT points at a (test) tree.
 pub fn sysfs_root() -> PathBuf {
     std::env::var_os("EDGEBENCH_SYSFS_ROOT")
@@ -96,4 +114,30 @@ pub fn detect_backends(
         jetson::JetsonBackend::detect(&sysfs_root(), interval, tegrastats),
     );
     (backends, statuses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_readings_are_told_apart() {
+        for cpu in ["cpu_freq_mhz", "cpu0_freq_mhz", "cpu11_freq_mhz"] {
+            assert!(is_cpu_clock(cpu) && !is_gpu_clock(cpu), "{cpu}");
+        }
+        for gpu in ["gpu_freq_mhz", "gpu0_sm_freq_mhz"] {
+            assert!(is_gpu_clock(gpu) && !is_cpu_clock(gpu), "{gpu}");
+        }
+        for neither in [
+            "cpu_max_freq_mhz",
+            "gpu0_mem_freq_mhz",
+            "emc_freq_mhz",
+            "cpu0_load_pct",
+        ] {
+            assert!(
+                !is_cpu_clock(neither) && !is_gpu_clock(neither),
+                "{neither}"
+            );
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! sysinfo backend: system RAM and swap, the RSS and CPU use of the child's
-//! process tree, CPU use, temperatures.
+//! process tree, CPU use and what other processes take of it, the CPU clock,
+//! temperatures.
 use sysinfo::{Components, Pid, ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System};
 
 use super::process_tree::process_tree;
@@ -52,25 +53,52 @@ impl SystemBackend {
 
 impl SystemBackend {
     /// The child's RSS and CPU use, with those of the processes it started
-    /// (a served candidate's server): 100 = one core busy.
-    fn sample_process_tree(&mut self, pid: u32, out: &mut Vec<Reading>) {
-        let tree: Vec<Pid> = process_tree(pid).into_iter().map(Pid::from_u32).collect();
+    /// (a served candidate's server): 100 = one core busy. Returns the CPU
+    /// use of everything measuring: that tree and edgebench itself.
+    fn sample_process_tree(&mut self, pid: Option<u32>, out: &mut Vec<Reading>) -> f64 {
+        let this = Pid::from_u32(std::process::id());
+        let tree: Vec<Pid> = (pid.map(process_tree).unwrap_or_default().into_iter())
+            .map(Pid::from_u32)
+            .collect();
+        let mut refreshed = tree.clone();
+        if !tree.contains(&this) {
+            refreshed.push(this);
+        }
         self.system.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&tree),
+            ProcessesToUpdate::Some(&refreshed),
             true,
             ProcessRefreshKind::nothing().with_memory().with_cpu(),
         );
+        // edgebench's own use counts once, also when it is the one measured (tests).
+        let own_cpu = match tree.contains(&this) {
+            true => 0.0,
+            false => self.system.process(this).map_or(0.0, |p| p.cpu_usage()),
+        };
         let alive: Vec<_> = tree
             .iter()
             .filter_map(|p| self.system.process(*p))
             .collect();
         if alive.is_empty() {
-            return;
+            return own_cpu as f64;
         }
         let rss: u64 = alive.iter().map(|p| p.memory()).sum();
         let cpu: f32 = alive.iter().map(|p| p.cpu_usage()).sum();
         out.push(Reading::new("process_rss_mb", rss as f64 / MB));
         out.push(Reading::new("process_cpu_pct", cpu as f64));
+        (cpu + own_cpu) as f64
+    }
+
+    /// The mean clock of the CPUs (MHz), when the system says it.
+    fn sample_clock(&mut self, out: &mut Vec<Reading>) {
+        self.system.refresh_cpu_frequency();
+        let clocks: Vec<f64> = (self.system.cpus().iter())
+            .map(|c| c.frequency() as f64)
+            .filter(|f| *f > 0.0)
+            .collect();
+        if !clocks.is_empty() {
+            let mean = clocks.iter().sum::<f64>() / clocks.len() as f64;
+            out.push(Reading::new("cpu_freq_mhz", mean));
+        }
     }
 }
 
@@ -86,10 +114,14 @@ impl Backend for SystemBackend {
         out.push(Reading::new("ram_used_mb", s.used_memory() as f64 / MB));
         out.push(Reading::new("ram_total_mb", s.total_memory() as f64 / MB));
         out.push(Reading::new("swap_used_mb", s.used_swap() as f64 / MB));
-        out.push(Reading::new("cpu_load_pct", s.global_cpu_usage() as f64));
-        if let Some(pid) = pid {
-            self.sample_process_tree(pid, out);
-        }
+        let (busy, cores) = (s.global_cpu_usage() as f64, s.cpus().len());
+        out.push(Reading::new("cpu_load_pct", busy));
+        let measuring = self.sample_process_tree(pid, out);
+        out.push(Reading::new(
+            "other_cpu_pct",
+            other_cpu_pct(busy, measuring, cores),
+        ));
+        self.sample_clock(out);
         let mut throttled = None;
         if let Some((path, last)) = &mut self.throttle_count {
             if let Some(now) = read_count(path) {
@@ -115,6 +147,12 @@ impl Backend for SystemBackend {
             }
         }
     }
+}
+
+/// Other processes' CPU use, % of all cores: all CPU use (`busy`, % of all
+/// cores) less the measuring processes' (`measuring`, 100 = one core).
+fn other_cpu_pct(busy: f64, measuring: f64, cores: usize) -> f64 {
+    (busy - measuring / cores.max(1) as f64).clamp(0.0, 100.0)
 }
 
 /// "k10temp Tctl" -> "k10temp_tctl": metric-safe and stable.
@@ -143,6 +181,18 @@ mod tests {
             "coretemp_package_id_0"
         );
         assert_eq!(sensor_name(" acpitz-- temp1 "), "acpitz_temp1");
+    }
+
+    #[test]
+    fn other_processes_cpu_is_all_cpu_use_less_the_measuring_ones() {
+        // 2 cores, 80% busy, the child using 1.2 cores: others take 20% of all.
+        assert!((other_cpu_pct(80.0, 120.0, 2) - 20.0).abs() < 1e-9);
+        assert_eq!(
+            other_cpu_pct(10.0, 120.0, 2),
+            0.0,
+            "sampling skew, never below 0"
+        );
+        assert_eq!(other_cpu_pct(50.0, 0.0, 0), 50.0);
     }
 
     #[test]

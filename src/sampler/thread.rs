@@ -80,6 +80,21 @@ impl Sampler {
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
     }
 
+    /// The mean of the readings `pick` selects over the rows sampled after
+    /// `since_ms` (t_ms; rows not yet drained), and the last row's t_ms: a
+    /// soak window's conditions, and where the next window's start.
+    pub fn mean_since(&self, since_ms: f64, pick: impl Fn(&str) -> bool) -> (Option<f64>, f64) {
+        let rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        let last = rows.last().map_or(since_ms, |r| r.t_ms);
+        let values: Vec<f64> = (rows.iter().rev())
+            .take_while(|r| r.t_ms > since_ms)
+            .filter(|r| pick(&r.metric))
+            .map(|r| r.value)
+            .collect();
+        let mean = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
+        (mean, last)
+    }
+
     /// Samples right away, outside the regular ticks, and returns once done, so the
     /// reading carries the current phase (call it before changing the phase).
     pub fn tick_now(&self) {

@@ -5,6 +5,8 @@ mod aggregate;
 mod answer;
 mod bfcl_aggregate;
 mod goodput;
+#[cfg(test)]
+mod reasoning_tests;
 mod rescore;
 mod stability;
 mod summary_rows;
@@ -22,6 +24,7 @@ pub use verdicts::scored_answer;
 
 use sha2::{Digest, Sha256};
 
+use crate::checks::reasoning::strip_reasoning;
 use crate::checks::{
     bfcl_expects_call, choice_picks, AnswerUnderCheck, Check, CheckVerdict, OptionScore,
 };
@@ -81,12 +84,17 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
         .choice_scores
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok());
+    // The checks read the answer, not the reasoning before it.
+    let text = match strip_reasoning(&row.output_text) {
+        Ok(answer) => answer.to_string(),
+        Err(markers) => return unclosed_reasoning(row, markers.close),
+    };
     // bfcl-eval checks a native answer's underscored names against the dotted ones.
     let dotted = (row.decoding == "native")
-        .then(|| dotted_bfcl_names(&row.output_text, &case.checks))
+        .then(|| dotted_bfcl_names(&text, &case.checks))
         .flatten();
     let answer = AnswerUnderCheck {
-        text: dotted.as_deref().unwrap_or(&row.output_text),
+        text: dotted.as_deref().unwrap_or(&text),
         choice_scores: scores.as_deref(),
     };
     let verdicts: Vec<CheckVerdict> = case.checks.iter().map(|c| c.evaluate(&answer)).collect();
@@ -119,6 +127,25 @@ pub fn apply_checks(row: &mut QualityRow, case: &Case) {
         _ => (None, None, None),
     };
     row.verdicts = serde_json::to_string(&verdicts).unwrap_or_default();
+}
+
+/// A reasoning block that never ended leaves no answer to check: the row
+/// fails with one verdict that says so, never a check run on the reasoning.
+fn unclosed_reasoning(row: &mut QualityRow, close: &str) {
+    let verdict = CheckVerdict {
+        check: "reasoning".into(),
+        pass: false,
+        reason: format!("the reasoning never ended (no {close}): no answer to check"),
+        tool: None,
+        flexible: None,
+    };
+    row.n_checks_passed = 0;
+    row.pass = Some(false);
+    row.pass_flexible = None;
+    row.failed_reasons = Some(format!("{}: {}", verdict.check, verdict.reason));
+    (row.tool_parsed, row.tool_names_ok, row.tool_args_ok) = (None, None, None);
+    (row.acc, row.acc_norm, row.acc_tok) = (None, None, None);
+    row.verdicts = serde_json::to_string(&[verdict]).unwrap_or_default();
 }
 
 /// Some(true): the case expects a tool call; Some(false): it expects none.

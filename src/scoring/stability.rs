@@ -4,6 +4,7 @@
 
 use super::aggregate::REPETITION_LIMIT;
 use crate::results::{StabilityRow, StabilitySummary, TestKind, UnitRecord};
+use crate::stats::steady::{steady_state, Change, Condition, Conditions, Point, SliceKind};
 use crate::stats::{percentile, Spread};
 
 /// A soak whose rate falls by more than this while the temperature rises is flagged.
@@ -121,6 +122,68 @@ fn soak(s: &mut StabilitySummary, windows: &[&StabilityRow]) {
         }
         _ => None,
     };
+    soak_steady_state(s, &ok);
+}
+
+/// The soak's windows cut into slices, and a change in rate laid beside what
+/// changed with it (stats::steady).
+fn soak_steady_state(s: &mut StabilitySummary, windows: &[&&StabilityRow]) {
+    let points: Vec<Point> = windows
+        .iter()
+        .filter_map(|w| {
+            Some(Point {
+                t_s: w.t_s?,
+                tps: w.tg_tps?,
+                conditions: Conditions {
+                    power_mode: None,
+                    other_cpu_pct: w.other_cpu_pct,
+                    cpu_mhz: w.cpu_mhz,
+                    gpu_mhz: w.gpu_mhz,
+                    temp_c: w.temp_c,
+                },
+            })
+        })
+        .collect();
+    let Some(state) = steady_state(&points) else {
+        return;
+    };
+    s.soak_warmup_s = (state.slices.iter())
+        .find(|slice| slice.kind == SliceKind::WarmUp)
+        .map(|slice| slice.to_s);
+    let last = state.slices.last().map(|slice| slice.kind);
+    s.soak_state = Some(
+        match last {
+            Some(SliceKind::Throttled) => "throttled",
+            Some(SliceKind::Drifting) => "drifting",
+            _ => "steady",
+        }
+        .into(),
+    );
+    let Some(drift) = &state.drift else {
+        return;
+    };
+    s.soak_drift_at_s = Some(drift.at_s);
+    s.soak_drift_change = Some(drift.change());
+    let cause = drift.causes.first();
+    s.soak_drift_cause = Some(
+        cause
+            .map_or("none", |c| condition_name(c.condition()))
+            .into(),
+    );
+    if let Some(Change::Level { before, after, .. }) = cause {
+        (s.soak_cause_before, s.soak_cause_after) = (Some(*before), Some(*after));
+    }
+}
+
+/// The `soak_drift_cause` of a condition.
+pub fn condition_name(condition: Condition) -> &'static str {
+    match condition {
+        Condition::PowerMode => "power_mode",
+        Condition::OtherCpu => "other_cpu",
+        Condition::CpuClock => "cpu_clock",
+        Condition::GpuClock => "gpu_clock",
+        Condition::Temperature => "temperature",
+    }
 }
 
 fn multi_turn(s: &mut StabilitySummary, turns: &[&StabilityRow]) {
@@ -239,6 +302,75 @@ mod tests {
         assert_eq!(s.soak_last_min_tps, Some(80.0), "six windows, all slow");
         assert!((s.soak_drop.unwrap() - 0.2).abs() < 1e-12);
         assert_eq!(s.thermal_throttle_suspected, Some(true));
+    }
+
+    /// 12 windows of 10 s at 50 t/s on a quiet machine at 2.4 GHz; from
+    /// window 6 on, `late` changes the row.
+    fn soak_with(late: impl Fn(StabilityRow) -> StabilityRow) -> StabilitySummary {
+        let rows: Vec<StabilityRow> = (0..12)
+            .map(|i| {
+                let row = StabilityRow {
+                    cpu_mhz: Some(2400.0),
+                    other_cpu_pct: Some(2.0),
+                    ..window(i, 10.0 * (i + 1) as f64, 50.0 + 0.2 * (i % 3) as f64, 60.0)
+                };
+                if i >= 6 {
+                    late(row)
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let refs: Vec<&StabilityRow> = rows.iter().collect();
+        let mut s = StabilitySummary::default();
+        soak(&mut s, &refs);
+        s
+    }
+
+    #[test]
+    fn a_steady_soak_says_so() {
+        let s = soak_with(|row| row);
+        assert_eq!(s.soak_state.as_deref(), Some("steady"));
+        assert_eq!((s.soak_drift_cause, s.soak_drift_at_s), (None, None));
+    }
+
+    #[test]
+    fn a_clock_drop_halfway_through_a_soak_is_attributed_to_the_clock() {
+        let s = soak_with(|row| StabilityRow {
+            tg_tps: row.tg_tps.map(|t| t * 0.8),
+            cpu_mhz: Some(1920.0),
+            temp_c: Some(75.0),
+            ..row
+        });
+        assert_eq!(s.soak_state.as_deref(), Some("throttled"));
+        assert_eq!(s.soak_drift_cause.as_deref(), Some("cpu_clock"));
+        assert_eq!(s.soak_drift_at_s, Some(60.0));
+        assert!((s.soak_drift_change.unwrap() + 0.2).abs() < 0.01);
+        assert_eq!(
+            (s.soak_cause_before, s.soak_cause_after),
+            (Some(2400.0), Some(1920.0))
+        );
+    }
+
+    #[test]
+    fn another_process_taking_cpu_halfway_through_a_soak_is_attributed_to_it() {
+        let s = soak_with(|row| StabilityRow {
+            tg_tps: row.tg_tps.map(|t| t * 0.6),
+            other_cpu_pct: Some(48.0),
+            ..row
+        });
+        assert_eq!(s.soak_state.as_deref(), Some("drifting"));
+        assert_eq!(s.soak_drift_cause.as_deref(), Some("other_cpu"));
+        assert_eq!(
+            (s.soak_cause_before, s.soak_cause_after),
+            (Some(2.0), Some(48.0))
+        );
+        // A drop with nothing recorded beside it has no cause to name.
+        let s = soak_with(|row| StabilityRow {
+            tg_tps: row.tg_tps.map(|t| t * 0.6),
+            ..row
+        });
+        assert_eq!(s.soak_drift_cause.as_deref(), Some("none"));
     }
 
     #[test]

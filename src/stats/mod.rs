@@ -1,5 +1,6 @@
 //! Descriptive statistics over repetitions. Pure functions: no I/O, no formatting.
 pub mod repetitions;
+pub mod steady;
 
 /// Summary of one metric over the repetitions of a test.
 #[derive(Debug, Clone, Copy, PartialEq)]

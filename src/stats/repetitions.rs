@@ -64,6 +64,15 @@ impl StopRule {
     }
 }
 
+/// `--warmup auto`: the last two warm-ups agree within `precision` (the
+/// later against the earlier).
+pub fn warm_ups_agree(values: &[f64], precision: f64) -> bool {
+    match values {
+        [.., a, b] if *a != 0.0 => (b / a - 1.0).abs() <= precision,
+        _ => false,
+    }
+}
+
 /// The first repetition against the rest.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FirstRep {
@@ -143,6 +152,16 @@ mod tests {
         // Five short replies (no 50-token latency) are five repetitions.
         assert!(StopRule::fixed(5).enough(5, &[], Duration::ZERO));
         assert!(!StopRule::fixed(5).enough(4, &[], Duration::ZERO));
+    }
+
+    #[test]
+    fn warm_ups_agree_when_the_last_two_are_within_the_precision() {
+        assert!(!warm_ups_agree(&[100.0], 0.02), "one cannot agree");
+        assert!(!warm_ups_agree(&[60.0, 90.0], 0.02));
+        assert!(warm_ups_agree(&[60.0, 90.0, 91.5], 0.02));
+        assert!(!warm_ups_agree(&[90.0, 88.0], 0.02), "2.2% apart");
+        assert!(warm_ups_agree(&[90.0, 88.0], 0.05));
+        assert!(!warm_ups_agree(&[0.0, 0.0], 0.02));
     }
 
     #[test]

@@ -12,8 +12,9 @@ use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 
 use super::decode::{log_softmax_at, Chunks, Sequence};
-use super::template::{render, tokenize};
+use super::template::{opened_block, render, tokenize};
 use super::LlamaEngine;
+use crate::checks::reasoning::{AnswerStart, ThinkMarkers, ThinkTracker, TokenRole};
 use crate::checks::OptionScore;
 use crate::engine::{
     Answer, AnswerRequest, Capability, Conversation, Unsupported, UserPathRequest, UserPathTiming,
@@ -40,6 +41,7 @@ pub(super) fn user_path(engine: &LlamaEngine, req: &UserPathRequest) -> Result<U
     let prepare = start.elapsed();
     check_fits(tokens.len(), req)?;
     let sequence = Sequence::start(&mut ctx, &tokens, engine.settings.n_batch)?;
+    let opened = opened_block(model, &chat_template, &text);
     let timing = UserPathTiming {
         n_prompt: tokens.len() as u32,
         prepare,
@@ -47,7 +49,13 @@ pub(super) fn user_path(engine: &LlamaEngine, req: &UserPathRequest) -> Result<U
         chat_template,
         ..Default::default()
     };
-    greedy_reply(&mut ctx, model, sequence, (start, timing), req.n_gen)
+    greedy_reply(
+        &mut ctx,
+        model,
+        sequence,
+        (start, timing),
+        (req.n_gen, opened),
+    )
 }
 
 /// Whether the prompt and the tokens to generate fit the request's context.
@@ -59,19 +67,25 @@ pub(super) fn check_fits(n_prompt: usize, req: &UserPathRequest) -> Result<()> {
 }
 
 /// `n_gen` tokens sampled greedily after the decoded prompt, each timestamped
-/// from `start`; EOS is noted, not obeyed.
+/// from `start`; EOS is noted, not obeyed. Each token's role (reasoning or
+/// answer) is tracked, from inside the block the prompt `opened` if any.
 pub(super) fn greedy_reply(
     ctx: &mut LlamaContext<'_>,
     model: &LlamaModel,
     mut sequence: Sequence,
     (start, mut timing): (Instant, UserPathTiming),
-    n_gen: u32,
+    (n_gen, opened): (u32, Option<ThinkMarkers>),
 ) -> Result<UserPathTiming> {
     let mut sampler = LlamaSampler::greedy();
     let mut reply = Vec::new();
+    let mut generated = Vec::with_capacity(n_gen as usize);
+    if let Some(block) = opened {
+        reply.extend_from_slice(block.open.as_bytes());
+    }
     for i in 0..n_gen {
         let token = sampler.sample(ctx, sequence.logits_index());
         timing.token_times.push(start.elapsed());
+        generated.push(token);
         if timing.eos_at.is_none() {
             if model.vocab().is_eog(token) {
                 timing.eos_at = Some(i);
@@ -84,7 +98,31 @@ pub(super) fn greedy_reply(
         }
     }
     timing.text = String::from_utf8_lossy(&reply).into_owned();
+    timing.answer_start = Some(answer_start(model, &generated, opened));
     Ok(timing)
+}
+
+/// Which generated tokens were reasoning and which is the first answer
+/// token (after the timed loop, so as not to touch its timestamps). Pieces
+/// are rendered with special tokens, as markers may be; an end-of-generation
+/// token is no answer.
+fn answer_start(
+    model: &LlamaModel,
+    tokens: &[LlamaToken],
+    opened: Option<ThinkMarkers>,
+) -> AnswerStart {
+    let mut tracker = ThinkTracker::new(opened);
+    let roles: Vec<TokenRole> = tokens
+        .iter()
+        .map(|&token| match model.vocab().is_eog(token) {
+            true => TokenRole::Blank,
+            false => {
+                let piece = model.vocab().token_to_piece(token, true, None);
+                tracker.push(&String::from_utf8_lossy(&piece))
+            }
+        })
+        .collect();
+    AnswerStart::of(&roles, tracker.unclosed())
 }
 
 /// Quality cases and conversation turns in one context. A request whose prompt
@@ -172,6 +210,9 @@ impl Conversation for LlamaConversation<'_> {
         }
         let (mut sampler, mut grammar) = samplers(model, req)?;
         let (mut sequence, n_prompt_reused) = self.start_reusing_cache(&tokens)?;
+        // A block the prompt opened is written into the answer, so that
+        // scoring sees (and strips) the whole reasoning.
+        let opened = opened_block(model, &chat_template, &prompt);
         let ctx = &mut self.ctx;
         let mut answer = Answer {
             n_prompt,
@@ -179,7 +220,7 @@ impl Conversation for LlamaConversation<'_> {
             chat_template,
             ..Default::default()
         };
-        let mut bytes = Vec::new();
+        let mut bytes = opened.map_or_else(Vec::new, |b| b.open.as_bytes().to_vec());
         for i in 0..req.max_tokens {
             let index = sequence.logits_index();
             let token = match &mut grammar {

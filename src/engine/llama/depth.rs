@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 
 use super::answer::{check_fits, greedy_reply};
 use super::decode::{Chunks, Sequence};
-use super::template::{render, tokenize};
+use super::template::{opened_block, render, tokenize};
 use super::LlamaEngine;
 use crate::engine::{UserPathRequest, UserPathTiming};
 use crate::suite::Message;
@@ -54,6 +54,7 @@ pub(super) fn user_path_after(
     let prepare = start.elapsed();
     let rest = &tokens[cached..];
     let sequence = Sequence::resume(&mut ctx, cached as u32, rest, engine.settings.n_batch)?;
+    let opened = opened_block(model, &chat_template, &text);
     let timing = UserPathTiming {
         n_prompt: rest.len() as u32,
         n_history: shared as u32,
@@ -62,7 +63,13 @@ pub(super) fn user_path_after(
         chat_template,
         ..Default::default()
     };
-    greedy_reply(&mut ctx, model, sequence, (start, timing), req.n_gen)
+    greedy_reply(
+        &mut ctx,
+        model,
+        sequence,
+        (start, timing),
+        (req.n_gen, opened),
+    )
 }
 
 fn common_prefix<T: PartialEq>(a: &[T], b: &[T]) -> usize {

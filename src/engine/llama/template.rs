@@ -4,6 +4,7 @@ use anyhow::{anyhow, Result};
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 
+use crate::checks::reasoning::{opens_inside, template_markers, ThinkMarkers};
 use crate::engine::TemplateChoice;
 use crate::suite::Message;
 
@@ -59,4 +60,20 @@ pub(super) fn render(
 /// special tokens (the template's markers) parsed.
 pub(super) fn tokenize(model: &LlamaModel, text: &str) -> Vec<LlamaToken> {
     model.vocab().tokenize(text.as_bytes(), true, true)
+}
+
+/// The reasoning block the rendered `prompt` leaves open, if any: the model's
+/// own template (`chat_template` "model") names its markers, and the prompt
+/// ends with the open one (DeepSeek-R1's and Qwen3-Thinking's templates).
+pub(super) fn opened_block(
+    model: &LlamaModel,
+    chat_template: &str,
+    prompt: &str,
+) -> Option<ThinkMarkers> {
+    if chat_template != "model" {
+        return None;
+    }
+    let template = model.chat_template(None).ok()?;
+    let markers = template_markers(template.to_str().ok()?)?;
+    opens_inside(prompt, markers).then_some(markers)
 }

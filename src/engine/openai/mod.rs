@@ -17,6 +17,8 @@ mod echo_choice_tests;
 mod echo_choices;
 mod key;
 mod probe;
+#[cfg(test)]
+mod reasoning_tests;
 mod soak;
 mod sse;
 mod stream;

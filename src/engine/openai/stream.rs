@@ -17,6 +17,7 @@ use super::client::{Client, Reply};
 use super::sse::{SseError, SseReader};
 use super::tool_calls::ToolCalls;
 use super::wire::{error_text, timings, Chunk, Completion, Delta, Usage};
+use crate::checks::reasoning::{with_reasoning_inline, AnswerStart, ThinkTracker, TokenRole};
 use crate::engine::{ServerReport, ServerTimings, UserPathTiming};
 
 /// What one streamed reply brought, with the times since the request started.
@@ -24,8 +25,14 @@ use crate::engine::{ServerReport, ServerTimings, UserPathTiming};
 pub(super) struct Streamed {
     /// One per received chunk that carried generated text (content or reasoning).
     pub content_times: Vec<Duration>,
-    /// The reply's content (reasoning is timed, not kept).
+    /// The reply's content.
     pub text: String,
+    /// `reasoning_content` / `reasoning`, apart from the content.
+    pub reasoning: String,
+    /// Per entry of `content_times`: reasoning, blank, or answer (a content
+    /// that holds its own `<think>` block is tracked through it).
+    roles: Vec<TokenRole>,
+    tracker: ThinkTracker,
     /// Native tool calls, put together from their pieces.
     pub tool_calls: ToolCalls,
     pub usage: Option<Usage>,
@@ -78,12 +85,19 @@ impl Streamed {
     /// carried generated tokens.
     fn take_delta(&mut self, delta: Delta, at: Duration) -> Result<()> {
         let content = delta.content.unwrap_or_default();
-        let reasoning = delta.reasoning_content.or(delta.reasoning);
+        let reasoning = (delta.reasoning_content.or(delta.reasoning)).unwrap_or_default();
         let calls = delta.tool_calls.unwrap_or_default();
-        if !content.is_empty() || reasoning.is_some_and(|r| !r.is_empty()) || !calls.is_empty() {
+        if !content.is_empty() || !reasoning.is_empty() || !calls.is_empty() {
             self.content_times.push(at);
+            let role = match (calls.is_empty(), content.is_empty()) {
+                (false, _) => TokenRole::Answer,
+                (true, false) => self.tracker.push(&content),
+                (true, true) => TokenRole::Reasoning,
+            };
+            self.roles.push(role);
         }
         self.text.push_str(&content);
+        self.reasoning.push_str(&reasoning);
         self.tool_calls
             .take(calls)
             .map_err(|e| anyhow!("malformed tool calls: {e}"))
@@ -106,13 +120,29 @@ impl Streamed {
     }
 
     /// What the checks read: the tool calls when the reply made any (as a
-    /// JSON array of `{name, arguments}`), else the content.
+    /// JSON array of `{name, arguments}`), else the content, after the
+    /// reasoning between `<think>` markers (left open when the reply was cut
+    /// while reasoning), which scoring strips.
     pub(super) fn answer_text(&self) -> String {
         if self.tool_calls.is_empty() {
-            self.text.clone()
+            with_reasoning_inline(&self.reasoning, &self.text, self.cut_while_reasoning())
         } else {
             self.tool_calls.text()
         }
+    }
+
+    /// Reasoning came and no answer did, and the model did not end the
+    /// reply itself (`length`, or no reason given).
+    fn cut_while_reasoning(&self) -> bool {
+        !self.reasoning.is_empty()
+            && !self.roles.contains(&TokenRole::Answer)
+            && self.finish_reason.as_deref() != Some("stop")
+    }
+
+    /// Which chunks were reasoning and which is the first answer chunk.
+    pub(super) fn answer_start(&self) -> AnswerStart {
+        let unclosed = self.tracker.unclosed() || self.cut_while_reasoning();
+        AnswerStart::of(&self.roles, unclosed)
     }
 }
 
@@ -271,6 +301,7 @@ pub(super) fn user_path_timing(streamed: Streamed) -> Result<UserPathTiming> {
         );
     };
     let server = Some(streamed.report());
+    let answer_start = Some(streamed.answer_start());
     // The model's own end (not max_tokens) came after the tokens counted.
     let eos_at =
         (streamed.finish_reason.as_deref() == Some("stop")).then_some(usage.completion_tokens);
@@ -283,6 +314,7 @@ pub(super) fn user_path_timing(streamed: Streamed) -> Result<UserPathTiming> {
         text: streamed.text,
         chat_template: "server".into(),
         server,
+        answer_start,
         ..Default::default()
     })
 }
