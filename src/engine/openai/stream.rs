@@ -68,7 +68,7 @@ impl Streamed {
         }
         for choice in chunk.choices.into_iter().flatten() {
             self.take_delta(choice.delta.unwrap_or_default(), at)?;
-            self.take_finish(choice.finish_reason, at);
+            self.take_finish(choice.finish_reason, choice.stop_reason, at);
         }
         self.take_usage(chunk.usage, chunk.timings);
         Ok(())
@@ -89,7 +89,13 @@ impl Streamed {
             .map_err(|e| anyhow!("malformed tool calls: {e}"))
     }
 
-    fn take_finish(&mut self, reason: Option<String>, at: Duration) {
+    /// vLLM names the stop string that ended a reply in `stop_reason`
+    /// (`finish_reason` is `stop` either way): that is a stop sequence.
+    fn take_finish(&mut self, reason: Option<String>, stop_reason: Option<Value>, at: Duration) {
+        let reason = match (reason, stop_reason) {
+            (Some(r), Some(Value::String(_))) if r == "stop" => Some("stop_sequence".into()),
+            (reason, _) => reason,
+        };
         if reason.is_some() && self.finish_reason.is_none() {
             self.finish_reason = reason;
             self.finish_at = Some(at);
@@ -195,7 +201,7 @@ fn unstreamed(client: &Client, reply: Reply, start: Instant) -> Result<Streamed>
     };
     for choice in completion.choices {
         out.take_delta(choice.message.unwrap_or_default(), at)?;
-        out.take_finish(choice.finish_reason, at);
+        out.take_finish(choice.finish_reason, choice.stop_reason, at);
     }
     out.take_usage(completion.usage, completion.timings);
     Ok(out)
@@ -229,11 +235,13 @@ pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Res
                 out.events
             ),
             Err(SseError::Io(e)) if is_past_the_cap(&e) => return Err(too_large()),
-            Err(SseError::Io(e)) => bail!(
-                "the stream stopped before [DONE] after {} events: {}",
-                out.events,
-                client.read_failed(e)
-            ),
+            // As context, so that a timeout stays one (engine::is_timed_out).
+            Err(SseError::Io(e)) => {
+                return Err(client.read_failed(e).context(format!(
+                    "the stream stopped before [DONE] after {} events",
+                    out.events
+                )))
+            }
             Err(SseError::Malformed(m)) => {
                 bail!("malformed event stream: {}", client.quote(&m, 120))
             }
