@@ -51,7 +51,10 @@ impl<'e> OpenAiConversation<'e> {
         let streamed = stream_chat(&engine.client, &body, req.max_tokens)?;
         let usage = streamed.usage()?;
         let server = Some(streamed.report());
-        let finish = FinishReason::parse(streamed.finish_reason.as_deref());
+        let finish = match FinishReason::parse(streamed.finish_reason.as_deref()) {
+            FinishReason::Stop if streamed.stop_string => FinishReason::StopSequence,
+            reason => reason,
+        };
         // An empty answer's first "token" is its end.
         let ttft = streamed
             .content_times

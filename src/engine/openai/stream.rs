@@ -31,6 +31,9 @@ pub(super) struct Streamed {
     pub usage: Option<Usage>,
     pub timings: Option<ServerTimings>,
     pub finish_reason: Option<String>,
+    /// vLLM named the stop string that ended the reply (`stop_reason`;
+    /// `finish_reason` is `stop` either way): a stop sequence.
+    pub stop_string: bool,
     /// When the first chunk with a finish reason arrived.
     pub finish_at: Option<Duration>,
     /// When `[DONE]` arrived.
@@ -89,14 +92,9 @@ impl Streamed {
             .map_err(|e| anyhow!("malformed tool calls: {e}"))
     }
 
-    /// vLLM names the stop string that ended a reply in `stop_reason`
-    /// (`finish_reason` is `stop` either way): that is a stop sequence.
     fn take_finish(&mut self, reason: Option<String>, stop_reason: Option<Value>, at: Duration) {
-        let reason = match (reason, stop_reason) {
-            (Some(r), Some(Value::String(_))) if r == "stop" => Some("stop_sequence".into()),
-            (reason, _) => reason,
-        };
         if reason.is_some() && self.finish_reason.is_none() {
+            self.stop_string = matches!(stop_reason, Some(Value::String(_)));
             self.finish_reason = reason;
             self.finish_at = Some(at);
         }
