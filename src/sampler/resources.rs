@@ -93,9 +93,9 @@ const MODULE_RAILS: [&str; 3] = ["power_VDD_IN_mw", "power_POM_5V_IN_mw", "power
 
 /// A test's mean power and where it came from (`energy_source`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PowerSource {
-    pub name: String,
-    pub mean_w: f64,
+struct PowerSource {
+    name: String,
+    mean_w: f64,
 }
 
 /// Mean power over the ticks, from the best source there is: a Jetson's
@@ -103,7 +103,7 @@ pub struct PowerSource {
 /// have no single input rail: a lower bound, `jetson-rails-sum`); else, per
 /// tick, the CPU packages and DRAM (RAPL) plus the GPUs (NVML), named for the
 /// parts found (`rapl-package+dram`, `nvml`, `rapl-package+nvml`...).
-pub fn power_source(samples: &[&SampleRow]) -> Option<PowerSource> {
+fn power_source(samples: &[&SampleRow]) -> Option<PowerSource> {
     let found = |name: &str, watts: Option<f64>| {
         watts.map(|mean_w| PowerSource {
             name: name.into(),
