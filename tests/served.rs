@@ -258,12 +258,12 @@ fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
         .filter(|m| m.unwrap() > CHUNKS as f64)
         .count();
     assert!(early > 0 && early < quality.height(), "{max_tokens:?}");
-    let warning = format!(
-        "served quality:quality-basic: the server ended {early} of {} answers with finish_reason length before max_tokens",
-        quality.height()
-    );
-    assert!(stderr(&o).contains(&warning), "{}", stderr(&o));
-    assert!(report.contains(&warning), "{report}");
+    // (of the answers checked: every one but a case whose checks could not judge it)
+    let warning = format!("served quality:quality-basic: the server ended {early} of ");
+    let and = "answers with finish_reason length before max_tokens";
+    for text in [stderr(&o), report.clone()] {
+        assert!(text.contains(&warning) && text.contains(and), "{text}");
+    }
 
     let heads = heads.lock().unwrap();
     let requests = user_path_rows + quality.height();

@@ -31,6 +31,7 @@ struct Zone {
     last: Option<(u64, Instant)>,
 }
 
+#[derive(Debug)]
 pub struct RaplBackend {
     zones: Vec<Zone>,
 }
