@@ -135,6 +135,28 @@ fn shipped_quality_suites_run_on_the_default_models() {
     for i in 0..q.height() {
         assert!(reused[i].unwrap_or(0.0) < n_prompt[i].unwrap(), "row {i}");
     }
+    // Why each in-process answer ended: its end token, or max_tokens.
+    let (finish, n_gen, max_tokens, status) = (
+        strings(&q, "finish_reason"),
+        floats(&q, "n_gen"),
+        floats(&q, "max_tokens"),
+        strings(&q, "status"),
+    );
+    let generated = |i: &usize| suite[*i].as_deref() != Some("multiple-choice");
+    for i in (0..q.height()).filter(generated) {
+        if status[i].as_deref() != Some("ok") {
+            assert_eq!(finish[i].as_deref(), Some("error"), "row {i}");
+            continue;
+        }
+        let want = match ended[i] {
+            Some(true) => "stop",
+            _ => "length",
+        };
+        assert_eq!(finish[i].as_deref(), Some(want), "row {i}");
+        if want == "length" {
+            assert_eq!(n_gen[i], max_tokens[i], "row {i}");
+        }
+    }
     let tool_rows: Vec<usize> = (0..q.height())
         .filter(|&i| suite[i].as_deref() == Some("tool-calling"))
         .collect();

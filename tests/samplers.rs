@@ -124,6 +124,26 @@ fn doctor_explains_every_backend() {
     if !std::path::Path::new("/dev/nvidiactl").exists() {
         assert!(text.contains("no  nvml") && text.contains("NVML"), "{text}");
     }
+    assert!(text.contains("no  rapl     no RAPL zone ("), "{text}");
+
+    // A PC's powercap tree: the package and its DRAM.
+    let pc = tempfile::tempdir().unwrap();
+    for (zone, name) in [("intel-rapl:0", "package-0"), ("intel-rapl:0:0", "dram")] {
+        let dir = pc.path().join("sys/class/powercap").join(zone);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("name"), format!("{name}\n")).unwrap();
+        std::fs::write(dir.join("energy_uj"), "123456\n").unwrap();
+    }
+    let o = edgebench()
+        .arg("doctor")
+        .env("EDGEBENCH_SYSFS_ROOT", pc.path())
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    assert!(
+        text.contains("yes rapl     2 RAPL domain(s) (package-0, dram)"),
+        "{text}"
+    );
 
     let fake = tempfile::tempdir().unwrap();
     fake_orin(fake.path());

@@ -19,7 +19,8 @@ const CHUNKS: usize = 60;
 /// What the scripted server does with every request.
 #[derive(Clone, Copy)]
 enum Behaviour {
-    /// A stream of CHUNKS one-word chunks, usage and `[DONE]`.
+    /// A stream of CHUNKS one-word chunks, `finish_reason` `length` (a
+    /// limit of its own, below some cases' max_tokens), usage and `[DONE]`.
     Streams,
     /// `Streams`, 100 ms after the request (so that requests overlap), with
     /// llama-server's `timings` in the last chunk.
@@ -132,6 +133,9 @@ fn answer(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<String> {
             for i in 0..CHUNKS {
                 events.push_str(&chunk(&format!("{{\"content\":\" word{i}\"}}")));
             }
+            events.push_str(
+                "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n",
+            );
             // The slow one plays llama-server: its last chunk has `timings`.
             let timings = match behaviour {
                 Behaviour::StreamsSlowly => {
@@ -241,6 +245,25 @@ fn a_served_candidate_runs_the_user_path_and_the_key_is_never_written() {
         templates.iter().all(|t| t.as_deref() == Some("server")),
         "{templates:?}"
     );
+    // Why each answer ended is the server's word; where it said `length`
+    // before a case's max_tokens, its limit is not the suite's: a warning.
+    let finish = strings(&quality, "finish_reason");
+    assert!(
+        finish.iter().all(|f| f.as_deref() == Some("length")),
+        "{finish:?}"
+    );
+    let max_tokens = floats(&quality, "max_tokens");
+    let early = max_tokens
+        .iter()
+        .filter(|m| m.unwrap() > CHUNKS as f64)
+        .count();
+    assert!(early > 0 && early < quality.height(), "{max_tokens:?}");
+    // (of the answers checked: every one but a case whose checks could not judge it)
+    let warning = format!("served quality:quality-basic: the server ended {early} of ");
+    let and = "answers with finish_reason length before max_tokens";
+    for text in [stderr(&o), report.clone()] {
+        assert!(text.contains(&warning) && text.contains(and), "{text}");
+    }
 
     let heads = heads.lock().unwrap();
     let requests = user_path_rows + quality.height();

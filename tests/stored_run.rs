@@ -237,6 +237,11 @@ fn report_reads_a_stored_run() {
     for cell in ["| 139.4 |", "| 81.3 |", "| 36% |", "| ok |"] {
         assert!(row.contains(cell), "{cell} not in {row}");
     }
+    // No power source on the machine it ran on, and why.
+    assert!(
+        md.contains("energy: not measured: RAPL not tried (a run from before edgebench read it); no NVIDIA GPU (NVML); not a Jetson"),
+        "{md}"
+    );
 }
 
 #[test]

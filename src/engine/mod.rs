@@ -139,6 +139,17 @@ pub fn is_unsupported(error: &anyhow::Error) -> bool {
     error.downcast_ref::<Unsupported>().is_some()
 }
 
+/// The error of a request that got no complete answer in time (a server's
+/// reply past the client's timeout); find it with [`is_timed_out`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TimedOut(pub String);
+
+/// Whether `error`, or an error it carries, is a [`TimedOut`].
+pub fn is_timed_out(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| e.is::<TimedOut>())
+}
+
 /// One loaded model, ready to measure. Methods with a default body are the
 /// capabilities an engine may lack.
 pub trait Engine {

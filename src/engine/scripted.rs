@@ -10,6 +10,7 @@ use super::{
     FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow, Unsupported, UserPathRequest,
     UserPathTiming,
 };
+use crate::results::FinishReason;
 use crate::suite::Message;
 
 /// Runs first in every call, with the call's name ("pp64", "tg16", "user_path",
@@ -23,6 +24,8 @@ pub struct ScriptedEngine {
     pub failing: Vec<String>,
     /// The text of every generated answer.
     pub reply: String,
+    /// Why every generated answer ends (`Length`: after `max_tokens` tokens).
+    pub finish_reason: FinishReason,
     pub before: Option<Hook>,
     /// Every call, in order.
     pub calls: Vec<String>,
@@ -34,6 +37,7 @@ impl Default for ScriptedEngine {
             lacks: Vec::new(),
             failing: Vec::new(),
             reply: "42".into(),
+            finish_reason: FinishReason::Stop,
             before: None,
             calls: Vec::new(),
         }
@@ -202,12 +206,17 @@ impl Conversation for ScriptedConversation<'_> {
 
     fn answer(&mut self, request: &AnswerRequest) -> Result<Answer> {
         self.engine.enter("answer", None)?;
+        let finish = self.engine.finish_reason.clone();
         Ok(Answer {
             text: self.engine.reply.clone(),
             n_prompt: 10 * request.messages.len() as u32,
             n_prompt_reused: None,
-            tokens: vec![1, 2, 3],
-            ended: true,
+            tokens: match finish {
+                FinishReason::Length => vec![1; request.max_tokens as usize],
+                _ => vec![1, 2, 3],
+            },
+            ended: finish.ended_by_model(),
+            finish_reason: Some(finish),
             ttft: Duration::from_millis(20),
             total: Duration::from_millis(40),
             chat_template: "scripted".into(),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::checks::reasoning::AnswerStart;
 use crate::checks::OptionScore;
 use crate::config::{Configuration, KvCacheType};
+use crate::results::FinishReason;
 use crate::suite::tools::ToolSpec;
 use crate::suite::{GenerationSettings, Message};
 
@@ -206,6 +207,8 @@ pub struct Answer {
     pub tokens: Vec<i32>,
     /// The model ended its answer itself (false: it ran into max_tokens).
     pub ended: bool,
+    /// Why the answer ended (None: nothing was generated, multiple choice).
+    pub finish_reason: Option<FinishReason>,
     pub ttft: Duration,
     pub total: Duration,
     pub chat_template: String,

@@ -329,6 +329,7 @@ mod tests {
                 n_cases: Some(50),
             }],
             quality_only_units: vec![identity("c1-k0", "tool-caller", "quality:bfcl-50")],
+            quality_warnings: Vec::new(),
             samples: Samples::default(),
             levels: Vec::new(),
         };

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use super::length_warnings::length_warnings;
 use super::levels::{read_levels, LevelRow};
 use crate::error::UsageError;
 use crate::results::manifest::{read_manifest, redacted_manifest, Manifest};
@@ -48,6 +49,8 @@ pub struct RunData {
     /// quality suites only): the candidate's identity, no figures.
     pub quality_only_units: Vec<SummaryRow>,
     pub samples: Samples,
+    /// Warnings from the quality rows (answers a server cut short).
+    pub quality_warnings: Vec<String>,
     /// The `concN` rows of speed.parquet (served candidates' concurrency levels).
     pub levels: Vec<LevelRow>,
 }
@@ -91,6 +94,7 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
         summary,
         quality,
         quality_only_units,
+        quality_warnings: length_warnings(&quality_rows),
         samples,
         levels: read_levels(&dir.join("speed.parquet"))?,
     })

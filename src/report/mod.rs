@@ -7,7 +7,9 @@ mod candidates;
 mod charts;
 mod comparison_table;
 mod document;
+mod energy_note;
 mod engines_table;
+mod length_warnings;
 mod levels;
 mod levels_table;
 mod load;
@@ -22,6 +24,7 @@ mod trends;
 mod warnings;
 
 pub use candidates::ReportCandidate;
+pub use length_warnings::length_warnings;
 pub use quality_table::quality_table;
 pub use stability_table::stability_table;
 pub use summary_md::summary_document;
@@ -118,7 +121,10 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
     let recommendation = recommend(&facts(&candidates, &profile), &targets);
     let warnings: Vec<String> = runs
         .iter()
-        .flat_map(|r| measurement_warnings(&r.summary))
+        .flat_map(|r| {
+            let quality = r.quality_warnings.iter().cloned();
+            measurement_warnings(&r.summary).into_iter().chain(quality)
+        })
         .collect();
     let trends = trends::trends(&runs, &candidates, &targets, &profile)?;
     let steady = steady_state::lines(&runs, &candidates)?;
@@ -259,7 +265,10 @@ fn describe_run(run: &load::RunData) -> (String, String) {
         ),
         None => format!("{} (no manifest.json)", display(&run.dir)),
     };
-    (run.label.clone(), about)
+    (
+        run.label.clone(),
+        format!("{about}; {}", energy_note::energy_note(run)),
+    )
 }
 
 fn display(p: &Path) -> String {

@@ -1,5 +1,6 @@
 //! summary.md, written next to the result files at the end of every run: the
 //! speed, quality and stability tables and the measurement warnings.
+use super::length_warnings::length_warnings;
 use super::quality_table::quality_categories_table;
 use super::stability_table::stability_table;
 use super::table::speed_summary_table;
@@ -21,7 +22,10 @@ pub fn summary_document(
     if !stability.is_empty() {
         blocks.push(Block::Table(stability_table(stability)));
     }
-    let warnings = measurement_warnings(speed).into_iter().map(Block::Warning);
+    let warnings = measurement_warnings(speed)
+        .into_iter()
+        .chain(length_warnings(quality))
+        .map(Block::Warning);
     blocks.extend(warnings);
     Document {
         title: None,

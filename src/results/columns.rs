@@ -104,6 +104,8 @@ pub const QUALITY_COLUMNS: &[Col] = &[
     col("n_gen", U32),
     sparse("n_prompt_reused", U32),
     col("ended", Bool),
+    sparse("finish_reason", Str),
+    sparse("max_tokens", U32),
     opt("ttft_ms", F64),
     opt("latency_ms", F64),
     opt("tg_tps", F64),

@@ -4,6 +4,7 @@ mod atomic;
 mod cache_type;
 mod columns;
 mod csv;
+mod finish_reason;
 mod frame;
 pub mod manifest;
 mod metric;
@@ -27,6 +28,7 @@ pub use columns::{
     QUALITY_COLUMNS, SAMPLE_COLUMNS, SPEED_COLUMNS, STABILITY_COLUMNS, STABILITY_SUMMARY_COLUMNS,
 };
 pub use csv::write_csv;
+pub use finish_reason::FinishReason;
 pub use frame::{concat_parquet, samples_frame, write_frame, write_parquet};
 pub use metric::Metric;
 pub use parts::{check_unit_id, read_record, unit_file, write_record};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::plan::{memory_axes_label, KvCacheType, DEFAULT_UBATCH};
-use super::{Phase, Status, TestKind};
+use super::{FinishReason, Phase, Status, TestKind};
 
 /// The `backend` of a candidate served over HTTP (`engine = "openai"`).
 pub const SERVED_BACKEND: &str = "openai-server";
@@ -272,6 +272,10 @@ pub struct QualityRow {
     pub n_prompt_reused: Option<u32>,
     pub n_gen: u32,
     pub ended: bool,
+    /// Why the answer ended (None: multiple choice, or a run from before the column).
+    pub finish_reason: Option<FinishReason>,
+    /// The most tokens the answer was allowed (None: a run from before the column).
+    pub max_tokens: Option<u32>,
     pub ttft_ms: Option<f64>,
     pub latency_ms: Option<f64>,
     pub tg_tps: Option<f64>,
@@ -362,6 +366,24 @@ impl StabilityRow {
     }
 }
 
+impl QualityRow {
+    /// The answer was cut at its token limit (`finish_reason` length; in a
+    /// run from before that column, not `ended`).
+    pub fn hit_max_tokens(&self) -> bool {
+        match &self.finish_reason {
+            Some(reason) => *reason == FinishReason::Length,
+            None => !self.ended,
+        }
+    }
+
+    /// Cut at a limit (`length`) with fewer tokens than `max_tokens`: a
+    /// server's own limit is lower than the suite's.
+    pub fn cut_below_max_tokens(&self) -> bool {
+        self.finish_reason == Some(FinishReason::Length)
+            && self.max_tokens.is_some_and(|max| self.n_gen < max)
+    }
+}
+
 /// Everything one finished work unit produced; saved as parts/<unit_id>.json
 /// the moment the unit ends, so a killed sweep resumes without loss or duplicates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -412,6 +434,15 @@ pub struct ResourceSummary {
     pub energy_j: Option<f64>,
     pub energy_above_idle_j: Option<f64>,
     pub joules_per_token: Option<f64>,
+    /// The energy of the prompt's processing per prompt token (docs/metrics.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_per_prefill_token: Option<f64>,
+    /// The energy of generation per generated token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_per_gen_token: Option<f64>,
+    /// Where the power came from: `jetson-rails`, `rapl-package+dram`, `nvml`...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_source: Option<String>,
     /// Share of this test's ticks with clock throttling reported.
     pub throttled_share: Option<f64>,
 }

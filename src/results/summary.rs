@@ -71,6 +71,8 @@ pub struct QualityScore {
     /// Generated answers with seq-rep-4 > 0.5, cut at max_tokens, or empty.
     pub repetitive_share: Option<f64>,
     pub hit_max_share: Option<f64>,
+    /// Answers a server cut (`length`) before max_tokens (None: none was).
+    pub n_length_below_max: Option<u32>,
     pub empty_share: Option<f64>,
     /// Cases (x decoding) whose text differs between reps (only with reps > 1).
     pub differs_share: Option<f64>,

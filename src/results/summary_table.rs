@@ -56,6 +56,9 @@ const RESOURCE_COLUMNS: &[Col] = &[
     opt("energy_j", F64),
     opt("energy_above_idle_j", F64),
     opt("joules_per_token", F64),
+    sparse("joules_per_prefill_token", F64),
+    sparse("joules_per_gen_token", F64),
+    sparse("energy_source", Str),
     opt("throttled_share", F64),
     col("unified_memory", Bool),
 ];
@@ -84,6 +87,7 @@ const QUALITY_SCORE_COLUMNS: &[Col] = &[
     opt("mc_acc_tok", F64),
     opt("repetitive_share", F64),
     opt("hit_max_share", F64),
+    sparse("n_length_below_max", U32),
     opt("empty_share", F64),
     opt("differs_share", F64),
     opt("n_failed_answers", U32),
@@ -166,6 +170,9 @@ impl Table for SummaryRow {
             }
         }
         record.extend(serde_record(&self.resources)?);
+        for c in RESOURCE_COLUMNS.iter().filter(|c| c.sparse) {
+            record.entry(c.name.to_string()).or_insert(Value::Null);
+        }
         record.insert("unified_memory".into(), self.unified_memory.into());
         match &self.quality {
             Some(q) => record.extend(serde_record(q)?),

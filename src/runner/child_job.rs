@@ -29,7 +29,7 @@ pub(super) mod tests {
     use crate::config::{Candidate, Configuration, FlashAttn, WorkUnit};
     use crate::engine::scripted::ScriptedEngine;
     use crate::engine::Capability;
-    use crate::results::Status;
+    use crate::results::{FinishReason, Status};
     use crate::runner::protocol::{AnswerMessage, ChildMessage, Measurement, QualityItem};
     use crate::suite::{Decoding, GenerationSettings, Message, Prompt};
 
@@ -200,5 +200,34 @@ pub(super) mod tests {
         assert_eq!(answers.len(), 2);
         assert!(answers[0].error.is_some() && !answers[0].unsupported);
         assert!(answers[1].error.is_none());
+    }
+
+    #[test]
+    fn each_answer_says_why_it_ended() {
+        let mut engine = ScriptedEngine::default();
+        let answers_of = |engine: &mut ScriptedEngine| -> Vec<AnswerMessage> {
+            answers(&run(engine, &job("u")))
+                .into_iter()
+                .cloned()
+                .collect()
+        };
+        let stopped = answers_of(&mut engine);
+        assert_eq!(stopped[0].finish_reason, Some(FinishReason::Stop));
+        assert!(stopped[0].ended);
+        assert_eq!(stopped[0].max_tokens, Some(8));
+        // Multiple choice generates nothing: no reason.
+        assert_eq!(
+            (stopped[1].finish_reason.as_ref(), stopped[1].max_tokens),
+            (None, None)
+        );
+
+        engine.finish_reason = FinishReason::Length;
+        let cut = answers_of(&mut engine);
+        assert_eq!(cut[0].finish_reason, Some(FinishReason::Length));
+        assert_eq!((cut[0].ended, cut[0].n_gen), (false, 8));
+
+        engine.failing = vec!["answer".into()];
+        let failed = answers_of(&mut engine);
+        assert_eq!(failed[0].finish_reason, Some(FinishReason::Error));
     }
 }

@@ -2,8 +2,8 @@
 //! each answer one `answered` message (the parent applies the checks).
 use super::child_speed::{error_status, template_choice};
 use super::protocol::{ms, AnswerMessage, ChildJob, ChildMessage, QualityItem, Sink};
-use crate::engine::{Answer, AnswerRequest, Engine};
-use crate::results::Status;
+use crate::engine::{is_timed_out, Answer, AnswerRequest, Engine};
+use crate::results::{FinishReason, Status};
 
 /// A failed item is reported and the rest go on (one over-long prompt must not
 /// cost the whole suite).
@@ -51,6 +51,12 @@ fn answer_message(item: &QualityItem, a: Answer) -> AnswerMessage {
     let server_count = a.server.as_ref().and_then(|s| s.completion_tokens);
     let n_gen = server_count.unwrap_or(a.tokens.len() as u32);
     let gen_ms = ms(a.total) - ms(a.ttft);
+    let generated = item.choices.is_none();
+    // An engine that does not say why is read from `ended`.
+    let finish_reason = a.finish_reason.unwrap_or(match a.ended {
+        true => FinishReason::Stop,
+        false => FinishReason::Length,
+    });
     AnswerMessage {
         suite: item.suite.clone(),
         case_id: item.case_id.clone(),
@@ -61,7 +67,9 @@ fn answer_message(item: &QualityItem, a: Answer) -> AnswerMessage {
         n_prompt_reused: a.n_prompt_reused,
         n_gen,
         ended: a.ended,
-        ttft_ms: item.choices.is_none().then(|| ms(a.ttft)),
+        finish_reason: generated.then_some(finish_reason),
+        max_tokens: generated.then_some(item.max_tokens),
+        ttft_ms: generated.then(|| ms(a.ttft)),
         latency_ms: Some(ms(a.total)),
         tg_tps: (n_gen > 1 && gen_ms > 0.0).then(|| (n_gen - 1) as f64 / (gen_ms / 1e3)),
         seq_rep_4: crate::checks::seq_rep_n(&a.tokens, 4),
@@ -80,6 +88,11 @@ fn failed_answer(item: &QualityItem, e: &anyhow::Error) -> AnswerMessage {
         rep: item.rep,
         error: Some(format!("{e:#}")),
         unsupported: error_status(e) == Status::Unsupported,
+        finish_reason: (error_status(e) != Status::Unsupported).then(|| match is_timed_out(e) {
+            true => FinishReason::Timeout,
+            false => FinishReason::Error,
+        }),
+        max_tokens: item.choices.is_none().then_some(item.max_tokens),
         ..Default::default()
     }
 }

@@ -342,6 +342,9 @@ fn print_tables(
     for warning in measurement_warnings(&summary) {
         eprintln!("warning: {warning}");
     }
+    for warning in crate::report::length_warnings(&quality) {
+        eprintln!("warning: {warning}");
+    }
 }
 
 fn gate_settings(args: &RunArgs) -> Result<crate::compare::GateSettings, UsageError> {

@@ -13,9 +13,12 @@ use crate::config::WorkUnit;
 use crate::progress::Progress;
 use crate::results::manifest::{Manifest, SamplingInfo};
 use crate::results::{
-    concat_parquet, samples_frame, write_frame, write_parquet, ResourceSummary, UnitRecord,
+    concat_parquet, samples_frame, write_frame, write_parquet, ResourceSummary, SpeedRow,
+    UnitRecord,
 };
-use crate::sampler::{detect_backends, mean_power_w, resource_summary, Phase, SampleRow, Sampler};
+use crate::sampler::{
+    detect_backends, mean_power_w, resource_summary, Measured, Phase, SampleRow, Sampler,
+};
 
 /// Long enough for a few power readings, short enough not to matter overnight.
 const IDLE_BASELINE: Duration = Duration::from_secs(2);
@@ -162,29 +165,29 @@ fn per_test(
                 .iter()
                 .filter(|r| r.test.as_deref() == Some(test))
                 .collect();
-            let measured: Vec<_> = record
+            let reps: Vec<&SpeedRow> = record
                 .rows
                 .iter()
                 .filter(|r| r.test == test && r.status.is_ok())
                 .collect();
-            let (seconds, tokens) = if test == "load" {
-                (
-                    record.rows.first().and_then(|r| r.load_ms).unwrap_or(0.0) / 1e3,
-                    0.0,
-                )
+            let measured = if test == "load" {
+                // The load's time, and no tokens: energy, no energy per token.
+                Measured {
+                    prefill_s: record.rows.first().and_then(|r| r.load_ms).unwrap_or(0.0) / 1e3,
+                    ..Default::default()
+                }
             } else {
-                (
-                    measured
-                        .iter()
-                        .map(|r| r.t_prompt_ms.unwrap_or(0.0) + r.t_gen_ms.unwrap_or(0.0))
-                        .sum::<f64>()
-                        / 1e3,
-                    measured.iter().map(|r| (r.n_prompt + r.n_gen) as f64).sum(),
-                )
+                let sum = |f: &dyn Fn(&SpeedRow) -> f64| reps.iter().map(|r| f(r)).sum();
+                Measured {
+                    prefill_s: sum(&|r| r.t_prompt_ms.unwrap_or(0.0)) / 1e3,
+                    gen_s: sum(&|r| r.t_gen_ms.unwrap_or(0.0)) / 1e3,
+                    prefill_tokens: sum(&|r| r.n_prompt as f64),
+                    gen_tokens: sum(&|r| r.n_gen as f64),
+                }
             };
             (
                 test.to_string(),
-                resource_summary(&samples, seconds, tokens, idle_power_w),
+                resource_summary(&samples, &measured, idle_power_w),
             )
         })
         .collect()

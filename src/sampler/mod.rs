@@ -7,6 +7,7 @@ mod jetson;
 mod jetson_sysfs;
 mod nvml;
 mod process_tree;
+mod rapl;
 mod resources;
 mod system;
 mod tegrastats;
@@ -18,7 +19,7 @@ pub use jetson_sysfs::{
     read_clock_ceilings, read_conditions, ClockCeilings, JetsonConditions, L4T_NVPMODEL,
 };
 pub use nvml::nvml_conditions;
-pub use resources::{mean_power_w, resource_summary};
+pub use resources::{mean_power_w, resource_summary, Measured};
 pub use tegrastats::{parse_tegrastats_line, parse_tegrastats_log, ImportReport, TegrastatsLine};
 pub use thread::{Sampler, SamplerState};
 // Rows of samples.* and the manifest's sampling record are results' types.
@@ -113,6 +114,7 @@ pub fn detect_backends(
         "jetson",
         jetson::JetsonBackend::detect(&sysfs_root(), interval, tegrastats),
     );
+    add("rapl", rapl::RaplBackend::detect(&sysfs_root()));
     (backends, statuses)
 }
 

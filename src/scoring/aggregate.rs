@@ -126,7 +126,15 @@ fn score(rows: &[&QualityRow]) -> QualityScore {
         mc_acc_norm: share(&checked, |r| r.acc_norm),
         mc_acc_tok: share(&checked, |r| r.acc_tok),
         repetitive_share: share(&generated, |r| r.seq_rep_4.map(|s| s > REPETITION_LIMIT)),
-        hit_max_share: share(&generated, |r| Some(!r.ended)),
+        hit_max_share: share(&generated, |r| Some(r.hit_max_tokens())),
+        n_length_below_max: Some(
+            generated
+                .iter()
+                .filter(|r| r.cut_below_max_tokens())
+                .count(),
+        )
+        .filter(|&n| n > 0)
+        .map(|n| n as u32),
         empty_share: share(&generated, |r| Some(r.output_text.trim().is_empty())),
         differs_share: (repeated && n_cases > 0).then(|| differing as f64 / n_cases as f64),
         n_failed: rows.len() - n,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::checks::OptionScore;
+use crate::results::FinishReason;
 use crate::suite::Decoding;
 
 /// What the child answered to one quality case (the runner's QualityItem).
@@ -20,6 +21,12 @@ pub struct AnswerMessage {
     pub n_gen: u32,
     /// The model ended the answer itself (false: cut at max_tokens).
     pub ended: bool,
+    /// Why it ended (None: multiple choice, or an answer kept from before the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+    /// The most tokens the answer was allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
     pub ttft_ms: Option<f64>,
     pub latency_ms: Option<f64>,
     pub tg_tps: Option<f64>,

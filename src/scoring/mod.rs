@@ -47,6 +47,8 @@ pub fn score_answer(base: &QualityRow, case: &Case, answer: &AnswerMessage) -> Q
         n_prompt_reused: answer.n_prompt_reused,
         n_gen: answer.n_gen,
         ended: answer.ended,
+        finish_reason: answer.finish_reason.clone(),
+        max_tokens: answer.max_tokens,
         ttft_ms: answer.ttft_ms,
         latency_ms: answer.latency_ms,
         tg_tps: answer.tg_tps,

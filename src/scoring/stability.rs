@@ -57,7 +57,7 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
             .then(|| generated.iter().filter(|q| f(q)).count() as f64 / generated.len() as f64)
     };
     s.repetitive_share = share(&|q| q.seq_rep_4.is_some_and(|v| v > REPETITION_LIMIT));
-    s.hit_max_share = share(&|q| !q.ended);
+    s.hit_max_share = share(&|q| q.hit_max_tokens());
     s.empty_share = share(&|q| q.output_text.trim().is_empty());
     let tg: Vec<f64> = record
         .rows

@@ -19,6 +19,7 @@ use crate::checks::OptionScore;
 use crate::engine::{
     Answer, AnswerRequest, Capability, Conversation, Unsupported, UserPathRequest, UserPathTiming,
 };
+use crate::results::FinishReason;
 
 /// The JSON schema as llama.cpp's GBNF grammar (also to refuse a schema early).
 pub fn schema_grammar(schema: &serde_json::Value) -> Result<String> {
@@ -242,6 +243,11 @@ impl Conversation for LlamaConversation<'_> {
             }
         }
         answer.total = start.elapsed();
+        // The loop ends at an end-of-generation token or after max_tokens.
+        answer.finish_reason = Some(match answer.ended {
+            true => FinishReason::Stop,
+            false => FinishReason::Length,
+        });
         answer.text = String::from_utf8_lossy(&bytes).into_owned();
         Ok(answer)
     }

@@ -9,6 +9,7 @@ use super::wire::{chat_body, response_format, tools_field, Sampling};
 use super::{choices, echo_choices};
 use super::{Dialect, OpenAiEngine};
 use crate::engine::{Answer, AnswerRequest, Capability, Conversation, Unsupported};
+use crate::results::FinishReason;
 
 pub(super) struct OpenAiConversation<'e> {
     engine: &'e OpenAiEngine,
@@ -50,6 +51,10 @@ impl<'e> OpenAiConversation<'e> {
         let streamed = stream_chat(&engine.client, &body, req.max_tokens)?;
         let usage = streamed.usage()?;
         let server = Some(streamed.report());
+        let finish = match FinishReason::parse(streamed.finish_reason.as_deref()) {
+            FinishReason::Stop if streamed.stop_string => FinishReason::StopSequence,
+            reason => reason,
+        };
         // An empty answer's first "token" is its end.
         let ttft = streamed
             .content_times
@@ -63,10 +68,8 @@ impl<'e> OpenAiConversation<'e> {
             // A server sends no token ids; the count is in `server`.
             tokens: Vec::new(),
             // A reply that ends in tool calls ended by the model's own choice too.
-            ended: matches!(
-                streamed.finish_reason.as_deref(),
-                Some("stop" | "tool_calls")
-            ),
+            ended: finish.ended_by_model(),
+            finish_reason: Some(finish),
             ttft,
             total: streamed.total,
             chat_template: "server".into(),

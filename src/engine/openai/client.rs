@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::address::{check_loopback, loopback_addresses, CheckedAddresses};
 use super::key::KeyRedactor;
 use super::wire::{error_message, one_line};
+use crate::engine::TimedOut;
 
 /// The most of an error body read for its message.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
@@ -186,8 +187,13 @@ impl Client {
         &self.base
     }
 
-    /// A transport failure in one line.
+    /// A transport failure in one line (a [`TimedOut`] when it was the timeout).
     pub(super) fn failed(&self, error: &ureq::Error) -> anyhow::Error {
+        let timed_out = match error {
+            ureq::Error::Timeout(_) => true,
+            ureq::Error::Io(e) => e.kind() == io::ErrorKind::TimedOut,
+            _ => false,
+        };
         let reason = match error {
             ureq::Error::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                 "connection refused (is the server running?)".to_string()
@@ -203,7 +209,11 @@ impl Client {
             ureq::Error::HostNotFound => "host not found".to_string(),
             other => other.to_string(),
         };
-        anyhow!("{}: {}", self.base, self.quote(&reason, 300))
+        let line = format!("{}: {}", self.base, self.quote(&reason, 300));
+        match timed_out {
+            true => TimedOut(line).into(),
+            false => anyhow!(line),
+        }
     }
 
     /// A reading failure of the reply's body, as `failed` words it.

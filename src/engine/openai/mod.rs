@@ -15,6 +15,8 @@ mod depth;
 #[cfg(test)]
 mod echo_choice_tests;
 mod echo_choices;
+#[cfg(test)]
+mod finish_tests;
 mod key;
 mod probe;
 #[cfg(test)]
@@ -211,9 +213,13 @@ impl OpenAiEngine {
         }
     }
 
-    /// Every error as one line, the API key cut out.
+    /// Every error as one line, the API key cut out (a timeout still says so).
     fn redacted(&self, error: anyhow::Error) -> anyhow::Error {
-        anyhow!(self.client.quote(&format!("{error:#}"), 600))
+        let line = self.client.quote(&format!("{error:#}"), 600);
+        match super::is_timed_out(&error) {
+            true => super::TimedOut(line).into(),
+            false => anyhow!(line),
+        }
     }
 }
 

@@ -38,6 +38,9 @@ pub(super) struct Streamed {
     pub usage: Option<Usage>,
     pub timings: Option<ServerTimings>,
     pub finish_reason: Option<String>,
+    /// vLLM named the stop string that ended the reply (`stop_reason`;
+    /// `finish_reason` is `stop` either way): a stop sequence.
+    pub stop_string: bool,
     /// When the first chunk with a finish reason arrived.
     pub finish_at: Option<Duration>,
     /// When `[DONE]` arrived.
@@ -75,7 +78,7 @@ impl Streamed {
         }
         for choice in chunk.choices.into_iter().flatten() {
             self.take_delta(choice.delta.unwrap_or_default(), at)?;
-            self.take_finish(choice.finish_reason, at);
+            self.take_finish(choice.finish_reason, choice.stop_reason, at);
         }
         self.take_usage(chunk.usage, chunk.timings);
         Ok(())
@@ -103,8 +106,9 @@ impl Streamed {
             .map_err(|e| anyhow!("malformed tool calls: {e}"))
     }
 
-    fn take_finish(&mut self, reason: Option<String>, at: Duration) {
+    fn take_finish(&mut self, reason: Option<String>, stop_reason: Option<Value>, at: Duration) {
         if reason.is_some() && self.finish_reason.is_none() {
+            self.stop_string = matches!(stop_reason, Some(Value::String(_)));
             self.finish_reason = reason;
             self.finish_at = Some(at);
         }
@@ -225,7 +229,7 @@ fn unstreamed(client: &Client, reply: Reply, start: Instant) -> Result<Streamed>
     };
     for choice in completion.choices {
         out.take_delta(choice.message.unwrap_or_default(), at)?;
-        out.take_finish(choice.finish_reason, at);
+        out.take_finish(choice.finish_reason, choice.stop_reason, at);
     }
     out.take_usage(completion.usage, completion.timings);
     Ok(out)
@@ -259,11 +263,13 @@ pub(super) fn stream_chat(client: &Client, body: &Value, max_tokens: u32) -> Res
                 out.events
             ),
             Err(SseError::Io(e)) if is_past_the_cap(&e) => return Err(too_large()),
-            Err(SseError::Io(e)) => bail!(
-                "the stream stopped before [DONE] after {} events: {}",
-                out.events,
-                client.read_failed(e)
-            ),
+            // As context, so that a timeout stays one (engine::is_timed_out).
+            Err(SseError::Io(e)) => {
+                return Err(client.read_failed(e).context(format!(
+                    "the stream stopped before [DONE] after {} events",
+                    out.events
+                )))
+            }
             Err(SseError::Malformed(m)) => {
                 bail!("malformed event stream: {}", client.quote(&m, 120))
             }

@@ -84,6 +84,8 @@ pub(super) struct Chunk {
 pub(super) struct ChunkChoice {
     pub delta: Option<Delta>,
     pub finish_reason: Option<String>,
+    /// vLLM: the stop string (or token id) that ended the reply.
+    pub stop_reason: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,6 +127,7 @@ pub(super) struct CompletionChoice {
     /// The same fields as a stream's delta, whole.
     pub message: Option<Delta>,
     pub finish_reason: Option<String>,
+    pub stop_reason: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
