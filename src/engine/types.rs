@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::OptionScore;
 use crate::config::{Configuration, KvCacheType};
+use crate::results::plan::Speculation;
+use crate::results::speculation::SpecFigures;
 use crate::suite::tools::ToolSpec;
 use crate::suite::{GenerationSettings, Message};
 
@@ -18,6 +20,8 @@ pub struct EngineTiming {
     pub prompt: Duration,
     pub n_gen: u32,
     pub generation: Duration,
+    /// A speculative tgN: what was drafted and accepted, the identity check.
+    pub spec: Option<SpecFigures>,
 }
 
 impl EngineTiming {
@@ -87,6 +91,8 @@ pub struct UserPathTiming {
     pub chat_template: String,
     /// What a server reported beside the client's timestamps (engines over HTTP).
     pub server: Option<ServerReport>,
+    /// Speculative decoding: what was drafted and accepted, the identity check.
+    pub spec: Option<SpecFigures>,
 }
 
 /// What a server said about one request: its token count and, from
@@ -170,6 +176,9 @@ pub struct ServerTimings {
     pub predicted_n: Option<u64>,
     pub predicted_ms: Option<f64>,
     pub predicted_per_second: Option<f64>,
+    /// A server started with a draft model (`-md`): tokens drafted and accepted.
+    pub draft_n: Option<u64>,
+    pub draft_n_accepted: Option<u64>,
 }
 
 /// One question to the model.
@@ -269,6 +278,9 @@ pub struct EngineSettings {
     pub cache_type_k: KvCacheType,
     pub cache_type_v: KvCacheType,
     pub use_mmap: bool,
+    /// Speculative decoding for tgN and the user path (None: plain decoding).
+    #[serde(default)]
+    pub speculative: Option<Speculation>,
 }
 
 impl From<&Configuration> for EngineSettings {
@@ -283,6 +295,7 @@ impl From<&Configuration> for EngineSettings {
             cache_type_k: c.cache_type_k,
             cache_type_v: c.cache_type_v,
             use_mmap: c.use_mmap,
+            speculative: c.speculative.clone(),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Inputs<'a> {
     pub charts: &'a [Figure],
     /// Served candidates' concurrency levels.
     pub levels: &'a [CandidateLevels],
+    /// Speculative configurations against their baselines (docs/speculative.md).
+    pub speculative: Option<Table>,
 }
 
 pub fn build(i: &Inputs) -> Vec<Block> {
@@ -71,6 +73,14 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     }
     out.extend(serving_blocks(i));
     out.extend(power_blocks(i.candidates));
+    if let Some(table) = &i.speculative {
+        out.push(Block::Heading("Speculative decoding".into()));
+        out.push(Block::Paragraph(
+            "Each speculative configuration's tests: tokens drafted, the share accepted,              draft tokens accepted per verification step, and the speed-up against the same              model and configuration without speculation in the same sweep (its median over              theirs). Each user-path prompt is a kind of text. `same text`: the generated              tokens equal the target's own at temperature 0 (docs/speculative.md)."
+                .into(),
+        ));
+        out.push(Block::Table(table.clone()));
+    }
     let failures = failures(i.candidates);
     if !failures.rows.is_empty() {
         out.push(Block::Heading("Failures".into()));

@@ -1,5 +1,6 @@
 //! summary.*: one row per candidate x configuration x test, with the spread of
 //! every rate and latency over the repetitions.
+use super::spec_summary::{attach_speedups, pool_spec, SpecSummary};
 use super::{Metric, ResourceSummary, SpeedRow, Status, UnitRecord};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,8 @@ pub struct SummaryRow {
     pub unified_memory: bool,
     /// Quality rows (test `quality:...`): the suite's scores.
     pub quality: Option<QualityScore>,
+    /// A speculative configuration's draft counts and speed-up.
+    pub spec: Option<SpecSummary>,
 }
 
 /// The quality columns of a summary row (test `quality:...`), computed by `scoring`.
@@ -100,7 +103,8 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
             keys.push(key);
         }
     }
-    keys.into_iter()
+    let mut summary: Vec<SummaryRow> = keys
+        .into_iter()
         .map(|(unit, test)| {
             let group: Vec<&SpeedRow> = rows
                 .iter()
@@ -131,9 +135,12 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                 resources: ResourceSummary::default(),
                 unified_memory: false,
                 quality: None,
+                spec: pool_spec(&ok),
             }
         })
-        .collect()
+        .collect();
+    attach_speedups(&mut summary);
+    summary
 }
 
 /// Fills each summary row's resource figures from its unit's record.

@@ -14,6 +14,7 @@ mod child_send;
 mod child_speed;
 mod child_stability;
 mod crash;
+mod drafts;
 mod interrupt;
 pub mod memory_check;
 mod output;
@@ -30,6 +31,8 @@ mod sampling;
 mod served;
 mod server_output;
 mod server_port;
+#[cfg(test)]
+mod spec_tests;
 mod stability;
 mod started_server;
 mod supervise;
