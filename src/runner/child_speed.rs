@@ -247,7 +247,10 @@ pub(super) fn user_path_row(test: &str, rep: u32, result: Result<UserPathTiming>
         itl_p50_ms: (!gaps.is_empty()).then(|| percentile(&gaps, 50.0)),
         itl_p95_ms: (!gaps.is_empty()).then(|| percentile(&gaps, 95.0)),
         server: t.server.as_ref().map(server_figures).unwrap_or_default(),
-        spec: t.spec.or_else(|| t.server.as_ref().and_then(server_spec)).unwrap_or_default(),
+        spec: t
+            .spec
+            .or_else(|| t.server.as_ref().and_then(server_spec))
+            .unwrap_or_default(),
         chat_template: Some(t.chat_template),
         eos_at: t.eos_at,
         output_text: Some(t.text),
@@ -368,7 +371,10 @@ mod tests {
         timings.draft_n = Some(40);
         timings.draft_n_accepted = Some(30);
         let m = user_path_row("e2e:x", 0, Ok(t));
-        assert_eq!((m.spec.draft_n, m.spec.draft_accepted), (Some(40), Some(30)));
+        assert_eq!(
+            (m.spec.draft_n, m.spec.draft_accepted),
+            (Some(40), Some(30))
+        );
         assert_eq!(m.spec.acceptance_rate, Some(0.75));
         assert_eq!(m.spec.spec_identical, None, "not checked over HTTP");
         // A server without a draft says nothing: null, never zero.

@@ -373,7 +373,7 @@ pub(super) fn generation_bench(
     if test.depth > 0 {
         return Err(Unsupported {
             engine: "llama.cpp",
-            capability: Capability::SpeculativeAtDepth,
+            capability: Capability::SpeculativeTest,
         }
         .into());
     }

@@ -576,5 +576,8 @@ fn a_draft_servers_counts_reach_the_report() {
     ])]);
     let t = user_path(&mut engine(&server), 3).unwrap();
     let timings = t.server.unwrap().timings.unwrap();
-    assert_eq!((timings.draft_n, timings.draft_n_accepted), (Some(4), Some(2)));
+    assert_eq!(
+        (timings.draft_n, timings.draft_n_accepted),
+        (Some(4), Some(2))
+    );
 }
