@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::speculation::SpecFigures;
-use super::{Metric, SpeedRow, SummaryRow};
+use super::SpeedRow;
 
 /// One summary row's speculation (None on rows of a configuration without it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -64,43 +64,42 @@ fn mean(figures: &[&SpecFigures], f: impl Fn(&SpecFigures) -> Option<f64>) -> Op
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
-/// Each speculative row's speed-up against its baseline: the row of the same
-/// model file, test and configuration without speculation. None where the
-/// sweep has no such row or either lacks the figure.
-pub fn attach_speedups(summary: &mut [SummaryRow]) {
-    let baselines: Vec<(usize, usize)> = (0..summary.len())
-        .filter(|&i| summary[i].first.config.spec.is_speculative())
-        .filter_map(|i| baseline_of(summary, i).map(|b| (i, b)))
-        .collect();
-    for (i, b) in baselines {
-        let median = |row: &SummaryRow, m: Metric| row.spread(m).map(|s| s.median);
-        let tg = ratio(
-            median(&summary[i], Metric::TgTps),
-            median(&summary[b], Metric::TgTps),
-        );
-        let latency = ratio(
-            median(&summary[b], Metric::Latency50Ms),
-            median(&summary[i], Metric::Latency50Ms),
-        );
-        let spec = summary[i].spec.get_or_insert_with(SpecSummary::default);
-        spec.tg_speedup = tg;
-        spec.latency_50_speedup = latency;
-    }
+/// A summary row as the speed-up needs it: its first speed row (model,
+/// configuration, test) and its medians.
+pub struct Medians<'a> {
+    pub first: &'a SpeedRow,
+    pub ok: bool,
+    pub tg_tps: Option<f64>,
+    pub latency_50_ms: Option<f64>,
 }
 
-fn baseline_of(summary: &[SummaryRow], i: usize) -> Option<usize> {
-    let row = &summary[i].first;
-    let label = row.config.label_without_spec();
-    summary.iter().position(|b| {
-        let base = &b.first;
-        !base.config.spec.is_speculative()
-            && base.status.is_ok()
-            && base.model_file == row.model_file
-            && base.id.model_sha256 == row.id.model_sha256
-            && base.test == row.test
-            && base.n_depth == row.n_depth
-            && base.config.label_without_spec() == label
-    })
+/// Each row's speed-up (tg, latency to 50 tokens) against its baseline: the
+/// row of the same model file, test and configuration without speculation.
+/// None for a row without speculation or without such a baseline; a figure
+/// is None where either row lacks it.
+pub fn speedups(rows: &[Medians]) -> Vec<Option<(Option<f64>, Option<f64>)>> {
+    let each = rows.iter().map(|row| {
+        if !row.first.config.spec.is_speculative() {
+            return None;
+        }
+        let base = rows.iter().find(|b| is_baseline_of(b, row.first))?;
+        Some((
+            ratio(row.tg_tps, base.tg_tps),
+            ratio(base.latency_50_ms, row.latency_50_ms),
+        ))
+    });
+    each.collect()
+}
+
+fn is_baseline_of(base: &Medians, row: &SpeedRow) -> bool {
+    let b = base.first;
+    !b.config.spec.is_speculative()
+        && base.ok
+        && b.model_file == row.model_file
+        && b.id.model_sha256 == row.id.model_sha256
+        && b.test == row.test
+        && b.n_depth == row.n_depth
+        && b.config.label_without_spec() == row.config.label_without_spec()
 }
 
 /// `top / bottom`, None when either is missing or the bottom is not positive.

@@ -1,6 +1,6 @@
 //! summary.*: one row per candidate x configuration x test, with the spread of
 //! every rate and latency over the repetitions.
-use super::spec_summary::{attach_speedups, pool_spec, SpecSummary};
+use super::spec_summary::{pool_spec, speedups, Medians, SpecSummary};
 use super::{Metric, ResourceSummary, SpeedRow, Status, UnitRecord};
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +141,28 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
         .collect();
     attach_speedups(&mut summary);
     summary
+}
+
+/// Each speculative row's speed-up against its baseline row (spec_summary.rs).
+fn attach_speedups(summary: &mut [SummaryRow]) {
+    let median = |row: &SummaryRow, m: Metric| row.spread(m).map(|s| s.median);
+    let medians: Vec<Medians> = summary
+        .iter()
+        .map(|row| Medians {
+            first: &row.first,
+            ok: row.status.is_ok(),
+            tg_tps: median(row, Metric::TgTps),
+            latency_50_ms: median(row, Metric::Latency50Ms),
+        })
+        .collect();
+    let found = speedups(&medians);
+    for (row, found) in summary.iter_mut().zip(found) {
+        if let Some((tg, latency)) = found {
+            let spec = row.spec.get_or_insert_with(SpecSummary::default);
+            spec.tg_speedup = tg;
+            spec.latency_50_speedup = latency;
+        }
+    }
 }
 
 /// Fills each summary row's resource figures from its unit's record.
