@@ -129,6 +129,19 @@ pub struct RunArgs {
     /// A prompt then a generation timed as one, e.g. 512,128 (repeatable; llama-bench -pg).
     #[arg(long, value_name = "N,M", value_parser = parse_pg)]
     pub pg: Vec<[u32; 2]>,
+    /// A draft model for speculative decoding (a GGUF file or a models.toml name):
+    /// every candidate also runs with it, beside its baseline (docs/speculative.md).
+    #[arg(long = "draft-model", value_name = "PATH|NAME")]
+    pub draft_model: Option<PathBuf>,
+    /// Tokens drafted per verification step, at most (default 16, as llama.cpp).
+    #[arg(long = "draft-max", value_delimiter = ',', value_name = "N[,N..]")]
+    pub draft_max: Vec<u32>,
+    /// A shorter draft is not verified (default 0).
+    #[arg(long = "draft-min", value_name = "N")]
+    pub draft_min: Option<u32>,
+    /// `mtp`: speculative decoding with the model's own multi-token-prediction heads.
+    #[arg(long, value_name = "mtp")]
+    pub spec: Option<String>,
     /// Jetson power modes set before each configuration: nvpmodel names or ids (needs root).
     #[arg(
         long = "power-mode",
@@ -266,6 +279,10 @@ impl RunArgs {
             cooldown_max: self.cooldown_max,
             soak: self.soak.clone(),
             reference: self.reference.clone(),
+            draft_model: self.draft_model.clone(),
+            draft_max: self.draft_max.clone(),
+            draft_min: self.draft_min,
+            spec: self.spec.clone(),
         }
     }
 }

@@ -34,6 +34,11 @@ pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate,
             }
             None
         }
+        "openai" if c.draft.is_some() => {
+            return Err(bad(
+                "draft is for in-process candidates; a llama-server takes its draft with -md in [candidate.server] command",
+            ))
+        }
         "openai" => Some(endpoint(c).map_err(|e| bad(&e))?),
         other => {
             return Err(bad(&format!(
@@ -61,6 +66,7 @@ pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate,
         flash_attn: c.flash_attn,
         chat_template: c.chat_template.clone(),
         server,
+        draft: c.draft.clone(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Expansion of a sweep into work units: candidate x every combination of the
 //! configuration axes, in llama-bench's order (model outermost, so each model
 //! is loaded once per configuration).
+use super::spec_axes::spec_variants;
 use super::{Candidate, Configuration, KvCacheType, Sweep, WorkUnit, DEFAULT_UBATCH};
 
 pub fn expand(sweep: &Sweep) -> Vec<WorkUnit> {
@@ -49,8 +50,11 @@ fn configurations(sweep: &Sweep, candidate: &Candidate) -> Vec<Configuration> {
                                 use_mmap: true,
                                 power_mode: power_mode.clone(),
                                 jetson_clocks,
+                                speculative: None,
                             };
-                            configs.extend(memory_axes(sweep, base));
+                            for config in memory_axes(sweep, base) {
+                                configs.extend(spec_variants(sweep, candidate, config));
+                            }
                         }
                     }
                 }
@@ -134,6 +138,9 @@ mod tests {
             power_mode: Vec::new(),
             jetson_clocks: Vec::new(),
             targets: Default::default(),
+            draft_max: Vec::new(),
+            draft_min: 0,
+            spec_mtp: false,
         }
     }
 

@@ -65,6 +65,11 @@ pub struct ParamsFile {
     /// Jetson power modes: nvpmodel names ("MAXN", "25W") or ids (0, 2).
     pub power_mode: Option<Vec<PowerModeName>>,
     pub jetson_clocks: Option<Vec<bool>>,
+    /// Speculative decoding: draft lengths, the shortest draft verified, and
+    /// `spec = "mtp"` (docs/speculative.md).
+    pub draft_max: Option<Vec<u32>>,
+    pub draft_min: Option<u32>,
+    pub spec: Option<String>,
 }
 
 /// A percentage as written in the file: `2`, `0.02` or `"2%"`.
@@ -128,6 +133,8 @@ pub struct CandidateFile {
     pub n_batch: Option<u32>,
     pub flash_attn: Option<FlashAttn>,
     pub chat_template: Option<String>,
+    /// A draft model for speculative decoding: a GGUF path or a models.toml name.
+    pub draft: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,6 +5,7 @@ mod expand;
 mod file;
 mod resolve;
 pub mod server_launch;
+mod spec_axes;
 mod speed_axes;
 
 pub use candidate::candidates_from_file;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::candidate::{candidates_from_file, name_from_path};
+use super::spec_axes::{longest_draft, resolve_spec, validate_spec, SpecInput};
 use super::speed_axes::{self, AutoRepsInput, RepsSetting};
 use super::KvCacheType;
 use super::{
@@ -55,6 +56,12 @@ pub struct SweepOverrides {
     pub cooldown_max: Option<u64>,
     pub soak: Option<String>,
     pub reference: Option<String>,
+    /// `--draft-model PATH|NAME` (resolved to a file by the runner).
+    pub draft_model: Option<PathBuf>,
+    pub draft_max: Vec<u32>,
+    pub draft_min: Option<u32>,
+    /// `--spec mtp`.
+    pub spec: Option<String>,
 }
 
 /// `speed` is None when the sweep runs no speed suite: then no ppN/tgN unless asked for.
@@ -85,8 +92,16 @@ pub fn resolve(
         budget_secs: args.rep_budget_secs.or(file.rep_budget_secs),
         warmup_auto: warmup == Some(RepsSetting::Auto),
     };
+    let mut candidates = candidates(args, file)?;
+    let spec_input = SpecInput {
+        draft_model: args.draft_model.as_ref(),
+        draft_max: (args.draft_max.as_slice(), params.draft_max.as_ref()),
+        draft_min: args.draft_min.or(params.draft_min),
+        spec: args.spec.as_deref().or(params.spec.as_deref()),
+    };
+    let (draft_max, draft_min, spec_mtp) = resolve_spec(&spec_input, &mut candidates)?;
     let sweep = Sweep {
-        candidates: candidates(args, file)?,
+        candidates,
         suites: if args.suites.is_empty() {
             file.suites
                 .clone()
@@ -170,6 +185,9 @@ pub fn resolve(
                 .get_or_insert_with(|| "the sweep file's [targets]".into());
             t
         }),
+        draft_max,
+        draft_min,
+        spec_mtp,
     };
     validate(&sweep)?;
     Ok(sweep)
@@ -190,7 +208,15 @@ const MAX_SAMPLE_MS: u64 = 3_600_000;
 fn check_test_contexts(sweep: &Sweep) -> Result<(), UsageError> {
     let deepest = sweep.depth.iter().copied().max().unwrap_or(0);
     let prompts = sweep.pp.iter().map(|&p| ("--pp", p, 0));
-    let generations = sweep.tg.iter().map(|&g| ("--tg", 0, g));
+    // A speculative tgN's context also holds the draft ahead of it.
+    let ahead = match longest_draft(sweep) {
+        0 => 0,
+        n => n.saturating_add(1),
+    };
+    let generations = sweep
+        .tg
+        .iter()
+        .map(|&g| ("--tg", 0, g.saturating_add(ahead)));
     let both = sweep.pg.iter().map(|&[p, g]| ("--pg", p, g));
     for (flag, p, g) in prompts.chain(generations).chain(both) {
         let tokens = deepest.checked_add(p).and_then(|n| n.checked_add(g));
@@ -300,6 +326,7 @@ pub fn validate(sweep: &Sweep) -> Result<(), UsageError> {
     }
     check_test_contexts(sweep)?;
     speed_axes::check_delay(sweep.pacing.delay_secs)?;
+    validate_spec(sweep)?;
     if let Some(c) = sweep.cooldown_temp_c.filter(|c| !(0.0..=150.0).contains(c)) {
         return Err(UsageError::new(format!(
             "--cooldown-temp {c}: give a temperature from 0 to 150 °C"

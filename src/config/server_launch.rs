@@ -149,6 +149,7 @@ mod tests {
             use_mmap: true,
             power_mode: None,
             jetson_clocks: None,
+            speculative: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod llama;
 mod openai;
 #[cfg(test)]
 pub mod scripted;
+pub mod speculative;
 mod types;
 
 pub use llama::{
@@ -102,6 +103,10 @@ pub enum Capability {
     CachedConversation,
     /// Tools given apart from the prompt (a server API's `tools` field).
     NativeToolCalls,
+    /// The model's own multi-token-prediction heads (`--spec mtp`).
+    MtpHeads,
+    /// Speculative decoding in a test other than tgN at depth 0 and the user path.
+    SpeculativeTest,
 }
 
 impl Capability {
@@ -120,6 +125,12 @@ impl Capability {
             }
             Capability::NativeToolCalls => {
                 "tools given apart from the prompt (an API's tools field)"
+            }
+            Capability::MtpHeads => {
+                "MTP speculative decoding on this model: it has no multi-token-prediction heads (no <arch>.nextn_predict_layers in its GGUF)"
+            }
+            Capability::SpeculativeTest => {
+                "speculative decoding in this test (only tgN at depth 0 and the user path take the draft)"
             }
         }
     }

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
+use super::speculative::{generate, DraftLimits, DraftVerify};
 use super::{
     Answer, AnswerRequest, BenchTest, Capability, ContextTrial, Conversation, Engine, EngineTiming,
     FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow, Unsupported, UserPathRequest,
     UserPathTiming,
 };
+use crate::results::speculation::{first_mismatch, SpecFigures};
 use crate::results::FinishReason;
 use crate::suite::Message;
 
@@ -29,6 +31,110 @@ pub struct ScriptedEngine {
     pub before: Option<Hook>,
     /// Every call, in order.
     pub calls: Vec<String>,
+    /// Speculative decoding through `engine::speculative::generate`: tgN and
+    /// the user path draft and verify (see `ScriptedSpec`).
+    pub spec: Option<ScriptedSpec>,
+}
+
+/// A scripted draft/target pair: the target continues any sequence with a
+/// fixed text, the draft guesses it except after every `wrong_every`-th
+/// position. On its clock a verification step takes 10 ms (one plain token's
+/// time) and each drafted token 1 ms.
+#[derive(Debug, Clone, Copy)]
+pub struct ScriptedSpec {
+    pub draft_max: u32,
+    pub wrong_every: u32,
+    /// The draft is wrong where the target is right (the identity check fails):
+    /// its tokens are taken without verification.
+    pub unverified: bool,
+}
+
+struct ScriptedPair {
+    spec: ScriptedSpec,
+    /// The scripted clock, and its reading at the end of each verification.
+    elapsed_ms: u64,
+    step_ends: Vec<u64>,
+}
+
+impl ScriptedPair {
+    /// The target's token at position `pos`.
+    fn truth(pos: usize) -> u32 {
+        (pos as u32 * 7) % 31
+    }
+}
+
+impl DraftVerify for ScriptedPair {
+    type Token = u32;
+
+    fn draft(&mut self, sequence: &[u32], n: usize) -> Result<Vec<u32>> {
+        self.elapsed_ms += n as u64;
+        let from = sequence.len();
+        let guess = |pos: usize| match (pos as u32 + 1) % self.spec.wrong_every.max(1) {
+            0 => 99,
+            _ => Self::truth(pos),
+        };
+        Ok((from..from + n).map(guess).collect())
+    }
+
+    fn verify(&mut self, from: u32, tokens: &[u32]) -> Result<Vec<u32>> {
+        self.elapsed_ms += 10;
+        self.step_ends.push(self.elapsed_ms);
+        let at = |i: usize| match self.spec.unverified {
+            true => tokens.get(i + 1).copied().unwrap_or(7),
+            false => Self::truth(from as usize + i + 1),
+        };
+        Ok((0..tokens.len()).map(at).collect())
+    }
+
+    fn rollback(&mut self, _keep: u32) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The scripted prompt's length.
+const SCRIPTED_PROMPT: usize = 10;
+
+impl ScriptedEngine {
+    /// `n_gen` tokens through the speculative loop after the prompt, decoded
+    /// by `prompt_done_ms`: each token's time (ms on the scripted clock) and
+    /// the figures; None without `spec`.
+    fn speculate(
+        &self,
+        n_gen: u32,
+        prompt_done_ms: u64,
+    ) -> Result<Option<(Vec<u64>, SpecFigures)>> {
+        let Some(spec) = self.spec else {
+            return Ok(None);
+        };
+        // The first token comes from the prompt's logits, 10 ms after it.
+        let first_ms = prompt_done_ms + 10;
+        let mut pair = ScriptedPair {
+            spec,
+            elapsed_ms: first_ms,
+            step_ends: Vec::new(),
+        };
+        let mut sequence: Vec<u32> = (0..=SCRIPTED_PROMPT).map(ScriptedPair::truth).collect();
+        let limits = DraftLimits {
+            max: spec.draft_max,
+            min: 0,
+        };
+        let mut step_sizes = Vec::new();
+        let more = n_gen.saturating_sub(1);
+        let counts = generate(&mut pair, &mut sequence, more, limits, &mut |t| {
+            step_sizes.push(t.len())
+        })?;
+        let mut times = vec![first_ms];
+        for (&end, &n) in pair.step_ends.iter().zip(&step_sizes) {
+            times.extend(std::iter::repeat_n(end, n));
+        }
+        let generated = &sequence[SCRIPTED_PROMPT..];
+        let end = SCRIPTED_PROMPT + n_gen as usize;
+        let truth: Vec<u32> = (SCRIPTED_PROMPT..end).map(ScriptedPair::truth).collect();
+        Ok(Some((
+            times,
+            counts.figures(first_mismatch(generated, &truth)),
+        )))
+    }
 }
 
 impl Default for ScriptedEngine {
@@ -40,6 +146,7 @@ impl Default for ScriptedEngine {
             finish_reason: FinishReason::Stop,
             before: None,
             calls: Vec::new(),
+            spec: None,
         }
     }
 }
@@ -77,12 +184,20 @@ impl Engine for ScriptedEngine {
     ) -> Result<()> {
         self.enter(&test.name(), Some(Capability::RandomTokenBench))?;
         let (n_prompt, n_gen) = test.tokens();
-        let timing = EngineTiming {
+        let mut timing = EngineTiming {
             n_prompt,
             prompt: Duration::from_millis(n_prompt as u64),
             n_gen,
             generation: Duration::from_millis(4 * n_gen as u64),
+            spec: None,
         };
+        if let (Some((times, figures)), 0) = (self.speculate(n_gen + 1, 0)?, n_prompt) {
+            // N tokens after the first: a plain one takes 10 ms on the
+            // scripted clock and 4 ms here, so the clock is scaled by 0.4.
+            let span = times.last().copied().unwrap_or(0) - times[0];
+            timing.generation = Duration::from_micros(span * 400);
+            timing.spec = Some(figures);
+        }
         for rep in 0..max_reps {
             if on_rep(rep, Ok(timing)) == RepControl::Stop {
                 break;
@@ -94,7 +209,7 @@ impl Engine for ScriptedEngine {
     /// 10 tokens of prompt ready at 20 ms, then one token every 10 ms.
     fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
         self.enter("user_path", None)?;
-        Ok(UserPathTiming {
+        let mut timing = UserPathTiming {
             n_prompt: 10,
             prepare: Duration::from_millis(1),
             prompt_done: Duration::from_millis(20),
@@ -106,7 +221,13 @@ impl Engine for ScriptedEngine {
             chat_template: "scripted".into(),
             server: None,
             ..Default::default()
-        })
+        };
+        if let Some((times, figures)) = self.speculate(request.n_gen, 20)? {
+            // The first token at 30 ms, as without speculation.
+            timing.token_times = times.into_iter().map(Duration::from_millis).collect();
+            timing.spec = Some(figures);
+        }
+        Ok(timing)
     }
 
     /// 10 tokens a message; the history's tokens prefill at 1 ms each unless

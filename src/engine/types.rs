@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::checks::reasoning::AnswerStart;
 use crate::checks::OptionScore;
 use crate::config::{Configuration, KvCacheType};
+use crate::results::plan::Speculation;
+use crate::results::speculation::SpecFigures;
 use crate::results::FinishReason;
 use crate::suite::tools::ToolSpec;
 use crate::suite::{GenerationSettings, Message};
@@ -20,6 +22,8 @@ pub struct EngineTiming {
     pub prompt: Duration,
     pub n_gen: u32,
     pub generation: Duration,
+    /// A speculative tgN: what was drafted and accepted, the identity check.
+    pub spec: Option<SpecFigures>,
 }
 
 impl EngineTiming {
@@ -92,6 +96,8 @@ pub struct UserPathTiming {
     /// Which of `token_times` were reasoning and which is the first answer
     /// token; None where the engine does not tell them apart.
     pub answer_start: Option<AnswerStart>,
+    /// Speculative decoding: what was drafted and accepted, the identity check.
+    pub spec: Option<SpecFigures>,
 }
 
 /// What a server said about one request: its token count and, from
@@ -175,6 +181,9 @@ pub struct ServerTimings {
     pub predicted_n: Option<u64>,
     pub predicted_ms: Option<f64>,
     pub predicted_per_second: Option<f64>,
+    /// A server started with a draft model (`-md`): tokens drafted and accepted.
+    pub draft_n: Option<u64>,
+    pub draft_n_accepted: Option<u64>,
 }
 
 /// One question to the model.
@@ -276,6 +285,9 @@ pub struct EngineSettings {
     pub cache_type_k: KvCacheType,
     pub cache_type_v: KvCacheType,
     pub use_mmap: bool,
+    /// Speculative decoding for tgN and the user path (None: plain decoding).
+    #[serde(default)]
+    pub speculative: Option<Speculation>,
 }
 
 impl From<&Configuration> for EngineSettings {
@@ -290,6 +302,7 @@ impl From<&Configuration> for EngineSettings {
             cache_type_k: c.cache_type_k,
             cache_type_v: c.cache_type_v,
             use_mmap: c.use_mmap,
+            speculative: c.speculative.clone(),
         }
     }
 }

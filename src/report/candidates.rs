@@ -309,6 +309,7 @@ mod tests {
             resources: Default::default(),
             unified_memory: false,
             quality: None,
+            spec: None,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Inputs<'a> {
     pub levels: &'a [CandidateLevels],
     /// Per candidate, whether its soak came from a steady state (none without a soak).
     pub steady: &'a [String],
+    /// Speculative configurations against their baselines (docs/speculative.md).
+    pub speculative: Option<Table>,
 }
 
 pub fn build(i: &Inputs) -> Vec<Block> {
@@ -73,6 +75,14 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     }
     out.extend(serving_blocks(i));
     out.extend(power_blocks(i.candidates));
+    if let Some(table) = &i.speculative {
+        out.push(Block::Heading("Speculative decoding".into()));
+        out.push(Block::Paragraph(
+            "Each speculative configuration's tests: tokens drafted, the share accepted,              draft tokens accepted per verification step, and the speed-up against the same              model and configuration without speculation in the same sweep (its median over              theirs). Each user-path prompt is a kind of text. `same text`: the generated              tokens equal the target's own at temperature 0 (docs/speculative.md)."
+                .into(),
+        ));
+        out.push(Block::Table(table.clone()));
+    }
     let failures = failures(i.candidates);
     if !failures.rows.is_empty() {
         out.push(Block::Heading("Failures".into()));

@@ -16,6 +16,7 @@ mod load;
 mod power_table;
 mod quality_table;
 pub mod recommend;
+mod spec_table;
 mod stability_table;
 mod steady_state;
 mod summary_md;
@@ -154,6 +155,9 @@ pub fn write_report(options: &ReportOptions) -> Result<ReportOutput> {
         charts: &charts,
         levels: &levels_table::by_candidate(&runs, &candidates),
         steady: &steady,
+        speculative: spec_table::speculative_table(
+            &runs.iter().flat_map(|r| &r.summary).collect::<Vec<_>>(),
+        ),
     });
     let ids: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let title = format!("edgebench report: {}", ids.join(", "));

@@ -2,6 +2,7 @@
 //! speed, quality and stability tables and the measurement warnings.
 use super::length_warnings::length_warnings;
 use super::quality_table::quality_categories_table;
+use super::spec_table::speculative_table;
 use super::stability_table::stability_table;
 use super::table::speed_summary_table;
 use super::warnings::measurement_warnings;
@@ -18,6 +19,9 @@ pub fn summary_document(
     let mut blocks = vec![Block::Table(speed_summary_table(speed))];
     if !quality.is_empty() {
         blocks.push(Block::Table(quality_categories_table(quality)));
+    }
+    if let Some(table) = speculative_table(&speed.iter().collect::<Vec<_>>()) {
+        blocks.push(Block::Table(table));
     }
     if !stability.is_empty() {
         blocks.push(Block::Table(stability_table(stability)));

@@ -7,6 +7,7 @@ const NOISY_CV: f64 = 0.10;
 
 pub fn measurement_warnings(summary: &[SummaryRow]) -> Vec<String> {
     let mut warnings = synthetic_warnings(summary);
+    warnings.extend(super::spec_table::identity_warnings(summary));
     for row in summary {
         for metric in [Metric::PpTps, Metric::TgTps] {
             let Some(spread) = row.spread(metric).filter(|s| s.n >= 3) else {

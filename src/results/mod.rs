@@ -16,6 +16,8 @@ mod read;
 pub mod redact;
 mod rows;
 mod run_dir;
+pub mod spec_summary;
+pub mod speculation;
 mod status;
 mod summary;
 mod summary_table;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use super::cache_type::KvCacheType;
+pub use super::speculation::{SpecMethod, Speculation};
 
 /// Flash attention policy, as llama.cpp names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,6 +57,10 @@ pub struct Candidate {
     /// in-process; `path` is then the GGUF it serves, or empty if not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerEndpoint>,
+    /// A draft model (`draft = "..."`, `--draft-model`): the candidate also
+    /// runs with it, at each `--draft-max`, beside its own baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<PathBuf>,
 }
 
 /// Where a served candidate is: an OpenAI-compatible API on this machine
@@ -161,6 +166,7 @@ impl Candidate {
             flash_attn: None,
             chat_template: None,
             server: None,
+            draft: None,
         }
     }
 }
@@ -234,6 +240,19 @@ pub struct Sweep {
     /// run's report by default.
     #[serde(default)]
     pub targets: super::Targets,
+    /// `--draft-max`: the draft lengths of every speculative configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub draft_max: Vec<u32>,
+    /// `--draft-min` (0: every draft is verified).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub draft_min: u32,
+    /// `--spec mtp`: every in-process candidate also runs with its own MTP heads.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spec_mtp: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `--reps auto`: repetitions of a speed test until the 95% interval of its
@@ -329,6 +348,9 @@ pub struct Configuration {
     /// Clocks pinned by `jetson_clocks` (true) or left to the mode's DVFS (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jetson_clocks: Option<bool>,
+    /// Speculative decoding (docs/speculative.md); None: the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speculative: Option<Speculation>,
 }
 
 /// llama-bench's defaults for the axes a manifest written before them lacks.
@@ -361,6 +383,9 @@ impl Configuration {
             )
         );
         label.push_str(&power_label(self.power_mode.as_deref(), self.jetson_clocks));
+        if let Some(spec) = &self.speculative {
+            label.push_str(&spec.label());
+        }
         label
     }
 }

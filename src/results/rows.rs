@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::plan::{memory_axes_label, KvCacheType, DEFAULT_UBATCH};
+use super::speculation::{RowSpec, SpecFigures};
 use super::{FinishReason, Phase, Status, TestKind};
 
 /// The `backend` of a candidate served over HTTP (`engine = "openai"`).
@@ -82,6 +83,9 @@ pub struct RowConfig {
     /// The GPU's and cpu0's frequency ceilings in force (devfreq max_freq, scaling_max_freq).
     pub gpu_max_freq_mhz: Option<f64>,
     pub cpu_max_freq_mhz: Option<f64>,
+    /// Speculative decoding: method, draft model, draft lengths (null: none).
+    #[serde(flatten)]
+    pub spec: RowSpec,
 }
 
 /// What a row read from a file written before a column existed holds:
@@ -103,6 +107,7 @@ impl Default for RowConfig {
             jetson_clocks: None,
             gpu_max_freq_mhz: None,
             cpu_max_freq_mhz: None,
+            spec: RowSpec::default(),
         }
     }
 }
@@ -112,6 +117,11 @@ impl RowConfig {
     /// their defaults, " pm=MAXN jc=on" with the power axes): how tables and
     /// `compare` name a configuration.
     pub fn label(&self) -> String {
+        self.label_without_spec() + &self.spec.label()
+    }
+
+    /// The label of the configuration's baseline (the same without speculation).
+    pub fn label_without_spec(&self) -> String {
         let kv = |t: &str| t.parse().unwrap_or_default();
         // 0: a file written before n_ubatch was a column.
         let ubatch = match self.n_ubatch {
@@ -176,6 +186,8 @@ pub struct SpeedRow {
     pub level: LevelFigures,
     #[serde(flatten)]
     pub server: ServerFigures,
+    #[serde(flatten)]
+    pub spec: SpecFigures,
     pub load_ms: Option<f64>,
     pub chat_template: Option<String>,
     pub eos_at: Option<u32>,

@@ -1,5 +1,6 @@
 //! summary.*: one row per candidate x configuration x test, with the spread of
 //! every rate and latency over the repetitions.
+use super::spec_summary::{pool_spec, speedups, Medians, SpecSummary};
 use super::{Metric, ResourceSummary, SpeedRow, Status, UnitRecord};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,8 @@ pub struct SummaryRow {
     pub unified_memory: bool,
     /// Quality rows (test `quality:...`): the suite's scores.
     pub quality: Option<QualityScore>,
+    /// A speculative configuration's draft counts and speed-up.
+    pub spec: Option<SpecSummary>,
 }
 
 /// The quality columns of a summary row (test `quality:...`), computed by `scoring`.
@@ -102,7 +105,8 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
             keys.push(key);
         }
     }
-    keys.into_iter()
+    let mut summary: Vec<SummaryRow> = keys
+        .into_iter()
         .map(|(unit, test)| {
             let group: Vec<&SpeedRow> = rows
                 .iter()
@@ -133,9 +137,34 @@ pub fn summarize(rows: &[SpeedRow]) -> Vec<SummaryRow> {
                 resources: ResourceSummary::default(),
                 unified_memory: false,
                 quality: None,
+                spec: pool_spec(&ok),
             }
         })
-        .collect()
+        .collect();
+    attach_speedups(&mut summary);
+    summary
+}
+
+/// Each speculative row's speed-up against its baseline row (spec_summary.rs).
+fn attach_speedups(summary: &mut [SummaryRow]) {
+    let median = |row: &SummaryRow, m: Metric| row.spread(m).map(|s| s.median);
+    let medians: Vec<Medians> = summary
+        .iter()
+        .map(|row| Medians {
+            first: &row.first,
+            ok: row.status.is_ok(),
+            tg_tps: median(row, Metric::TgTps),
+            latency_50_ms: median(row, Metric::Latency50Ms),
+        })
+        .collect();
+    let found = speedups(&medians);
+    for (row, found) in summary.iter_mut().zip(found) {
+        if let Some((tg, latency)) = found {
+            let spec = row.spec.get_or_insert_with(SpecSummary::default);
+            spec.tg_speedup = tg;
+            spec.latency_50_speedup = latency;
+        }
+    }
 }
 
 /// Fills each summary row's resource figures from its unit's record.

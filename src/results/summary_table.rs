@@ -12,7 +12,7 @@ use crate::stats::repetitions::FirstRep;
 use crate::stats::Spread;
 
 /// The speed.* columns summary.* opens with (types as in speed.*).
-const FROM_SPEED: [&str; 28] = [
+const FROM_SPEED: [&str; 32] = [
     "run_id",
     "unit_id",
     "candidate",
@@ -37,6 +37,10 @@ const FROM_SPEED: [&str; 28] = [
     "jetson_clocks",
     "gpu_max_freq_mhz",
     "cpu_max_freq_mhz",
+    "spec",
+    "draft_model",
+    "draft_max",
+    "draft_min",
     "test",
     "mode",
     "n_depth",
@@ -101,6 +105,19 @@ const REPETITION_COLUMNS: &[Col] = &[
     sparse("first_rep_differs", Bool),
 ];
 
+/// `SpecSummary`'s columns: a speculative configuration's rows only.
+const SPEC_COLUMNS: &[Col] = &[
+    sparse("draft_n", U32),
+    sparse("draft_accepted", U32),
+    sparse("acceptance_rate", F64),
+    sparse("accepted_per_step", F64),
+    sparse("t_draft_ms", F64),
+    sparse("t_verify_ms", F64),
+    sparse("spec_identical", Bool),
+    sparse("tg_speedup", F64),
+    sparse("latency_50_speedup", F64),
+];
+
 const CLOSING_COLUMNS: &[Col] = &[opt("load_ms", F64), col("status", Str), opt("error", Str)];
 
 fn stat_column(metric: &str, stat: &str) -> String {
@@ -149,6 +166,7 @@ impl Table for SummaryRow {
         }
         columns.extend_from_slice(RESOURCE_COLUMNS);
         columns.extend_from_slice(QUALITY_SCORE_COLUMNS);
+        columns.extend_from_slice(SPEC_COLUMNS);
         columns.extend_from_slice(CLOSING_COLUMNS);
         columns
     }
@@ -182,6 +200,10 @@ impl Table for SummaryRow {
                 }
             }
         }
+        // Every spec column, null on rows without speculation (the speed
+        // row's own per-repetition figures are not the summary's).
+        let spec = serde_record(&self.spec.clone().unwrap_or_default())?;
+        record.extend(spec);
         record.insert("status".into(), self.status.as_str().into());
         record.insert("error".into(), self.error.clone().into());
         Ok(record)
@@ -233,6 +255,10 @@ impl Table for SummaryRow {
             resources: from_serde(record.clone())?,
             unified_memory: record.get("unified_memory") == Some(&Value::Bool(true)),
             quality,
+            spec: match record.get("draft_n").is_some_and(|v| !v.is_null()) {
+                true => Some(from_serde(record.clone())?),
+                false => None,
+            },
             first,
         })
     }

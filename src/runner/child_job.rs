@@ -74,6 +74,7 @@ pub(super) mod tests {
                     use_mmap: true,
                     power_mode: None,
                     jetson_clocks: None,
+                    speculative: None,
                 },
             },
             reps: 2,

@@ -11,6 +11,7 @@ use crate::engine::{
     is_unsupported, BenchKind, BenchTest, Engine, EngineTiming, RepControl, ServerReport,
     TemplateChoice, UserPathRequest, UserPathTiming,
 };
+use crate::results::speculation::SpecFigures;
 use crate::results::{AnswerFigures, Metric, ServerFigures, TestKind};
 use crate::stats::percentile;
 use crate::stats::repetitions::StopRule;
@@ -227,6 +228,7 @@ fn engine_row(test: &str, rep: u32, bench: BenchTest, timing: Result<EngineTimin
             tg_tps: t.generation_tps(),
             // llama-bench's figure for ppN+tgM: every token over the whole time.
             pg_tps: (n_prompt > 0 && n_gen > 0).then(|| t.tokens_per_second()),
+            spec: t.spec.unwrap_or_default(),
             status: Status::Ok,
             ..base
         },
@@ -278,6 +280,10 @@ pub(super) fn user_path_row(test: &str, rep: u32, result: Result<UserPathTiming>
         itl_p50_ms: (!gaps.is_empty()).then(|| percentile(&gaps, 50.0)),
         itl_p95_ms: (!gaps.is_empty()).then(|| percentile(&gaps, 95.0)),
         server: t.server.as_ref().map(server_figures).unwrap_or_default(),
+        spec: t
+            .spec
+            .or_else(|| t.server.as_ref().and_then(server_spec))
+            .unwrap_or_default(),
         chat_template: Some(t.chat_template),
         eos_at: t.eos_at,
         output_text: Some(t.text),
@@ -324,6 +330,23 @@ fn tokens_per_chunk(t: &UserPathTiming) -> f64 {
 /// Index of the timestamp by which token `n` (from 1) had arrived.
 fn chunk_of_token(n: u32, tokens_per_chunk: f64) -> usize {
     ((f64::from(n) / tokens_per_chunk).ceil() as usize).saturating_sub(1)
+}
+
+/// A llama-server started with a draft (`-md`) counts what it drafted and
+/// accepted in its `timings`; other servers say nothing (null columns). There
+/// is no identity check or time split over HTTP.
+fn server_spec(report: &ServerReport) -> Option<SpecFigures> {
+    let timings = report.timings.as_ref()?;
+    let drafted = u32::try_from(timings.draft_n?).ok()?;
+    let accepted = timings.draft_n_accepted.and_then(|n| u32::try_from(n).ok());
+    Some(SpecFigures {
+        draft_n: Some(drafted),
+        draft_accepted: accepted,
+        acceptance_rate: accepted
+            .filter(|_| drafted > 0)
+            .map(|a| f64::from(a) / f64::from(drafted)),
+        ..Default::default()
+    })
 }
 
 /// What the server said about the reply, beside the client's figures.
@@ -427,6 +450,24 @@ mod tests {
         // An engine that does not tell them apart: nothing claimed.
         let m = user_path_row("e2e:x", 0, Ok(timing(64, Some(64))));
         assert_eq!(m.answer, AnswerFigures::default());
+    }
+
+    #[test]
+    fn a_servers_draft_counts_fill_the_speculative_columns() {
+        let mut t = timing(64, Some(64));
+        let timings = t.server.as_mut().unwrap().timings.as_mut().unwrap();
+        timings.draft_n = Some(40);
+        timings.draft_n_accepted = Some(30);
+        let m = user_path_row("e2e:x", 0, Ok(t));
+        assert_eq!(
+            (m.spec.draft_n, m.spec.draft_accepted),
+            (Some(40), Some(30))
+        );
+        assert_eq!(m.spec.acceptance_rate, Some(0.75));
+        assert_eq!(m.spec.spec_identical, None, "not checked over HTTP");
+        // A server without a draft says nothing: null, never zero.
+        let m = user_path_row("e2e:x", 0, Ok(timing(64, Some(64))));
+        assert_eq!(m.spec, SpecFigures::default());
     }
 
     #[test]

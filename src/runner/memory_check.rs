@@ -75,6 +75,7 @@ mod tests {
             use_mmap: false,
             power_mode: None,
             jetson_clocks: None,
+            speculative: None,
         }
     }
 

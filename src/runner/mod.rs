@@ -15,6 +15,7 @@ mod child_speed;
 mod child_stability;
 mod child_warmup;
 mod crash;
+mod drafts;
 mod interrupt;
 pub mod memory_check;
 mod output;
@@ -32,6 +33,8 @@ mod served;
 mod server_output;
 mod server_port;
 mod soak_conditions;
+#[cfg(test)]
+mod spec_tests;
 mod stability;
 mod started_server;
 mod supervise;

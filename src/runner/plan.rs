@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result};
 use rand::SeedableRng;
 
 use super::child_process::own_executable;
+use super::drafts::{check_draft_vocabularies, resolve_drafts};
 use super::interrupt::Interrupt;
 use super::power::{effective_uid, preflight, Machine, PowerTools, ToolPaths};
 use super::protocol::QualityItem;
@@ -81,10 +82,12 @@ pub(super) fn new_plan(args: &RunArgs) -> Result<(Plan, RunLock)> {
     };
     let suites = load_suites(&suite_names)?;
     check_schemas(&suites)?;
-    let sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
+    let mut sweep = config::resolve(&args.sweep_overrides(), &file, suites.speed.as_ref())?;
+    resolve_drafts(&mut sweep)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let power = preflight(&sweep, &machine(args))?;
     let models = check_candidates(&sweep, args.keep_going)?;
+    check_draft_vocabularies(&sweep, &models)?;
     let out = args
         .out
         .clone()

@@ -4,6 +4,7 @@ use crate::results::Status;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AutoReps, Pacing, WorkUnit};
+use crate::results::speculation::SpecFigures;
 use crate::results::{AnswerFigures, LevelFigures, ServerFigures, StabilityRow, Targets};
 use crate::suite::stability::MultiTurnSpec;
 use crate::suite::tools::ToolSpec;
@@ -150,6 +151,8 @@ pub struct Measurement {
     pub level: LevelFigures,
     #[serde(flatten)]
     pub server: ServerFigures,
+    #[serde(flatten)]
+    pub spec: SpecFigures,
     pub chat_template: Option<String>,
     pub eos_at: Option<u32>,
     pub output_text: Option<String>,

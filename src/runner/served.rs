@@ -26,6 +26,7 @@ const ANY_CONFIGURATION: Configuration = Configuration {
     use_mmap: true,
     power_mode: None,
     jetson_clocks: None,
+    speculative: None,
 };
 
 /// The engine's settings for a served candidate.

@@ -29,6 +29,7 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         use_mmap: true,
         power_mode: None,
         jetson_clocks: None,
+        speculative: None,
     };
     let units = (0..n)
         .map(|i| WorkUnit {
@@ -79,6 +80,9 @@ pub(super) fn plan_in(dir: &Path, n: usize) -> Plan {
         power_mode: Vec::new(),
         jetson_clocks: Vec::new(),
         targets: Default::default(),
+        draft_max: Vec::new(),
+        draft_min: 0,
+        spec_mtp: false,
     };
     let run_dir = dir.join("run");
     std::fs::create_dir_all(run_dir.join("parts")).unwrap();

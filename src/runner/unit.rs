@@ -20,6 +20,7 @@ use crate::progress::Progress;
 use crate::results::manifest::Manifest;
 use crate::results::plan::ToolChoice;
 use crate::results::redact::Redaction;
+use crate::results::speculation::RowSpec;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, Phase, QualityRow, RowConfig,
     RowIdentity, SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND,
@@ -342,6 +343,7 @@ fn base_row(
             type_k: settings.cache_type_k.to_string(),
             type_v: settings.cache_type_v.to_string(),
             use_mmap: settings.use_mmap,
+            spec: RowSpec::of(unit.config.speculative.as_ref()),
             ..Default::default()
         },
         load_ms,
@@ -379,6 +381,7 @@ fn row_from(base: &SpeedRow, unit: &WorkUnit, m: &Measurement) -> SpeedRow {
         itl_p95_ms: m.itl_p95_ms,
         level: m.level.clone(),
         server: m.server.clone(),
+        spec: m.spec,
         chat_template: m.chat_template.clone(),
         eos_at: m.eos_at,
         output_text: m.output_text.clone(),

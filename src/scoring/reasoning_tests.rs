@@ -35,6 +35,7 @@ fn case() -> Case {
         schema: None,
         tools: Vec::new(),
         native_messages: Vec::new(),
+        native_tools: Vec::new(),
     }
 }
 

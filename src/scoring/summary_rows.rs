@@ -88,6 +88,7 @@ pub fn quality_summary_rows(records: &[UnitRecord]) -> Vec<SummaryRow> {
                 resources: Default::default(),
                 unified_memory: false,
                 quality: Some(score),
+                spec: None,
             });
         }
     }

@@ -29,6 +29,7 @@ pub(super) fn random_token_bench(
         model,
         settings,
         rng,
+        ..
     } = engine;
     let mut ctx = new_context(backend, model, settings, test.n_ctx())?;
     let mut bench = Bench {
@@ -113,6 +114,7 @@ impl Bench<'_, '_> {
             prompt,
             n_gen,
             generation,
+            spec: None,
         })
     }
 

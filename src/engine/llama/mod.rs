@@ -10,6 +10,7 @@ mod depth;
 mod fault;
 mod probe;
 mod quantize;
+mod speculative;
 mod stability;
 mod template;
 
@@ -18,6 +19,8 @@ pub use fault::native_fault;
 pub use probe::{probe, LLAMA_CPP_SYS_VERSION};
 pub use quantize::quantize_rows;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -32,9 +35,9 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use super::{
-    AnswerRequest, BenchTest, ContextTrial, Conversation, Engine, EngineSettings, EngineTiming,
-    FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow, UserPathRequest,
-    UserPathTiming,
+    AnswerRequest, BenchKind, BenchTest, Capability, ContextTrial, Conversation, Engine,
+    EngineSettings, EngineTiming, FidelityChunk, FidelityRequest, RepControl, SoakSpan, SoakWindow,
+    UserPathRequest, UserPathTiming,
 };
 use crate::config::{FlashAttn, KvCacheType};
 use crate::suite::Message;
@@ -45,6 +48,11 @@ pub struct LlamaEngine {
     settings: EngineSettings,
     /// Random token ids, like llama-bench's std::rand(); seeded so runs are repeatable.
     rng: SmallRng,
+    /// A speculative configuration's draft model.
+    draft: Option<LlamaModel>,
+    /// The target's own greedy tokens per prompt and length: the speculative
+    /// runs' identity check (computed once, untimed).
+    references: RefCell<HashMap<Vec<i32>, Vec<i32>>>,
 }
 
 impl LlamaEngine {
@@ -56,12 +64,25 @@ impl LlamaEngine {
         let start = Instant::now();
         let model = load_model(&backend, path, &settings)
             .map_err(|_| anyhow!("llama.cpp could not load {}", path.display()))?;
+        // The draft loads with the target's settings; its time is in load_ms.
+        let draft_path = settings.speculative.as_ref().and_then(|s| s.draft_model());
+        let draft = match draft_path {
+            Some(draft) => Some(load_model(&backend, draft, &settings).map_err(|_| {
+                anyhow!(
+                    "llama.cpp could not load the draft model {}",
+                    draft.display()
+                )
+            })?),
+            None => None,
+        };
         let load_time = start.elapsed();
         let engine = LlamaEngine {
             backend,
             model,
             settings,
             rng: SmallRng::seed_from_u64(0x5eed),
+            draft,
+            references: RefCell::default(),
         };
         Ok((engine, load_time))
     }
@@ -83,11 +104,26 @@ impl Engine for LlamaEngine {
         max_reps: u32,
         on_rep: &mut dyn FnMut(u32, Result<EngineTiming>) -> RepControl,
     ) -> Result<()> {
-        bench::random_token_bench(self, test, warmup, max_reps, on_rep)
+        // ppN decodes no generated token: the same with or without a draft.
+        let drafting = self.settings.speculative.is_some();
+        match (drafting, test.kind) {
+            (false, _) | (true, BenchKind::Prompt(_)) => {
+                bench::random_token_bench(self, test, warmup, max_reps, on_rep)
+            }
+            (true, BenchKind::Generation(_)) => {
+                speculative::generation_bench(self, test, warmup, max_reps, on_rep)
+            }
+            (true, BenchKind::PromptThenGeneration(..)) => {
+                Err(self.unsupported(Capability::SpeculativeTest))
+            }
+        }
     }
 
     fn user_path(&mut self, request: &UserPathRequest) -> Result<UserPathTiming> {
-        answer::user_path(self, request)
+        match self.settings.speculative {
+            Some(_) => speculative::user_path(self, request),
+            None => answer::user_path(self, request),
+        }
     }
 
     fn user_path_after(
@@ -96,6 +132,9 @@ impl Engine for LlamaEngine {
         history: &[Message],
         reuse: bool,
     ) -> Result<UserPathTiming> {
+        if self.settings.speculative.is_some() {
+            return Err(self.unsupported(Capability::SpeculativeTest));
+        }
         depth::user_path_after(self, request, history, reuse)
     }
 

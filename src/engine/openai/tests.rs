@@ -555,3 +555,29 @@ fn sse_refuses_unknown_fields_and_endless_lines() {
         matches!(events(keep_alives.as_bytes()), Err(SseError::Malformed(m)) if m.contains("lines without an event"))
     );
 }
+
+/// A llama-server started with a draft (`-md`) reports what it drafted and
+/// accepted in the timings of its last chunk; they reach the report as sent.
+#[test]
+fn a_draft_servers_counts_reach_the_report() {
+    let last = serde_json::json!({
+        "choices": [],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15},
+        "timings": {"prompt_n": 12, "predicted_n": 3, "predicted_per_second": 100.0,
+                    "draft_n": 4, "draft_n_accepted": 2}
+    });
+    let server = TestServer::start(vec![stream(vec![
+        (0, role_chunk()),
+        (10, content_chunk("Hello")),
+        (10, content_chunk(" world!")),
+        (0, finish_chunk("length")),
+        (0, event(&last.to_string())),
+        (0, done()),
+    ])]);
+    let t = user_path(&mut engine(&server), 3).unwrap();
+    let timings = t.server.unwrap().timings.unwrap();
+    assert_eq!(
+        (timings.draft_n, timings.draft_n_accepted),
+        (Some(4), Some(2))
+    );
+}

@@ -204,6 +204,14 @@ mod tests {
         assert_eq!(t.predicted_n, Some(64));
         assert_eq!(t.predicted_ms, Some(611.207));
         assert_eq!(t.cache_n, Some(0));
+        assert_eq!(t.draft_n, None, "no draft model, no count");
+    }
+
+    /// llama-server with `-md`: `server_slot::get_timings` adds the draft counts.
+    #[test]
+    fn a_draft_servers_timings_carry_its_counts() {
+        let t = timings(json!({"predicted_n": 64, "draft_n": 48, "draft_n_accepted": 36})).unwrap();
+        assert_eq!((t.draft_n, t.draft_n_accepted), (Some(48), Some(36)));
     }
 
     #[test]
