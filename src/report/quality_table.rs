@@ -48,11 +48,17 @@ fn line(r: &SummaryRow, q: &QualityScore) -> Vec<String> {
         r.first.id.candidate.clone(),
         r.first.config.label(),
         r.first.test.clone(),
-        q.n.to_string(),
+        // Failed answers are not in n: said beside it, so a suite whose every
+        // answer failed does not read as an empty success.
+        match q.n_failed {
+            0 => q.n.to_string(),
+            failed => format!("{} (+{failed} failed)", q.n),
+        },
         match (q.pass_rate, q.pass_rate_lo, q.pass_rate_hi) {
             (Some(p), Some(lo), Some(hi)) => {
                 format!("{:.0}% [{:.0}-{:.0}]", p * 100.0, lo * 100.0, hi * 100.0)
             }
+            _ if q.n == 0 && q.n_failed > 0 => "none: every answer failed".into(),
             _ => "-".into(),
         },
         pct(q.pass_all_reps),
@@ -89,4 +95,35 @@ pub fn quality_categories_table(rows: &[SummaryRow]) -> Table {
         .filter_map(|r| Some(line(r, r.quality.as_ref()?)))
         .collect();
     Table::of_text("quality-categories", &HEADER, lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{summarize, QualityScore, SpeedRow};
+
+    fn row(n: usize, n_failed: usize) -> SummaryRow {
+        let first = SpeedRow {
+            test: "quality:bfcl".into(),
+            ..Default::default()
+        };
+        let mut row = summarize(&[first]).remove(0);
+        row.quality = Some(QualityScore {
+            n,
+            n_failed,
+            ..Default::default()
+        });
+        row
+    }
+
+    #[test]
+    fn a_suite_whose_every_answer_failed_says_so() {
+        let failed = row(0, 33);
+        let cells = line(&failed, failed.quality.as_ref().unwrap());
+        assert_eq!(cells[3], "0 (+33 failed)");
+        assert_eq!(cells[4], "none: every answer failed");
+        let fine = row(4, 0);
+        let cells = line(&fine, fine.quality.as_ref().unwrap());
+        assert_eq!((cells[3].as_str(), cells[4].as_str()), ("4", "-"));
+    }
 }

@@ -32,6 +32,10 @@ pub struct ModelMeta {
     /// units are recorded as load failures without being started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unusable: Option<String>,
+    /// The sha256 of the candidate's draft model (speculative decoding), so a
+    /// resume notices a draft that became another file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_sha256: Option<String>,
 }
 
 impl ModelMeta {

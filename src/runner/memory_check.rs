@@ -11,19 +11,27 @@ const GIB: f64 = (1u64 << 30) as f64;
 /// `n_ctx`: the largest context the unit makes (the user path's, or an
 /// engine test's depth + prompt + generation).
 pub fn check_fits(path: &Path, config: &Configuration, n_ctx: u32) -> Result<(), String> {
-    let info = read_gguf_info(path).map_err(|e| e.to_string())?;
     // With layers on a discrete GPU, the KV cache lives there: llama.cpp reports that
     // itself. On a Jetson GPU memory is system RAM, so the check below still holds.
     let unified = Path::new("/etc/nv_tegra_release").exists();
     if cfg!(feature = "cuda") && config.n_gpu_layers > 0 && !unified {
         return Ok(());
     }
-    let Some((weights_bytes, kv_bytes)) = crate::fit::weights_and_kv(
-        &info,
-        u64::from(n_ctx),
-        (config.cache_type_k, config.cache_type_v),
-    ) else {
+    let Some((mut weights_bytes, mut kv_bytes)) = needs(path, config, n_ctx)? else {
         return Ok(());
+    };
+    // A draft model is loaded beside the target, with a context of the same size.
+    let draft = config.speculative.as_ref().and_then(|s| s.draft_model());
+    if let Some(draft) = draft {
+        let Some((w, kv)) = needs(draft, config, n_ctx)? else {
+            return Ok(());
+        };
+        weights_bytes = weights_bytes.saturating_add(w);
+        kv_bytes = kv_bytes.saturating_add(kv);
+    }
+    let with_draft = match draft {
+        Some(_) => ", the draft model's included",
+        None => "",
     };
     let mut system = sysinfo::System::new();
     system.refresh_memory();
@@ -36,14 +44,14 @@ pub fn check_fits(path: &Path, config: &Configuration, n_ctx: u32) -> Result<(),
     // A smaller context cannot help a model whose weights alone do not fit.
     if weights_bytes > available {
         return Err(format!(
-            "{}: out of memory: the weights alone need {:.1} GiB but only {:.1} GiB of memory is available; this model cannot run on this machine",
+            "{}: out of memory: the weights alone need {:.1} GiB{with_draft} but only {:.1} GiB of memory is available; this model cannot run on this machine",
             path.display(),
             gib(weights_bytes),
             gib(available)
         ));
     }
     Err(format!(
-        "{}: a context of {n_ctx} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB) but only {:.1} GiB of memory is available; use a smaller {}",
+        "{}: a context of {n_ctx} tokens needs about {:.1} GiB (weights {:.1} GiB + KV cache {:.1} GiB{with_draft}) but only {:.1} GiB of memory is available; use a smaller {}",
         path.display(),
         gib(needed),
         gib(weights_bytes),
@@ -53,6 +61,17 @@ pub fn check_fits(path: &Path, config: &Configuration, n_ctx: u32) -> Result<(),
             true => "--pp, --tg, --pg or --depth",
             false => "--ctx",
         }
+    ))
+}
+
+/// A model's weights and its KV cache at `n_ctx`, in bytes (None: not known
+/// for this architecture).
+fn needs(path: &Path, config: &Configuration, n_ctx: u32) -> Result<Option<(u64, u64)>, String> {
+    let info = read_gguf_info(path).map_err(|e| e.to_string())?;
+    Ok(crate::fit::weights_and_kv(
+        &info,
+        u64::from(n_ctx),
+        (config.cache_type_k, config.cache_type_v),
     ))
 }
 
@@ -94,7 +113,7 @@ mod tests {
             ggml_type: GgmlType::F32,
         };
         h.add_tensor(w).unwrap();
-        let path = dir.join("m.gguf");
+        let path = dir.join(format!("m-{weights}.gguf"));
         write_gguf(&path, &h, TensorData::SparseZeros).unwrap();
         path
     }
@@ -122,5 +141,27 @@ mod tests {
         let err = check_fits(&small, &config(n_ctx), n_ctx).unwrap_err();
         assert!(err.contains("use a smaller --ctx"), "{err}");
         assert_eq!(check_fits(&small, &config(512), 512), Ok(()));
+    }
+
+    #[test]
+    fn a_draft_model_counts_against_memory_with_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut system = sysinfo::System::new();
+        system.refresh_memory();
+        let total = system.total_memory();
+        let target = model(dir.path(), 1 << 20);
+        let draft = model(dir.path(), total + (1 << 30));
+        let mut with_draft = config(512);
+        assert_eq!(check_fits(&target, &with_draft, 512), Ok(()));
+        with_draft.speculative = Some(crate::results::plan::Speculation {
+            method: crate::results::plan::SpecMethod::Draft { model: draft },
+            draft_max: 4,
+            draft_min: 0,
+        });
+        let err = check_fits(&target, &with_draft, 512).unwrap_err();
+        assert!(
+            err.contains("the weights alone need") && err.contains("the draft model's included"),
+            "{err}"
+        );
     }
 }

@@ -374,6 +374,11 @@ fn check_candidate(c: &crate::config::Candidate) -> Result<ModelMeta, String> {
         has_chat_template: info.has_chat_template,
         synthetic: info.synthetic,
         unusable: None,
+        draft_sha256: c
+            .draft
+            .as_deref()
+            .map(|d| sha256_file(d).map_err(|e| format!("{}: cannot read: {e}", d.display())))
+            .transpose()?,
     })
 }
 

@@ -94,6 +94,18 @@ impl ResumeInputs {
                     short(&now.model_sha256)
                 ));
             }
+            // A run from before drafts' hashes were recorded has none to compare.
+            let draft = (was.draft_sha256.as_deref(), now.draft_sha256.as_deref());
+            if let (true, (Some(was_draft), Some(now_draft))) = (usable, draft) {
+                if was_draft != now_draft {
+                    changes.push(format!(
+                        "the draft model of `{}` is another file: sha256 {} -> {}",
+                        now.candidate,
+                        short(was_draft),
+                        short(now_draft)
+                    ));
+                }
+            }
         }
         changes
     }
@@ -210,6 +222,24 @@ mod tests {
         let mut now = recorded_inputs(&manifest);
         now.suite_digests
             .insert("quality-basic".into(), "c".repeat(64));
+        assert!(now.changes_from(&manifest).is_empty());
+    }
+
+    #[test]
+    fn a_draft_model_that_became_another_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut manifest = plan_in(dir.path(), 1).manifest;
+        manifest.models[0].draft_sha256 = Some("d".repeat(64));
+        let mut now = recorded_inputs(&manifest);
+        assert!(now.changes_from(&manifest).is_empty());
+        now.models[0].draft_sha256 = Some("e".repeat(64));
+        let changes = now.changes_from(&manifest);
+        assert_eq!(
+            changes,
+            ["the draft model of `m0` is another file: sha256 dddddddddddd -> eeeeeeeeeeee"]
+        );
+        // A run recorded before drafts' hashes were: nothing to compare.
+        manifest.models[0].draft_sha256 = None;
         assert!(now.changes_from(&manifest).is_empty());
     }
 }

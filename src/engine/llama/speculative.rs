@@ -27,6 +27,10 @@ use crate::results::speculation::{first_mismatch, SpecCounts, SpecFigures};
 pub const TG_PROMPT: &str =
     "Write a short story about a lighthouse keeper who finds a message in a bottle.";
 
+/// Set (to anything) to verify drafted tokens one decode each: a diagnosis of
+/// the identity check, not a way to measure (docs/speculative.md).
+pub const VERIFY_ONE_BY_ONE: &str = "EDGEBENCH_SPEC_VERIFY_ONE_BY_ONE";
+
 /// The target's greedy token: the first of the highest logits, as
 /// llama.cpp's greedy sampler picks it.
 fn argmax(logits: &[f32]) -> LlamaToken {
@@ -48,6 +52,7 @@ struct Pair<'t, 'm, 'd> {
     chunks: Chunks,
     verify_batch: LlamaBatch<'static>,
     one: LlamaBatch<'static>,
+    verify_one_by_one: bool,
 }
 
 impl<'t, 'm, 'd> Pair<'t, 'm, 'd> {
@@ -62,7 +67,26 @@ impl<'t, 'm, 'd> Pair<'t, 'm, 'd> {
             chunks: Chunks::new(n_batch),
             verify_batch: LlamaBatch::new(draft_max as usize + 1, 1),
             one: LlamaBatch::new(1, 1),
+            verify_one_by_one: std::env::var_os(VERIFY_ONE_BY_ONE).is_some(),
         }
+    }
+
+    /// The identity check's diagnosis (docs/speculative.md): each drafted
+    /// token verified by its own decode, as plain generation does, so a
+    /// mismatch left is not the batched kernels' rounding. Slower: not a
+    /// speed figure.
+    fn verify_one_by_one(&mut self, from: u32, tokens: &[LlamaToken]) -> Result<Vec<LlamaToken>> {
+        let mut out = Vec::with_capacity(tokens.len());
+        for (i, &token) in tokens.iter().enumerate() {
+            let pos = from as usize + i;
+            self.one.clear();
+            self.one.add(token, pos as i32, &[0], true)?;
+            self.target
+                .decode(&mut self.one)
+                .map_err(|e| anyhow!("verification decode failed at position {pos}: {e}"))?;
+            out.push(argmax(self.target.get_logits_ith(0)));
+        }
+        Ok(out)
     }
 
     /// Decodes what the draft has not cached of `sequence`; its greedy next token.
@@ -112,6 +136,9 @@ impl DraftVerify for Pair<'_, '_, '_> {
     }
 
     fn verify(&mut self, from: u32, tokens: &[LlamaToken]) -> Result<Vec<LlamaToken>> {
+        if self.verify_one_by_one {
+            return self.verify_one_by_one(from, tokens);
+        }
         self.verify_batch.clear();
         for (i, &token) in tokens.iter().enumerate() {
             self.verify_batch

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::bars::RefLine;
-use super::legend::{draw_legend, Swatch};
+use super::legend::{draw_legend, legend_height, Swatch};
 use super::style::{self, color, LABEL_SIZE, TITLE_SIZE, WIDTH};
 use super::{draw_not_measured, Draw};
 
@@ -32,7 +32,8 @@ pub struct LineChart {
 
 impl Draw for LineChart {
     fn size(&self) -> (u32, u32) {
-        (WIDTH, 80 + PANEL_HEIGHT * self.panels.len().max(1) as u32)
+        let legend = legend_height(&self.swatches(), WIDTH);
+        (WIDTH, 40 + legend + PANEL_HEIGHT * self.panels.len().max(1) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -41,7 +42,20 @@ impl Draw for LineChart {
     {
         root.fill(&WHITE)?;
         let root = root.titled(&self.title, (style::FONT, TITLE_SIZE))?;
-        let (legend, panels) = root.split_vertically(40);
+        let swatches = self.swatches();
+        let (legend, panels) = root.split_vertically(legend_height(&swatches, WIDTH));
+        draw_legend(&legend, &swatches)?;
+        let areas = panels.split_evenly((self.panels.len().max(1), 1));
+        for (panel, area) in self.panels.iter().zip(&areas) {
+            draw_panel(panel, area)?;
+        }
+        Ok(())
+    }
+}
+
+impl LineChart {
+    /// One entry per line, then each reference line once.
+    fn swatches(&self) -> Vec<(Swatch, String)> {
         let mut swatches: Vec<(Swatch, String)> = (self.names.iter().enumerate())
             .map(|(k, n)| (Swatch::Line(color(k)), style::short(n)))
             .collect();
@@ -50,12 +64,7 @@ impl Draw for LineChart {
                 swatches.push((Swatch::Line(line.color), line.name.clone()));
             }
         }
-        draw_legend(&legend, &swatches)?;
-        let areas = panels.split_evenly((self.panels.len().max(1), 1));
-        for (panel, area) in self.panels.iter().zip(&areas) {
-            draw_panel(panel, area)?;
-        }
-        Ok(())
+        swatches
     }
 }
 

@@ -10,6 +10,7 @@ mod lines;
 mod pareto;
 mod power_modes;
 mod serving;
+mod spec_data;
 mod style;
 mod throughput_latency;
 mod timeline;
@@ -110,6 +111,11 @@ pub fn write_all(dir: &Path, i: &Inputs) -> Result<Vec<Figure>> {
             "Speed and memory against depth",
             &chart,
         )?);
+    }
+    // Only when some candidate ran with a draft model.
+    if let Some(chart) = spec_data::spec_chart(i) {
+        let title = "Speculative decoding against draft length";
+        files.push(render(dir, "speculative", title, &chart)?);
     }
     let levels = super::levels_table::by_candidate(i.runs, i.candidates);
     if let Some(chart) = serving::throughput_latency_chart(&levels, i.targets) {
