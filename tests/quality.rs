@@ -284,6 +284,13 @@ fn stability_suite_measures_soak_turns_ladder_and_fidelity() {
     assert!(floats(&s, "determinism_differs")[0].is_some());
     assert!(floats(&s, "soak_first_min_tps")[0].unwrap() > 1.0);
     assert!(floats(&s, "tg_cv")[0].is_some());
+    // A run of stability suites only has no speed row: the report still lists
+    // its candidates (their identity from the manifest), not an empty comparison.
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("## Comparison") && report.contains("| gemma-3-270m-Q4_K_M"),
+        "{report}"
+    );
 }
 
 const TINY_SUITE: &str = r#"

@@ -96,7 +96,7 @@ pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<ReportCandidate> {
     let mut out = Vec::new();
     for run in runs {
         let mut units: Vec<&str> = Vec::new();
-        for row in run.summary.iter().chain(&run.quality_only_units) {
+        for row in run.summary.iter().chain(&run.units_without_speed) {
             if !units.contains(&row.first.id.unit_id.as_str()) {
                 units.push(&row.first.id.unit_id);
             }
@@ -106,7 +106,7 @@ pub fn gather(runs: &[RunData], profile: &Profile) -> Vec<ReportCandidate> {
             let rows: Vec<&SummaryRow> = run
                 .summary
                 .iter()
-                .chain(&run.quality_only_units)
+                .chain(&run.units_without_speed)
                 .filter(|r| r.first.id.unit_id == unit)
                 .collect();
             let quality: Vec<SuiteScore> = run
@@ -329,7 +329,7 @@ mod tests {
                 pass_rate_hi: Some(0.7),
                 n_cases: Some(50),
             }],
-            quality_only_units: vec![identity("c1-k0", "tool-caller", "quality:bfcl-50")],
+            units_without_speed: vec![identity("c1-k0", "tool-caller", "quality:bfcl-50")],
             quality_warnings: Vec::new(),
             samples: Samples::default(),
             levels: Vec::new(),

@@ -78,7 +78,11 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     if let Some(table) = &i.speculative {
         out.push(Block::Heading("Speculative decoding".into()));
         out.push(Block::Paragraph(
-            "Each speculative configuration's tests: tokens drafted, the share accepted,              draft tokens accepted per verification step, and the speed-up against the same              model and configuration without speculation in the same sweep (its median over              theirs). Each user-path prompt is a kind of text. `same text`: the generated              tokens equal the target's own at temperature 0 (docs/speculative.md)."
+            "Each speculative configuration's tests: tokens drafted, the share accepted, \
+             draft tokens accepted per verification step, and the speed-up against the same \
+             model and configuration without speculation in the same sweep (its median over \
+             theirs). Each user-path prompt is a kind of text. `same text`: the generated \
+             tokens equal the target's own at temperature 0 (docs/speculative.md)."
                 .into(),
         ));
         out.push(Block::Table(table.clone()));
@@ -100,7 +104,9 @@ pub fn build(i: &Inputs) -> Vec<Block> {
     if !i.steady.is_empty() {
         out.push(Block::Heading("Steady state".into()));
         out.push(Block::Paragraph(
-            "Each soak's tok/s cut into slices (warm-up, steady, then drifting or throttled),              and a change in rate laid beside what changed with it in the same slice              (docs/metrics.md, Steady state)."
+            "Each soak's tok/s cut into slices (warm-up, steady, then drifting or throttled), \
+             and a change in rate laid beside what changed with it in the same slice \
+             (docs/metrics.md, Steady state)."
                 .into(),
         ));
         out.push(Block::List(i.steady.to_vec()));

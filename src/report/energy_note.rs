@@ -5,7 +5,7 @@ use crate::results::manifest::BackendStatus;
 
 /// `energy from rapl-package+dram`, or `energy: not measured: ...` with why.
 pub fn energy_note(run: &RunData) -> String {
-    let rows = || run.summary.iter().chain(&run.quality_only_units);
+    let rows = || run.summary.iter().chain(&run.units_without_speed);
     let mut sources: Vec<&str> = rows()
         .filter_map(|r| r.resources.energy_source.as_deref())
         .collect();

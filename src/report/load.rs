@@ -9,7 +9,7 @@ use super::levels::{read_levels, LevelRow};
 use crate::error::UsageError;
 use crate::results::manifest::{read_manifest, redacted_manifest, Manifest};
 use crate::results::redact::Redaction;
-use crate::results::{read_summary, Columns, SummaryRow};
+use crate::results::{read_summary, summarize, unit_row_of, Columns, SummaryRow};
 
 /// The prefix of quality rows' `test`: `quality:<suite>` (overall) and
 /// `quality:<suite>/<category>`.
@@ -45,9 +45,10 @@ pub struct RunData {
     /// Speed rows (quality rows are in `quality`).
     pub summary: Vec<SummaryRow>,
     pub quality: Vec<SuiteScore>,
-    /// One quality summary row of each unit that has no speed row (a run of
-    /// quality suites only): the candidate's identity, no figures.
-    pub quality_only_units: Vec<SummaryRow>,
+    /// A row of each unit that has no speed row: its first quality row (a
+    /// run of quality suites only) or its identity from the manifest (a run of
+    /// stability suites only); no figures.
+    pub units_without_speed: Vec<SummaryRow>,
     pub samples: Samples,
     /// Warnings from the quality rows (answers a server cut short).
     pub quality_warnings: Vec<String>,
@@ -75,7 +76,19 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
     let (quality_rows, summary): (Vec<SummaryRow>, Vec<SummaryRow>) = read_summary(&summary_path)?
         .into_iter()
         .partition(|r| r.first.test.starts_with(QUALITY_PREFIX));
-    let quality_only_units = units_without_speed_rows(&quality_rows, &summary);
+    let mut units_without_speed = units_without_speed_rows(&quality_rows, &summary);
+    if let Some(manifest) = &manifest {
+        let known: Vec<&str> = (summary.iter().chain(&units_without_speed))
+            .map(|r| r.first.id.unit_id.as_str())
+            .collect();
+        let stability_only: Vec<SummaryRow> = stability_units(dir)?
+            .into_iter()
+            .filter(|unit| !known.contains(&unit.as_str()))
+            .filter_map(|unit| unit_row_of(manifest, &unit))
+            .flat_map(|row| summarize(&[row]))
+            .collect();
+        units_without_speed.extend(stability_only);
+    }
     let quality = if quality_rows.is_empty() {
         Vec::new()
     } else {
@@ -93,11 +106,27 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
         manifest,
         summary,
         quality,
-        quality_only_units,
+        units_without_speed,
         quality_warnings: length_warnings(&quality_rows),
         samples,
         levels: read_levels(&dir.join("speed.parquet"))?,
     })
+}
+
+/// The units of stability_summary.*, in its order (none without the file).
+fn stability_units(dir: &Path) -> Result<Vec<String>> {
+    let path = dir.join("stability_summary.parquet");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let columns = Columns::read(&path)?;
+    let mut units: Vec<String> = Vec::new();
+    for unit in columns.text("unit_id").into_iter().flatten() {
+        if !units.contains(&unit) {
+            units.push(unit);
+        }
+    }
+    Ok(units)
 }
 
 /// The first quality row of each unit absent from `speed`.
@@ -136,7 +165,7 @@ pub fn redact(run: &mut RunData) -> Result<()> {
         m.redacted = true;
         *m = serde_json::from_value(redacted_manifest(m)?)?;
     }
-    for row in run.summary.iter_mut().chain(&mut run.quality_only_units) {
+    for row in run.summary.iter_mut().chain(&mut run.units_without_speed) {
         row.first.model_file = redaction.text(&row.first.model_file);
         row.error = row.error.as_deref().map(|e| redaction.text(e));
         row.first.error = row.first.error.as_deref().map(|e| redaction.text(e));

@@ -24,6 +24,7 @@ mod summary_table;
 pub mod table;
 mod targets;
 mod test_kind;
+mod unit_row;
 
 pub use atomic::write_atomic;
 pub use columns::{
@@ -49,3 +50,4 @@ pub use table::{read_table, table_frame, write_table, Col, Dtype, Record, Table}
 pub use targets::Targets;
 pub use test_kind::TestKind;
 pub use test_kind::{test_depth, with_depth};
+pub use unit_row::{unit_row, unit_row_of};

@@ -20,11 +20,9 @@ use crate::progress::Progress;
 use crate::results::manifest::Manifest;
 use crate::results::plan::ToolChoice;
 use crate::results::redact::Redaction;
-use crate::results::speculation::RowSpec;
 use crate::results::{
     summarize, unit_file, write_atomic, Metric, ModelMeta, Phase, QualityRow, RowConfig,
-    RowIdentity, SpeedRow, StabilityRow, Status, TestKind, UnitRecord, SERVED_BACKEND,
-    STARTED_SERVER_BACKEND,
+    RowIdentity, SpeedRow, StabilityRow, Status, TestKind, UnitRecord,
 };
 use crate::sampler::Sampler;
 use crate::suite::{Decoding, Suites};
@@ -311,43 +309,9 @@ fn base_row(
     manifest: &Manifest,
     load_ms: Option<f64>,
 ) -> SpeedRow {
-    let gpu = manifest.llama_cpp.devices.iter().find(|d| d.kind != "Cpu");
-    let backend = match (&unit.candidate.server, gpu) {
-        (Some(server), _) if server.launch.is_some() => STARTED_SERVER_BACKEND.to_string(),
-        (Some(_), _) => SERVED_BACKEND.to_string(),
-        (None, Some(d)) if unit.config.n_gpu_layers > 0 => d.backend.clone(),
-        (None, _) => "CPU".to_string(),
-    };
-    let settings = crate::engine::EngineSettings::from(&unit.config);
     SpeedRow {
-        id: RowIdentity {
-            run_id: manifest.run_id.clone(),
-            unit_id: unit.id.clone(),
-            candidate: meta.candidate.clone(),
-            model_sha256: meta.model_sha256.clone(),
-            quant: meta.quant.clone(),
-            synthetic: meta.synthetic,
-        },
-        model_file: meta.model_file.clone(),
-        arch: meta.arch.clone(),
-        params: meta.params,
-        size_bytes: meta.size_bytes,
-        config: RowConfig {
-            backend,
-            n_threads: unit.config.n_threads,
-            n_gpu_layers: unit.config.n_gpu_layers,
-            n_ctx: unit.config.n_ctx,
-            n_batch: settings.n_batch,
-            n_ubatch: settings.n_ubatch,
-            flash_attn: unit.config.flash_attn.to_string(),
-            type_k: settings.cache_type_k.to_string(),
-            type_v: settings.cache_type_v.to_string(),
-            use_mmap: settings.use_mmap,
-            spec: RowSpec::of(unit.config.speculative.as_ref()),
-            ..Default::default()
-        },
         load_ms,
-        ..Default::default()
+        ..crate::results::unit_row(unit, meta, manifest)
     }
 }
 

@@ -33,7 +33,11 @@ where
         .pos(Pos::new(HPos::Left, VPos::Center));
     let rows = legend_rows(entries, w);
     // One row sits in the middle of the strip; more rows stack from the top.
-    let top = if rows.len() == 1 { h as i32 / 2 } else { ROW_PITCH / 2 + 4 };
+    let top = if rows.len() == 1 {
+        h as i32 / 2
+    } else {
+        ROW_PITCH / 2 + 4
+    };
     for (r, row) in rows.iter().enumerate() {
         let y = top + r as i32 * ROW_PITCH;
         for &(k, x) in row {
@@ -85,7 +89,9 @@ mod tests {
         let few = [entry("spec-code"), entry("spec-chat")];
         assert_eq!(legend_rows(&few, 960).len(), 1);
         assert_eq!(legend_height(&few, 960), 40);
-        let many: Vec<_> = (0..8).map(|k| entry(&format!("a-long-category-name-{k}"))).collect();
+        let many: Vec<_> = (0..8)
+            .map(|k| entry(&format!("a-long-category-name-{k}")))
+            .collect();
         let rows = legend_rows(&many, 960);
         assert!(rows.len() > 1, "{rows:?}");
         for row in &rows {
@@ -93,7 +99,11 @@ mod tests {
             let end = x + 26 + (many[k].1.len() as f64 * CHAR_WIDTH) as i32;
             assert!(end <= 960, "entry {k} ends at {end}");
         }
-        assert_eq!(rows.iter().map(Vec::len).sum::<usize>(), 8, "every entry once");
+        assert_eq!(
+            rows.iter().map(Vec::len).sum::<usize>(),
+            8,
+            "every entry once"
+        );
         assert!(legend_height(&many, 960) > 40);
     }
 }

@@ -33,7 +33,10 @@ pub struct LineChart {
 impl Draw for LineChart {
     fn size(&self) -> (u32, u32) {
         let legend = legend_height(&self.swatches(), WIDTH);
-        (WIDTH, 40 + legend + PANEL_HEIGHT * self.panels.len().max(1) as u32)
+        (
+            WIDTH,
+            40 + legend + PANEL_HEIGHT * self.panels.len().max(1) as u32,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -85,6 +88,11 @@ where
         .collect();
     let top = shown.iter().map(|l| l.value).fold(y_max, f64::max) * 1.15;
     let right = if x_max > 0.0 { x_max * 1.05 } else { 1.0 };
+    // Counts on the x axis (draft lengths, depths) read "4", not "4.0".
+    let x_format: &dyn Fn(&f64) -> String = match points().all(|p| p.0.fract() == 0.0) {
+        true => &whole,
+        false => &style::tick,
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, (style::FONT, LABEL_SIZE + 2))
         .margin_left(12)
@@ -96,7 +104,7 @@ where
         .configure_mesh()
         .x_labels(6)
         .y_labels(5)
-        .x_label_formatter(&style::tick)
+        .x_label_formatter(x_format)
         .y_label_formatter(&style::tick)
         .x_desc(&panel.x_axis)
         .y_desc(&panel.y_axis)
@@ -115,4 +123,8 @@ where
         chart.draw_series(pts.map(|p| Circle::new(p, 4, c.filled())))?;
     }
     Ok(())
+}
+
+fn whole(v: &f64) -> String {
+    format!("{v:.0}")
 }

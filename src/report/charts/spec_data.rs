@@ -62,14 +62,18 @@ pub fn spec_chart(i: &Inputs) -> Option<LineChart> {
     pairs.dedup();
     let (names, of_pair): (Vec<String>, String) = match &pairs[..] {
         [pair] => (
-            lines.iter().map(|(k, _)| k.category().to_string()).collect(),
-            format!("{pair}: "),
+            lines
+                .iter()
+                .map(|(k, _)| k.category().to_string())
+                .collect(),
+            format!(": {pair}"),
         ),
         _ => (lines.iter().map(|(k, _)| k.name()).collect(), String::new()),
     };
     let speedup = LinePanel {
-        title: format!("{of_pair}speed-up over the baseline (50-token latency; tgN: tok/s)"),
-        x_axis: "draft length (draft_max; 0 = no draft)".into(),
+        title: format!("Speed-up over the baseline{of_pair}"),
+        x_axis: "draft length (draft_max; 0 = no draft); prompts: 50-token latency, tgN: tok/s"
+            .into(),
         y_axis: "× baseline".into(),
         series: series(&|p| p.speedup, Some(1.0)),
         lines: vec![RefLine {
@@ -79,7 +83,7 @@ pub fn spec_chart(i: &Inputs) -> Option<LineChart> {
         }],
     };
     let acceptance = LinePanel {
-        title: format!("{of_pair}acceptance (accepted of drafted tokens)"),
+        title: "Acceptance: accepted of drafted tokens".into(),
         x_axis: "draft length (draft_max)".into(),
         y_axis: "%".into(),
         series: series(&|p| p.acceptance.map(|a| a * 100.0), None),
@@ -177,7 +181,10 @@ mod tests {
             test: "e2e:spec-code".into(),
         };
         assert_eq!(key.name(), "spec-code · qwen-1.5b + qwen-0.5b");
-        let with_min = LineKey { draft_min: 2, ..key };
+        let with_min = LineKey {
+            draft_min: 2,
+            ..key
+        };
         assert_eq!(with_min.name(), "spec-code · qwen-1.5b + qwen-0.5b dmin=2");
     }
 }
