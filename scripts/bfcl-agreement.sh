@@ -45,21 +45,27 @@ score rules "$out/bfcl-rules.toml" scripts/bfcl-rules/answers.jsonl
 python3 scripts/bfcl_synthetic_answers.py "$out/bfcl-all.toml" > "$out/synthetic-answers.jsonl"
 score synthetic "$out/bfcl-all.toml" "$out/synthetic-answers.jsonl"
 
-answers_of_runs() { # run dirs... -> their BFCL answers as {"case_id", "text"} lines
+answers_of_runs() { # native|prompt run dirs... -> their BFCL answers as {"case_id", "text", "decoding"} lines
     python3 - "$@" <<'PY'
 import csv, json, sys
 csv.field_size_limit(1 << 30)
-for run in sys.argv[1:]:
+want_native = sys.argv[1] == "native"
+for run in sys.argv[2:]:
     for row in csv.DictReader(open(f"{run}/quality.csv", newline="")):
-        if row["status"] == "ok" and row["suite"].startswith("bfcl"):
-            print(json.dumps({"case_id": row["case_id"], "text": row["output_text"]}))
+        native = row.get("decoding") == "native"
+        if row["status"] == "ok" and row["suite"].startswith("bfcl") and native == want_native:
+            print(json.dumps({"case_id": row["case_id"], "text": row["output_text"],
+                              "decoding": row.get("decoding", "free")}))
 PY
 }
 
 if [ ${#runs[@]} -gt 0 ]; then
     # Every BFCL case id is the release's, so the full import scores any sample of it.
-    answers_of_runs "${runs[@]}" > "$out/run-answers.jsonl"
-    score run "$out/bfcl-all.toml" "$out/run-answers.jsonl"
+    # Answers through an API's tools field (decoding native) are their own set.
+    answers_of_runs prompt "${runs[@]}" > "$out/run-answers.jsonl"
+    [ ! -s "$out/run-answers.jsonl" ] || score run "$out/bfcl-all.toml" "$out/run-answers.jsonl"
+    answers_of_runs native "${runs[@]}" > "$out/run-native-answers.jsonl"
+    [ ! -s "$out/run-native-answers.jsonl" ] || score run-native "$out/bfcl-all.toml" "$out/run-native-answers.jsonl"
 fi
 
 if [ ${#models[@]} -gt 0 ]; then
@@ -69,7 +75,7 @@ if [ ${#models[@]} -gt 0 ]; then
     rm -rf "$out/runs" && mkdir -p "$out/runs"
     say "running ${#models[@]} model(s) on $sample cases per category"
     "$eb" run "${model_args[@]}" --suite "$out/bfcl-sample.toml" --out "$out/runs" >&2 || true
-    answers_of_runs "$out"/runs/*/ > "$out/model-answers.jsonl"
+    answers_of_runs prompt "$out"/runs/*/ > "$out/model-answers.jsonl"
     score model "$out/bfcl-sample.toml" "$out/model-answers.jsonl"
 fi
 

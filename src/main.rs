@@ -78,7 +78,8 @@ fn print_suites() -> anyhow::Result<i32> {
     Ok(exit::OK)
 }
 
-/// `edgebench __score-answers`: one verdict line per answer line, for the agreement scripts.
+/// `edgebench __score-answers`: one verdict line per answer line, for the agreement scripts
+/// (`{"case_id", "text"}`, and `"decoding": "native"` for an API's tool calls).
 fn score_answers(suite: &str) -> anyhow::Result<i32> {
     let AnySuite::Quality(suite) = load_suite(suite)? else {
         return Err(UsageError::new(format!("{suite}: not a quality suite")).into());
@@ -92,7 +93,9 @@ fn score_answers(suite: &str) -> anyhow::Result<i32> {
         let (Some(case_id), Some(text)) = (field("case_id"), field("text")) else {
             return Err(at("expected {\"case_id\": .., \"text\": ..}".into()).into());
         };
-        let scored = edgebench::scoring::scored_answer(&suite, &case_id, &text).map_err(at)?;
+        let native = answer["decoding"].as_str() == Some("native");
+        let scored =
+            edgebench::scoring::scored_answer(&suite, &case_id, &text, native).map_err(at)?;
         println!("{scored}");
     }
     Ok(exit::OK)

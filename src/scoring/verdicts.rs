@@ -4,14 +4,26 @@
 use serde_json::{json, Map, Value};
 
 use crate::checks::{parse_tool_calls, AnswerUnderCheck};
+use crate::suite::tools::dotted_bfcl_names;
 use crate::suite::QualitySuite;
 
 /// The case's verdict on `text`, with the tool calls edgebench read from it
 /// (`calls` is null when none parsed), in BFCL's `[{name: {arg: value}}]` form.
-pub fn scored_answer(suite: &QualitySuite, case_id: &str, text: &str) -> Result<Value, String> {
+/// A `native` answer (the API's tool calls) has its names read back dotted,
+/// as a run scores it.
+pub fn scored_answer(
+    suite: &QualitySuite,
+    case_id: &str,
+    text: &str,
+    native: bool,
+) -> Result<Value, String> {
     let case = suite
         .case(case_id)
         .ok_or_else(|| format!("suite `{}` has no case `{case_id}`", suite.name))?;
+    let dotted = native
+        .then(|| dotted_bfcl_names(text, &case.checks))
+        .flatten();
+    let text = dotted.as_deref().unwrap_or(text);
     let verdicts: Vec<_> = case
         .checks
         .iter()
