@@ -1,7 +1,10 @@
 //! Tool calls in the Hermes / Qwen format a chat template asks for:
 //! `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`, one tag per
-//! call. Read from an in-process native answer and written as the served path
-//! writes an API's `tool_calls`: a JSON array of `{"name", "arguments"}`.
+//! call; without tags, the same objects alone in the answer, bare or in a
+//! ```json fence (as llama.cpp's Hermes parser also reads them: small Qwen
+//! models often drop the tags). Read from an in-process native answer and
+//! written as the served path writes an API's `tool_calls`: a JSON array of
+//! `{"name", "arguments"}`.
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -19,8 +22,28 @@ const CLOSE: &str = "</tool_call>";
 pub(super) fn calls_text(text: &str) -> Option<String> {
     let answer = strip_reasoning(text).ok()?;
     let reasoning = &text[..text.len() - answer.len()];
-    let calls: Vec<Value> = tagged_blocks(answer)?.into_iter().map(call).collect();
+    let calls: Vec<Value> = match tagged_blocks(answer) {
+        Some(blocks) => blocks.into_iter().map(call).collect(),
+        None => untagged_calls(answer)?,
+    };
     Some(format!("{reasoning}{}", Value::Array(calls)))
+}
+
+/// An answer that is nothing but call objects (one or several after one
+/// another, optionally in a ``` fence); anything else in it: no call.
+fn untagged_calls(answer: &str) -> Option<Vec<Value>> {
+    let mut body = answer.trim();
+    if let Some(fenced) = body.strip_prefix("```") {
+        let after_tag = fenced.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        body = after_tag.strip_suffix("```").unwrap_or(after_tag).trim();
+    }
+    let objects = serde_json::Deserializer::from_str(body).into_iter::<Map<String, Value>>();
+    let objects: Vec<Map<String, Value>> = objects.collect::<Result<_, _>>().ok()?;
+    let named = |o: &Map<String, Value>| o.get("name").is_some_and(Value::is_string);
+    if objects.is_empty() || !objects.iter().all(named) {
+        return None;
+    }
+    Some(objects.into_iter().map(call_from_object).collect())
 }
 
 /// The contents of the tags; a last tag left open (the answer ran into
@@ -43,9 +66,14 @@ fn tagged_blocks(text: &str) -> Option<Vec<&str>> {
 /// the served path reads them.
 fn call(body: &str) -> Value {
     let parsed: Option<Map<String, Value>> = serde_json::from_str(body).ok();
-    let Some(mut object) = parsed.filter(|o| o.get("name").is_some_and(Value::is_string)) else {
-        return json!({"name": name_in(body), "arguments": body});
-    };
+    match parsed.filter(|o| o.get("name").is_some_and(Value::is_string)) {
+        Some(object) => call_from_object(object),
+        None => json!({"name": name_in(body), "arguments": body}),
+    }
+}
+
+/// A call object as the served path writes it.
+fn call_from_object(mut object: Map<String, Value>) -> Value {
     let name = object.remove("name").unwrap_or_default();
     // Llama 3.x-style `parameters` is the same thing.
     let arguments = match object
@@ -121,8 +149,27 @@ mod tests {
     #[test]
     fn text_without_calls_is_no_call() {
         assert_eq!(calls_text("No tool fits: it is sunny."), None);
-        assert_eq!(calls_text("{\"name\": \"f\", \"arguments\": {}}"), None);
+        assert_eq!(calls_text("{\"city\": \"Paris\"}"), None, "no name");
+        assert_eq!(
+            calls_text("{\"name\": \"f\", \"arguments\": {}} and some words"),
+            None
+        );
         assert_eq!(calls_text(""), None);
+    }
+
+    #[test]
+    fn calls_without_tags_bare_or_fenced_are_read_as_llama_cpp_reads_them() {
+        let fenced = "```json\n{\"name\": \"set_timer\", \"arguments\": {\"minutes\": 5}}\n```";
+        assert_eq!(
+            parsed(fenced),
+            json!([{"name": "set_timer", "arguments": {"minutes": 5}}])
+        );
+        let two =
+            "{\"name\": \"a\", \"arguments\": {}}\n{\"name\": \"b\", \"arguments\": {\"x\": 1}}";
+        assert_eq!(
+            parsed(two),
+            json!([{"name": "a", "arguments": {}}, {"name": "b", "arguments": {"x": 1}}])
+        );
     }
 
     #[test]
