@@ -24,12 +24,11 @@ pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate,
                 &c.model,
                 &c.api_key_env,
                 &c.server_kind,
-                &c.tool_calls,
                 &c.tool_choice,
             ];
             if server_keys.iter().any(|k| k.is_some()) || c.server.is_some() {
                 return Err(bad(
-                    "base_url, model, api_key_env, server_kind, tool_calls, tool_choice and [candidate.server] are for engine = \"openai\"",
+                    "base_url, model, api_key_env, server_kind, tool_choice and [candidate.server] are for engine = \"openai\"",
                 ));
             }
             None
@@ -51,6 +50,11 @@ pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate,
         (None, Some(_)) => PathBuf::new(),
         (None, None) => return Err(bad("give the model's `path`")),
     };
+    // A served candidate's way is in its endpoint (with its tool_choice).
+    let tool_calls = match &server {
+        Some(_) => ToolCalls::Prompt,
+        None => tool_calls(c.tool_calls.as_deref()).map_err(|e| bad(&e))?,
+    };
     let name = match (&c.name, &server) {
         (Some(name), _) => name.clone(),
         (None, Some(server)) => server.model.clone(),
@@ -67,7 +71,20 @@ pub fn candidate_from_file(c: &CandidateFile, index: usize) -> Result<Candidate,
         chat_template: c.chat_template.clone(),
         server,
         draft: c.draft.clone(),
+        tool_calls,
     })
+}
+
+/// `tool_calls`: how tool-calling cases are asked (unset: `prompt`).
+fn tool_calls(value: Option<&str>) -> Result<ToolCalls, String> {
+    match value {
+        None | Some("prompt") => Ok(ToolCalls::Prompt),
+        Some("native") => Ok(ToolCalls::Native),
+        Some("both") => Ok(ToolCalls::Both),
+        Some(other) => Err(format!(
+            "tool_calls `{other}` is not one of prompt, native, both"
+        )),
+    }
 }
 
 fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
@@ -80,16 +97,7 @@ fn endpoint(c: &CandidateFile) -> Result<ServerEndpoint, String> {
             ))
         }
     };
-    let tool_calls = match c.tool_calls.as_deref() {
-        None | Some("prompt") => ToolCalls::Prompt,
-        Some("native") => ToolCalls::Native,
-        Some("both") => ToolCalls::Both,
-        Some(other) => {
-            return Err(format!(
-                "tool_calls `{other}` is not one of prompt, native, both"
-            ))
-        }
-    };
+    let tool_calls = tool_calls(c.tool_calls.as_deref())?;
     let tool_choice = tool_choice(c.tool_choice.as_deref(), tool_calls)?;
     let launch = match &c.server {
         Some(file) => Some(launch_from_file(file, c.path.is_some())?),
@@ -197,6 +205,32 @@ mod tests {
     }
 
     #[test]
+    fn an_in_process_candidate_takes_tool_calls_but_not_tool_choice() {
+        for (value, expected) in [("native", ToolCalls::Native), ("both", ToolCalls::Both)] {
+            let text = format!("[[candidate]]\npath = \"m.gguf\"\ntool_calls = \"{value}\"\n");
+            let candidate = first(&text).unwrap();
+            assert_eq!(candidate.tool_calls, expected);
+            assert_eq!(candidate.asks_tools(), expected);
+        }
+        let plain = first("[[candidate]]\npath = \"m.gguf\"\n").unwrap();
+        assert_eq!(plain.asks_tools(), ToolCalls::Prompt);
+        let e = first("[[candidate]]\npath = \"m.gguf\"\ntool_calls = \"api\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "[[candidate]] 1: tool_calls `api` is not one of prompt, native, both"
+        );
+        let e = first("[[candidate]]\npath = \"m.gguf\"\ntool_calls = \"native\"\ntool_choice = \"required\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tool_choice and [candidate.server] are for engine"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn tool_choice_goes_with_native_tools_and_names_a_bad_value() {
         let served = |extra: &str| {
             first(&format!(
@@ -251,10 +285,6 @@ mod tests {
                 "[[candidate]]\nengine = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\
                  model = \"m\"\ntool_calls = \"api\"\n",
                 "tool_calls `api` is not one of prompt, native, both",
-            ),
-            (
-                "[[candidate]]\npath = \"m.gguf\"\ntool_calls = \"native\"\n",
-                "are for engine = \"openai\"",
             ),
             (
                 "[[candidate]]\nengine = \"openai\"\nmodel = \"m\"\n",

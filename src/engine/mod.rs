@@ -101,8 +101,12 @@ pub enum Capability {
     ConcurrentRequests,
     /// A conversation's history kept in the cache for its next turn.
     CachedConversation,
-    /// Tools given apart from the prompt (a server API's `tools` field).
-    NativeToolCalls,
+    /// Native tool calls (tools given apart from the prompt) without a Jinja
+    /// chat template to show them (in-process: none of the model's, and
+    /// `chat_template` names a llama.cpp template or `raw`).
+    NativeToolsWithoutJinja,
+    /// Native tool calls through a chat template that never uses `tools`.
+    NativeToolsTemplateIgnoresTools,
     /// The model's own multi-token-prediction heads (`--spec mtp`).
     MtpHeads,
     /// Speculative decoding in a test other than tgN at depth 0 and the user path.
@@ -123,8 +127,11 @@ impl Capability {
             Capability::CachedConversation => {
                 "a conversation kept in the cache (user path at a depth)"
             }
-            Capability::NativeToolCalls => {
-                "tools given apart from the prompt (an API's tools field)"
+            Capability::NativeToolsWithoutJinja => {
+                "native tool calls without a Jinja chat template (the model has none, and a llama.cpp template name or raw cannot show tools: give one with chat_template)"
+            }
+            Capability::NativeToolsTemplateIgnoresTools => {
+                "native tool calls with this chat template: it never uses `tools`, so the model would not see them (give one that does with chat_template)"
             }
             Capability::MtpHeads => {
                 "MTP speculative decoding on this model: it has no multi-token-prediction heads (no <arch>.nextn_predict_layers in its GGUF)"

@@ -61,6 +61,11 @@ pub struct Candidate {
     /// runs with it, at each `--draft-max`, beside its own baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<PathBuf>,
+    /// How an in-process candidate's tool-calling cases are asked (a served
+    /// one's is its `server.tool_calls`): `native` renders the model's own
+    /// chat template as Jinja with the tools (docs/engines.md).
+    #[serde(default, skip_serializing_if = "ToolCalls::is_prompt")]
+    pub tool_calls: ToolCalls,
 }
 
 /// Where a served candidate is: an OpenAI-compatible API on this machine
@@ -108,10 +113,11 @@ impl ToolChoice {
     }
 }
 
-/// How a served candidate's tool-calling cases are asked (`tool_calls` in the
-/// sweep file): the tools in the system prompt as in-process (rows' decoding
-/// `free`/`constrained`), in the API's `tools` field with the reply's
-/// `tool_calls` scored (decoding `native`), or both ways, side by side.
+/// How a candidate's tool-calling cases are asked (`tool_calls` in the sweep
+/// file): the tools in the system prompt (rows' decoding `free`/`constrained`),
+/// natively (decoding `native`: a server's API `tools` field and its reply's
+/// `tool_calls`; in-process, the model's own chat template rendered as Jinja
+/// with the tools and its `<tool_call>` tags read), or both ways, side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ToolCalls {
@@ -167,7 +173,15 @@ impl Candidate {
             chat_template: None,
             server: None,
             draft: None,
+            tool_calls: ToolCalls::Prompt,
         }
+    }
+
+    /// How the candidate's tool-calling cases are asked, served or in-process.
+    pub fn asks_tools(&self) -> ToolCalls {
+        self.server
+            .as_ref()
+            .map_or(self.tool_calls, |s| s.tool_calls)
     }
 }
 

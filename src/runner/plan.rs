@@ -61,10 +61,9 @@ fn answers_of(suites: &Suites, unit: &WorkUnit) -> u64 {
     quality_items(suites, tool_calls(unit)).len() as u64
 }
 
-/// How a served candidate's tool-calling cases are asked (in-process: the prompt).
+/// How the unit's candidate asks its tool-calling cases.
 pub(super) fn tool_calls(unit: &WorkUnit) -> ToolCalls {
-    let server = unit.candidate.server.as_ref();
-    server.map_or(ToolCalls::Prompt, |s| s.tool_calls)
+    unit.candidate.asks_tools()
 }
 
 /// A new sweep's plan and its run directory, created and locked.
@@ -239,9 +238,9 @@ fn parse_shard(text: &str) -> Result<(usize, usize), UsageError> {
     Ok((i, n))
 }
 
-/// Every quality case x decoding x rep, suite by suite; a served candidate's
+/// Every quality case x decoding x rep, suite by suite; a candidate's
 /// `tool_calls` adds (`both`) or puts in place (`native`) the decoding that
-/// sends the tools through the API, for every case that offers tools.
+/// gives the tools apart from the prompt, for every case that offers tools.
 pub(super) fn quality_items(suites: &Suites, tool_calls: ToolCalls) -> Vec<QualityItem> {
     let mut items = Vec::new();
     for suite in &suites.quality {
@@ -481,6 +480,13 @@ checks = [{ type = "contains", value = "Paris" }]
         });
         // The tool case once more, asked natively.
         assert_eq!(answers_of(&suites, &unit), in_process + 1);
+        unit.candidate.server = None;
+        unit.candidate.tool_calls = ToolCalls::Both;
+        assert_eq!(
+            answers_of(&suites, &unit),
+            in_process + 1,
+            "an in-process candidate's native answers too"
+        );
     }
 
     #[test]

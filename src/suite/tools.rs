@@ -71,6 +71,21 @@ pub fn with_tool_prompt(mut messages: Vec<Message>, tools: &[ToolSpec]) -> Vec<M
     messages
 }
 
+/// The tools in the OpenAI form (`[{type: "function", function: {name,
+/// description, parameters}}]`): an API's `tools` field, and the `tools` a
+/// model's own Jinja chat template is rendered with.
+pub fn openai_tools(tools: &[ToolSpec]) -> Value {
+    let tools: Vec<Value> = tools
+        .iter()
+        .map(|t| {
+            json!({"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": t.parameters,
+            }})
+        })
+        .collect();
+    Value::Array(tools)
+}
+
 /// The functions of a case's `bfcl` check, shown to the model as BFCL wrote them.
 pub fn bfcl_tools(checks: &[Check]) -> Vec<ToolSpec> {
     let functions = checks.iter().find_map(|c| match c {

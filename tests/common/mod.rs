@@ -28,6 +28,10 @@ pub fn smollm() -> PathBuf {
     existing(models_dir().join("SmolLM2-135M-Instruct-Q4_1.gguf"))
 }
 
+pub fn qwen_coder() -> PathBuf {
+    existing(models_dir().join("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"))
+}
+
 fn existing(path: PathBuf) -> PathBuf {
     assert!(
         path.is_file(),

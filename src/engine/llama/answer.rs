@@ -12,13 +12,14 @@ use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 
 use super::decode::{log_softmax_at, Chunks, Sequence};
-use super::template::{opened_block, render, tokenize};
+use super::hermes::calls_text;
+use super::template::{
+    native_template, opened_block, opened_by, render, tokenize, NativeTemplate, NoNativeTemplate,
+};
 use super::LlamaEngine;
 use crate::checks::reasoning::{AnswerStart, ThinkMarkers, ThinkTracker, TokenRole};
 use crate::checks::OptionScore;
-use crate::engine::{
-    Answer, AnswerRequest, Capability, Conversation, Unsupported, UserPathRequest, UserPathTiming,
-};
+use crate::engine::{Answer, AnswerRequest, Conversation, UserPathRequest, UserPathTiming};
 use crate::results::FinishReason;
 
 /// The JSON schema as llama.cpp's GBNF grammar (also to refuse a schema early).
@@ -136,6 +137,10 @@ pub(super) struct LlamaConversation<'e> {
     /// Tokens whose keys and values are in the cache at positions 0.., in order.
     /// Always a prefix of what the cache holds, so removing past it is safe.
     cached: Vec<LlamaToken>,
+    /// The Jinja template native tool calls render, compiled at the first
+    /// request with tools (outside its timed part, as a server compiles its
+    /// template at start).
+    native: Option<Result<NativeTemplate, NoNativeTemplate>>,
 }
 
 impl<'e> LlamaConversation<'e> {
@@ -144,6 +149,7 @@ impl<'e> LlamaConversation<'e> {
             engine,
             ctx: engine.new_context(n_ctx)?,
             cached: Vec::new(),
+            native: None,
         })
     }
 
@@ -174,9 +180,34 @@ impl<'e> LlamaConversation<'e> {
         &self.engine.model
     }
 
-    fn prompt(&self, req: &AnswerRequest) -> Result<(String, String)> {
+    /// The prompt text and its `chat_template`: with tools, the Jinja
+    /// template's (native tool calls), else llama.cpp's rendering.
+    fn prompt(&mut self, req: &AnswerRequest) -> Result<(String, String)> {
+        if req.tools.is_empty() {
+            let choice = req.use_chat_template.then_some(req.template);
+            return render(self.model(), req.messages, choice);
+        }
+        let native = self.native(req).as_ref().map_err(NoNativeTemplate::error)?;
+        let text = native.render(req.messages, req.tools)?;
+        Ok((text, native.name.to_string()))
+    }
+
+    /// The native template, compiled at the first request with tools; an
+    /// answer compiles it before its timed part, as a server compiles its
+    /// template at start.
+    fn native(&mut self, req: &AnswerRequest) -> &Result<NativeTemplate, NoNativeTemplate> {
+        let model = self.model();
         let choice = req.use_chat_template.then_some(req.template);
-        render(self.model(), req.messages, choice)
+        self.native
+            .get_or_insert_with(|| native_template(model, choice))
+    }
+
+    /// The reasoning block the prompt leaves open, by the template that rendered it.
+    fn opened(&self, chat_template: &str, prompt: &str) -> Option<ThinkMarkers> {
+        match &self.native {
+            Some(Ok(native)) if native.name == chat_template => opened_by(&native.source, prompt),
+            _ => opened_block(self.model(), chat_template, prompt),
+        }
     }
 }
 
@@ -190,15 +221,12 @@ impl Conversation for LlamaConversation<'_> {
         Ok(tokenize(self.model(), &prompt).len() as u32)
     }
 
-    /// Tools reach an in-process model only through its prompt (the suite puts
-    /// them there); none are taken apart from it.
+    /// Tools apart from the prompt (native tool calls) are rendered by the
+    /// chat template as Jinja, and the calls the answer makes in its
+    /// `<tool_call>` tags are written as the served path writes them.
     fn answer(&mut self, req: &AnswerRequest) -> Result<Answer> {
         if !req.tools.is_empty() {
-            return Err(Unsupported {
-                engine: self.engine_name(),
-                capability: Capability::NativeToolCalls,
-            }
-            .into());
+            self.native(req);
         }
         let model = self.model();
         let start = Instant::now();
@@ -213,7 +241,7 @@ impl Conversation for LlamaConversation<'_> {
         let (mut sequence, n_prompt_reused) = self.start_reusing_cache(&tokens)?;
         // A block the prompt opened is written into the answer, so that
         // scoring sees (and strips) the whole reasoning.
-        let opened = opened_block(model, &chat_template, &prompt);
+        let opened = self.opened(&chat_template, &prompt);
         let ctx = &mut self.ctx;
         let mut answer = Answer {
             n_prompt,
@@ -248,7 +276,11 @@ impl Conversation for LlamaConversation<'_> {
             true => FinishReason::Stop,
             false => FinishReason::Length,
         });
-        answer.text = String::from_utf8_lossy(&bytes).into_owned();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        answer.text = match req.tools.is_empty() {
+            true => text,
+            false => native_answer(text, &mut answer.finish_reason),
+        };
         Ok(answer)
     }
 
@@ -307,6 +339,20 @@ impl LlamaConversation<'_> {
             |pos, logits| total += log_softmax_at(logits, tokens[pos + 1].0 as usize),
         )?;
         Ok(total)
+    }
+}
+
+/// A native answer's text: its calls as the served path writes them; one
+/// that ended itself after its calls ended in tool calls, as a server says.
+fn native_answer(text: String, finish_reason: &mut Option<FinishReason>) -> String {
+    match calls_text(&text) {
+        Some(calls) => {
+            if *finish_reason == Some(FinishReason::Stop) {
+                *finish_reason = Some(FinishReason::ToolCall);
+            }
+            calls
+        }
+        None => text,
     }
 }
 
@@ -402,8 +448,27 @@ fn grammar_pool(
 
 #[cfg(test)]
 mod tests {
-    use super::reusable_prefix;
+    use super::{native_answer, reusable_prefix};
+    use crate::results::FinishReason;
     use llama_cpp_2::token::LlamaToken;
+
+    #[test]
+    fn a_native_answer_that_ended_after_its_calls_ended_in_tool_calls() {
+        let call = "<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>";
+        let mut reason = Some(FinishReason::Stop);
+        let text = native_answer(call.to_string(), &mut reason);
+        assert_eq!(text, r#"[{"arguments":{},"name":"f"}]"#);
+        assert_eq!(reason, Some(FinishReason::ToolCall));
+        let mut cut = Some(FinishReason::Length);
+        native_answer(call.to_string(), &mut cut);
+        assert_eq!(cut, Some(FinishReason::Length), "cut is cut");
+        let mut plain = Some(FinishReason::Stop);
+        assert_eq!(
+            native_answer("It is sunny.".into(), &mut plain),
+            "It is sunny."
+        );
+        assert_eq!(plain, Some(FinishReason::Stop));
+    }
 
     fn tokens(ids: &[i32]) -> Vec<LlamaToken> {
         ids.iter().map(|&i| LlamaToken(i)).collect()

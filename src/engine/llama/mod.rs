@@ -8,6 +8,8 @@ mod bench;
 mod decode;
 mod depth;
 mod fault;
+mod hermes;
+mod jinja;
 mod probe;
 mod quantize;
 mod speculative;

@@ -5,11 +5,12 @@ use anyhow::Result;
 
 use super::stream::stream_chat;
 use super::tokens::{count_prompt_tokens, prompt_tokens_after_request};
-use super::wire::{chat_body, response_format, tools_field, Sampling};
+use super::wire::{chat_body, response_format, Sampling};
 use super::{choices, echo_choices};
 use super::{Dialect, OpenAiEngine};
 use crate::engine::{Answer, AnswerRequest, Capability, Conversation, Unsupported};
 use crate::results::FinishReason;
+use crate::suite::tools::openai_tools;
 
 pub(super) struct OpenAiConversation<'e> {
     engine: &'e OpenAiEngine,
@@ -41,7 +42,7 @@ impl<'e> OpenAiConversation<'e> {
             extra.insert("response_format".into(), response_format(schema));
         }
         if !req.tools.is_empty() {
-            extra.insert("tools".into(), tools_field(req.tools));
+            extra.insert("tools".into(), openai_tools(req.tools));
             if let Some(choice) = engine.config.tool_choice {
                 extra.insert("tool_choice".into(), choice.into());
             }

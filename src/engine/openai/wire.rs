@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::engine::ServerTimings;
-use crate::suite::tools::ToolSpec;
 use crate::suite::Message;
 
 /// How one request is sampled.
@@ -53,19 +52,6 @@ pub(super) fn response_format(schema: &Value) -> Value {
         "type": "json_schema",
         "json_schema": {"name": "answer", "strict": true, "schema": schema},
     })
-}
-
-/// The OpenAI form of the tools offered (the API's `tools` field).
-pub(super) fn tools_field(tools: &[ToolSpec]) -> Value {
-    let tools: Vec<Value> = tools
-        .iter()
-        .map(|t| {
-            json!({"type": "function", "function": {
-                "name": t.name, "description": t.description, "parameters": t.parameters,
-            }})
-        })
-        .collect();
-    Value::Array(tools)
 }
 
 /// One `data:` event of a streamed chat completion.

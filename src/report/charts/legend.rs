@@ -79,6 +79,25 @@ pub fn legend_height(entries: &[(Swatch, String)], width: u32) -> u32 {
     }
 }
 
+fn draw_swatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    swatch: Swatch,
+    (x, y): (i32, i32),
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    match swatch {
+        Swatch::Line(c) => {
+            area.draw(&PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)))?
+        }
+        Swatch::Cross => area.draw(&Cross::new((x + 10, y), 6, BLACK.stroke_width(2)))?,
+        Swatch::Ring(c) => area.draw(&Circle::new((x + 10, y), 7, c.stroke_width(2)))?,
+        Swatch::Box(c) => area.draw(&Rectangle::new([(x, y - 7), (x + 20, y + 7)], c.filled()))?,
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,23 +125,4 @@ mod tests {
         );
         assert!(legend_height(&many, 960) > 40);
     }
-}
-
-fn draw_swatch<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    swatch: Swatch,
-    (x, y): (i32, i32),
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    match swatch {
-        Swatch::Line(c) => {
-            area.draw(&PathElement::new([(x, y), (x + 20, y)], c.stroke_width(3)))?
-        }
-        Swatch::Cross => area.draw(&Cross::new((x + 10, y), 6, BLACK.stroke_width(2)))?,
-        Swatch::Ring(c) => area.draw(&Circle::new((x + 10, y), 7, c.stroke_width(2)))?,
-        Swatch::Box(c) => area.draw(&Rectangle::new([(x, y - 7), (x + 20, y + 7)], c.filled()))?,
-    }
-    Ok(())
 }
