@@ -137,17 +137,21 @@ fn tojson(value: &Value, kwargs: Kwargs) -> Result<String, Error> {
 /// Python's default JSON separators: `, ` and `: `.
 struct PythonSeparators;
 
+/// Python's item separator before every element but the first.
+fn comma_unless_first<W: ?Sized + io::Write>(w: &mut W, first: bool) -> io::Result<()> {
+    match first {
+        true => Ok(()),
+        false => w.write_all(b", "),
+    }
+}
+
 impl Formatter for PythonSeparators {
     fn begin_array_value<W: ?Sized + io::Write>(
         &mut self,
         w: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            w.write_all(b", ")
-        }
+        comma_unless_first(w, first)
     }
 
     fn begin_object_key<W: ?Sized + io::Write>(
@@ -155,11 +159,7 @@ impl Formatter for PythonSeparators {
         w: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            w.write_all(b", ")
-        }
+        comma_unless_first(w, first)
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
