@@ -52,9 +52,33 @@ pub enum Command {
         #[arg(long, value_name = "NAME|FILE")]
         suite: String,
     },
+    /// Internal: a draft model's acceptance over given generated tokens (JSON lines
+    /// `{"name", "prompt", "tokens"}` on stdin), for scripts/spec-parity.sh.
+    #[command(name = "__spec-replay", hide = true)]
+    SpecReplay(SpecReplayArgs),
     /// Internal: report llama.cpp's build and devices as JSON.
     #[command(name = "__probe", hide = true)]
     Probe,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SpecReplayArgs {
+    /// The target (its chat template and tokenizer render the prompt).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[arg(long = "draft-model", value_name = "FILE")]
+    pub draft_model: PathBuf,
+    #[arg(long = "draft-max", value_name = "N")]
+    pub draft_max: u32,
+    #[arg(long = "draft-min", value_name = "N", default_value_t = 0)]
+    pub draft_min: u32,
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub threads: u32,
+    /// Fill the draft's cache as llama-server does (each verification batch
+    /// in one decode): where the replay and the server still differ, this
+    /// shows whether the draft's own rounding is why.
+    #[arg(long = "server-batches")]
+    pub server_batches: bool,
 }
 
 #[derive(Debug, Args, Default, Clone)]

@@ -25,6 +25,7 @@ fn main() {
         Command::Telemetry(command) => edgebench::telemetry::run(&command),
         Command::Child => edgebench::runner::run_child(),
         Command::ScoreAnswers { suite } => score_answers(&suite),
+        Command::SpecReplay(args) => spec_replay(&args),
         Command::Probe => edgebench::engine::probe().map(|p| {
             println!("{}", serde_json::to_string(&p).unwrap_or_default());
             exit::OK
@@ -97,6 +98,54 @@ fn score_answers(suite: &str) -> anyhow::Result<i32> {
         let scored =
             edgebench::scoring::scored_answer(&suite, &case_id, &text, native).map_err(at)?;
         println!("{scored}");
+    }
+    Ok(exit::OK)
+}
+
+/// `edgebench __spec-replay`: per input line, the draft's counts over the
+/// given tokens, as `{"name", "drafted", "accepted", "steps"}`.
+fn spec_replay(args: &edgebench::cli::SpecReplayArgs) -> anyhow::Result<i32> {
+    use edgebench::results::speculation::{SpecMethod, Speculation};
+    let settings = edgebench::engine::EngineSettings {
+        n_threads: args.threads,
+        n_gpu_layers: 999,
+        n_batch: 2048,
+        n_ubatch: 512,
+        flash_attn: edgebench::config::FlashAttn::Auto,
+        cache_type_k: Default::default(),
+        cache_type_v: Default::default(),
+        use_mmap: true,
+        speculative: Some(Speculation {
+            method: SpecMethod::Draft {
+                model: args.draft_model.clone(),
+            },
+            draft_max: args.draft_max,
+            draft_min: args.draft_min,
+        }),
+    };
+    let (engine, _) = edgebench::engine::LlamaEngine::load(&args.model, settings)?;
+    for (index, line) in std::io::stdin().lines().enumerate() {
+        let at = |e: String| UsageError::new(format!("stdin:{}: {e}", index + 1));
+        let input: serde_json::Value =
+            serde_json::from_str(&line?).map_err(|e| at(e.to_string()))?;
+        let tokens: Option<Vec<i32>> = input["tokens"]
+            .as_array()
+            .and_then(|a| a.iter().map(|t| t.as_i64().map(|t| t as i32)).collect());
+        let (Some(name), Some(prompt), Some(tokens)) =
+            (input["name"].as_str(), input["prompt"].as_str(), tokens)
+        else {
+            return Err(
+                at("expected {\"name\": .., \"prompt\": .., \"tokens\": [ids]}".into()).into(),
+            );
+        };
+        let counts = engine.replay_speculation(prompt, &tokens, args.server_batches)?;
+        let out = serde_json::json!({
+            "name": name,
+            "drafted": counts.drafted,
+            "accepted": counts.accepted,
+            "steps": counts.steps,
+        });
+        println!("{out}");
     }
     Ok(exit::OK)
 }

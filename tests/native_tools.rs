@@ -7,28 +7,10 @@ mod common;
 
 use common::*;
 
-const SUITE: &str = r#"name = "tools"
+const HEADER: &str = r#"name = "tools"
 kind = "quality"
 max_tokens = 48
 system = "You are a home assistant."
-[[tools]]
-name = "set_timer"
-description = "Start a countdown timer."
-parameters = { type = "object", required = ["duration_seconds"], properties = { duration_seconds = { type = "integer" } } }
-[[tools]]
-name = "get_weather"
-description = "Get the weather for a city."
-parameters = { type = "object", required = ["city"], properties = { city = { type = "string" } } }
-[[case]]
-id = "timer"
-category = "simple"
-prompt = "Set a timer for 5 minutes."
-checks = [{ type = "tool_call", calls = [{ name = "set_timer", arguments = { duration_seconds = 300 } }] }]
-[[case]]
-id = "weather"
-category = "simple"
-prompt = "What's the weather in Paris?"
-checks = [{ type = "tool_call", calls = [{ name = "get_weather", arguments = { city = "Paris" } }] }]
 "#;
 
 #[test]
@@ -36,7 +18,7 @@ fn the_models_own_template_renders_the_tools_and_its_calls_are_scored() {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("tools.toml");
-    std::fs::write(&suite, SUITE).unwrap();
+    std::fs::write(&suite, format!("{HEADER}{TIMER_AND_WEATHER}")).unwrap();
     let sweep = dir.path().join("sweep.toml");
     std::fs::write(
         &sweep,

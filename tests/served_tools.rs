@@ -10,28 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 
-const SUITE: &str = r#"name = "tools"
+const HEADER: &str = r#"name = "tools"
 kind = "quality"
 max_tokens = 64
 constrained = "both"
-[[tools]]
-name = "set_timer"
-description = "Start a countdown timer."
-parameters = { type = "object", required = ["duration_seconds"], properties = { duration_seconds = { type = "integer" } } }
-[[tools]]
-name = "get_weather"
-description = "Get the weather for a city."
-parameters = { type = "object", required = ["city"], properties = { city = { type = "string" } } }
-[[case]]
-id = "timer"
-category = "simple"
-prompt = "Set a timer for 5 minutes."
-checks = [{ type = "tool_call", calls = [{ name = "set_timer", arguments = { duration_seconds = 300 } }] }]
-[[case]]
-id = "weather"
-category = "simple"
-prompt = "What's the weather in Paris?"
-checks = [{ type = "tool_call", calls = [{ name = "get_weather", arguments = { city = "Paris" } }] }]
 "#;
 
 /// Streams one `set_timer(300)` call, in pieces, when the request offers
@@ -131,7 +113,7 @@ fn tools_through_the_api_and_through_the_prompt_are_scored_apart() {
     let (base_url, bodies) = start_server();
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("tools.toml");
-    std::fs::write(&suite, SUITE).unwrap();
+    std::fs::write(&suite, format!("{HEADER}{TIMER_AND_WEATHER}")).unwrap();
     let sweep = dir.path().join("sweep.toml");
     std::fs::write(
         &sweep,

@@ -271,6 +271,10 @@ pub trait Conversation {
     /// Generates an answer until the model ends it or `max_tokens` is reached.
     fn answer(&mut self, request: &AnswerRequest) -> Result<Answer>;
 
+    /// The next request decodes its whole prompt (no prefix of an earlier
+    /// one reused). Engines that keep no cache of their own ignore it.
+    fn forget_cache(&mut self) {}
+
     /// Scores each option as a continuation of the prompt by its log-likelihood.
     fn score_choices(&mut self, request: &AnswerRequest, options: &[String]) -> Result<Answer> {
         let _ = (request, options);

@@ -312,6 +312,10 @@ impl Conversation for ScriptedConversation<'_> {
         "scripted"
     }
 
+    fn forget_cache(&mut self) {
+        let _ = self.engine.enter("forget_cache", None);
+    }
+
     /// Ten tokens a message, unless it lacks the count before sending (a
     /// server: then only `prompt_tokens_by_request` and `Answer::n_prompt`).
     fn prompt_tokens(&mut self, request: &AnswerRequest) -> Result<u32> {

@@ -235,6 +235,9 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
     let label = |a: &Assessment| i.candidates[a.index].label.clone();
     let r = i.recommendation;
     out.push(Block::Paragraph(match (r.best(), r.verified.is_empty()) {
+        (None, _) if !r.unverified.is_empty() && r.rejected.is_empty() => {
+            "No candidate can be named: none was measured against the targets (run speed and quality suites).".into()
+        }
         (None, _) => "No candidate meets the targets.".into(),
         (Some(best), false) => format!("Best: {} (meets every target).", label(best)),
         (Some(best), true) => format!(
@@ -249,8 +252,13 @@ fn recommendation(i: &Inputs) -> Vec<Block> {
     }
     let offset = r.verified.len();
     for (rank, a) in r.unverified.iter().enumerate() {
+        let met = if a.met_any() {
+            "meets the measured targets"
+        } else {
+            "no target measured"
+        };
         lines.push(format!(
-            "{}. {}: meets the measured targets; {}",
+            "{}. {}: {met}; {}",
             offset + rank + 1,
             label(a),
             a.open_points()

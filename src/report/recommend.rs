@@ -79,6 +79,12 @@ impl Assessment {
             .collect()
     }
 
+    /// Some target was measured and met: a candidate with nothing measured
+    /// is never named best.
+    pub fn met_any(&self) -> bool {
+        self.checks.contains(&Check::Met)
+    }
+
     /// Why an unverified candidate is unverified: "not measured: quality", the base-model note.
     pub fn open_points(&self) -> String {
         let mut points = Vec::new();
@@ -102,9 +108,11 @@ pub struct Recommendation {
 }
 
 impl Recommendation {
-    /// The best verified candidate, else the best unverified one.
+    /// The best verified candidate, else the best unverified one that met
+    /// some measured target.
     pub fn best(&self) -> Option<&Assessment> {
-        self.verified.first().or(self.unverified.first())
+        let measured = self.unverified.first().filter(|a| a.met_any());
+        self.verified.first().or(measured)
     }
 }
 
@@ -203,6 +211,26 @@ mod tests {
             quality,
             base_model: false,
         }
+    }
+
+    #[test]
+    fn a_candidate_with_nothing_measured_is_never_best() {
+        let t = Targets::voice_assistant();
+        let nothing = Facts {
+            label: "stability only".into(),
+            ..Default::default()
+        };
+        let r = recommend(std::slice::from_ref(&nothing), &t);
+        assert_eq!(r.unverified.len(), 1, "{r:?}");
+        assert!(!r.unverified[0].met_any());
+        assert_eq!(r.best(), None);
+        // Beside one that met a measured target, that one is best.
+        let fast = Facts {
+            tg_tps: Some(90.0),
+            ..nothing.clone()
+        };
+        let r = recommend(&[nothing, fast], &t);
+        assert_eq!(r.best().map(|a| a.index), Some(1));
     }
 
     #[test]

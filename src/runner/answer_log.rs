@@ -230,6 +230,7 @@ mod tests {
             json_schema: None,
             choices: None,
             tools: Vec::new(),
+            cold_cache: false,
         }
     }
 

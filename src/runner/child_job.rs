@@ -56,6 +56,7 @@ pub(super) mod tests {
             json_schema: None,
             choices,
             tools: Vec::new(),
+            cold_cache: false,
         };
         ChildJob {
             unit: WorkUnit {

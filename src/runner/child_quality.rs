@@ -25,6 +25,9 @@ pub(super) fn answer_quality(engine: &mut dyn Engine, job: &ChildJob, out: Sink)
                 test: format!("quality:{}", item.suite),
             });
         }
+        if item.cold_cache {
+            conversation.forget_cache();
+        }
         let request = AnswerRequest {
             messages: &item.messages,
             use_chat_template: item.use_chat_template,
@@ -103,6 +106,20 @@ mod tests {
 
     use super::*;
     use crate::engine::ServerReport;
+
+    #[test]
+    fn an_item_asked_from_an_empty_cache_makes_the_conversation_forget_first() {
+        let mut job = super::super::child_job::tests::job("c0-k0");
+        job.quality[0].cold_cache = true;
+        let mut engine = crate::engine::scripted::ScriptedEngine::default();
+        answer_quality(&mut engine, &job, &mut |_| {});
+        let asked = ["forget_cache", "answer", "score_choices"];
+        let calls: Vec<&str> = (engine.calls.iter())
+            .map(String::as_str)
+            .filter(|c| asked.contains(c))
+            .collect();
+        assert_eq!(calls, asked, "forgotten before the cold item only");
+    }
 
     #[test]
     fn a_served_answer_counts_the_servers_tokens_and_leaves_repetition_unknown() {

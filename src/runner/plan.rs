@@ -24,7 +24,7 @@ use crate::results::manifest::{
 };
 use crate::results::plan::ToolCalls;
 use crate::results::{create_run_dir, ModelMeta, RunLock};
-use crate::suite::{load_suites, Case, Decoding, Suites};
+use crate::suite::{load_suites, Case, Decoding, QualitySuite, Suites};
 
 /// A sweep's plan: its run directory, the manifest (units, candidates,
 /// conditions) and the suites.
@@ -241,38 +241,60 @@ fn parse_shard(text: &str) -> Result<(usize, usize), UsageError> {
 /// Every quality case x decoding x rep, suite by suite; a candidate's
 /// `tool_calls` adds (`both`) or puts in place (`native`) the decoding that
 /// gives the tools apart from the prompt, for every case that offers tools.
+/// Within a rep the native answers come after the others: their prompts
+/// (tools rendered by the model's template) share no prefix with the
+/// prompt-mode ones, so interleaving them would re-prefill the suite's long
+/// shared prefix at every case (docs/metrics.md, `answers_per_min`).
 pub(super) fn quality_items(suites: &Suites, tool_calls: ToolCalls) -> Vec<QualityItem> {
     let mut items = Vec::new();
     for suite in &suites.quality {
         for rep in 0..suite.reps {
-            for case in &suite.cases {
-                for decoding in case_decodings(case, tool_calls) {
-                    let native = decoding == Decoding::Native;
-                    items.push(QualityItem {
-                        suite: suite.name.clone(),
-                        case_id: case.id.clone(),
-                        decoding,
-                        rep,
-                        messages: case.messages_for(decoding).to_vec(),
-                        use_chat_template: case.use_chat_template,
-                        max_tokens: case.max_tokens,
-                        sampling: case.sampling,
-                        json_schema: match decoding {
-                            Decoding::Constrained => case.schema.clone(),
-                            Decoding::Free | Decoding::Native => None,
-                        },
-                        choices: case.choices.clone(),
-                        tools: if native {
-                            case.native_tools.clone()
-                        } else {
-                            Vec::new()
-                        },
-                    });
+            for native_pass in [false, true] {
+                for case in &suite.cases {
+                    let decodings = case_decodings(case, tool_calls);
+                    let pass = decodings
+                        .into_iter()
+                        .filter(|d| (*d == Decoding::Native) == native_pass);
+                    push_case_items(&mut items, suite, rep, case, pass);
                 }
             }
         }
     }
     items
+}
+
+/// One case's items of one rep, in `decodings`' order.
+fn push_case_items(
+    items: &mut Vec<QualityItem>,
+    suite: &QualitySuite,
+    rep: u32,
+    case: &Case,
+    decodings: impl Iterator<Item = Decoding>,
+) {
+    for decoding in decodings {
+        let native = decoding == Decoding::Native;
+        items.push(QualityItem {
+            suite: suite.name.clone(),
+            case_id: case.id.clone(),
+            decoding,
+            rep,
+            messages: case.messages_for(decoding).to_vec(),
+            use_chat_template: case.use_chat_template,
+            max_tokens: case.max_tokens,
+            sampling: case.sampling,
+            json_schema: match decoding {
+                Decoding::Constrained => case.schema.clone(),
+                Decoding::Free | Decoding::Native => None,
+            },
+            choices: case.choices.clone(),
+            tools: if native {
+                case.native_tools.clone()
+            } else {
+                Vec::new()
+            },
+            cold_cache: suite.stability.is_some(),
+        });
+    }
 }
 
 fn case_decodings(case: &Case, tool_calls: ToolCalls) -> Vec<Decoding> {
@@ -519,5 +541,88 @@ checks = [{ type = "contains", value = "Paris" }]
         let in_prompt = prompt.iter().find(|i| i.case_id == "timer").unwrap();
         assert!(in_prompt.tools.is_empty());
         assert!(in_prompt.messages[0].content.contains("set_timer"));
+    }
+
+    #[test]
+    fn the_stability_suites_repeated_cases_start_from_an_empty_cache() {
+        let stability = r#"name = "stability"
+kind = "stability"
+reps = 3
+temperature = 0.7
+seed = 1
+[[case]]
+id = "story"
+category = "open"
+prompt = "Tell a story."
+checks = [{ type = "min_words", value = 8 }]
+"#;
+        let mut suites = suites();
+        let parsed = parse_quality_suite(stability, Path::new("stability.toml")).unwrap();
+        suites.quality.push(parsed);
+        let items = quality_items(&suites, ToolCalls::Prompt);
+        let cold: Vec<(&str, bool)> = items
+            .iter()
+            .map(|i| (i.suite.as_str(), i.cold_cache))
+            .collect();
+        assert_eq!(
+            cold,
+            [
+                ("t", false),
+                ("t", false),
+                ("p", false),
+                ("stability", true),
+                ("stability", true),
+                ("stability", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn native_answers_follow_the_prompt_mode_ones_so_their_prefixes_stay_cached() {
+        let text = r#"name = "two"
+kind = "quality"
+reps = 2
+[[tools]]
+name = "set_timer"
+parameters = { type = "object", properties = { minutes = { type = "integer" } } }
+[[case]]
+id = "five"
+category = "simple"
+prompt = "Timer for 5 minutes"
+checks = [{ type = "tool_call", calls = [{ name = "set_timer", arguments = { minutes = 5 } }] }]
+[[case]]
+id = "six"
+category = "simple"
+prompt = "Timer for 6 minutes"
+checks = [{ type = "tool_call", calls = [{ name = "set_timer", arguments = { minutes = 6 } }] }]
+"#;
+        let suites = Suites {
+            quality: vec![parse_quality_suite(text, Path::new("two.toml")).unwrap()],
+            ..Default::default()
+        };
+        let items = quality_items(&suites, ToolCalls::Both);
+        let order: Vec<(u32, bool, &str)> = items
+            .iter()
+            .map(|i| (i.rep, i.decoding == Decoding::Native, i.case_id.as_str()))
+            .collect();
+        // Free and constrained, case by case; then the native answers.
+        let expected = [
+            (0, false, "five"),
+            (0, false, "five"),
+            (0, false, "six"),
+            (0, false, "six"),
+            (0, true, "five"),
+            (0, true, "six"),
+            (1, false, "five"),
+            (1, false, "five"),
+            (1, false, "six"),
+            (1, false, "six"),
+            (1, true, "five"),
+            (1, true, "six"),
+        ];
+        assert_eq!(
+            order, expected,
+            "per rep, every native answer after the others"
+        );
     }
 }

@@ -103,6 +103,12 @@ pub struct QualityItem {
     /// messages then do not list them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<ToolSpec>,
+    /// Decoded from an empty cache, not after a prefix of the previous
+    /// answer: the stability suite's repeated cases, whose texts are compared
+    /// (a prompt split differently between cache and decode rounds
+    /// differently, which can change what is sampled).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cold_cache: bool,
 }
 
 /// Engine-only tests are comparable to llama-bench; user-path tests are what a user feels.

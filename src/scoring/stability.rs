@@ -59,13 +59,7 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
     s.repetitive_share = share(&|q| q.seq_rep_4.is_some_and(|v| v > REPETITION_LIMIT));
     s.hit_max_share = share(&|q| q.hit_max_tokens());
     s.empty_share = share(&|q| q.output_text.trim().is_empty());
-    let tg: Vec<f64> = record
-        .rows
-        .iter()
-        .filter(|r| matches!(r.kind(), Some(TestKind::Generation(_))) && r.status.is_ok())
-        .filter_map(|r| r.tg_tps)
-        .collect();
-    s.tg_cv = Spread::of(&tg).filter(|x| x.n > 1).and_then(|x| x.cv());
+    s.tg_cv = first_tg_cv(&record.rows);
 
     soak(&mut s, &of(record, TestKind::Soak));
     multi_turn(&mut s, &of(record, TestKind::MultiTurn));
@@ -82,6 +76,20 @@ fn summarize_unit(record: &UnitRecord, all: &[UnitRecord]) -> StabilitySummary {
     fidelity(&mut s, &of(record, TestKind::Fidelity));
     s.answer_flip_share = answer_flips(record, all, s.reference.as_deref());
     s
+}
+
+/// The coefficient of variation of the first tgN test's repetitions: that
+/// test alone (tg128 and tg128@d2048 pooled would be a spread of depths).
+fn first_tg_cv(rows: &[crate::results::SpeedRow]) -> Option<f64> {
+    let ok = |r: &&crate::results::SpeedRow| {
+        matches!(r.kind(), Some(TestKind::Generation(_))) && r.status.is_ok()
+    };
+    let first = rows.iter().find(ok)?;
+    let tg: Vec<f64> = (rows.iter().filter(ok))
+        .filter(|r| r.test == first.test)
+        .filter_map(|r| r.tg_tps)
+        .collect();
+    Spread::of(&tg).filter(|x| x.n > 1).and_then(|x| x.cv())
 }
 
 fn soak(s: &mut StabilitySummary, windows: &[&StabilityRow]) {
@@ -276,6 +284,26 @@ mod tests {
             status: Status::Ok,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn tg_cv_spreads_the_first_tg_tests_repetitions_only() {
+        let row = |test: &str, tps: f64| crate::results::SpeedRow {
+            test: test.into(),
+            tg_tps: Some(tps),
+            ..Default::default()
+        };
+        let rows = [
+            row("pp512", 300.0),
+            row("tg128", 100.0),
+            row("tg128", 110.0),
+            row("tg128@d2048", 20.0),
+            row("tg128@d2048", 21.0),
+        ];
+        let cv = first_tg_cv(&rows).unwrap();
+        let expected = (50.0f64).sqrt() / 105.0;
+        assert!((cv - expected).abs() < 1e-9, "{cv}, not the depths' spread");
+        assert_eq!(first_tg_cv(&rows[..2]), None, "one repetition: no spread");
     }
 
     #[test]

@@ -9,6 +9,28 @@ use std::process::{Command, Output};
 
 use polars::prelude::*;
 
+/// A quality suite's two tools (set_timer, get_weather) and one case for
+/// each, to follow a suite's header (name, kind, settings).
+pub const TIMER_AND_WEATHER: &str = r#"[[tools]]
+name = "set_timer"
+description = "Start a countdown timer."
+parameters = { type = "object", required = ["duration_seconds"], properties = { duration_seconds = { type = "integer" } } }
+[[tools]]
+name = "get_weather"
+description = "Get the weather for a city."
+parameters = { type = "object", required = ["city"], properties = { city = { type = "string" } } }
+[[case]]
+id = "timer"
+category = "simple"
+prompt = "Set a timer for 5 minutes."
+checks = [{ type = "tool_call", calls = [{ name = "set_timer", arguments = { duration_seconds = 300 } }] }]
+[[case]]
+id = "weather"
+category = "simple"
+prompt = "What's the weather in Paris?"
+checks = [{ type = "tool_call", calls = [{ name = "get_weather", arguments = { city = "Paris" } }] }]
+"#;
+
 pub fn edgebench() -> Command {
     Command::new(env!("CARGO_BIN_EXE_edgebench"))
 }

@@ -212,6 +212,10 @@ impl<'e> LlamaConversation<'e> {
 }
 
 impl Conversation for LlamaConversation<'_> {
+    fn forget_cache(&mut self) {
+        self.cached.clear();
+    }
+
     fn engine_name(&self) -> &'static str {
         "llama.cpp"
     }

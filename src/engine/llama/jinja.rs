@@ -82,10 +82,17 @@ impl ToolTemplate {
     }
 }
 
+/// Instructions one rendering may run.
+const TEMPLATE_FUEL: u64 = 5_000_000;
+
 /// transformers' environment: `ImmutableSandboxedEnvironment(trim_blocks=True,
 /// lstrip_blocks=True, extensions=[loopcontrols])` with its own globals.
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    // A GGUF's template is code from the model file: a bounded number of
+    // instructions (a real one with tools takes thousands), so a hostile or
+    // broken loop is an error, not a unit stuck until its timeout.
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     // `.strip()`, `.items()`, `.startswith()`...: templates are written for Python.

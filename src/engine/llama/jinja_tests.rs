@@ -91,6 +91,20 @@ fn what_minijinja_cannot_compile_or_render_is_one_line_naming_the_problem() {
 }
 
 #[test]
+fn a_template_that_loops_without_end_runs_out_of_fuel() {
+    let endless = "{% for a in range(100000) %}{% for b in range(100000) %}{{ tools }}{% endfor %}{% endfor %}";
+    let template = ToolTemplate::new(endless, "", "").unwrap();
+    let e = template
+        .render(&[user()], &tools())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fuel") && !e.contains('\n'), "{e}");
+    // Qwen's own template renders well inside the same budget.
+    let qwen = rendered(QWEN, &system_and_user());
+    assert!(qwen.contains("<tools>"), "{qwen}");
+}
+
+#[test]
 fn the_date_and_special_tokens_reach_the_template() {
     let source = "{{ bos_token }}{{ strftime_now('%Y') }}{{ tools | length }}{{ eos_token }}";
     let text = ToolTemplate::new(source, "<s>", "</s>")

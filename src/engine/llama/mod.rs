@@ -12,6 +12,7 @@ mod hermes;
 mod jinja;
 mod probe;
 mod quantize;
+mod spec_replay;
 mod speculative;
 mod stability;
 mod template;

@@ -33,7 +33,7 @@ pub const VERIFY_ONE_BY_ONE: &str = "EDGEBENCH_SPEC_VERIFY_ONE_BY_ONE";
 
 /// The target's greedy token: the first of the highest logits, as
 /// llama.cpp's greedy sampler picks it.
-fn argmax(logits: &[f32]) -> LlamaToken {
+pub(super) fn argmax(logits: &[f32]) -> LlamaToken {
     let mut best = 0;
     for (i, &l) in logits.iter().enumerate() {
         if l > logits[best] {
@@ -43,13 +43,89 @@ fn argmax(logits: &[f32]) -> LlamaToken {
     LlamaToken(best as i32)
 }
 
-/// The target and the draft, each in its own context, the draft caching a
+/// The draft model's side of a speculative run: its context caching a
 /// prefix of the sequence.
+pub(super) struct Drafter<'t, 'd> {
+    ctx: &'t mut LlamaContext<'d>,
+    cached: usize,
+    chunks: Chunks,
+    one: LlamaBatch<'static>,
+}
+
+impl<'t, 'd> Drafter<'t, 'd> {
+    /// The cache emptied.
+    pub(super) fn new(ctx: &'t mut LlamaContext<'d>, n_batch: u32) -> Self {
+        ctx.clear_kv_cache();
+        Drafter {
+            ctx,
+            cached: 0,
+            chunks: Chunks::new(n_batch),
+            one: LlamaBatch::new(1, 1),
+        }
+    }
+
+    /// Decodes what the draft has not cached of `sequence`; its greedy next token.
+    pub(super) fn catch_up(&mut self, sequence: &[LlamaToken]) -> Result<LlamaToken> {
+        let pending = &sequence[self.cached..];
+        if pending.is_empty() {
+            bail!("the draft has the whole sequence cached: nothing to predict from");
+        }
+        let last = pending.len() - 1;
+        let mut next = LlamaToken(0);
+        let from = self.cached;
+        self.chunks.decode_from(
+            self.ctx,
+            from,
+            pending,
+            |i| i == last,
+            |_, logits| next = argmax(logits),
+        )?;
+        self.cached = sequence.len();
+        Ok(next)
+    }
+
+    /// Up to `n` greedy tokens after `sequence`, the last not decoded.
+    pub(super) fn draft(&mut self, sequence: &[LlamaToken], n: usize) -> Result<Vec<LlamaToken>> {
+        let mut token = self.catch_up(sequence)?;
+        let mut out = vec![token];
+        while out.len() < n {
+            self.one.clear();
+            self.one.add(token, self.cached as i32, &[0], true)?;
+            self.ctx
+                .decode(&mut self.one)
+                .map_err(|e| anyhow!("draft decode failed at position {}: {e}", self.cached))?;
+            self.cached += 1;
+            token = argmax(self.ctx.get_logits_ith(0));
+            out.push(token);
+        }
+        Ok(out)
+    }
+
+    /// Decodes `tokens` at positions `from..` in one batch, in place of
+    /// whatever the draft cached from `from` on (llama-server feeds its draft
+    /// each verification batch this way).
+    pub(super) fn decode_batch(&mut self, from: usize, tokens: &[LlamaToken]) -> Result<()> {
+        self.rollback(from as u32)?;
+        let last = tokens.len().saturating_sub(1);
+        (self.chunks).decode_from(self.ctx, from, tokens, |i| i == last, |_, _| {})?;
+        self.cached = from + tokens.len();
+        Ok(())
+    }
+
+    /// Removes the drafted positions from `keep` on.
+    pub(super) fn rollback(&mut self, keep: u32) -> Result<()> {
+        if self.cached > keep as usize {
+            self.ctx.clear_kv_cache_seq(Some(0), Some(keep), None)?;
+            self.cached = keep as usize;
+        }
+        Ok(())
+    }
+}
+
+/// The target and the draft, each in its own context.
 struct Pair<'t, 'm, 'd> {
     target: &'t mut LlamaContext<'m>,
-    draft: &'t mut LlamaContext<'d>,
-    draft_cached: usize,
-    chunks: Chunks,
+    drafter: Drafter<'t, 'd>,
     verify_batch: LlamaBatch<'static>,
     one: LlamaBatch<'static>,
     verify_one_by_one: bool,
@@ -59,12 +135,9 @@ impl<'t, 'm, 'd> Pair<'t, 'm, 'd> {
     /// Both caches emptied.
     fn new(contexts: Contexts<'t, 'm, 'd>, n_batch: u32, draft_max: u32) -> Self {
         contexts.target.clear_kv_cache();
-        contexts.draft.clear_kv_cache();
         Pair {
             target: contexts.target,
-            draft: contexts.draft,
-            draft_cached: 0,
-            chunks: Chunks::new(n_batch),
+            drafter: Drafter::new(contexts.draft, n_batch),
             verify_batch: LlamaBatch::new(draft_max as usize + 1, 1),
             one: LlamaBatch::new(1, 1),
             verify_one_by_one: std::env::var_os(VERIFY_ONE_BY_ONE).is_some(),
@@ -88,26 +161,6 @@ impl<'t, 'm, 'd> Pair<'t, 'm, 'd> {
         }
         Ok(out)
     }
-
-    /// Decodes what the draft has not cached of `sequence`; its greedy next token.
-    fn catch_up(&mut self, sequence: &[LlamaToken]) -> Result<LlamaToken> {
-        let pending = &sequence[self.draft_cached..];
-        if pending.is_empty() {
-            bail!("the draft has the whole sequence cached: nothing to predict from");
-        }
-        let last = pending.len() - 1;
-        let mut next = LlamaToken(0);
-        let from = self.draft_cached;
-        self.chunks.decode_from(
-            self.draft,
-            from,
-            pending,
-            |i| i == last,
-            |_, logits| next = argmax(logits),
-        )?;
-        self.draft_cached = sequence.len();
-        Ok(next)
-    }
 }
 
 /// The two contexts of a speculative run, made before its timed part.
@@ -120,19 +173,7 @@ impl DraftVerify for Pair<'_, '_, '_> {
     type Token = LlamaToken;
 
     fn draft(&mut self, sequence: &[LlamaToken], n: usize) -> Result<Vec<LlamaToken>> {
-        let mut token = self.catch_up(sequence)?;
-        let mut out = vec![token];
-        while out.len() < n {
-            self.one.clear();
-            self.one.add(token, self.draft_cached as i32, &[0], true)?;
-            self.draft.decode(&mut self.one).map_err(|e| {
-                anyhow!("draft decode failed at position {}: {e}", self.draft_cached)
-            })?;
-            self.draft_cached += 1;
-            token = argmax(self.draft.get_logits_ith(0));
-            out.push(token);
-        }
-        Ok(out)
+        self.drafter.draft(sequence, n)
     }
 
     fn verify(&mut self, from: u32, tokens: &[LlamaToken]) -> Result<Vec<LlamaToken>> {
@@ -157,11 +198,7 @@ impl DraftVerify for Pair<'_, '_, '_> {
         if !dropped {
             bail!("llama.cpp cannot remove rejected positions from this model's cache (a recurrent model?)");
         }
-        if self.draft_cached > keep as usize {
-            self.draft.clear_kv_cache_seq(Some(0), Some(keep), None)?;
-            self.draft_cached = keep as usize;
-        }
-        Ok(())
+        self.drafter.rollback(keep)
     }
 }
 
@@ -245,7 +282,7 @@ fn speculate(
     clock.prompt_done();
     let first = argmax(pair.target.get_logits_ith(sequence.logits_index()));
     if run.draft_prompt_first {
-        pair.catch_up(run.prompt)?;
+        pair.drafter.catch_up(run.prompt)?;
     }
     clock.tokens(1);
     let mut tokens = run.prompt.to_vec();
@@ -300,7 +337,7 @@ impl Clock for UserClock {
 }
 
 /// The draft model's context for a run of `n_ctx` tokens.
-fn draft_context<'e>(engine: &'e LlamaEngine, n_ctx: u32) -> Result<LlamaContext<'e>> {
+pub(super) fn draft_context<'e>(engine: &'e LlamaEngine, n_ctx: u32) -> Result<LlamaContext<'e>> {
     let model = engine
         .draft
         .as_ref()

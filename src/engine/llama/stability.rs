@@ -20,10 +20,18 @@ use crate::engine::{
 const LADDER_TOKENS: u32 = 16;
 /// Room a soak needs past its prompt before the context is refilled.
 const SOAK_MIN_ROOM: u32 = 16;
+/// Tokens a soak generates after its prompt before it starts again from the
+/// prompt: every window then spans the same context positions, so a change
+/// in rate is the device's, not attention's growing cost (run to the
+/// context's end, SmolLM2 135M swung between 66 and 24 tok/s as the context
+/// filled and restarted).
+const SOAK_CYCLE_TOKENS: u32 = 128;
 
-/// Generates without pause for `span.total`, reporting tokens per window. When the
-/// context fills, it is cleared and the prompt decoded again (that time counts:
-/// sustained generation includes it). End-of-generation does not stop it.
+/// Generates without pause for `span.total`, reporting tokens per window.
+/// Every [`SOAK_CYCLE_TOKENS`] tokens (or when the context fills) the cache
+/// is cut back to the prompt, whose last token is decoded again (that time
+/// counts: sustained generation includes it). End-of-generation does not
+/// stop it.
 pub(super) fn soak(
     engine: &LlamaEngine,
     prompt: &AnswerRequest,
@@ -39,12 +47,14 @@ pub(super) fn soak(
     if n_prompt + SOAK_MIN_ROOM > n_ctx {
         bail!("the soak prompt has {n_prompt} tokens, too many for a context of {n_ctx}");
     }
+    let cycle_end = n_ctx.min(n_prompt + SOAK_CYCLE_TOKENS);
+    let n_batch = engine.settings.n_batch;
     let mut sampler = LlamaSampler::greedy();
     let start = Instant::now();
     let (mut index, mut window_start, mut tokens) = (0u32, start, 0u32);
+    let mut sequence = Sequence::start(&mut ctx, &prompt_tokens, n_batch)?;
     loop {
-        let mut sequence = Sequence::start(&mut ctx, &prompt_tokens, engine.settings.n_batch)?;
-        while sequence.n_past() < n_ctx {
+        while sequence.n_past() < cycle_end {
             let token = sampler.sample(&ctx, sequence.logits_index());
             tokens += 1;
             if window_start.elapsed() >= span.window {
@@ -63,6 +73,16 @@ pub(super) fn soak(
                 .push(&mut ctx, token)
                 .map_err(|e| anyhow!("after {:?}: {e}", start.elapsed()))?;
         }
+        let keep = n_prompt.saturating_sub(1);
+        let cut = keep > 0
+            && ctx
+                .clear_kv_cache_seq(Some(0), Some(keep), None)
+                .unwrap_or(false);
+        sequence = if cut {
+            Sequence::resume(&mut ctx, keep, &prompt_tokens[keep as usize..], n_batch)?
+        } else {
+            Sequence::start(&mut ctx, &prompt_tokens, n_batch)?
+        };
     }
 }
 
