@@ -130,7 +130,7 @@ fn spec_replay(args: &edgebench::cli::SpecReplayArgs) -> anyhow::Result<i32> {
             serde_json::from_str(&line?).map_err(|e| at(e.to_string()))?;
         let tokens: Option<Vec<i32>> = input["tokens"]
             .as_array()
-            .and_then(|a| a.iter().map(|t| t.as_i64().map(|t| t as i32)).collect());
+            .and_then(|a| a.iter().map(|t| t.as_i64()?.try_into().ok()).collect());
         let (Some(name), Some(prompt), Some(tokens)) =
             (input["name"].as_str(), input["prompt"].as_str(), tokens)
         else {

@@ -76,6 +76,12 @@ impl LlamaEngine {
         let Some(&first) = generated.first() else {
             bail!("no generated tokens to replay");
         };
+        // The ids come from another tool's reply: one outside the vocabulary
+        // would reach llama.cpp's decode.
+        let n_vocab = self.model.n_vocab();
+        if let Some(bad) = generated.iter().find(|&&t| t < 0 || t >= n_vocab) {
+            bail!("token id {bad} is not in the model's vocabulary of {n_vocab}");
+        }
         let user = [Message {
             role: "user".into(),
             content: prompt.into(),
